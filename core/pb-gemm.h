@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* Row-major C = alpha * op(A) * op(B) + beta * C, with op(A) [M, K] and op(B) [K, N].
+ * Every matrix product in the core goes through here, so BLAS can be swapped or checked. */
+void pb_sgemm (bool trans_a, bool trans_b, int m, int n, int k,
+               float alpha, const float *a, int lda, const float *b, int ldb,
+               float beta, float *c, int ldc);
+
+/* The same contract in plain C, for the tests. */
+void pb_sgemm_reference (bool trans_a, bool trans_b, int m, int n, int k,
+                         float alpha, const float *a, int lda, const float *b, int ldb,
+                         float beta, float *c, int ldc);
+
+/* OpenBLAS threads are process-wide; runs get parallelism from their own threads instead. */
+void pb_blas_set_single_thread (void);

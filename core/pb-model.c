@@ -1,0 +1,812 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "pb-model.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb-data.h"
+#include "pb-layers.h"
+
+#define PB_BN_MOMENTUM 0.1f
+#define PB_BN_EPS 1e-5f
+#define PB_N_DIGITS 10
+#define PB_MAX_TENSORS 64
+#define PB_MAX_TRUNKS 2
+
+const char *const pb_model_names[PB_N_MODEL_NAMES] = {
+  "siamese", "siamese-aux", "twin", "twin-aux", "stacked", "stacked-aux",
+};
+
+typedef struct
+{
+  int in_c;
+  int n_out;
+  int conv_w[PB_N_CONV], conv_b[PB_N_CONV];
+  int bn_g[PB_N_CONV], bn_b[PB_N_CONV], bn_rm[PB_N_CONV], bn_rv[PB_N_CONV];
+  int fc1_w, fc1_b, fc2_w, fc2_b;
+  int64_t batches_tracked;
+} Trunk;
+
+/* The spatial sizes of one trunk: conv l maps side[l] to conv_side[l], pooling halves it. */
+typedef struct
+{
+  int side[PB_N_CONV + 1];
+  int conv_side[PB_N_CONV];
+} TrunkGeometry;
+
+/* One application of a trunk to a batch, with everything backward needs. */
+typedef struct
+{
+  int trunk;
+  int image;              /* 0 or 1: which image of the pair; -1: both, as channels */
+  float *x;               /* [B, Cin, 14, 14] */
+  float *conv[PB_N_CONV]; /* [B, C_l, conv_side, conv_side] */
+  float *xhat[PB_N_CONV];
+  float *bn[PB_N_CONV];
+  float *mean[PB_N_CONV], *invstd[PB_N_CONV];
+  int32_t *argmax[PB_N_CONV];
+  float *act[PB_N_CONV];  /* [B, C_l, side/2, side/2], after pool and ReLU */
+  float *hidden;          /* [B, hidden] */
+  float *dropped;         /* [B, hidden] */
+  float *mask;            /* [B, hidden] */
+  float *logits;          /* [B, n_out] */
+  float *dconv[PB_N_CONV], *dbn[PB_N_CONV], *dpool[PB_N_CONV], *dact[PB_N_CONV];
+  float *dhidden, *ddropped, *dlogits;
+} Application;
+
+struct PbModel
+{
+  PbArch arch;
+  int max_batch;
+  int batch;             /* of the last forward */
+  bool last_training;
+  TrunkGeometry geom;
+
+  int n_tensors;
+  PbTensorInfo tensors[PB_MAX_TENSORS];
+  size_t n_params, n_buffers;
+  float *params, *grads, *adam_m, *adam_v, *buffers;
+
+  int n_trunks;
+  Trunk trunks[PB_MAX_TRUNKS];
+  int head_w, head_b;
+
+  int n_apps;
+  Application apps[PB_MAX_TRUNKS];
+
+  float *work;
+  size_t work_floats;
+
+  float *acts;           /* one block for every activation and activation gradient */
+  size_t acts_floats, acts_used;
+  int32_t *argmax_block;
+  size_t argmax_ints, argmax_used;
+
+  float *concat;         /* [B, 20] */
+  float *dconcat;        /* [B, 20] */
+  float *main_logits;    /* [B, 2] */
+  float *digits[2];      /* [B, 10] each, contiguous copies for the cross-entropy */
+  float *probs_main;     /* [B, 2] */
+  float *probs_digit[2]; /* [B, 10] */
+  float *ddigit[2];      /* [B, 10] */
+  float *dmain;          /* [B, 2] */
+  uint8_t *digit_targets[2]; /* [B] each */
+  const float *last_x;   /* the forward's input, which conv1's backward reads for stacked */
+};
+
+static const PbArch report_arch = {
+  .kind = PB_KIND_SIAMESE,
+  .aux = false,
+  .aux_weight = 1.0f,
+  .kernel = 2,
+  .channels = { 16, 64, 128 },
+  .padding = { 0, 1, 1 },
+  .hidden = 64,
+  .dropout = 0.0f,
+};
+
+PbStatus
+pb_arch_from_name (const char *name, PbArch *out, PbError *err)
+{
+  static const PbKind kinds[PB_N_MODEL_NAMES] = {
+    PB_KIND_SIAMESE, PB_KIND_SIAMESE, PB_KIND_TWIN, PB_KIND_TWIN, PB_KIND_STACKED, PB_KIND_STACKED,
+  };
+
+  for (int i = 0; i < PB_N_MODEL_NAMES; i++)
+    if (strcmp (name, pb_model_names[i]) == 0)
+      {
+        *out = report_arch;
+        out->kind = kinds[i];
+        out->aux = (i % 2) == 1;
+        return PB_OK;
+      }
+  return pb_error_set (err, PB_ERR_INVALID,
+                       "unknown model '%s'; expected one of siamese, siamese-aux, twin, twin-aux, "
+                       "stacked, stacked-aux", name);
+}
+
+const char *
+pb_arch_name (const PbArch *arch)
+{
+  int index = arch->kind == PB_KIND_SIAMESE ? 0 : arch->kind == PB_KIND_TWIN ? 2 : 4;
+  return pb_model_names[index + (arch->aux ? 1 : 0)];
+}
+
+static bool
+trunk_geometry (const PbArch *arch, TrunkGeometry *g)
+{
+  g->side[0] = PB_IMAGE_SIDE;
+  for (int l = 0; l < PB_N_CONV; l++)
+    {
+      g->conv_side[l] = g->side[l] + 2 * arch->padding[l] - arch->kernel + 1;
+      if (g->conv_side[l] < 2)
+        return false;
+      g->side[l + 1] = g->conv_side[l] / 2;
+    }
+  return true;
+}
+
+PbStatus
+pb_arch_validate (const PbArch *arch, PbError *err)
+{
+  TrunkGeometry g;
+
+  if (arch->kind != PB_KIND_SIAMESE && arch->kind != PB_KIND_TWIN
+      && arch->kind != PB_KIND_STACKED)
+    return pb_error_set (err, PB_ERR_INVALID, "model kind %d is not siamese, twin or stacked",
+                         (int) arch->kind);
+  if (arch->kernel < 1 || arch->kernel > 7)
+    return pb_error_set (err, PB_ERR_INVALID, "kernel size: expected 1–7, got %d", arch->kernel);
+  for (int l = 0; l < PB_N_CONV; l++)
+    {
+      if (arch->channels[l] < 1 || arch->channels[l] > 1024)
+        return pb_error_set (err, PB_ERR_INVALID, "conv%d channels: expected 1–1024, got %d",
+                             l + 1, arch->channels[l]);
+      if (arch->padding[l] < 0 || arch->padding[l] > arch->kernel)
+        return pb_error_set (err, PB_ERR_INVALID, "conv%d padding: expected 0–%d, got %d",
+                             l + 1, arch->kernel, arch->padding[l]);
+    }
+  if (arch->hidden < 1 || arch->hidden > 4096)
+    return pb_error_set (err, PB_ERR_INVALID, "hidden width: expected 1–4096, got %d",
+                         arch->hidden);
+  if (!(arch->dropout >= 0.0f && arch->dropout < 1.0f))
+    return pb_error_set (err, PB_ERR_INVALID, "dropout: expected 0 ≤ p < 1, got %g",
+                         (double) arch->dropout);
+  if (!(arch->aux_weight >= 0.0f && isfinite (arch->aux_weight)))
+    return pb_error_set (err, PB_ERR_INVALID, "aux weight: expected a finite value ≥ 0, got %g",
+                         (double) arch->aux_weight);
+  if (!trunk_geometry (arch, &g))
+    return pb_error_set (err, PB_ERR_INVALID,
+                         "kernel %d with padding %d/%d/%d shrinks the 14×14 image to nothing",
+                         arch->kernel, arch->padding[0], arch->padding[1], arch->padding[2]);
+  return PB_OK;
+}
+
+/* Tensor table: the order is PyTorch's state_dict order. */
+
+static int
+add_tensor (PbModel *self, const char *prefix, const char *name, PbBlock block, int ndim,
+            const int *shape)
+{
+  PbTensorInfo *t = &self->tensors[self->n_tensors];
+  size_t size = 1;
+
+  assert (self->n_tensors < PB_MAX_TENSORS);
+  snprintf (t->name, sizeof t->name, "%s%s", prefix, name);
+  t->block = block;
+  t->ndim = ndim;
+  for (int i = 0; i < ndim; i++)
+    {
+      t->shape[i] = shape[i];
+      size *= (size_t) shape[i];
+    }
+  t->size = size;
+  if (block == PB_BLOCK_PARAMS)
+    {
+      t->offset = self->n_params;
+      self->n_params += size;
+    }
+  else
+    {
+      t->offset = self->n_buffers;
+      self->n_buffers += size;
+    }
+  return self->n_tensors++;
+}
+
+static void
+add_trunk_tensors (PbModel *self, Trunk *tr, const char *prefix)
+{
+  const PbArch *a = &self->arch;
+  int in_c = tr->in_c;
+  char name[32];
+
+  for (int l = 0; l < PB_N_CONV; l++)
+    {
+      int c = a->channels[l];
+      int wshape[4] = { c, in_c, a->kernel, a->kernel };
+
+      snprintf (name, sizeof name, "conv%d.weight", l + 1);
+      tr->conv_w[l] = add_tensor (self, prefix, name, PB_BLOCK_PARAMS, 4, wshape);
+      snprintf (name, sizeof name, "conv%d.bias", l + 1);
+      tr->conv_b[l] = add_tensor (self, prefix, name, PB_BLOCK_PARAMS, 1, &c);
+      snprintf (name, sizeof name, "bn%d.weight", l + 1);
+      tr->bn_g[l] = add_tensor (self, prefix, name, PB_BLOCK_PARAMS, 1, &c);
+      snprintf (name, sizeof name, "bn%d.bias", l + 1);
+      tr->bn_b[l] = add_tensor (self, prefix, name, PB_BLOCK_PARAMS, 1, &c);
+      snprintf (name, sizeof name, "bn%d.running_mean", l + 1);
+      tr->bn_rm[l] = add_tensor (self, prefix, name, PB_BLOCK_BUFFERS, 1, &c);
+      snprintf (name, sizeof name, "bn%d.running_var", l + 1);
+      tr->bn_rv[l] = add_tensor (self, prefix, name, PB_BLOCK_BUFFERS, 1, &c);
+      in_c = c;
+    }
+
+  int flat = a->channels[PB_N_CONV - 1] * self->geom.side[PB_N_CONV] * self->geom.side[PB_N_CONV];
+  int fc1_shape[2] = { a->hidden, flat };
+  int fc2_shape[2] = { tr->n_out, a->hidden };
+  tr->fc1_w = add_tensor (self, prefix, "fc1.weight", PB_BLOCK_PARAMS, 2, fc1_shape);
+  tr->fc1_b = add_tensor (self, prefix, "fc1.bias", PB_BLOCK_PARAMS, 1, &a->hidden);
+  tr->fc2_w = add_tensor (self, prefix, "fc2.weight", PB_BLOCK_PARAMS, 2, fc2_shape);
+  tr->fc2_b = add_tensor (self, prefix, "fc2.bias", PB_BLOCK_PARAMS, 1, &tr->n_out);
+}
+
+static void
+build_table (PbModel *self)
+{
+  static const char *const twin_prefixes[2] = { "trunk_a.", "trunk_b." };
+  const PbArch *a = &self->arch;
+  int head_shape[2] = { 2, 2 * PB_N_DIGITS };
+  int two = 2;
+
+  self->n_trunks = a->kind == PB_KIND_TWIN ? 2 : 1;
+  for (int t = 0; t < self->n_trunks; t++)
+    {
+      Trunk *tr = &self->trunks[t];
+      tr->in_c = a->kind == PB_KIND_STACKED ? 2 : 1;
+      tr->n_out = a->kind == PB_KIND_STACKED ? 2 * PB_N_DIGITS : PB_N_DIGITS;
+      add_trunk_tensors (self, tr, a->kind == PB_KIND_TWIN ? twin_prefixes[t] : "trunk.");
+    }
+  self->head_w = add_tensor (self, "", "head.weight", PB_BLOCK_PARAMS, 2, head_shape);
+  self->head_b = add_tensor (self, "", "head.bias", PB_BLOCK_PARAMS, 1, &two);
+
+  if (a->kind == PB_KIND_STACKED)
+    {
+      self->n_apps = 1;
+      self->apps[0].trunk = 0;
+      self->apps[0].image = -1;
+    }
+  else
+    {
+      self->n_apps = 2;
+      for (int i = 0; i < 2; i++)
+        {
+          self->apps[i].trunk = a->kind == PB_KIND_TWIN ? i : 0;
+          self->apps[i].image = i;
+        }
+    }
+}
+
+size_t
+pb_arch_param_count (const PbArch *arch)
+{
+  PbModel *m = calloc (1, sizeof *m);
+  size_t n;
+
+  if (m == NULL || !trunk_geometry (arch, &m->geom))
+    {
+      free (m);
+      return 0;
+    }
+  m->arch = *arch;
+  build_table (m);
+  n = m->n_params;
+  free (m);
+  return n;
+}
+
+/* Activation layout, run twice: once to count (base NULL), once to hand out pointers. */
+
+static float *
+take (PbModel *self, size_t n)
+{
+  float *p = self->acts != NULL ? self->acts + self->acts_used : NULL;
+  self->acts_used += n;
+  return p;
+}
+
+static int32_t *
+take_ints (PbModel *self, size_t n)
+{
+  int32_t *p = self->argmax_block != NULL ? self->argmax_block + self->argmax_used : NULL;
+  self->argmax_used += n;
+  return p;
+}
+
+static void
+layout_activations (PbModel *self)
+{
+  const PbArch *a = &self->arch;
+  const TrunkGeometry *g = &self->geom;
+  size_t B = (size_t) self->max_batch;
+
+  self->acts_used = 0;
+  self->argmax_used = 0;
+  for (int i = 0; i < self->n_apps; i++)
+    {
+      Application *app = &self->apps[i];
+      const Trunk *tr = &self->trunks[app->trunk];
+
+      app->x = take (self, B * (size_t) tr->in_c * PB_IMAGE_PIXELS);
+      for (int l = 0; l < PB_N_CONV; l++)
+        {
+          size_t c = (size_t) a->channels[l];
+          size_t conv = B * c * (size_t) g->conv_side[l] * (size_t) g->conv_side[l];
+          size_t pooled = B * c * (size_t) g->side[l + 1] * (size_t) g->side[l + 1];
+
+          app->conv[l] = take (self, conv);
+          app->xhat[l] = take (self, conv);
+          app->bn[l] = take (self, conv);
+          app->mean[l] = take (self, c);
+          app->invstd[l] = take (self, c);
+          app->act[l] = take (self, pooled);
+          app->argmax[l] = take_ints (self, pooled);
+          app->dconv[l] = take (self, conv);
+          app->dbn[l] = take (self, conv);
+          app->dpool[l] = take (self, pooled);
+          app->dact[l] = take (self, pooled);
+        }
+      app->hidden = take (self, B * (size_t) a->hidden);
+      app->dropped = take (self, B * (size_t) a->hidden);
+      app->mask = take (self, B * (size_t) a->hidden);
+      app->dhidden = take (self, B * (size_t) a->hidden);
+      app->ddropped = take (self, B * (size_t) a->hidden);
+      app->logits = take (self, B * (size_t) tr->n_out);
+      app->dlogits = take (self, B * (size_t) tr->n_out);
+    }
+  self->concat = take (self, B * 2 * PB_N_DIGITS);
+  self->dconcat = take (self, B * 2 * PB_N_DIGITS);
+  self->main_logits = take (self, B * 2);
+  self->probs_main = take (self, B * 2);
+  self->dmain = take (self, B * 2);
+  for (int i = 0; i < 2; i++)
+    {
+      self->digits[i] = take (self, B * PB_N_DIGITS);
+      self->probs_digit[i] = take (self, B * PB_N_DIGITS);
+      self->ddigit[i] = take (self, B * PB_N_DIGITS);
+    }
+}
+
+static PbConvShape
+conv_shape (const PbModel *self, const Trunk *tr, int l, int batch)
+{
+  PbConvShape s = {
+    .batch = batch,
+    .in_c = l == 0 ? tr->in_c : self->arch.channels[l - 1],
+    .in_h = self->geom.side[l],
+    .in_w = self->geom.side[l],
+    .out_c = self->arch.channels[l],
+    .kernel = self->arch.kernel,
+    .pad = self->arch.padding[l],
+  };
+  return s;
+}
+
+PbStatus
+pb_model_new (const PbArch *arch, int max_batch, PbModel **out, PbError *err)
+{
+  PbModel *self;
+  PbStatus st;
+
+  *out = NULL;
+  if ((st = pb_arch_validate (arch, err)) != PB_OK)
+    return st;
+  if (max_batch < 1)
+    return pb_error_set (err, PB_ERR_INVALID, "batch size: expected ≥ 1, got %d", max_batch);
+
+  self = calloc (1, sizeof *self);
+  if (self == NULL)
+    return pb_error_set (err, PB_ERR_NOMEM, "out of memory creating the model");
+  self->arch = *arch;
+  self->max_batch = max_batch;
+  trunk_geometry (arch, &self->geom);
+  build_table (self);
+
+  for (int t = 0; t < self->n_trunks; t++)
+    for (int l = 0; l < PB_N_CONV; l++)
+      {
+        PbConvShape s = conv_shape (self, &self->trunks[t], l, max_batch);
+        size_t w = pb_conv2d_workspace_floats (&s);
+        if (w > self->work_floats)
+          self->work_floats = w;
+      }
+
+  layout_activations (self);
+  self->acts_floats = self->acts_used;
+  self->argmax_ints = self->argmax_used;
+
+  self->params = calloc (self->n_params * 4, sizeof (float));
+  self->buffers = calloc (self->n_buffers > 0 ? self->n_buffers : 1, sizeof (float));
+  self->acts = calloc (self->acts_floats, sizeof (float));
+  self->argmax_block = calloc (self->argmax_ints, sizeof (int32_t));
+  self->work = calloc (self->work_floats > 0 ? self->work_floats : 1, sizeof (float));
+  self->digit_targets[0] = calloc (2 * (size_t) max_batch, 1);
+  self->digit_targets[1] = self->digit_targets[0] != NULL ? self->digit_targets[0] + max_batch
+                                                          : NULL;
+  if (self->digit_targets[0] == NULL || self->params == NULL || self->buffers == NULL || self->acts == NULL
+      || self->argmax_block == NULL || self->work == NULL)
+    {
+      pb_model_free (self);
+      return pb_error_set (err, PB_ERR_NOMEM, "out of memory allocating the model's %zu floats",
+                           self->n_params * 4 + self->acts_floats);
+    }
+  self->grads = self->params + self->n_params;
+  self->adam_m = self->grads + self->n_params;
+  self->adam_v = self->adam_m + self->n_params;
+  layout_activations (self);
+
+  for (int t = 0; t < self->n_trunks; t++)
+    for (int l = 0; l < PB_N_CONV; l++)
+      {
+        float *rv = pb_model_tensor_data (self, self->trunks[t].bn_rv[l]);
+        for (size_t i = 0; i < self->tensors[self->trunks[t].bn_rv[l]].size; i++)
+          rv[i] = 1.0f;
+      }
+
+  *out = self;
+  return PB_OK;
+}
+
+void
+pb_model_free (PbModel *self)
+{
+  if (self == NULL)
+    return;
+  free (self->params);
+  free (self->buffers);
+  free (self->acts);
+  free (self->argmax_block);
+  free (self->work);
+  free (self->digit_targets[0]);
+  free (self);
+}
+
+const PbArch *pb_model_arch (const PbModel *self) { return &self->arch; }
+int pb_model_max_batch (const PbModel *self) { return self->max_batch; }
+size_t pb_model_param_count (const PbModel *self) { return self->n_params; }
+size_t pb_model_buffer_count (const PbModel *self) { return self->n_buffers; }
+int pb_model_n_tensors (const PbModel *self) { return self->n_tensors; }
+float *pb_model_params (PbModel *self) { return self->params; }
+float *pb_model_grads (PbModel *self) { return self->grads; }
+float *pb_model_adam_m (PbModel *self) { return self->adam_m; }
+float *pb_model_adam_v (PbModel *self) { return self->adam_v; }
+float *pb_model_buffers (PbModel *self) { return self->buffers; }
+int pb_model_n_trunks (const PbModel *self) { return self->n_trunks; }
+int pb_model_n_applications (const PbModel *self) { return self->n_apps; }
+const float *pb_model_main_logits (const PbModel *self) { return self->main_logits; }
+const float *pb_model_digit_logits (const PbModel *self) { return self->concat; }
+
+const PbTensorInfo *
+pb_model_tensor (const PbModel *self, int i)
+{
+  assert (i >= 0 && i < self->n_tensors);
+  return &self->tensors[i];
+}
+
+int
+pb_model_find_tensor (const PbModel *self, const char *name)
+{
+  for (int i = 0; i < self->n_tensors; i++)
+    if (strcmp (self->tensors[i].name, name) == 0)
+      return i;
+  return -1;
+}
+
+float *
+pb_model_tensor_data (PbModel *self, int i)
+{
+  const PbTensorInfo *t = pb_model_tensor (self, i);
+  return (t->block == PB_BLOCK_PARAMS ? self->params : self->buffers) + t->offset;
+}
+
+int64_t
+pb_model_batches_tracked (const PbModel *self, int trunk)
+{
+  assert (trunk >= 0 && trunk < self->n_trunks);
+  return self->trunks[trunk].batches_tracked;
+}
+
+void
+pb_model_set_batches_tracked (PbModel *self, int trunk, int64_t n)
+{
+  assert (trunk >= 0 && trunk < self->n_trunks);
+  self->trunks[trunk].batches_tracked = n;
+}
+
+const char *
+pb_model_trunk_prefix (const PbModel *self, int trunk)
+{
+  assert (trunk >= 0 && trunk < self->n_trunks);
+  if (self->arch.kind != PB_KIND_TWIN)
+    return "trunk";
+  return trunk == 0 ? "trunk_a" : "trunk_b";
+}
+
+const float *
+pb_model_hidden (const PbModel *self, int application)
+{
+  assert (application >= 0 && application < self->n_apps);
+  return self->apps[application].hidden;
+}
+
+static void
+fill_uniform (PbRng *rng, float *data, size_t n, float bound)
+{
+  for (size_t i = 0; i < n; i++)
+    data[i] = (2.0f * pb_rng_uniform (rng) - 1.0f) * bound;
+}
+
+static void
+init_affine (PbModel *self, PbRng *rng, int weight, int bias, int fan_in)
+{
+  float bound = 1.0f / sqrtf ((float) fan_in);
+  fill_uniform (rng, pb_model_tensor_data (self, weight), self->tensors[weight].size, bound);
+  fill_uniform (rng, pb_model_tensor_data (self, bias), self->tensors[bias].size, bound);
+}
+
+void
+pb_model_init (PbModel *self, PbRng *rng)
+{
+  const PbArch *a = &self->arch;
+
+  for (int t = 0; t < self->n_trunks; t++)
+    {
+      Trunk *tr = &self->trunks[t];
+      int in_c = tr->in_c;
+
+      for (int l = 0; l < PB_N_CONV; l++)
+        {
+          int c = a->channels[l];
+          float *g = pb_model_tensor_data (self, tr->bn_g[l]);
+          float *rv = pb_model_tensor_data (self, tr->bn_rv[l]);
+
+          init_affine (self, rng, tr->conv_w[l], tr->conv_b[l], in_c * a->kernel * a->kernel);
+          for (int i = 0; i < c; i++)
+            {
+              g[i] = 1.0f;
+              rv[i] = 1.0f;
+            }
+          memset (pb_model_tensor_data (self, tr->bn_b[l]), 0, (size_t) c * sizeof (float));
+          memset (pb_model_tensor_data (self, tr->bn_rm[l]), 0, (size_t) c * sizeof (float));
+          in_c = c;
+        }
+      init_affine (self, rng, tr->fc1_w, tr->fc1_b, self->tensors[tr->fc1_w].shape[1]);
+      init_affine (self, rng, tr->fc2_w, tr->fc2_b, a->hidden);
+      tr->batches_tracked = 0;
+    }
+  init_affine (self, rng, self->head_w, self->head_b, 2 * PB_N_DIGITS);
+  memset (self->grads, 0, self->n_params * 3 * sizeof (float));
+}
+
+void
+pb_model_zero_grad (PbModel *self)
+{
+  memset (self->grads, 0, self->n_params * sizeof (float));
+}
+
+void
+pb_model_copy_weights (PbModel *dst, const PbModel *src)
+{
+  assert (dst->n_params == src->n_params && dst->n_buffers == src->n_buffers);
+  memcpy (dst->params, src->params, src->n_params * sizeof (float));
+  memcpy (dst->buffers, src->buffers, src->n_buffers * sizeof (float));
+  for (int t = 0; t < src->n_trunks; t++)
+    dst->trunks[t].batches_tracked = src->trunks[t].batches_tracked;
+}
+
+#define P(i) pb_model_tensor_data (self, (i))
+#define G(i) (self->grads + self->tensors[(i)].offset)
+
+/* x: [B, 2, 14, 14] → app->logits [B, n_out] */
+static void
+application_forward (PbModel *self, Application *app, const float *x, int B, bool training,
+                     PbRng *rng)
+{
+  const PbArch *a = &self->arch;
+  Trunk *tr = &self->trunks[app->trunk];
+  const float *in;
+
+  if (app->image < 0)
+    in = x;
+  else
+    {
+      for (int b = 0; b < B; b++)
+        memcpy (app->x + (size_t) b * PB_IMAGE_PIXELS,
+                x + ((size_t) b * 2 + (size_t) app->image) * PB_IMAGE_PIXELS,
+                PB_IMAGE_PIXELS * sizeof (float));
+      in = app->x;
+    }
+
+  for (int l = 0; l < PB_N_CONV; l++)
+    {
+      PbConvShape cs = conv_shape (self, tr, l, B);
+      int side = self->geom.conv_side[l];
+      PbBnShape bs = { .batch = B, .channels = a->channels[l], .spatial = side * side };
+
+      pb_conv2d_forward (&cs, in, P (tr->conv_w[l]), P (tr->conv_b[l]), app->conv[l],
+                         self->work);
+      if (training)
+        pb_batchnorm_forward_train (&bs, app->conv[l], P (tr->bn_g[l]), P (tr->bn_b[l]),
+                                    app->bn[l], app->xhat[l], app->mean[l], app->invstd[l],
+                                    P (tr->bn_rm[l]), P (tr->bn_rv[l]), PB_BN_MOMENTUM,
+                                    PB_BN_EPS);
+      else
+        pb_batchnorm_forward_eval (&bs, app->conv[l], P (tr->bn_g[l]), P (tr->bn_b[l]),
+                                   P (tr->bn_rm[l]), P (tr->bn_rv[l]), PB_BN_EPS, app->bn[l]);
+      pb_maxpool2_forward (B * a->channels[l], side, side, app->bn[l], app->act[l],
+                           app->argmax[l]);
+      int pooled = self->geom.side[l + 1];
+      pb_relu_forward ((size_t) B * (size_t) a->channels[l] * (size_t) (pooled * pooled),
+                       app->act[l], app->act[l]);
+      in = app->act[l];
+    }
+  if (training)
+    tr->batches_tracked++;
+
+  int flat = self->tensors[tr->fc1_w].shape[1];
+  size_t nh = (size_t) B * (size_t) a->hidden;
+  pb_linear_forward (B, flat, a->hidden, in, P (tr->fc1_w), P (tr->fc1_b), app->hidden);
+  if (training && a->dropout > 0.0f)
+    pb_dropout_forward (nh, a->dropout, rng, app->hidden, app->dropped, app->mask);
+  else
+    memcpy (app->dropped, app->hidden, nh * sizeof (float));
+  pb_linear_forward (B, a->hidden, tr->n_out, app->dropped, P (tr->fc2_w), P (tr->fc2_b),
+                     app->logits);
+}
+
+/* app->dlogits [B, n_out] → parameter gradients (added) */
+static void
+application_backward (PbModel *self, Application *app, int B)
+{
+  const PbArch *a = &self->arch;
+  Trunk *tr = &self->trunks[app->trunk];
+  int flat = self->tensors[tr->fc1_w].shape[1];
+  size_t nh = (size_t) B * (size_t) a->hidden;
+
+  memset (app->ddropped, 0, nh * sizeof (float));
+  pb_linear_backward (B, a->hidden, tr->n_out, app->dropped, P (tr->fc2_w), app->dlogits,
+                      G (tr->fc2_w), G (tr->fc2_b), app->ddropped);
+  if (a->dropout > 0.0f)
+    {
+      memset (app->dhidden, 0, nh * sizeof (float));
+      pb_dropout_backward (nh, app->mask, app->ddropped, app->dhidden);
+    }
+  else
+    memcpy (app->dhidden, app->ddropped, nh * sizeof (float));
+
+  float *dflat = app->dact[PB_N_CONV - 1];
+  memset (dflat, 0, (size_t) B * (size_t) flat * sizeof (float));
+  pb_linear_backward (B, flat, a->hidden, app->act[PB_N_CONV - 1], P (tr->fc1_w), app->dhidden,
+                      G (tr->fc1_w), G (tr->fc1_b), dflat);
+
+  for (int l = PB_N_CONV - 1; l >= 0; l--)
+    {
+      PbConvShape cs = conv_shape (self, tr, l, B);
+      int side = self->geom.conv_side[l];
+      int pooled = self->geom.side[l + 1];
+      size_t n_pooled = (size_t) B * (size_t) a->channels[l] * (size_t) (pooled * pooled);
+      size_t n_conv = (size_t) B * (size_t) a->channels[l] * (size_t) (side * side);
+      PbBnShape bs = { .batch = B, .channels = a->channels[l], .spatial = side * side };
+      const float *in = l == 0 ? (app->image < 0 ? NULL : app->x) : app->act[l - 1];
+      float *din = NULL;
+
+      memset (app->dpool[l], 0, n_pooled * sizeof (float));
+      pb_relu_backward (n_pooled, app->act[l], app->dact[l], app->dpool[l]);
+      memset (app->dbn[l], 0, n_conv * sizeof (float));
+      pb_maxpool2_backward (B * a->channels[l], side, side, app->dpool[l], app->argmax[l],
+                            app->dbn[l]);
+      memset (app->dconv[l], 0, n_conv * sizeof (float));
+      pb_batchnorm_backward (&bs, app->xhat[l], app->invstd[l], P (tr->bn_g[l]), app->dbn[l],
+                             G (tr->bn_g[l]), G (tr->bn_b[l]), app->dconv[l]);
+      if (l > 0)
+        {
+          din = app->dact[l - 1];
+          memset (din, 0, (size_t) B * (size_t) cs.in_c * (size_t) (cs.in_h * cs.in_w)
+                  * sizeof (float));
+        }
+      if (in == NULL)
+        in = self->last_x;
+      pb_conv2d_backward (&cs, in, P (tr->conv_w[l]), app->dconv[l], G (tr->conv_w[l]),
+                          G (tr->conv_b[l]), din, self->work);
+    }
+}
+
+void
+pb_model_forward (PbModel *self, const float *x, int batch, bool training, PbRng *rng)
+{
+  assert (batch >= 1 && batch <= self->max_batch);
+  self->batch = batch;
+  self->last_training = training;
+  self->last_x = x;
+
+  for (int i = 0; i < self->n_apps; i++)
+    application_forward (self, &self->apps[i], x, batch, training, rng);
+
+  for (int b = 0; b < batch; b++)
+    {
+      float *row = self->concat + (size_t) b * 2 * PB_N_DIGITS;
+      if (self->n_apps == 1)
+        memcpy (row, self->apps[0].logits + (size_t) b * 2 * PB_N_DIGITS,
+                2 * PB_N_DIGITS * sizeof (float));
+      else
+        for (int i = 0; i < 2; i++)
+          memcpy (row + i * PB_N_DIGITS, self->apps[i].logits + (size_t) b * PB_N_DIGITS,
+                  PB_N_DIGITS * sizeof (float));
+      for (int i = 0; i < 2; i++)
+        memcpy (self->digits[i] + (size_t) b * PB_N_DIGITS, row + i * PB_N_DIGITS,
+                PB_N_DIGITS * sizeof (float));
+    }
+  pb_linear_forward (batch, 2 * PB_N_DIGITS, 2, self->concat, P (self->head_w),
+                     P (self->head_b), self->main_logits);
+}
+
+PbLoss
+pb_model_loss (PbModel *self, const uint8_t *classes, const uint8_t *labels)
+{
+  int B = self->batch;
+  PbLoss loss = { 0 };
+
+  loss.main = pb_cross_entropy_forward (B, 2, self->main_logits, labels, self->probs_main);
+  for (int i = 0; i < 2; i++)
+    {
+      uint8_t *digit_targets = self->digit_targets[i];
+      for (int b = 0; b < B; b++)
+        digit_targets[b] = classes[2 * b + i];
+      loss.aux += pb_cross_entropy_forward (B, PB_N_DIGITS, self->digits[i], digit_targets,
+                                            self->probs_digit[i]);
+    }
+  loss.total = loss.main + (self->arch.aux ? (double) self->arch.aux_weight * loss.aux : 0.0);
+  return loss;
+}
+
+void
+pb_model_backward (PbModel *self, const uint8_t *classes, const uint8_t *labels)
+{
+  int B = self->batch;
+  size_t nc = (size_t) B * 2 * PB_N_DIGITS;
+
+  assert (self->last_training);
+  memset (self->dconcat, 0, nc * sizeof (float));
+  memset (self->dmain, 0, (size_t) B * 2 * sizeof (float));
+  pb_cross_entropy_backward (B, 2, self->probs_main, labels, 1.0f, self->dmain);
+  pb_linear_backward (B, 2 * PB_N_DIGITS, 2, self->concat, P (self->head_w), self->dmain,
+                      G (self->head_w), G (self->head_b), self->dconcat);
+  if (self->arch.aux)
+    for (int i = 0; i < 2; i++)
+      {
+        memset (self->ddigit[i], 0, (size_t) B * PB_N_DIGITS * sizeof (float));
+        pb_cross_entropy_backward (B, PB_N_DIGITS, self->probs_digit[i], self->digit_targets[i],
+                                   self->arch.aux_weight, self->ddigit[i]);
+        for (int b = 0; b < B; b++)
+          for (int j = 0; j < PB_N_DIGITS; j++)
+            self->dconcat[(size_t) b * 2 * PB_N_DIGITS + (size_t) (i * PB_N_DIGITS + j)]
+              += self->ddigit[i][(size_t) b * PB_N_DIGITS + (size_t) j];
+      }
+  (void) classes;
+
+  for (int b = 0; b < B; b++)
+    {
+      const float *row = self->dconcat + (size_t) b * 2 * PB_N_DIGITS;
+      if (self->n_apps == 1)
+        memcpy (self->apps[0].dlogits + (size_t) b * 2 * PB_N_DIGITS, row,
+                2 * PB_N_DIGITS * sizeof (float));
+      else
+        for (int i = 0; i < 2; i++)
+          memcpy (self->apps[i].dlogits + (size_t) b * PB_N_DIGITS, row + i * PB_N_DIGITS,
+                  PB_N_DIGITS * sizeof (float));
+    }
+  for (int i = self->n_apps - 1; i >= 0; i--)
+    application_backward (self, &self->apps[i], B);
+}

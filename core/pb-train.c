@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "pb-train.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pb-adam.h"
+
+#define PB_N_CHUNKS 20
+
+/* Independent PCG streams of the run's seed, so that changing one use of randomness (say the
+ * augmentation angle) leaves the others (pairs, init, order) as they were. */
+enum
+{
+  STREAM_TRAIN_PAIRS = 1,
+  STREAM_TEST_PAIRS,
+  STREAM_INIT,
+  STREAM_AUGMENT,
+  STREAM_SHUFFLE,
+  STREAM_DROPOUT,
+};
+
+struct PbRun
+{
+  PbTrainSettings s;
+  PbPairs train, test, augmented;
+  float *angles;
+  double mean, std;
+  PbModel *model;
+  PbAdam adam;
+  long step;
+
+  float *train_x;    /* [n_aug, 2, 14, 14], standardised */
+  float *orig_x;     /* [n_train, ...], standardised: the first n_train rows of train_x */
+  float *test_x;     /* [n_test, ...], standardised */
+  int *order;        /* [n_aug] */
+  float *batch_x;    /* [batch, 2, 14, 14] */
+  uint8_t *batch_classes, *batch_labels;
+  uint8_t *eval_pred;   /* [max(n_train, n_test)] */
+  uint8_t *eval_digits; /* [max(...), 2] */
+
+  PbRng shuffle_rng, dropout_rng;
+  int batches_per_epoch;
+  int epoch;         /* 0-based epoch in progress */
+  int batch_index;   /* next batch within the epoch */
+  double loss_sum, main_sum, aux_sum;
+
+  PbEpochRecord *epochs;
+  int n_epochs_done;
+  PbBatchRecord *batches;
+  int n_batches_done;
+
+  double started, train_seconds, eval_seconds;
+};
+
+double
+pb_now_seconds (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
+PbStatus
+pb_train_settings_init (PbTrainSettings *self, const char *model, PbError *err)
+{
+  memset (self, 0, sizeof *self);
+  self->epochs = 25;
+  self->batch = 100;
+  self->lr = 1e-3f;
+  self->beta1 = 0.9f;
+  self->beta2 = 0.999f;
+  self->adam_eps = 1e-8f;
+  self->train_pairs = 1000;
+  self->test_pairs = 1000;
+  self->augment_deg = 10.0f;
+  self->seed = 1;
+  return pb_arch_from_name (model != NULL ? model : "siamese-aux", &self->arch, err);
+}
+
+PbStatus
+pb_train_settings_validate (const PbTrainSettings *self, PbError *err)
+{
+  if (self->epochs < 1 || self->epochs > 10000)
+    return pb_error_set (err, PB_ERR_INVALID, "--epochs: expected 1–10000, got %d", self->epochs);
+  /* The upper limits depend on the data; pb_run_new checks them against the image counts. */
+  if (self->train_pairs < 1 || self->train_pairs > PB_MAX_PAIRS)
+    return pb_error_set (err, PB_ERR_INVALID, "--pairs: expected 1–%d, got %d", PB_MAX_PAIRS,
+                         self->train_pairs);
+  if (self->test_pairs < 1 || self->test_pairs > PB_MAX_PAIRS)
+    return pb_error_set (err, PB_ERR_INVALID, "--test-pairs: expected 1–%d, got %d",
+                         PB_MAX_PAIRS, self->test_pairs);
+  if (self->batch < 1 || self->batch > self->train_pairs)
+    return pb_error_set (err, PB_ERR_INVALID, "--batch: expected 1–%d (the training pairs), got %d",
+                         self->train_pairs, self->batch);
+  if (!(self->lr > 0.0f) || !isfinite (self->lr))
+    return pb_error_set (err, PB_ERR_INVALID, "--lr: expected a finite number > 0, got %g",
+                         (double) self->lr);
+  if (!(self->beta1 >= 0.0f && self->beta1 < 1.0f) || !(self->beta2 >= 0.0f && self->beta2 < 1.0f))
+    return pb_error_set (err, PB_ERR_INVALID, "Adam betas: expected 0 ≤ β < 1, got %g and %g",
+                         (double) self->beta1, (double) self->beta2);
+  if (!(self->adam_eps > 0.0f))
+    return pb_error_set (err, PB_ERR_INVALID, "Adam eps: expected > 0, got %g",
+                         (double) self->adam_eps);
+  if (!(self->augment_deg >= 0.0f && self->augment_deg <= 180.0f))
+    return pb_error_set (err, PB_ERR_INVALID, "--augment: expected 0–180 degrees, got %g",
+                         (double) self->augment_deg);
+  return pb_arch_validate (&self->arch, err);
+}
+
+static void
+standardise (const PbPairs *pairs, double mean, double std, float *out)
+{
+  size_t n = (size_t) pairs->n * PB_PAIR_FLOATS;
+  float m = (float) mean, inv = (float) (1.0 / std);
+  for (size_t i = 0; i < n; i++)
+    out[i] = (pairs->images[i] - m) * inv;
+}
+
+void
+pb_run_free (PbRun *self)
+{
+  if (self == NULL)
+    return;
+  pb_pairs_clear (&self->train);
+  pb_pairs_clear (&self->test);
+  pb_pairs_clear (&self->augmented);
+  pb_model_free (self->model);
+  free (self->angles);
+  free (self->train_x);
+  free (self->test_x);
+  free (self->order);
+  free (self->batch_x);
+  free (self->batch_classes);
+  free (self->eval_pred);
+  free (self->eval_digits);
+  free (self->epochs);
+  free (self->batches);
+  free (self);
+}
+
+PbStatus
+pb_run_new (const PbTrainSettings *settings, const PbMnist *mnist, PbRun **out, PbError *err)
+{
+  PbRun *self;
+  PbStatus st;
+  PbRng rng;
+
+  *out = NULL;
+  if ((st = pb_train_settings_validate (settings, err)) != PB_OK)
+    return st;
+  if (2 * settings->train_pairs > mnist->n_train)
+    return pb_error_set (err, PB_ERR_INVALID,
+                         "--pairs: %d training pairs need %d images, the training set has %d",
+                         settings->train_pairs, 2 * settings->train_pairs, mnist->n_train);
+  if (2 * settings->test_pairs > mnist->n_test)
+    return pb_error_set (err, PB_ERR_INVALID,
+                         "--test-pairs: %d test pairs need %d images, the test set has %d",
+                         settings->test_pairs, 2 * settings->test_pairs, mnist->n_test);
+
+  self = calloc (1, sizeof *self);
+  if (self == NULL)
+    return pb_error_set (err, PB_ERR_NOMEM, "out of memory creating a run");
+  self->s = *settings;
+
+  pb_rng_seed (&rng, settings->seed, STREAM_TRAIN_PAIRS);
+  if ((st = pb_pairs_generate (mnist, PB_SPLIT_TRAIN, settings->train_pairs, &rng, &self->train,
+                               err)) != PB_OK)
+    goto fail;
+  pb_rng_seed (&rng, settings->seed, STREAM_TEST_PAIRS);
+  if ((st = pb_pairs_generate (mnist, PB_SPLIT_TEST, settings->test_pairs, &rng, &self->test,
+                               err)) != PB_OK)
+    goto fail;
+  pb_pairs_pixel_stats (&self->train, &self->mean, &self->std);
+  if (!(self->std > 0.0))
+    self->std = 1.0;
+
+  if (settings->augment_deg > 0.0f)
+    {
+      self->angles = malloc ((size_t) settings->train_pairs * 2 * sizeof (float));
+      if (self->angles == NULL)
+        {
+          st = pb_error_set (err, PB_ERR_NOMEM, "out of memory for augmentation angles");
+          goto fail;
+        }
+      pb_rng_seed (&rng, settings->seed, STREAM_AUGMENT);
+      if ((st = pb_pairs_augment_rotate (&self->train, settings->augment_deg, &rng,
+                                         &self->augmented, self->angles, err)) != PB_OK)
+        goto fail;
+    }
+  else
+    {
+      if ((st = pb_pairs_alloc (self->train.n, &self->augmented, err)) != PB_OK)
+        goto fail;
+      memcpy (self->augmented.images, self->train.images,
+              (size_t) self->train.n * PB_PAIR_FLOATS * sizeof (float));
+      memcpy (self->augmented.classes, self->train.classes, (size_t) self->train.n * 2);
+      memcpy (self->augmented.labels, self->train.labels, (size_t) self->train.n);
+      memcpy (self->augmented.source, self->train.source, (size_t) self->train.n * 2 * sizeof (int));
+    }
+
+  int n_aug = self->augmented.n;
+  int n_eval = settings->train_pairs > settings->test_pairs ? settings->train_pairs
+                                                            : settings->test_pairs;
+  self->batches_per_epoch = (n_aug + settings->batch - 1) / settings->batch;
+  self->train_x = malloc ((size_t) n_aug * PB_PAIR_FLOATS * sizeof (float));
+  self->test_x = malloc ((size_t) self->test.n * PB_PAIR_FLOATS * sizeof (float));
+  self->order = malloc ((size_t) n_aug * sizeof (int));
+  self->batch_x = malloc ((size_t) settings->batch * PB_PAIR_FLOATS * sizeof (float));
+  self->batch_classes = malloc ((size_t) settings->batch * 3);
+  self->eval_pred = malloc ((size_t) n_eval);
+  self->eval_digits = malloc ((size_t) n_eval * 2);
+  self->epochs = calloc ((size_t) settings->epochs, sizeof (PbEpochRecord));
+  self->batches = calloc ((size_t) settings->epochs * (size_t) self->batches_per_epoch,
+                          sizeof (PbBatchRecord));
+  if (self->train_x == NULL || self->test_x == NULL || self->order == NULL
+      || self->batch_x == NULL || self->batch_classes == NULL || self->eval_pred == NULL
+      || self->eval_digits == NULL || self->epochs == NULL || self->batches == NULL)
+    {
+      st = pb_error_set (err, PB_ERR_NOMEM, "out of memory allocating the run's buffers");
+      goto fail;
+    }
+  self->batch_labels = self->batch_classes + 2 * settings->batch;
+  standardise (&self->augmented, self->mean, self->std, self->train_x);
+  standardise (&self->test, self->mean, self->std, self->test_x);
+  self->orig_x = self->train_x;
+  for (int i = 0; i < n_aug; i++)
+    self->order[i] = i;
+
+  if ((st = pb_model_new (&settings->arch, settings->batch, &self->model, err)) != PB_OK)
+    goto fail;
+  pb_rng_seed (&rng, settings->seed, STREAM_INIT);
+  pb_model_init (self->model, &rng);
+  pb_rng_seed (&self->shuffle_rng, settings->seed, STREAM_SHUFFLE);
+  pb_rng_seed (&self->dropout_rng, settings->seed, STREAM_DROPOUT);
+
+  self->adam.lr = settings->lr;
+  self->adam.beta1 = settings->beta1;
+  self->adam.beta2 = settings->beta2;
+  self->adam.eps = settings->adam_eps;
+  self->started = -1.0;
+  *out = self;
+  return PB_OK;
+
+fail:
+  pb_run_free (self);
+  return st;
+}
+
+/* Eval-mode pass over n standardised pairs, in chunks of the model's batch.
+ * pred: [n]  digits: [n, 2]  prob1: [n] (optional) */
+static void
+predict_standardised (PbModel *model, const float *x, int n, uint8_t *pred, uint8_t *digits,
+                      float *prob1)
+{
+  int max_b = pb_model_max_batch (model);
+
+  for (int start = 0; start < n; start += max_b)
+    {
+      int B = n - start < max_b ? n - start : max_b;
+      pb_model_forward (model, x + (size_t) start * PB_PAIR_FLOATS, B, false, NULL);
+      const float *main = pb_model_main_logits (model);
+      const float *dig = pb_model_digit_logits (model);
+
+      for (int b = 0; b < B; b++)
+        {
+          const float *o = main + 2 * b;
+          int i = start + b;
+          if (pred != NULL)
+            pred[i] = o[1] > o[0] ? 1 : 0;
+          if (prob1 != NULL)
+            prob1[i] = (float) (1.0 / (1.0 + exp ((double) o[0] - (double) o[1])));
+          if (digits != NULL)
+            for (int h = 0; h < 2; h++)
+              {
+                const float *d = dig + (size_t) b * 20 + (size_t) h * 10;
+                int best = 0;
+                for (int j = 1; j < 10; j++)
+                  if (d[j] > d[best])
+                    best = j;
+                digits[2 * i + h] = (uint8_t) best;
+              }
+        }
+    }
+}
+
+static void
+score (const PbPairs *pairs, const uint8_t *pred, const uint8_t *digits, PbEvaluation *out)
+{
+  int wrong = 0, wrong_digits = 0;
+  double chunk_err[PB_N_CHUNKS];
+  int n = pairs->n, chunk = n / PB_N_CHUNKS;
+
+  for (int i = 0; i < n; i++)
+    {
+      wrong += pred[i] != pairs->labels[i];
+      wrong_digits += (digits[2 * i] != pairs->classes[2 * i])
+                      + (digits[2 * i + 1] != pairs->classes[2 * i + 1]);
+    }
+  out->error = (double) wrong / n;
+  out->digit_error = (double) wrong_digits / (2.0 * n);
+  out->chunk_sd = 0.0;
+  if (chunk >= 1)
+    {
+      double mean = 0.0, ss = 0.0;
+      for (int c = 0; c < PB_N_CHUNKS; c++)
+        {
+          int w = 0;
+          for (int i = c * chunk; i < (c + 1) * chunk; i++)
+            w += pred[i] != pairs->labels[i];
+          chunk_err[c] = (double) w / chunk;
+          mean += chunk_err[c];
+        }
+      mean /= PB_N_CHUNKS;
+      for (int c = 0; c < PB_N_CHUNKS; c++)
+        ss += (chunk_err[c] - mean) * (chunk_err[c] - mean);
+      out->chunk_sd = sqrt (ss / (PB_N_CHUNKS - 1));
+    }
+}
+
+static void
+end_epoch (PbRun *self)
+{
+  PbEpochRecord *r = &self->epochs[self->n_epochs_done];
+  PbEvaluation train_eval, test_eval;
+  double t0 = pb_now_seconds ();
+  int nb = self->batch_index;
+
+  predict_standardised (self->model, self->orig_x, self->train.n, self->eval_pred,
+                        self->eval_digits, NULL);
+  score (&self->train, self->eval_pred, self->eval_digits, &train_eval);
+  predict_standardised (self->model, self->test_x, self->test.n, self->eval_pred,
+                        self->eval_digits, NULL);
+  score (&self->test, self->eval_pred, self->eval_digits, &test_eval);
+  self->eval_seconds += pb_now_seconds () - t0;
+
+  r->epoch = self->epoch + 1;
+  r->train_loss = self->loss_sum / nb;
+  r->train_main_loss = self->main_sum / nb;
+  r->train_aux_loss = self->aux_sum / nb;
+  r->train_error = train_eval.error;
+  r->test_error = test_eval.error;
+  r->digit_error = test_eval.digit_error;
+  r->chunk_sd = test_eval.chunk_sd;
+  r->seconds = pb_now_seconds () - self->started;
+  r->train_seconds = self->train_seconds;
+  r->eval_seconds = self->eval_seconds;
+  self->n_epochs_done++;
+  self->epoch++;
+  self->batch_index = 0;
+  self->loss_sum = self->main_sum = self->aux_sum = 0.0;
+}
+
+bool
+pb_run_finished (const PbRun *self)
+{
+  return self->n_epochs_done >= self->s.epochs;
+}
+
+PbStatus
+pb_run_step (PbRun *self, PbError *err)
+{
+  int n_aug = self->augmented.n;
+  int bs = self->s.batch;
+  double t0;
+
+  if (pb_run_finished (self))
+    return PB_OK;
+  if (self->started < 0.0)
+    self->started = pb_now_seconds ();
+
+  t0 = pb_now_seconds ();
+  if (self->batch_index == 0)
+    pb_rng_shuffle (&self->shuffle_rng, self->order, n_aug);
+
+  int start = self->batch_index * bs;
+  int B = n_aug - start < bs ? n_aug - start : bs;
+  for (int b = 0; b < B; b++)
+    {
+      int i = self->order[start + b];
+      memcpy (self->batch_x + (size_t) b * PB_PAIR_FLOATS,
+              self->train_x + (size_t) i * PB_PAIR_FLOATS, PB_PAIR_FLOATS * sizeof (float));
+      self->batch_classes[2 * b] = self->augmented.classes[2 * i];
+      self->batch_classes[2 * b + 1] = self->augmented.classes[2 * i + 1];
+      self->batch_labels[b] = self->augmented.labels[i];
+    }
+
+  pb_model_forward (self->model, self->batch_x, B, true, &self->dropout_rng);
+  PbLoss loss = pb_model_loss (self->model, self->batch_classes, self->batch_labels);
+  if (!isfinite (loss.total))
+    {
+      self->train_seconds += pb_now_seconds () - t0;
+      return pb_error_set (err, PB_ERR_DIVERGED,
+                           "the loss became %s at epoch %d, batch %d; try a smaller learning rate",
+                           isnan (loss.total) ? "NaN" : "infinite", self->epoch + 1,
+                           self->batch_index + 1);
+    }
+  pb_model_zero_grad (self->model);
+  pb_model_backward (self->model, self->batch_classes, self->batch_labels);
+  self->step++;
+  pb_adam_step (&self->adam, pb_model_param_count (self->model), pb_model_params (self->model),
+                pb_model_grads (self->model), pb_model_adam_m (self->model),
+                pb_model_adam_v (self->model), self->step);
+  self->train_seconds += pb_now_seconds () - t0;
+
+  PbBatchRecord *rec = &self->batches[self->n_batches_done++];
+  rec->epoch = self->epoch + 1;
+  rec->step = (int) self->step;
+  rec->loss = (float) loss.total;
+  rec->main_loss = (float) loss.main;
+  rec->aux_loss = (float) loss.aux;
+  self->loss_sum += loss.total;
+  self->main_sum += loss.main;
+  self->aux_sum += loss.aux;
+
+  self->batch_index++;
+  if (self->batch_index == self->batches_per_epoch)
+    end_epoch (self);
+  return PB_OK;
+}
+
+PbStatus
+pb_run_train (PbRun *self, const PbTrainCallbacks *cb, PbError *err)
+{
+  while (!pb_run_finished (self))
+    {
+      PbStatus st;
+      int epochs_before = self->n_epochs_done;
+
+      if (cb != NULL && cb->cancelled != NULL && cb->cancelled (cb->user_data))
+        return pb_error_set (err, PB_ERR_CANCELLED, "cancelled at epoch %d, batch %d",
+                             self->epoch + 1, self->batch_index + 1);
+      if ((st = pb_run_step (self, err)) != PB_OK)
+        return st;
+      if (cb != NULL && cb->progress != NULL)
+        {
+          cb->progress (cb->user_data, self, PB_PROGRESS_BATCH);
+          if (self->n_epochs_done > epochs_before)
+            cb->progress (cb->user_data, self, PB_PROGRESS_EPOCH);
+        }
+    }
+  return PB_OK;
+}
+
+const PbTrainSettings *pb_run_settings (const PbRun *self) { return &self->s; }
+PbModel *pb_run_model (PbRun *self) { return self->model; }
+const PbModel *pb_run_model_const (const PbRun *self) { return self->model; }
+const PbPairs *pb_run_train_pairs (const PbRun *self) { return &self->train; }
+const PbPairs *pb_run_augmented_pairs (const PbRun *self) { return &self->augmented; }
+const float *pb_run_augment_angles (const PbRun *self) { return self->angles; }
+const PbPairs *pb_run_test_pairs (const PbRun *self) { return &self->test; }
+double pb_run_input_mean (const PbRun *self) { return self->mean; }
+double pb_run_input_std (const PbRun *self) { return self->std; }
+int pb_run_n_epochs_done (const PbRun *self) { return self->n_epochs_done; }
+const PbEpochRecord *pb_run_epochs (const PbRun *self) { return self->epochs; }
+int pb_run_n_batches_done (const PbRun *self) { return self->n_batches_done; }
+const PbBatchRecord *pb_run_batches (const PbRun *self) { return self->batches; }
+int pb_run_batches_per_epoch (const PbRun *self) { return self->batches_per_epoch; }
+
+PbStatus
+pb_model_predict (PbModel *model, double mean, double std, const PbPairs *pairs,
+                  uint8_t *labels_out, float *prob1, uint8_t *digits, PbError *err)
+{
+  float *x = malloc ((size_t) (pairs->n > 0 ? pairs->n : 1) * PB_PAIR_FLOATS * sizeof (float));
+
+  if (x == NULL)
+    return pb_error_set (err, PB_ERR_NOMEM, "out of memory for %d pairs", pairs->n);
+  if (!(std > 0.0) || !isfinite (mean))
+    {
+      free (x);
+      return pb_error_set (err, PB_ERR_INVALID, "input standardisation: mean %g, std %g", mean,
+                           std);
+    }
+  standardise (pairs, mean, std, x);
+  predict_standardised (model, x, pairs->n, labels_out, digits, prob1);
+  free (x);
+  return PB_OK;
+}
+
+PbStatus
+pb_model_evaluate (PbModel *model, double mean, double std, const PbPairs *pairs,
+                   PbEvaluation *out, PbError *err)
+{
+  uint8_t *pred = malloc ((size_t) (pairs->n > 0 ? pairs->n : 1) * 3);
+  PbStatus st;
+
+  if (pred == NULL)
+    return pb_error_set (err, PB_ERR_NOMEM, "out of memory for %d pairs", pairs->n);
+  st = pb_model_predict (model, mean, std, pairs, pred, NULL, pred + pairs->n, err);
+  if (st == PB_OK)
+    score (pairs, pred, pred + pairs->n, out);
+  free (pred);
+  return st;
+}
+
+/* The study: a shared queue of (round, model) items taken by `jobs` threads. */
+
+typedef struct
+{
+  const PbTrainSettings *base;
+  const PbArch *models;
+  int n_models, rounds;
+  const PbMnist *mnist;
+  const PbStudyCallbacks *cb;
+  PbRoundResult *results;
+  pthread_mutex_t lock;
+  int next;
+  PbStatus first_error;
+  PbError error;
+} Study;
+
+static bool
+study_cancelled (void *user_data)
+{
+  Study *study = user_data;
+  return study->cb != NULL && study->cb->cancelled != NULL
+         && study->cb->cancelled (study->cb->user_data);
+}
+
+static void *
+study_worker (void *data)
+{
+  Study *study = data;
+  PbTrainCallbacks cb = { .cancelled = study_cancelled, .user_data = study };
+
+  for (;;)
+    {
+      int item, m, r;
+      PbRun *run = NULL;
+      PbError err = { { 0 } };
+      PbStatus st;
+
+      pthread_mutex_lock (&study->lock);
+      item = study->next < study->n_models * study->rounds && study->first_error == PB_OK
+             ? study->next++ : -1;
+      pthread_mutex_unlock (&study->lock);
+      if (item < 0 || study_cancelled (study))
+        break;
+
+      /* Round-major, so every model's first rounds finish before anyone's last. */
+      r = item / study->n_models;
+      m = item % study->n_models;
+      PbRoundResult *res = &study->results[m * study->rounds + r];
+      PbTrainSettings s = *study->base;
+      s.arch = study->models[m];
+      s.seed = study->base->seed + (uint64_t) r;
+
+      st = pb_run_new (&s, study->mnist, &run, &err);
+      if (st == PB_OK)
+        st = pb_run_train (run, &cb, &err);
+      res->model_index = m;
+      res->round = r;
+      res->seed = s.seed;
+      res->status = st;
+      res->params = pb_arch_param_count (&s.arch);
+      if (run != NULL)
+        {
+          res->n_epochs = pb_run_n_epochs_done (run);
+          res->epochs = malloc ((size_t) (res->n_epochs > 0 ? res->n_epochs : 1)
+                                * sizeof (PbEpochRecord));
+          if (res->epochs != NULL && res->n_epochs > 0)
+            {
+              memcpy (res->epochs, pb_run_epochs (run),
+                      (size_t) res->n_epochs * sizeof (PbEpochRecord));
+              res->final = res->epochs[res->n_epochs - 1];
+            }
+          pb_run_free (run);
+        }
+
+      pthread_mutex_lock (&study->lock);
+      if (st != PB_OK && st != PB_ERR_CANCELLED && study->first_error == PB_OK)
+        {
+          study->first_error = st;
+          pb_error_set (&study->error, st, "%s, round %d (seed %llu): %s", pb_arch_name (&s.arch),
+                        r + 1, (unsigned long long) s.seed, err.message);
+        }
+      if (st == PB_OK && study->cb != NULL && study->cb->round_done != NULL)
+        study->cb->round_done (study->cb->user_data, res);
+      pthread_mutex_unlock (&study->lock);
+    }
+  return NULL;
+}
+
+PbStatus
+pb_study_run (const PbTrainSettings *base, const PbArch *models, int n_models, int rounds,
+              int jobs, const PbMnist *mnist, const PbStudyCallbacks *cb,
+              PbRoundResult *results, PbError *err)
+{
+  Study study = {
+    .base = base, .models = models, .n_models = n_models, .rounds = rounds,
+    .mnist = mnist, .cb = cb, .results = results,
+  };
+  pthread_t threads[64];
+  int n_threads = jobs;
+  PbStatus st;
+
+  if (rounds < 1 || rounds > 1000)
+    return pb_error_set (err, PB_ERR_INVALID, "--rounds: expected 1–1000, got %d", rounds);
+  if (jobs < 1 || jobs > 64)
+    return pb_error_set (err, PB_ERR_INVALID, "--jobs: expected 1–64, got %d", jobs);
+  if (n_models < 1)
+    return pb_error_set (err, PB_ERR_INVALID, "--models: expected at least one model");
+  if ((st = pb_train_settings_validate (base, err)) != PB_OK)
+    return st;
+  for (int m = 0; m < n_models; m++)
+    if ((st = pb_arch_validate (&models[m], err)) != PB_OK)
+      return st;
+
+  memset (results, 0, (size_t) n_models * (size_t) rounds * sizeof *results);
+  pthread_mutex_init (&study.lock, NULL);
+  if (n_threads > n_models * rounds)
+    n_threads = n_models * rounds;
+  for (int i = 0; i < n_threads; i++)
+    if (pthread_create (&threads[i], NULL, study_worker, &study) != 0)
+      {
+        n_threads = i;
+        break;
+      }
+  if (n_threads == 0)
+    study_worker (&study);
+  for (int i = 0; i < n_threads; i++)
+    pthread_join (threads[i], NULL);
+  pthread_mutex_destroy (&study.lock);
+
+  if (study.first_error != PB_OK)
+    {
+      if (err != NULL)
+        *err = study.error;
+      return study.first_error;
+    }
+  if (study_cancelled (&study))
+    return pb_error_set (err, PB_ERR_CANCELLED, "the study was cancelled");
+  return PB_OK;
+}
+
+void
+pb_study_results_clear (PbRoundResult *results, int n)
+{
+  for (int i = 0; i < n; i++)
+    {
+      free (results[i].epochs);
+      results[i].epochs = NULL;
+    }
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* One training run (pairs, augmentation, model, Adam, per-epoch evaluation), and the study:
+ * several models × rounds on worker threads. Nothing here is global, so runs on different threads
+ * never meet; progress and cancellation go through callbacks. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pb-data.h"
+#include "pb-model.h"
+#include "pb-status.h"
+
+#define PB_MAX_PAIRS 1000000
+
+typedef struct
+{
+  PbArch arch;
+  int epochs;          /* 25 */
+  int batch;           /* 100 */
+  float lr;            /* 1e-3 */
+  float beta1, beta2;  /* 0.9, 0.999 */
+  float adam_eps;      /* 1e-8 */
+  int train_pairs;     /* 1000 */
+  int test_pairs;      /* 1000 */
+  float augment_deg;   /* 10; 0 turns augmentation off */
+  uint64_t seed;       /* 1 */
+} PbTrainSettings;
+
+/* The report's settings for the named model. */
+PbStatus pb_train_settings_init (PbTrainSettings *self, const char *model, PbError *err);
+/* Range checks, with the option's name and accepted range in the message. Data-dependent
+ * limits (pairs vs. images available) are checked by pb_run_new. */
+PbStatus pb_train_settings_validate (const PbTrainSettings *self, PbError *err);
+
+typedef struct
+{
+  int epoch;              /* 1-based */
+  double train_loss;      /* mean over the epoch's batches */
+  double train_main_loss;
+  double train_aux_loss;  /* unweighted CE(d1) + CE(d2) */
+  double train_error;     /* original training pairs, eval mode */
+  double test_error;
+  double digit_error;     /* test images, from the digit logits */
+  double chunk_sd;        /* std of the test error over 20 chunks (the report's "±") */
+  double seconds;         /* wall time since the run started */
+  double train_seconds;   /* cumulative forward + backward + Adam */
+  double eval_seconds;    /* cumulative evaluation */
+} PbEpochRecord;
+
+typedef struct
+{
+  int epoch;              /* 1-based */
+  int step;               /* 1-based, over the whole run */
+  float loss;
+  float main_loss;
+  float aux_loss;
+} PbBatchRecord;
+
+typedef struct PbRun PbRun;
+
+typedef enum
+{
+  PB_PROGRESS_BATCH,
+  PB_PROGRESS_EPOCH,
+} PbProgress;
+
+typedef struct
+{
+  /* Called on the training thread after every batch and every epoch. */
+  void (*progress) (void *user_data, const PbRun *run, PbProgress what);
+  /* Polled between batches; true stops the run with PB_ERR_CANCELLED. */
+  bool (*cancelled) (void *user_data);
+  void *user_data;
+} PbTrainCallbacks;
+
+/* Draws the pairs, builds the augmented set and initialises the model, all from the seed.
+ * mnist is only read, and must outlive the run. */
+PbStatus pb_run_new (const PbTrainSettings *settings, const PbMnist *mnist, PbRun **out,
+                     PbError *err);
+void     pb_run_free (PbRun *self);
+
+/* Trains the remaining epochs. On PB_ERR_CANCELLED or PB_ERR_DIVERGED the records of the
+ * finished epochs and batches stay in the run. */
+PbStatus pb_run_train (PbRun *self, const PbTrainCallbacks *cb, PbError *err);
+/* One batch (and the epoch's evaluation when it ends the epoch). PB_OK while there is more. */
+PbStatus pb_run_step (PbRun *self, PbError *err);
+bool     pb_run_finished (const PbRun *self);
+
+const PbTrainSettings *pb_run_settings (const PbRun *self);
+PbModel       *pb_run_model (PbRun *self);
+const PbModel *pb_run_model_const (const PbRun *self);
+const PbPairs *pb_run_train_pairs (const PbRun *self);     /* originals */
+const PbPairs *pb_run_augmented_pairs (const PbRun *self); /* originals then rotated copies */
+const float   *pb_run_augment_angles (const PbRun *self);  /* [n, 2] for the copies, or NULL */
+const PbPairs *pb_run_test_pairs (const PbRun *self);
+double         pb_run_input_mean (const PbRun *self);
+double         pb_run_input_std (const PbRun *self);
+int            pb_run_n_epochs_done (const PbRun *self);
+const PbEpochRecord *pb_run_epochs (const PbRun *self);
+int            pb_run_n_batches_done (const PbRun *self);
+const PbBatchRecord *pb_run_batches (const PbRun *self);
+int            pb_run_batches_per_epoch (const PbRun *self);
+
+/* Eval-mode predictions on a pair set (0–255 scale; standardised with mean and std here).
+ * Any output may be NULL. labels_out: [n]  prob1: [n], P(label = 1)  digits: [n, 2] */
+PbStatus pb_model_predict (PbModel *model, double mean, double std, const PbPairs *pairs,
+                           uint8_t *labels_out, float *prob1, uint8_t *digits, PbError *err);
+
+typedef struct
+{
+  double error;         /* fraction of wrong labels */
+  double digit_error;   /* fraction of wrong digits over the 2n images */
+  double chunk_sd;      /* sample std of the error over 20 equal chunks */
+} PbEvaluation;
+
+PbStatus pb_model_evaluate (PbModel *model, double mean, double std, const PbPairs *pairs,
+                            PbEvaluation *out, PbError *err);
+
+/* The study: every model × rounds; round r of every model uses seed base + r. */
+typedef struct
+{
+  int model_index;
+  int round;
+  uint64_t seed;
+  PbStatus status;
+  size_t params;
+  PbEpochRecord final;  /* the last epoch's record */
+  PbEpochRecord *epochs; /* [settings.epochs], owned by the study */
+  int n_epochs;
+} PbRoundResult;
+
+typedef struct
+{
+  /* Called from worker threads (serialised by the study's lock) when a round ends. */
+  void (*round_done) (void *user_data, const PbRoundResult *result);
+  bool (*cancelled) (void *user_data);
+  void *user_data;
+} PbStudyCallbacks;
+
+/* base: settings shared by every model (its arch is replaced by each model's).
+ * results: [n_models × rounds], model-major. */
+PbStatus pb_study_run (const PbTrainSettings *base, const PbArch *models, int n_models,
+                       int rounds, int jobs, const PbMnist *mnist, const PbStudyCallbacks *cb,
+                       PbRoundResult *results, PbError *err);
+void     pb_study_results_clear (PbRoundResult *results, int n);
+
+double   pb_now_seconds (void);

@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* pairbench-cli end to end: train → weights → pairs → predict, the study's outputs, and the
+ * exit status and one-line message of bad usage and bad files. */
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "pb-core.h"
+
+static char *tmpdir;
+
+typedef struct
+{
+  int status;
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+static Result
+run_cli (const char *first, ...)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  Result r = { 0 };
+  va_list ap;
+  int wait_status;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("PAIRBENCH_CLI"));
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  g_ptr_array_free (argv, TRUE);
+  return r;
+}
+
+static char *
+tmp (const char *name)
+{
+  return g_build_filename (tmpdir, name, NULL);
+}
+
+static PbJson *
+parse (const char *text)
+{
+  PbJson *json = NULL;
+  PbError err = { { 0 } };
+  if (pb_json_parse (text, strlen (text), "stdout", &json, &err) != PB_OK)
+    g_error ("%s", err.message);
+  return json;
+}
+
+/* The weights a run writes predict its own test pairs with exactly its reported error. */
+static void
+test_train_pairs_predict (void)
+{
+  g_autofree char *weights = tmp ("w.safetensors");
+  g_autofree char *test_idx = tmp ("test.idx");
+  g_autofree char *labels_idx = tmp ("labels.idx");
+
+  Result train = run_cli ("train", "--model", "siamese-aux", "--epochs", "2", "--pairs", "300",
+                          "--test-pairs", "400", "--seed", "9", "--weights", weights, "--json",
+                          NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  g_assert_nonnull (strstr (train.err, "epoch   2/2"));
+  PbJson *j = parse (train.out);
+  g_assert_cmpstr (pb_json_get_string (j, "model"), ==, "siamese-aux");
+  g_assert_cmpfloat (pb_json_get_number (j, "params", 0), ==, 71076);
+  g_assert_cmpfloat (pb_json_get_number (j, "seed", 0), ==, 9);
+  const char *keys[] = { "test_error", "train_error", "digit_error", "chunk_sd", "train_seconds",
+                         "eval_seconds" };
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    g_assert_cmpint (pb_json_get (j, keys[i])->type, ==, PB_JSON_NUMBER);
+  const PbJson *settings = pb_json_get (j, "settings");
+  g_assert_cmpfloat (pb_json_get_number (settings, "epochs", 0), ==, 2);
+  g_assert_cmpfloat (pb_json_get_number (settings, "train_pairs", 0), ==, 300);
+  const PbJson *epochs = pb_json_get (j, "epochs");
+  g_assert_cmpint (epochs->n, ==, 2);
+  const char *ekeys[] = { "epoch", "train_loss", "train_main_loss", "train_aux_loss",
+                          "train_error", "test_error", "digit_error", "seconds" };
+  for (gsize i = 0; i < G_N_ELEMENTS (ekeys); i++)
+    g_assert_nonnull (pb_json_get (&epochs->items[1], ekeys[i]));
+  double test_error = pb_json_get_number (j, "test_error", -1);
+  g_assert_cmpfloat (test_error, ==, pb_json_get_number (&epochs->items[1], "test_error", -2));
+
+  Result pairs = run_cli ("pairs", "--seed", "9", "--pairs", "300", "--test-pairs", "400",
+                          "--split", "test", "--out", test_idx, "--labels", labels_idx, NULL);
+  g_assert_cmpint (pairs.status, ==, 0);
+  PbIdx idx;
+  g_assert_cmpint (pb_idx_read (test_idx, &idx, NULL), ==, PB_OK);
+  g_assert_cmpint (idx.type, ==, 0x0D);
+  g_assert_cmpint (idx.ndim, ==, 4);
+  g_assert_cmpuint (idx.dims[0], ==, 400);
+  g_assert_cmpuint (idx.dims[1], ==, 2);
+  pb_idx_clear (&idx);
+
+  Result pred = run_cli ("predict", "--weights", weights, "--input", test_idx, "--labels",
+                         labels_idx, "--json", NULL);
+  g_assert_cmpint (pred.status, ==, 0);
+  PbJson *p = parse (pred.out);
+  g_assert_cmpint (pb_json_get (p, "predictions")->n, ==, 400);
+  g_assert_cmpint (pb_json_get (p, "digits")->n, ==, 400);
+  g_assert_cmpint (pb_json_get (p, "probabilities")->n, ==, 400);
+  g_test_message ("run's test error %.6f, predict's %.6f", test_error,
+                  pb_json_get_number (p, "error", -1));
+  g_assert_cmpfloat (pb_json_get_number (p, "error", -1), ==, test_error);
+
+  /* The plain-text form agrees. */
+  Result text = run_cli ("predict", "--weights", weights, "--input", test_idx, "--labels",
+                         labels_idx, NULL);
+  g_assert_cmpint (text.status, ==, 0);
+  g_assert_true (g_str_has_prefix (text.out, "pair,label,digit1,digit2,p1\n"));
+  g_assert_nonnull (strstr (text.out, "of 400 wrong"));
+
+  pb_json_free (j);
+  pb_json_free (p);
+  result_clear (&train);
+  result_clear (&pairs);
+  result_clear (&pred);
+  result_clear (&text);
+}
+
+static void
+test_study (void)
+{
+  g_autofree char *csv = tmp ("rounds.csv");
+  Result r = run_cli ("study", "--models", "siamese,stacked-aux", "--rounds", "2", "--jobs", "2",
+                      "--epochs", "1", "--pairs", "200", "--test-pairs", "200", "--augment", "0",
+                      "--csv", csv, "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  PbJson *j = parse (r.out);
+  const PbJson *models = pb_json_get (j, "models");
+  g_assert_cmpint (models->n, ==, 2);
+  g_assert_cmpstr (pb_json_get_string (&models->items[1], "model"), ==, "stacked-aux");
+  g_assert_cmpfloat (pb_json_get_number (&models->items[1], "params", 0), ==, 71790);
+  const PbJson *rounds = pb_json_get (&models->items[0], "rounds");
+  g_assert_cmpint (rounds->n, ==, 2);
+  g_assert_cmpfloat (pb_json_get_number (&rounds->items[1], "seed", 0), ==, 2);
+  double e0 = pb_json_get_number (&rounds->items[0], "test_error", -1);
+  double e1 = pb_json_get_number (&rounds->items[1], "test_error", -1);
+  g_assert_cmpfloat_with_epsilon (pb_json_get_number (&models->items[0], "test_error_mean", -1),
+                                  (e0 + e1) / 2, 1e-12);
+
+  g_autofree char *contents = NULL;
+  g_assert_true (g_file_get_contents (csv, &contents, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, "model,round,seed,params,test_error,train_error,digit_error,"
+                                 "chunk_sd,train_seconds,eval_seconds");
+  g_assert_cmpint (g_strv_length (lines), ==, 1 + 4 + 1);
+  g_assert_true (g_str_has_prefix (lines[3], "stacked-aux,1,1,71790,"));
+
+  Result table = run_cli ("study", "--models", "siamese", "--rounds", "1", "--epochs", "1",
+                          "--pairs", "200", "--test-pairs", "200", NULL);
+  g_assert_cmpint (table.status, ==, 0);
+  g_assert_nonnull (strstr (table.out, "test error"));
+  g_assert_nonnull (strstr (table.out, "siamese"));
+  g_assert_nonnull (strstr (table.out, "71076"));
+  pb_json_free (j);
+  result_clear (&r);
+  result_clear (&table);
+}
+
+typedef struct
+{
+  int status;
+  const char *expect;
+  const char *args[12];
+} BadCase;
+
+static void
+check_bad (const BadCase *c)
+{
+  const char *a[14] = { 0 };
+  for (int i = 0; i < 12 && c->args[i] != NULL; i++)
+    a[i] = c->args[i];
+  Result r = run_cli (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
+                      NULL);
+  g_test_message ("%s %s … → %d: %s", a[0], a[1] ? a[1] : "", r.status, r.err);
+  g_assert_cmpint (r.status, ==, c->status);
+  g_assert_nonnull (strstr (r.err, c->expect));
+  /* One line. */
+  g_assert_cmpint (strchr (r.err, '\n') - r.err, ==, (int) strlen (r.err) - 1);
+  result_clear (&r);
+}
+
+static void
+test_bad_usage (void)
+{
+  g_autofree char *garbage = tmp ("garbage.safetensors");
+  g_autofree char *pairs = tmp ("p.idx");
+  g_autofree char *weights = tmp ("small.safetensors");
+  Result small = run_cli ("train", "--epochs", "1", "--pairs", "50", "--test-pairs", "50",
+                          "--batch", "50", "--weights", weights, NULL);
+  g_assert_cmpint (small.status, ==, 0);
+  result_clear (&small);
+  g_assert_true (g_file_set_contents (garbage, "not a weights file at all", -1, NULL));
+  Result make = run_cli ("pairs", "--split", "test", "--test-pairs", "5", "--out", pairs, NULL);
+  g_assert_cmpint (make.status, ==, 0);
+  result_clear (&make);
+
+  const BadCase cases[] = {
+    { 2, "unknown command", { "frobnicate" } },
+    { 2, "unknown option '--bogus'", { "train", "--bogus" } },
+    { 2, "--epochs: expected an integer 1–10000, got '0'", { "train", "--epochs", "0" } },
+    { 2, "--epochs", { "train", "--epochs", "ten" } },
+    { 2, "--lr: expected a finite number > 0, got '-1'", { "train", "--lr", "-1" } },
+    { 2, "--lr", { "train", "--lr", "nan" } },
+    { 2, "--batch", { "train", "--batch", "0" } },
+    { 2, "--batch: expected 1–50", { "train", "--pairs", "50", "--batch", "100" } },
+    { 2, "--augment: expected degrees in 0–180, got '200'", { "train", "--augment", "200" } },
+    { 2, "siamese, siamese-aux, twin, twin-aux, stacked, stacked-aux",
+      { "train", "--model", "lenet" } },
+    { 2, "--rounds: expected an integer 1–1000, got '0'", { "study", "--rounds", "0" } },
+    { 2, "--jobs: expected an integer 1–64, got '0'", { "study", "--jobs", "0" } },
+    { 2, "--models", { "study", "--models", "siamese,nope" } },
+    { 2, "--split", { "pairs", "--split", "valid", "--out", "x" } },
+    { 2, "--weights and --input are required", { "predict", "--weights", garbage } },
+    { 1, "40000 training pairs need 80000 images, the training set has 60000",
+      { "train", "--pairs", "40000", "--epochs", "1" } },
+    { 1, "/nonexistent-dir", { "train", "--data", "/nonexistent-dir" } },
+    { 1, "garbage.safetensors", { "predict", "--weights", garbage, "--input", pairs } },
+    { 1, "/nonexistent.idx", { "predict", "--weights", weights, "--input", "/nonexistent.idx" } },
+    { 1, "p.idx: expected unsigned-byte digit classes 5×2",
+      { "predict", "--weights", weights, "--input", pairs, "--labels", pairs } },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    check_bad (&cases[i]);
+}
+
+static void
+test_help (void)
+{
+  const char *cmds[] = { "train", "study", "pairs", "predict" };
+  for (gsize i = 0; i < G_N_ELEMENTS (cmds); i++)
+    {
+      Result r = run_cli (cmds[i], "--help", NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      g_assert_true (g_str_has_prefix (r.out, "Usage: pairbench-cli "));
+      g_assert_nonnull (strstr (r.out, cmds[i]));
+      result_clear (&r);
+    }
+  Result r = run_cli ("--help", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "study"));
+  result_clear (&r);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+  g_test_init (&argc, &argv, NULL);
+  tmpdir = g_dir_make_tmp ("pb-cli-XXXXXX", NULL);
+  g_test_add_func ("/cli/train-pairs-predict", test_train_pairs_predict);
+  g_test_add_func ("/cli/study", test_study);
+  g_test_add_func ("/cli/bad-usage", test_bad_usage);
+  g_test_add_func ("/cli/help", test_help);
+  rc = g_test_run ();
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmpdir);
+  if (system (cmd) != 0)
+    g_warning ("could not remove %s", tmpdir);
+  g_free (tmpdir);
+  return rc;
+}
