@@ -120,6 +120,18 @@ standardise (const PbPairs *pairs, double mean, double std, float *out)
     out[i] = (pairs->images[i] - m) * inv;
 }
 
+PbStatus
+pb_run_draw_pairs (const PbTrainSettings *settings, const PbMnist *mnist, PbSplit split,
+                   PbPairs *out, PbError *err)
+{
+  PbRng rng;
+  bool train = split == PB_SPLIT_TRAIN;
+
+  pb_rng_seed (&rng, settings->seed, train ? STREAM_TRAIN_PAIRS : STREAM_TEST_PAIRS);
+  return pb_pairs_generate (mnist, split, train ? settings->train_pairs : settings->test_pairs,
+                            &rng, out, err);
+}
+
 void
 pb_run_free (PbRun *self)
 {
@@ -166,13 +178,8 @@ pb_run_new (const PbTrainSettings *settings, const PbMnist *mnist, PbRun **out, 
     return pb_error_set (err, PB_ERR_NOMEM, "out of memory creating a run");
   self->s = *settings;
 
-  pb_rng_seed (&rng, settings->seed, STREAM_TRAIN_PAIRS);
-  if ((st = pb_pairs_generate (mnist, PB_SPLIT_TRAIN, settings->train_pairs, &rng, &self->train,
-                               err)) != PB_OK)
-    goto fail;
-  pb_rng_seed (&rng, settings->seed, STREAM_TEST_PAIRS);
-  if ((st = pb_pairs_generate (mnist, PB_SPLIT_TEST, settings->test_pairs, &rng, &self->test,
-                               err)) != PB_OK)
+  if ((st = pb_run_draw_pairs (settings, mnist, PB_SPLIT_TRAIN, &self->train, err)) != PB_OK
+      || (st = pb_run_draw_pairs (settings, mnist, PB_SPLIT_TEST, &self->test, err)) != PB_OK)
     goto fail;
   pb_pairs_pixel_stats (&self->train, &self->mean, &self->std);
   if (!(self->std > 0.0))
@@ -494,6 +501,61 @@ pb_model_evaluate (PbModel *model, double mean, double std, const PbPairs *pairs
     score (pairs, pred, pred + pairs->n, out);
   free (pred);
   return st;
+}
+
+int
+pb_model_feature_rows (const PbModel *model, int n_pairs)
+{
+  return pb_model_arch (model)->kind == PB_KIND_STACKED ? n_pairs : 2 * n_pairs;
+}
+
+int
+pb_model_feature_dim (const PbModel *model, PbLayer layer)
+{
+  if (layer == PB_LAYER_FC1)
+    return pb_model_arch (model)->hidden;
+  return pb_model_arch (model)->kind == PB_KIND_STACKED ? 20 : 10;
+}
+
+PbStatus
+pb_model_features (PbModel *model, double mean, double std, const PbPairs *pairs, PbLayer layer,
+                   float *out, PbError *err)
+{
+  int max_b = pb_model_max_batch (model);
+  int dim = pb_model_feature_dim (model, layer);
+  bool per_image = pb_model_arch (model)->kind != PB_KIND_STACKED;
+  float *x = malloc ((size_t) max_b * PB_PAIR_FLOATS * sizeof (float));
+  PbPairs chunk;
+
+  if (x == NULL)
+    return pb_error_set (err, PB_ERR_NOMEM, "out of memory for the features");
+  if (!(std > 0.0) || !isfinite (mean))
+    {
+      free (x);
+      return pb_error_set (err, PB_ERR_INVALID, "input standardisation: mean %g, std %g", mean,
+                           std);
+    }
+  for (int start = 0; start < pairs->n; start += max_b)
+    {
+      int B = pairs->n - start < max_b ? pairs->n - start : max_b;
+      chunk.n = B;
+      chunk.images = pairs->images + (size_t) start * PB_PAIR_FLOATS;
+      standardise (&chunk, mean, std, x);
+      pb_model_forward (model, x, B, false, NULL);
+      for (int b = 0; b < B; b++)
+        for (int h = 0; h < (per_image ? 2 : 1); h++)
+          {
+            float *row = out + ((size_t) (start + b) * (per_image ? 2 : 1) + (size_t) h)
+                               * (size_t) dim;
+            const float *src = layer == PB_LAYER_FC1
+                                 ? pb_model_hidden (model, h) + (size_t) b * (size_t) dim
+                                 : pb_model_digit_logits (model) + (size_t) b * 20
+                                     + (size_t) (per_image ? h * 10 : 0);
+            memcpy (row, src, (size_t) dim * sizeof (float));
+          }
+    }
+  free (x);
+  return PB_OK;
 }
 
 /* The study: a shared queue of (round, model) items taken by `jobs` threads. */

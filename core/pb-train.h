@@ -108,6 +108,25 @@ int            pb_run_batches_per_epoch (const PbRun *self);
 PbStatus pb_model_predict (PbModel *model, double mean, double std, const PbPairs *pairs,
                            uint8_t *labels_out, float *prob1, uint8_t *digits, PbError *err);
 
+/* The pairs a run with these settings draws (seed, train_pairs or test_pairs), without building
+ * the run: the first n test pairs are the same whatever test_pairs is. */
+PbStatus pb_run_draw_pairs (const PbTrainSettings *settings, const PbMnist *mnist, PbSplit split,
+                            PbPairs *out, PbError *err);
+
+typedef enum
+{
+  PB_LAYER_LOGITS, /* the digit logits (fc2) */
+  PB_LAYER_FC1,    /* the hidden layer */
+} PbLayer;
+
+/* Features for an embedding. siamese and twin: one row per image, pair-major (pair 0 image 1,
+ * pair 0 image 2, pair 1 image 1, …); stacked: one row per pair. */
+int      pb_model_feature_rows (const PbModel *model, int n_pairs);
+int      pb_model_feature_dim (const PbModel *model, PbLayer layer);
+/* out: [feature_rows, feature_dim] */
+PbStatus pb_model_features (PbModel *model, double mean, double std, const PbPairs *pairs,
+                            PbLayer layer, float *out, PbError *err);
+
 typedef struct
 {
   double error;         /* fraction of wrong labels */

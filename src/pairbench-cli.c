@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "pb-cli.h"
+#include "pb-cli-embed.h"
+#include "pb-cli-tsne.h"
 #include "pb-core.h"
 
 #define EXIT_USAGE 2
@@ -717,24 +719,16 @@ cmd_pairs (int argc, char **argv)
   if ((rc = pb_cli_load_mnist (cmd, data_dir, &mnist)) != 0)
     return rc;
 
-  /* pb_run_new draws exactly these pairs; building the run keeps the two in step. */
-  s.epochs = 1;
-  s.batch = 1;
-  s.augment_deg = 0.0f;
-  PbRun *run = NULL;
-  if (pb_run_new (&s, &mnist, &run, &err) != PB_OK)
-    {
-      pb_mnist_clear (&mnist);
-      return pb_cli_failure (cmd, &err);
-    }
-  const PbPairs *pairs = strcmp (split, "train") == 0 ? pb_run_train_pairs (run)
-                                                      : pb_run_test_pairs (run);
-  uint32_t dims[4] = { (uint32_t) pairs->n, 2, PB_IMAGE_SIDE, PB_IMAGE_SIDE };
-  uint32_t ldims[2] = { (uint32_t) pairs->n, 2 };
-  PbStatus st = pb_idx_write_f32 (out, 4, dims, pairs->images, &err);
+  PbPairs pairs = { 0 };
+  PbSplit which = strcmp (split, "train") == 0 ? PB_SPLIT_TRAIN : PB_SPLIT_TEST;
+  PbStatus st = pb_run_draw_pairs (&s, &mnist, which, &pairs, &err);
+  uint32_t dims[4] = { (uint32_t) pairs.n, 2, PB_IMAGE_SIDE, PB_IMAGE_SIDE };
+  uint32_t ldims[2] = { (uint32_t) pairs.n, 2 };
+  if (st == PB_OK)
+    st = pb_idx_write_f32 (out, 4, dims, pairs.images, &err);
   if (st == PB_OK && labels != NULL)
-    st = pb_idx_write_u8 (labels, 2, ldims, pairs->classes, &err);
-  pb_run_free (run);
+    st = pb_idx_write_u8 (labels, 2, ldims, pairs.classes, &err);
+  pb_pairs_clear (&pairs);
   pb_mnist_clear (&mnist);
   if (st != PB_OK)
     return pb_cli_failure (cmd, &err);
@@ -919,6 +913,8 @@ usage (FILE *f)
            "  study     train several models over rounds and print Table II\n"
            "  pairs     write a run's digit pairs as IDX files\n"
            "  predict   predict pairs with trained weights\n"
+           "  tsne      embed points (CSV or .npy) in 2-D with t-SNE\n"
+           "  embed     map a trained model's last layer with t-SNE (Figures 2–5)\n"
            "\nRun '%s COMMAND --help' for a command's options.\n", prog, prog);
 }
 
@@ -948,6 +944,10 @@ main (int argc, char **argv)
     return cmd_pairs (argc - 1, argv + 1);
   if (strcmp (argv[1], "predict") == 0)
     return cmd_predict (argc - 1, argv + 1);
+  if (strcmp (argv[1], "tsne") == 0)
+    return pb_cli_tsne (argc - 1, argv + 1);
+  if (strcmp (argv[1], "embed") == 0)
+    return pb_cli_embed (argc - 1, argv + 1);
   fprintf (stderr, "%s: unknown command '%s' (see --help)\n", prog, argv[1]);
   return EXIT_USAGE;
 }

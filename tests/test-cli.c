@@ -133,6 +133,71 @@ test_train_pairs_predict (void)
   result_clear (&text);
 }
 
+/* embed maps the run's own test digits; with digit logits trained by the auxiliary loss, a
+ * point's nearest neighbour on the map is mostly the same digit. */
+static void
+test_embed (void)
+{
+  g_autofree char *weights = tmp ("embed.safetensors");
+  g_autofree char *csv = tmp ("embed.csv");
+  g_autofree char *classes = tmp ("embed-classes.idx");
+  g_autofree char *images = tmp ("embed-images.idx");
+
+  Result train = run_cli ("train", "--model", "siamese-aux", "--epochs", "3", "--seed", "4",
+                          "--test-pairs", "150", "--weights", weights, NULL);
+  g_assert_cmpint (train.status, ==, 0);
+  Result embed = run_cli ("embed", "--weights", weights, "--out", csv, "--pairs", "150",
+                          "--iterations", "500", NULL);
+  g_assert_cmpint (embed.status, ==, 0);
+  g_assert_nonnull (strstr (embed.out, "points 300×10"));
+  Result pairs = run_cli ("pairs", "--seed", "4", "--test-pairs", "150", "--split", "test",
+                          "--out", images, "--labels", classes, NULL);
+  g_assert_cmpint (pairs.status, ==, 0);
+
+  PbIdx idx;
+  g_assert_cmpint (pb_idx_read (classes, &idx, NULL), ==, PB_OK);
+  const guint8 *digits = idx.data;
+  g_autofree char *contents = NULL;
+  g_assert_true (g_file_get_contents (csv, &contents, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, "x,y,digit,pair,position");
+  g_assert_cmpint (g_strv_length (lines), ==, 1 + 300 + 1);
+  double x[300], y[300];
+  int d[300];
+  for (int r = 0; r < 300; r++)
+    {
+      int digit, pair, position;
+      g_assert_cmpint (sscanf (lines[r + 1], "%lf,%lf,%d,%d,%d", &x[r], &y[r], &digit, &pair,
+                               &position), ==, 5);
+      g_assert_cmpint (pair, ==, r / 2);
+      g_assert_cmpint (position, ==, r % 2 + 1);
+      g_assert_cmpint (digit, ==, digits[r]);
+      d[r] = digit;
+    }
+  int same = 0;
+  for (int r = 0; r < 300; r++)
+    {
+      int best = -1;
+      double best_d2 = G_MAXDOUBLE;
+      for (int q = 0; q < 300; q++)
+        {
+          double d2 = (x[q] - x[r]) * (x[q] - x[r]) + (y[q] - y[r]) * (y[q] - y[r]);
+          if (q != r && d2 < best_d2)
+            {
+              best_d2 = d2;
+              best = q;
+            }
+        }
+      same += d[best] == d[r];
+    }
+  g_test_message ("nearest neighbour on the map has the same digit for %d of 300 points", same);
+  g_assert_cmpint (same, >, 240);
+  pb_idx_clear (&idx);
+  result_clear (&train);
+  result_clear (&embed);
+  result_clear (&pairs);
+}
+
 static void
 test_study (void)
 {
@@ -227,6 +292,9 @@ test_bad_usage (void)
     { 2, "--jobs: expected an integer 1–64, got '0'", { "study", "--jobs", "0" } },
     { 2, "--models", { "study", "--models", "siamese,nope" } },
     { 2, "--split", { "pairs", "--split", "valid", "--out", "x" } },
+    { 2, "--layer: expected logits or fc1", { "embed", "--layer", "fc3" } },
+    { 2, "--weights and --out are required", { "embed", "--weights", garbage } },
+    { 1, "garbage.safetensors", { "embed", "--weights", garbage, "--out", "x.csv" } },
     { 2, "--weights and --input are required", { "predict", "--weights", garbage } },
     { 1, "40000 training pairs need 80000 images, the training set has 60000",
       { "train", "--pairs", "40000", "--epochs", "1" } },
@@ -243,7 +311,7 @@ test_bad_usage (void)
 static void
 test_help (void)
 {
-  const char *cmds[] = { "train", "study", "pairs", "predict" };
+  const char *cmds[] = { "train", "study", "pairs", "predict", "tsne", "embed" };
   for (gsize i = 0; i < G_N_ELEMENTS (cmds); i++)
     {
       Result r = run_cli (cmds[i], "--help", NULL);
@@ -266,6 +334,7 @@ main (int argc, char **argv)
   tmpdir = g_dir_make_tmp ("pb-cli-XXXXXX", NULL);
   g_test_add_func ("/cli/train-pairs-predict", test_train_pairs_predict);
   g_test_add_func ("/cli/study", test_study);
+  g_test_add_func ("/cli/embed", test_embed);
   g_test_add_func ("/cli/bad-usage", test_bad_usage);
   g_test_add_func ("/cli/help", test_help);
   rc = g_test_run ();
