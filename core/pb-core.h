@@ -11,5 +11,6 @@
 #include "pb-model.h"
 #include "pb-rng.h"
 #include "pb-safetensors.h"
+#include "pb-stats.h"
 #include "pb-status.h"
 #include "pb-train.h"

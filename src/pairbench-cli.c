@@ -468,13 +468,226 @@ parse_models (const char *cmd, const char *list, PbArch *models, int *n_models, 
   return 0;
 }
 
+typedef enum
+{
+  STUDY_TABLE_CSV,
+  STUDY_TABLE_MARKDOWN,
+  STUDY_TABLE_LATEX,
+} StudyTableFormat;
+
+typedef struct
+{
+  const char *model;
+  size_t params;
+  double test_mean, test_std, digit_mean, digit_std, seconds;
+  int rounds;
+} StudyRow;
+
+static bool
+study_table_format (const char *path, StudyTableFormat *format)
+{
+  const char *dot = strrchr (path, '.');
+
+  if (dot == NULL || strchr (dot, '/') != NULL)
+    return false;
+  if (strcmp (dot, ".csv") == 0)
+    *format = STUDY_TABLE_CSV;
+  else if (strcmp (dot, ".md") == 0)
+    *format = STUDY_TABLE_MARKDOWN;
+  else if (strcmp (dot, ".tex") == 0)
+    *format = STUDY_TABLE_LATEX;
+  else
+    return false;
+  return true;
+}
+
+static void
+study_table_append_text (PbStr *out, const char *s, StudyTableFormat format)
+{
+  if (format == STUDY_TABLE_CSV)
+    {
+      if (strpbrk (s, ",\"\n") == NULL)
+        {
+          pb_str_append (out, s);
+          return;
+        }
+      pb_str_append (out, "\"");
+      for (; *s != '\0'; s++)
+        {
+          if (*s == '"')
+            pb_str_append (out, "\"");
+          pb_str_append_len (out, s, 1);
+        }
+      pb_str_append (out, "\"");
+      return;
+    }
+  for (; *s != '\0'; s++)
+    {
+      if (format == STUDY_TABLE_LATEX && strchr ("&%$#_{}", *s) != NULL)
+        pb_str_printf (out, "\\%c", *s);
+      else if (format == STUDY_TABLE_MARKDOWN && *s == '|')
+        pb_str_append (out, "\\|");
+      else
+        pb_str_append_len (out, s, 1);
+    }
+}
+
+/* The summary table as written by --table: CSV keeps full precision in separate columns, the
+ * Markdown and LaTeX tables are the terminal's, ready to paste into a report. */
+static void
+study_table_format_rows (PbStr *out, const StudyRow *rows, int n, StudyTableFormat format)
+{
+  static const char *const headers[] = {
+    "Model", "Parameters", "Test error", "Digit error", "Seconds per run", "Rounds",
+  };
+
+  switch (format)
+    {
+    case STUDY_TABLE_CSV:
+      pb_str_append (out, "model,params,test_error_mean,test_error_std,digit_error_mean,"
+                     "digit_error_std,seconds_per_run,rounds\n");
+      break;
+    case STUDY_TABLE_MARKDOWN:
+      for (int c = 0; c < 6; c++)
+        pb_str_printf (out, "| %s ", headers[c]);
+      pb_str_append (out, "|\n|:--|--:|:-:|:-:|--:|--:|\n");
+      break;
+    case STUDY_TABLE_LATEX:
+      pb_str_printf (out, "%% pairbench-cli study: errors are mean ± sample std over %d rounds\n"
+                     "\\begin{tabular}{lrccrr}\n\\toprule\n", n > 0 ? rows[0].rounds : 0);
+      for (int c = 0; c < 6; c++)
+        pb_str_printf (out, "%s%s", c > 0 ? " & " : "", headers[c]);
+      pb_str_append (out, " \\\\\n\\midrule\n");
+      break;
+    }
+  for (int i = 0; i < n; i++)
+    {
+      const StudyRow *r = &rows[i];
+      switch (format)
+        {
+        case STUDY_TABLE_CSV:
+          study_table_append_text (out, r->model, format);
+          pb_str_printf (out, ",%zu,", r->params);
+          pb_str_append_double (out, r->test_mean);
+          pb_str_append (out, ",");
+          pb_str_append_double (out, r->test_std);
+          pb_str_append (out, ",");
+          pb_str_append_double (out, r->digit_mean);
+          pb_str_append (out, ",");
+          pb_str_append_double (out, r->digit_std);
+          pb_str_append (out, ",");
+          pb_str_append_double (out, r->seconds);
+          pb_str_printf (out, ",%d\n", r->rounds);
+          break;
+        case STUDY_TABLE_MARKDOWN:
+          pb_str_append (out, "| ");
+          study_table_append_text (out, r->model, format);
+          pb_str_printf (out, " | %zu | %.3f ± %.3f | %.3f ± %.3f | %.2f | %d |\n", r->params,
+                         r->test_mean, r->test_std, r->digit_mean, r->digit_std, r->seconds,
+                         r->rounds);
+          break;
+        case STUDY_TABLE_LATEX:
+          study_table_append_text (out, r->model, format);
+          pb_str_printf (out, " & %zu & $%.3f \\pm %.3f$ & $%.3f \\pm %.3f$ & %.2f & %d \\\\\n",
+                         r->params, r->test_mean, r->test_std, r->digit_mean, r->digit_std,
+                         r->seconds, r->rounds);
+          break;
+        }
+    }
+  if (format == STUDY_TABLE_LATEX)
+    pb_str_append (out, "\\bottomrule\n\\end{tabular}\n");
+}
+
+/* "—" for an undefined p-value, padded to width characters (not bytes). */
+static void
+study_append_p (PbStr *out, double p, int width)
+{
+  char buf[32];
+  int len;
+
+  if (isnan (p))
+    {
+      pb_str_printf (out, "%*s—", width - 1, "");
+      return;
+    }
+  len = pb_snprintf_c (buf, sizeof buf, p < 1e-4 ? "%.1e" : "%.4f", p);
+  pb_str_printf (out, "%*s%s", width > len ? width - len : 0, "", buf);
+}
+
+/* Every pair of models, compared on the test errors of the shared seeds. test: [n_models,
+ * rounds]. Returns NULL when out of memory; the pairs (i, j), i < j, are at [i × n_models + j]. */
+static PbPairedTests *
+study_compare (const double *test, int n_models, int rounds)
+{
+  PbPairedTests *m = calloc ((size_t) n_models * n_models, sizeof *m);
+
+  if (m != NULL && pb_stats_paired_matrix (test, n_models, rounds, m, NULL) != PB_OK)
+    {
+      free (m);
+      return NULL;
+    }
+  return m;
+}
+
+static void
+study_append_tests_text (PbStr *out, const PbArch *models, int n_models, int rounds,
+                         const PbPairedTests *m)
+{
+  pb_str_printf (out, "\nPaired tests on the test error over the %d shared seeds (two-sided; "
+                 "mean diff = a − b):\n", rounds);
+  pb_str_printf (out, "%-12s %-12s %10s  %10s  %10s\n", "a", "b", "mean diff", "t-test p",
+                 "Wilcoxon p");
+  for (int i = 0; i < n_models; i++)
+    for (int j = i + 1; j < n_models; j++)
+      {
+        const PbPairedTests *c = &m[i * n_models + j];
+        pb_str_printf (out, "%-12s %-12s %+10.4f  ", pb_arch_name (&models[i]),
+                       pb_arch_name (&models[j]), c->mean_diff);
+        study_append_p (out, c->t.pvalue, 10);
+        pb_str_append (out, "  ");
+        study_append_p (out, c->wilcoxon.pvalue, 10);
+        if (c->wilcoxon.n > 0)
+          pb_str_append (out, c->wilcoxon.exact ? " exact" : " normal approx.");
+        pb_str_append (out, "\n");
+      }
+}
+
+static void
+study_append_tests_json (PbStr *out, const PbArch *models, int n_models, const PbPairedTests *m)
+{
+  bool first = true;
+
+  pb_str_append (out, "\"tests\":[");
+  for (int i = 0; m != NULL && i < n_models; i++)
+    for (int j = i + 1; j < n_models; j++)
+      {
+        const PbPairedTests *c = &m[i * n_models + j];
+        pb_str_append (out, first ? "{\"a\":" : ",{\"a\":");
+        first = false;
+        pb_str_append_json_string (out, pb_arch_name (&models[i]));
+        pb_str_append (out, ",\"b\":");
+        pb_str_append_json_string (out, pb_arch_name (&models[j]));
+        pb_str_append (out, ",\"mean_diff\":");
+        pb_str_append_double (out, c->mean_diff);
+        pb_str_append (out, ",\"t_p\":");
+        pb_str_append_double (out, c->t.pvalue);
+        pb_str_append (out, ",\"wilcoxon_p\":");
+        pb_str_append_double (out, c->wilcoxon.pvalue);
+        pb_str_append (out, "}");
+      }
+  pb_str_append (out, "]");
+}
+
 static int
 cmd_study (int argc, char **argv)
 {
   const char *cmd = "study";
   PbTrainSettings s;
   const char *data_dir = NULL, *csv = NULL, *models_arg = "stacked,stacked-aux,siamese,siamese-aux";
-  const char *v;
+  const char *table = NULL, *v;
+  StudyTableFormat table_format = STUDY_TABLE_CSV;
+  StudyRow rows[16];
+  PbPairedTests *tests = NULL;
   bool json = false;
   long rounds = 20, jobs = sysconf (_SC_NPROCESSORS_ONLN);
   PbArch models[16];
@@ -490,15 +703,21 @@ cmd_study (int argc, char **argv)
       if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
         {
           printf ("Usage: %s study [--models a,b,...] [--rounds R] [--jobs J] [options]\n"
-                  "       [--csv FILE] [--json]\n"
+                  "       [--csv FILE] [--table FILE] [--json]\n"
                   "Trains every model R times (round r uses seed S + r, the same for every model)\n"
-                  "and prints the report's Table II.\n\n"
+                  "and prints the report's Table II. With two models or more and two rounds or\n"
+                  "more, it then compares every pair on the test errors of the shared seeds: the\n"
+                  "mean difference, and the two-sided paired t-test's and Wilcoxon signed-rank\n"
+                  "test's p-values (zero differences dropped; exact when there are no ties and\n"
+                  "at most 25 differences, else the normal approximation; — when undefined).\n\n"
                   "  --models LIST      default stacked,stacked-aux,siamese,siamese-aux\n"
                   "  --rounds R         rounds per model (default 20)\n"
                   "  --jobs J           rounds trained at once (default: the number of cores)\n"
                   RUN_OPTIONS_HELP
                   "  --csv FILE         write one row per round\n"
-                  "  --json             print the table as JSON\n", prog);
+                  "  --table FILE       write the summary table as CSV (.csv), Markdown (.md) or\n"
+                  "                     LaTeX with booktabs (.tex), by the file's extension\n"
+                  "  --json             print the table and the tests as JSON\n", prog);
           return 0;
         }
       if (pb_cli_match (argc, argv, &i, "--models", &v))
@@ -527,6 +746,14 @@ cmd_study (int argc, char **argv)
           if (v == NULL)
             return pb_cli_usage_error (cmd, "--csv: expected a file name");
           csv = v;
+          continue;
+        }
+      if (pb_cli_match (argc, argv, &i, "--table", &v))
+        {
+          if (v == NULL || !study_table_format (v, &table_format))
+            return pb_cli_usage_error (cmd, "--table: expected a file name ending in .csv, .md "
+                                       "or .tex, got '%s'", v ? v : "");
+          table = v;
           continue;
         }
       if (strcmp (argv[i], "--json") == 0)
@@ -571,14 +798,17 @@ cmd_study (int argc, char **argv)
   PbStr out, csv_out;
   pb_str_init (&out);
   pb_str_init (&csv_out);
-  double *values = calloc ((size_t) rounds * 4, sizeof (double));
+  /* digit, secs, chunk: one model's rounds at a time; every model's test errors for the tests. */
+  double *values = calloc ((size_t) rounds * (3 + (size_t) n_models), sizeof (double));
   if (values == NULL)
     {
+      pb_study_results_clear (results, total);
       free (results);
+      fprintf (stderr, "%s %s: out of memory\n", prog, cmd);
       return 1;
     }
-  double *test = values, *digit = values + rounds, *secs = values + 2 * rounds,
-         *chunk = values + 3 * rounds;
+  double *digit = values, *secs = values + rounds, *chunk = values + 2 * rounds,
+         *all_test = values + 3 * rounds;
 
   if (json)
     pb_str_append (&out, "{\"models\":[");
@@ -591,6 +821,7 @@ cmd_study (int argc, char **argv)
     {
       const PbRoundResult *r = &results[m * rounds];
       double tm, ts, dm, dsd, sm, ssd, cm, csd;
+      double *test = all_test + m * rounds;
       const char *name = pb_arch_name (&models[m]);
 
       for (int k = 0; k < rounds; k++)
@@ -608,6 +839,9 @@ cmd_study (int argc, char **argv)
       mean_std (digit, (int) rounds, &dm, &dsd);
       mean_std (secs, (int) rounds, &sm, &ssd);
       mean_std (chunk, (int) rounds, &cm, &csd);
+      rows[m] = (StudyRow) { .model = name, .params = r[0].params, .test_mean = tm,
+                             .test_std = ts, .digit_mean = dm, .digit_std = dsd, .seconds = sm,
+                             .rounds = (int) rounds };
       if (json)
         {
           pb_str_append (&out, m > 0 ? ",{\"model\":" : "{\"model\":");
@@ -644,17 +878,50 @@ cmd_study (int argc, char **argv)
         pb_str_printf (&out, "%-12s %8zu  %.3f ± %.3f    %.3f ± %.3f    %8.3f  %7.2f\n", name,
                        r[0].params, tm, ts, dm, dsd, cm, sm);
     }
+  if (n_models >= 2 && rounds >= 2)
+    tests = study_compare (all_test, n_models, (int) rounds);
   if (json)
-    pb_str_append (&out, "]}\n");
+    {
+      pb_str_append (&out, "],");
+      study_append_tests_json (&out, models, n_models, tests);
+      pb_str_append (&out, "}\n");
+    }
   else
-    pb_str_printf (&out, "(%ld rounds, seeds %llu–%llu, mean ± sample std over rounds; "
-                   "chunk sd: the report's spread over 20 chunks of the test set)\n", rounds,
-                   (unsigned long long) s.seed, (unsigned long long) (s.seed + (uint64_t) rounds - 1));
-  fputs (out.data, stdout);
+    {
+      pb_str_printf (&out, "(%ld rounds, seeds %llu–%llu, mean ± sample std over rounds; "
+                     "chunk sd: the report's spread over 20 chunks of the test set)\n", rounds,
+                     (unsigned long long) s.seed,
+                     (unsigned long long) (s.seed + (uint64_t) rounds - 1));
+      if (tests != NULL)
+        study_append_tests_text (&out, models, n_models, (int) rounds, tests);
+    }
 
   rc = 0;
-  if (csv != NULL && pb_write_file_atomic (csv, csv_out.data, csv_out.len, &err) != PB_OK)
+  if (out.failed || (n_models >= 2 && rounds >= 2 && tests == NULL))
+    {
+      fprintf (stderr, "%s %s: out of memory\n", prog, cmd);
+      rc = 1;
+    }
+  else
+    fputs (out.data, stdout);
+  if (rc == 0 && csv != NULL
+      && pb_write_file_atomic (csv, csv_out.data, csv_out.len, &err) != PB_OK)
     rc = pb_cli_failure (cmd, &err);
+  if (rc == 0 && table != NULL)
+    {
+      PbStr table_out;
+      pb_str_init (&table_out);
+      study_table_format_rows (&table_out, rows, n_models, table_format);
+      if (table_out.failed)
+        {
+          fprintf (stderr, "%s %s: out of memory\n", prog, cmd);
+          rc = 1;
+        }
+      else if (pb_write_file_atomic (table, table_out.data, table_out.len, &err) != PB_OK)
+        rc = pb_cli_failure (cmd, &err);
+      pb_str_clear (&table_out);
+    }
+  free (tests);
   pb_str_clear (&out);
   pb_str_clear (&csv_out);
   free (values);

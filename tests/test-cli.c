@@ -238,6 +238,128 @@ test_study (void)
   result_clear (&table);
 }
 
+static char *
+read_file (const char *path)
+{
+  char *contents = NULL;
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  return contents;
+}
+
+/* --table in each format, and the paired tests under the table and in the JSON. */
+static void
+test_study_tables (void)
+{
+  g_autofree char *csv = tmp ("table.csv");
+  g_autofree char *md = tmp ("table.md");
+  g_autofree char *tex = tmp ("table.tex");
+  g_autofree char *pdf = tmp ("table.pdf");
+#define STUDY_ARGS "study", "--models", "siamese,stacked-aux", "--rounds", "3", "--jobs", "3", \
+    "--epochs", "1", "--pairs", "200", "--test-pairs", "200", "--augment", "0"
+  Result rj = run_cli (STUDY_ARGS, "--json", "--table", csv, NULL);
+  Result rt = run_cli (STUDY_ARGS, "--table", md, NULL);
+  Result rx = run_cli (STUDY_ARGS, "--table", tex, NULL);
+  Result bad = run_cli (STUDY_ARGS, "--table", pdf, NULL);
+#undef STUDY_ARGS
+  g_assert_cmpint (rj.status, ==, 0);
+  g_assert_cmpint (rt.status, ==, 0);
+  g_assert_cmpint (rx.status, ==, 0);
+  g_assert_cmpint (bad.status, ==, 2);
+  g_assert_nonnull (strstr (bad.err, "--table: expected a file name ending in .csv, .md or .tex"));
+  g_assert_false (g_file_test (pdf, G_FILE_TEST_EXISTS));
+
+  /* The JSON's tests are the core's on the rounds' test errors. */
+  PbJson *j = parse (rj.out);
+  const PbJson *models = pb_json_get (j, "models");
+  const PbJson *tests = pb_json_get (j, "tests");
+  double errors[2][3];
+  g_assert_nonnull (tests);
+  g_assert_cmpint (tests->type, ==, PB_JSON_ARRAY);
+  g_assert_cmpint (tests->n, ==, 1);
+  for (int m = 0; m < 2; m++)
+    for (int k = 0; k < 3; k++)
+      errors[m][k] = pb_json_get_number (&pb_json_get (&models->items[m], "rounds")->items[k],
+                                         "test_error", -1);
+  PbPairedTests expect;
+  PbError err = { { 0 } };
+  g_assert_cmpint (pb_stats_paired_tests (errors[0], errors[1], 3, &expect, &err), ==, PB_OK);
+  const PbJson *t = &tests->items[0];
+  g_assert_cmpstr (pb_json_get_string (t, "a"), ==, "siamese");
+  g_assert_cmpstr (pb_json_get_string (t, "b"), ==, "stacked-aux");
+  g_assert_cmpfloat_with_epsilon (pb_json_get_number (t, "mean_diff", -1), expect.mean_diff,
+                                  1e-12);
+  g_assert_cmpfloat_with_epsilon (pb_json_get_number (t, "mean_diff", -1),
+                                  pb_json_get_number (&models->items[0], "test_error_mean", 0)
+                                  - pb_json_get_number (&models->items[1], "test_error_mean", 0),
+                                  1e-9);
+  for (int i = 0; i < 2; i++)
+    {
+      const char *key = i == 0 ? "t_p" : "wilcoxon_p";
+      double want = i == 0 ? expect.t.pvalue : expect.wilcoxon.pvalue;
+      const PbJson *p = pb_json_get (t, key);
+      g_assert_nonnull (p);
+      if (want != want) /* NaN is written as null */
+        g_assert_cmpint (p->type, ==, PB_JSON_NULL);
+      else
+        g_assert_cmpfloat_with_epsilon (p->number, want, 1e-15);
+    }
+
+  /* The text output has the pairs under the table. */
+  g_assert_nonnull (strstr (rt.out, "Paired tests on the test error over the 3 shared seeds"));
+  g_assert_nonnull (strstr (rt.out, "Wilcoxon p"));
+  g_assert_nonnull (strstr (rt.out, "\nsiamese      stacked-aux  "));
+
+  g_autofree char *csv_text = read_file (csv);
+  g_auto (GStrv) rows = g_strsplit (csv_text, "\n", -1);
+  g_assert_cmpint (g_strv_length (rows), ==, 4);
+  g_assert_cmpstr (rows[0], ==, "model,params,test_error_mean,test_error_std,digit_error_mean,"
+                                "digit_error_std,seconds_per_run,rounds");
+  g_assert_cmpstr (rows[3], ==, "");
+  for (int m = 0; m < 2; m++)
+    {
+      g_auto (GStrv) f = g_strsplit (rows[1 + m], ",", -1);
+      g_assert_cmpint (g_strv_length (f), ==, 8);
+      g_assert_cmpstr (f[0], ==, m == 0 ? "siamese" : "stacked-aux");
+      g_assert_cmpstr (f[1], ==, m == 0 ? "71076" : "71790");
+      g_assert_cmpfloat (pb_strtod_c (f[2], NULL), ==,
+                         pb_json_get_number (&models->items[m], "test_error_mean", -1));
+      g_assert_cmpfloat (pb_strtod_c (f[3], NULL), ==,
+                         pb_json_get_number (&models->items[m], "test_error_std", -1));
+      g_assert_cmpfloat (pb_strtod_c (f[4], NULL), ==,
+                         pb_json_get_number (&models->items[m], "digit_error_mean", -1));
+      g_assert_cmpstr (f[7], ==, "3");
+    }
+
+  g_autofree char *md_text = read_file (md);
+  g_auto (GStrv) md_rows = g_strsplit (md_text, "\n", -1);
+  g_assert_cmpint (g_strv_length (md_rows), ==, 5);
+  g_assert_cmpstr (md_rows[0], ==, "| Model | Parameters | Test error | Digit error | "
+                                   "Seconds per run | Rounds |");
+  g_assert_cmpstr (md_rows[1], ==, "|:--|--:|:-:|:-:|--:|--:|");
+  g_autofree char *md_row =
+    g_strdup_printf ("| siamese | 71076 | %.3f ± %.3f | ",
+                     pb_json_get_number (&models->items[0], "test_error_mean", -1),
+                     pb_json_get_number (&models->items[0], "test_error_std", -1));
+  g_assert_true (g_str_has_prefix (md_rows[2], md_row));
+  g_assert_true (g_str_has_prefix (md_rows[3], "| stacked-aux | 71790 | "));
+  g_assert_true (g_str_has_suffix (md_rows[3], " | 3 |"));
+
+  g_autofree char *tex_text = read_file (tex);
+  g_assert_nonnull (strstr (tex_text, "\\begin{tabular}{lrccrr}\n\\toprule\n"
+                                      "Model & Parameters & Test error & Digit error & "
+                                      "Seconds per run & Rounds \\\\\n\\midrule\n"
+                                      "siamese & 71076 & $"));
+  g_assert_nonnull (strstr (tex_text, "\nstacked-aux & 71790 & $"));
+  g_assert_nonnull (strstr (tex_text, " \\pm "));
+  g_assert_true (g_str_has_suffix (tex_text, " & 3 \\\\\n\\bottomrule\n\\end{tabular}\n"));
+
+  pb_json_free (j);
+  result_clear (&rj);
+  result_clear (&rt);
+  result_clear (&rx);
+  result_clear (&bad);
+}
+
 typedef struct
 {
   int status;
@@ -334,6 +456,7 @@ main (int argc, char **argv)
   tmpdir = g_dir_make_tmp ("pb-cli-XXXXXX", NULL);
   g_test_add_func ("/cli/train-pairs-predict", test_train_pairs_predict);
   g_test_add_func ("/cli/study", test_study);
+  g_test_add_func ("/cli/study-tables", test_study_tables);
   g_test_add_func ("/cli/embed", test_embed);
   g_test_add_func ("/cli/bad-usage", test_bad_usage);
   g_test_add_func ("/cli/help", test_help);
