@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-arch-diagram"
+
+#include "config.h"
+
+#include <math.h>
+#include <glib/gi18n.h>
+
+#include "pb-arch-diagram.h"
+#include "pb-util.h"
+
+#define ROW_H 34.0
+#define GAP 18.0
+#define MARGIN 6.0
+#define AUX_H 16.0
+
+struct _PbArchDiagram
+{
+  GtkWidget parent_instance;
+
+  PbArch arch;
+};
+
+G_DEFINE_TYPE (PbArchDiagram, pb_arch_diagram, GTK_TYPE_WIDGET)
+
+typedef struct
+{
+  cairo_t *cr;
+  PangoLayout *layout;
+  GdkRGBA fg;
+  GdkRGBA accent;
+  GdkRGBA aux;
+} Painter;
+
+static void
+set_rgba (cairo_t       *cr,
+          const GdkRGBA *c,
+          double         alpha)
+{
+  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
+}
+
+static void
+rounded_rect (cairo_t *cr,
+              double   x,
+              double   y,
+              double   w,
+              double   h,
+              double   r)
+{
+  cairo_new_sub_path (cr);
+  cairo_arc (cr, x + w - r, y + r, r, -G_PI / 2, 0);
+  cairo_arc (cr, x + w - r, y + h - r, r, 0, G_PI / 2);
+  cairo_arc (cr, x + r, y + h - r, r, G_PI / 2, G_PI);
+  cairo_arc (cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
+  cairo_close_path (cr);
+}
+
+static void
+centered_text (Painter    *p,
+               const char *markup,
+               double      cx,
+               double      cy,
+               double      max_w)
+{
+  int w, h;
+
+  pango_layout_set_width (p->layout, (int) (max_w * PANGO_SCALE));
+  pango_layout_set_ellipsize (p->layout, PANGO_ELLIPSIZE_END);
+  pango_layout_set_alignment (p->layout, PANGO_ALIGN_CENTER);
+  pango_layout_set_markup (p->layout, markup, -1);
+  pango_layout_get_pixel_size (p->layout, &w, &h);
+  cairo_move_to (p->cr, cx - max_w / 2, cy - h / 2.0);
+  pango_cairo_show_layout (p->cr, p->layout);
+}
+
+static void
+box (Painter       *p,
+     double         x,
+     double         y,
+     double         w,
+     double         h,
+     const GdkRGBA *tint,
+     const char    *markup)
+{
+  rounded_rect (p->cr, floor (x) + .5, floor (y) + .5, floor (w), floor (h), 5);
+  set_rgba (p->cr, tint, 0.16);
+  cairo_fill_preserve (p->cr);
+  set_rgba (p->cr, tint, 0.7);
+  cairo_set_line_width (p->cr, 1);
+  cairo_stroke (p->cr);
+  set_rgba (p->cr, &p->fg, 1);
+  centered_text (p, markup, x + w / 2, y + h / 2, w - 8);
+}
+
+static void
+arrow (Painter *p,
+       double   x0,
+       double   y0,
+       double   x1,
+       double   y1)
+{
+  double a = atan2 (y1 - y0, x1 - x0);
+
+  set_rgba (p->cr, &p->fg, 0.6);
+  cairo_set_line_width (p->cr, 1.2);
+  cairo_move_to (p->cr, x0, y0);
+  cairo_line_to (p->cr, x1, y1);
+  cairo_stroke (p->cr);
+  cairo_move_to (p->cr, x1, y1);
+  cairo_line_to (p->cr, x1 - 6 * cos (a - 0.45), y1 - 6 * sin (a - 0.45));
+  cairo_line_to (p->cr, x1 - 6 * cos (a + 0.45), y1 - 6 * sin (a + 0.45));
+  cairo_close_path (p->cr);
+  cairo_fill (p->cr);
+}
+
+/* A pill under a digit box, towards the outside, where the auxiliary loss attaches. */
+static void
+aux_tag (Painter *p,
+         double   box_x,
+         double   box_w,
+         double   y,
+         gboolean left)
+{
+  double w = MIN (box_w * 0.62, 84), h = AUX_H;
+  double bx = left ? box_x : box_x + box_w - w;
+  double cx = bx + w / 2;
+  double dashes[] = { 3, 2 };
+
+  set_rgba (p->cr, &p->aux, 0.9);
+  cairo_set_line_width (p->cr, 1.2);
+  cairo_set_dash (p->cr, dashes, 2, 0);
+  cairo_move_to (p->cr, cx, y);
+  cairo_line_to (p->cr, cx, y + 6);
+  cairo_stroke (p->cr);
+  cairo_set_dash (p->cr, NULL, 0, 0);
+  rounded_rect (p->cr, bx, y + 6, w, h, h / 2);
+  cairo_fill (p->cr);
+  cairo_set_source_rgb (p->cr, 1, 1, 1);
+  {
+    g_autofree char *m = g_markup_printf_escaped ("<small><b>%s</b></small>", _("aux CE"));
+    centered_text (p, m, cx, y + 6 + h / 2, w);
+  }
+}
+
+static void
+pb_arch_diagram_draw (PbArchDiagram *self,
+                      cairo_t       *cr,
+                      double         width)
+{
+  Painter p = { cr, gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL) };
+  const PbArch *a = &self->arch;
+  double inner_l = MARGIN, inner_r = width - MARGIN;
+  double inner_w = inner_r - inner_l;
+  double bw = inner_w * 0.47;
+  double c1 = inner_l + bw / 2, c2 = inner_r - bw / 2;
+  double y = MARGIN;
+  g_autofree char *convs = NULL;
+  g_autofree char *m = NULL;
+  gboolean stacked = a->kind == PB_KIND_STACKED;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &p.fg);
+  if (!gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
+                                       "accent_color", &p.accent))
+    gdk_rgba_parse (&p.accent, "#3584e4");
+  if (!gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
+                                       "orange_3", &p.aux))
+    gdk_rgba_parse (&p.aux, "#ff7800");
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  convs = g_strdup_printf ("%d·%d·%d", a->channels[0], a->channels[1], a->channels[2]);
+
+  /* Inputs. */
+  m = g_markup_printf_escaped ("%s\n<small>14×14</small>", _("Image 1"));
+  box (&p, c1 - bw / 2, y, bw, ROW_H, &p.fg, m);
+  g_free (m);
+  m = g_markup_printf_escaped ("%s\n<small>14×14</small>", _("Image 2"));
+  box (&p, c2 - bw / 2, y, bw, ROW_H, &p.fg, m);
+  g_free (m);
+  y += ROW_H;
+
+  if (stacked)
+    {
+      arrow (&p, c1, y, c1, y + GAP);
+      arrow (&p, c2, y, c2, y + GAP);
+      y += GAP;
+      m = g_markup_printf_escaped ("%s\n<small>%s</small>", _("Two-channel stack"),
+                                   _("2×14×14, one image"));
+      box (&p, inner_l, y, inner_w, ROW_H, &p.fg, m);
+      g_free (m);
+      y += ROW_H;
+      arrow (&p, width / 2, y, width / 2, y + GAP);
+      y += GAP;
+      m = g_markup_printf_escaped ("%s\n<small>conv %s · fc %d · fc 20</small>", _("One trunk"),
+                                   convs, a->hidden);
+      box (&p, inner_l, y, inner_w, ROW_H, &p.accent, m);
+      g_free (m);
+      y += ROW_H;
+    }
+  else if (a->kind == PB_KIND_SIAMESE)
+    {
+      arrow (&p, c1, y, c1, y + GAP);
+      arrow (&p, c2, y, c2, y + GAP);
+      y += GAP;
+      m = g_markup_printf_escaped ("%s\n<small>conv %s · fc %d · fc 10</small>",
+                                   _("Shared trunk (same weights)"), convs, a->hidden);
+      box (&p, inner_l, y, inner_w, ROW_H, &p.accent, m);
+      g_free (m);
+      y += ROW_H;
+    }
+  else
+    {
+      arrow (&p, c1, y, c1, y + GAP);
+      arrow (&p, c2, y, c2, y + GAP);
+      y += GAP;
+      m = g_markup_printf_escaped ("%s\n<small>3 conv · fc %d · fc 10</small>", _("Trunk 1"),
+                                   a->hidden);
+      box (&p, c1 - bw / 2, y, bw, ROW_H, &p.accent, m);
+      g_free (m);
+      m = g_markup_printf_escaped ("%s\n<small>3 conv · fc %d · fc 10</small>", _("Trunk 2"),
+                                   a->hidden);
+      box (&p, c2 - bw / 2, y, bw, ROW_H, &p.accent, m);
+      g_free (m);
+      y += ROW_H;
+    }
+
+  /* Digit logits, where the auxiliary losses attach. */
+  arrow (&p, c1, y, c1, y + GAP);
+  arrow (&p, c2, y, c2, y + GAP);
+  y += GAP;
+  m = g_markup_printf_escaped ("%s\n<small>%s</small>", _("Digit 1 logits"), _("10 classes"));
+  box (&p, c1 - bw / 2, y, bw, ROW_H, &p.fg, m);
+  g_free (m);
+  m = g_markup_printf_escaped ("%s\n<small>%s</small>", _("Digit 2 logits"), _("10 classes"));
+  box (&p, c2 - bw / 2, y, bw, ROW_H, &p.fg, m);
+  g_free (m);
+  y += ROW_H;
+  if (a->aux)
+    {
+      aux_tag (&p, c1 - bw / 2, bw, y, TRUE);
+      aux_tag (&p, c2 - bw / 2, bw, y, FALSE);
+    }
+
+  arrow (&p, c1 + bw * 0.3, y, width / 2 - 10, y + GAP + AUX_H + 6);
+  arrow (&p, c2 - bw * 0.3, y, width / 2 + 10, y + GAP + AUX_H + 6);
+  y += GAP + AUX_H + 6;
+  m = g_markup_printf_escaped ("%s\n<small>%s</small>", _("Head"), _("linear 20 → 2, main CE"));
+  box (&p, width / 2 - inner_w * 0.35, y, inner_w * 0.7, ROW_H, &p.fg, m);
+  g_free (m);
+  y += ROW_H;
+  arrow (&p, width / 2, y, width / 2, y + GAP - 4);
+  y += GAP;
+
+  set_rgba (cr, &p.fg, 1);
+  {
+    g_autofree char *count = pb_format_count (pb_arch_param_count (a));
+    m = g_markup_printf_escaped ("%s · <b>%s</b>", _("first > second?"),
+                                 count);
+    centered_text (&p, m, width / 2, y + 8, width - 2 * MARGIN);
+    g_free (m);
+    m = g_markup_printf_escaped ("<small>%s</small>", _("trainable parameters"));
+    set_rgba (cr, &p.fg, 0.7);
+    centered_text (&p, m, width / 2, y + 26, width - 2 * MARGIN);
+  }
+
+  g_object_unref (p.layout);
+}
+
+static int
+diagram_height (PbArchDiagram *self)
+{
+  int rows = self->arch.kind == PB_KIND_STACKED ? 5 : 4;
+
+  return (int) (2 * MARGIN + rows * ROW_H + rows * GAP + AUX_H + 6 + 36);
+}
+
+static void
+pb_arch_diagram_snapshot (GtkWidget   *widget,
+                          GtkSnapshot *snapshot)
+{
+  PbArchDiagram *self = PB_ARCH_DIAGRAM (widget);
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  cairo_t *cr;
+
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  pb_arch_diagram_draw (self, cr, width);
+  cairo_destroy (cr);
+}
+
+static void
+pb_arch_diagram_measure (GtkWidget      *widget,
+                         GtkOrientation  orientation,
+                         int             for_size,
+                         int            *minimum,
+                         int            *natural,
+                         int            *minimum_baseline,
+                         int            *natural_baseline)
+{
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    *minimum = 260, *natural = 320;
+  else
+    *minimum = *natural = diagram_height (PB_ARCH_DIAGRAM (widget));
+}
+
+static void
+pb_arch_diagram_css_changed (GtkWidget         *widget,
+                             GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (pb_arch_diagram_parent_class)->css_changed (widget, change);
+  gtk_widget_queue_draw (widget);
+}
+
+static void
+pb_arch_diagram_class_init (PbArchDiagramClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  widget_class->snapshot = pb_arch_diagram_snapshot;
+  widget_class->measure = pb_arch_diagram_measure;
+  widget_class->css_changed = pb_arch_diagram_css_changed;
+
+  gtk_widget_class_set_css_name (widget_class, "archdiagram");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static void
+update_accessible (PbArchDiagram *self)
+{
+  const char *shape;
+  g_autofree char *text = NULL;
+  g_autofree char *count = NULL;
+
+  switch (self->arch.kind)
+    {
+    case PB_KIND_SIAMESE:
+      shape = _("Both images go through one shared trunk");
+      break;
+    case PB_KIND_TWIN:
+      shape = _("Each image goes through its own trunk");
+      break;
+    case PB_KIND_STACKED:
+    default:
+      shape = _("The two images are stacked as one two-channel image");
+      break;
+    }
+  count = pb_format_count (pb_arch_param_count (&self->arch));
+  /* Translators: the diagram's description for screen readers */
+  text = g_strdup_printf (self->arch.aux
+                            ? _("%s; the digit logits feed a linear head, and auxiliary digit "
+                                "losses; %s trainable parameters")
+                            : _("%s; the digit logits feed a linear head; %s trainable "
+                                "parameters"),
+                          shape, count);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Architecture diagram"),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text,
+                                  -1);
+}
+
+static void
+pb_arch_diagram_init (PbArchDiagram *self)
+{
+  PbError err;
+
+  if (pb_arch_from_name ("siamese-aux", &self->arch, &err) != PB_OK)
+    g_critical ("%s", err.message);
+  update_accessible (self);
+}
+
+GtkWidget *
+pb_arch_diagram_new (void)
+{
+  return g_object_new (PB_TYPE_ARCH_DIAGRAM, NULL);
+}
+
+void
+pb_arch_diagram_set_arch (PbArchDiagram *self,
+                          const PbArch  *arch)
+{
+  g_return_if_fail (PB_IS_ARCH_DIAGRAM (self));
+  g_return_if_fail (arch != NULL);
+
+  self->arch = *arch;
+  update_accessible (self);
+  gtk_widget_queue_resize (GTK_WIDGET (self));
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const PbArch *
+pb_arch_diagram_get_arch (PbArchDiagram *self)
+{
+  g_return_val_if_fail (PB_IS_ARCH_DIAGRAM (self), NULL);
+  return &self->arch;
+}

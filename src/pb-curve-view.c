@@ -1,0 +1,1289 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-curve-view"
+
+#include "config.h"
+
+#include <math.h>
+#include <glib/gi18n.h>
+
+#include "pb-curve-view.h"
+#include "pb-run-item.h"
+#include "pb-util.h"
+
+#define PAD 8.0
+#define TICK_LEN 4.0
+
+struct _PbCurveView
+{
+  GtkWidget parent_instance;
+
+  PbCurveKind kind;
+  GListModel *model;
+  GPtrArray *watched;
+  gboolean log_scale;
+  double hover_epoch;
+  guint n_draws;
+};
+
+G_DEFINE_TYPE (PbCurveView, pb_curve_view, GTK_TYPE_WIDGET)
+
+G_DEFINE_ENUM_TYPE (PbCurveKind, pb_curve_kind,
+                    G_DEFINE_ENUM_VALUE (PB_CURVE_KIND_LOSS, "loss"),
+                    G_DEFINE_ENUM_VALUE (PB_CURVE_KIND_ERROR, "error"))
+
+enum {
+  PROP_0,
+  PROP_KIND,
+  PROP_MODEL,
+  PROP_LOG_SCALE,
+  PROP_HOVER_EPOCH,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+double
+pb_nice_number (double   x,
+                gboolean round)
+{
+  double e, f, nf;
+
+  if (!(x > 0) || !isfinite (x))
+    return 1;
+  e = floor (log10 (x));
+  f = x / pow (10, e);
+  if (round)
+    nf = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
+  else
+    nf = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
+  return nf * pow (10, e);
+}
+
+void
+pb_nice_ticks (double   lo,
+               double   hi,
+               int      max_ticks,
+               PbTicks *out)
+{
+  double range, step;
+
+  if (max_ticks < 2)
+    max_ticks = 2;
+  if (!isfinite (lo) || !isfinite (hi))
+    lo = 0, hi = 1;
+  if (hi < lo)
+    {
+      double t = lo;
+      lo = hi;
+      hi = t;
+    }
+  if (hi - lo < 1e-12)
+    {
+      double d = fabs (lo) > 1e-12 ? fabs (lo) * 0.1 : 1;
+      lo -= d;
+      hi += d;
+    }
+
+  /* The smallest nice step that covers the range in max_ticks ticks: tighter than rounding
+   * the range first (0–25 gets 0, 5, …, 25 rather than 0, 10, 20, 30). */
+  range = hi - lo;
+  step = pb_nice_number (range / (max_ticks - 1), FALSE);
+  while ((ceil (hi / step - 1e-9) - floor (lo / step + 1e-9)) + 1 > max_ticks)
+    step = pb_nice_number (step * 1.5, FALSE);
+
+  out->step = step;
+  out->first = floor (lo / step + 1e-9) * step;
+  out->last = ceil (hi / step - 1e-9) * step;
+  out->n = (int) llround ((out->last - out->first) / step) + 1;
+}
+
+void
+pb_log_ticks (double   lo,
+              double   hi,
+              PbTicks *out)
+{
+  double a, b;
+
+  if (!(lo > 0) || !isfinite (lo))
+    lo = 1e-3;
+  if (!(hi > lo) || !isfinite (hi))
+    hi = lo * 10;
+  a = floor (log10 (lo) + 1e-9);
+  b = ceil (log10 (hi) - 1e-9);
+  if (b <= a)
+    b = a + 1;
+  out->first = pow (10, a);
+  out->last = pow (10, b);
+  out->step = 1;
+  out->n = (int) (b - a) + 1;
+}
+
+static double
+normalise_y (const PbPlotMapping *m,
+             double               dy)
+{
+  if (m->log_y)
+    {
+      double lo = log10 (m->ymin), hi = log10 (m->ymax);
+      return (log10 (MAX (dy, m->ymin * 1e-3)) - lo) / (hi - lo);
+    }
+  return (dy - m->ymin) / (m->ymax - m->ymin);
+}
+
+void
+pb_plot_mapping_to_pixel (const PbPlotMapping *m,
+                          double               dx,
+                          double               dy,
+                          double              *px,
+                          double              *py)
+{
+  double nx = (dx - m->xmin) / (m->xmax - m->xmin);
+  double ny = normalise_y (m, dy);
+
+  /* y grows upwards in data and downwards on screen. */
+  *px = m->x + nx * m->width;
+  *py = m->y + (1 - ny) * m->height;
+}
+
+void
+pb_plot_mapping_from_pixel (const PbPlotMapping *m,
+                            double               px,
+                            double               py,
+                            double              *dx,
+                            double              *dy)
+{
+  double nx = (px - m->x) / m->width;
+  double ny = 1 - (py - m->y) / m->height;
+
+  *dx = m->xmin + nx * (m->xmax - m->xmin);
+  if (m->log_y)
+    {
+      double lo = log10 (m->ymin), hi = log10 (m->ymax);
+      *dy = pow (10, lo + ny * (hi - lo));
+    }
+  else
+    *dy = m->ymin + ny * (m->ymax - m->ymin);
+}
+
+/* Series: what is drawn for each run. */
+typedef enum
+{
+  DASH_SOLID,
+  DASH_DASHED,
+  DASH_DOTTED,
+} Dash;
+
+typedef struct
+{
+  const char *name;
+  double width;
+  Dash dash;
+} SeriesStyle;
+
+static SeriesStyle
+loss_styles[] = {
+  { N_("per batch"), 1.0, DASH_SOLID },
+  { N_("per epoch"), 2.5, DASH_SOLID },
+  { N_("main part"), 1.5, DASH_DASHED },
+  { N_("aux part"), 1.5, DASH_DOTTED },
+};
+
+static SeriesStyle
+error_styles[] = {
+  { N_("test"), 2.5, DASH_SOLID },
+  { N_("train"), 1.5, DASH_DASHED },
+  { N_("digit"), 1.5, DASH_DOTTED },
+};
+
+static void
+set_dash (cairo_t *cr,
+          Dash     dash,
+          double   width)
+{
+  double dashes[2];
+
+  switch (dash)
+    {
+    case DASH_DASHED:
+      dashes[0] = 6, dashes[1] = 4;
+      cairo_set_dash (cr, dashes, 2, 0);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_BUTT);
+      break;
+    case DASH_DOTTED:
+      dashes[0] = 0, dashes[1] = width * 2.5;
+      cairo_set_dash (cr, dashes, 2, 0);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+      break;
+    case DASH_SOLID:
+    default:
+      cairo_set_dash (cr, NULL, 0, 0);
+      cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+      break;
+    }
+  cairo_set_line_width (cr, width);
+}
+
+static gboolean
+item_has_aux (PbRunItem *item)
+{
+  return pb_run_item_get_settings (item)->arch.aux;
+}
+
+static double
+epoch_value (PbCurveKind          kind,
+             const PbEpochRecord *r,
+             guint                series)
+{
+  if (kind == PB_CURVE_KIND_LOSS)
+    {
+      switch (series)
+        {
+        case 1: return r->train_loss;
+        case 2: return r->train_main_loss;
+        case 3: return r->train_aux_loss;
+        default: return NAN;
+        }
+    }
+  switch (series)
+    {
+    case 0: return 100 * r->test_error;
+    case 1: return 100 * r->train_error;
+    case 2: return 100 * r->digit_error;
+    default: return NAN;
+    }
+}
+
+static guint
+n_series (PbCurveKind kind)
+{
+  return kind == PB_CURVE_KIND_LOSS ? G_N_ELEMENTS (loss_styles) : G_N_ELEMENTS (error_styles);
+}
+
+static const SeriesStyle *
+series_style (PbCurveKind kind,
+              guint       series)
+{
+  return kind == PB_CURVE_KIND_LOSS ? &loss_styles[series] : &error_styles[series];
+}
+
+static gboolean
+series_applies (PbCurveKind  kind,
+                guint        series,
+                PbRunItem   *item)
+{
+  if (kind == PB_CURVE_KIND_LOSS && series >= 2)
+    return item_has_aux (item);
+  /* Without the auxiliary loss the digit logits are never taught digits; their ~90 % error
+   * would only squash the axis. */
+  if (kind == PB_CURVE_KIND_ERROR && series == 2)
+    return item_has_aux (item);
+  return TRUE;
+}
+
+static void
+data_ranges (PbCurveView *self,
+             double      *xmax,
+             double      *ymin,
+             double      *ymax,
+             gboolean    *has_data)
+{
+  guint n = self->model ? g_list_model_get_n_items (self->model) : 0;
+  double lo = INFINITY, hi = -INFINITY;
+  int epochs = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
+      const PbEpochRecord *er;
+      const PbBatchRecord *br;
+      guint ne, nb;
+
+      if (!pb_run_item_get_shown (item))
+        continue;
+      epochs = MAX (epochs, pb_run_item_get_settings (item)->epochs);
+      er = pb_run_item_get_epochs (item, &ne);
+      br = pb_run_item_get_batches (item, &nb);
+      for (guint s = 0; s < n_series (self->kind); s++)
+        {
+          if (!series_applies (self->kind, s, item))
+            continue;
+          for (guint e = 0; e < ne; e++)
+            {
+              double v = epoch_value (self->kind, &er[e], s);
+              if (isfinite (v) && (!self->log_scale || v > 0))
+                lo = MIN (lo, v), hi = MAX (hi, v);
+            }
+        }
+      if (self->kind == PB_CURVE_KIND_LOSS)
+        for (guint b = 0; b < nb; b++)
+          if (isfinite (br[b].loss) && (!self->log_scale || br[b].loss > 0))
+            lo = MIN (lo, br[b].loss), hi = MAX (hi, br[b].loss);
+    }
+
+  *has_data = isfinite (lo);
+  *xmax = epochs > 0 ? epochs : 10;
+  if (!*has_data)
+    {
+      lo = self->log_scale ? 0.1 : 0;
+      hi = self->kind == PB_CURVE_KIND_LOSS ? 1 : 50;
+    }
+  if (!self->log_scale)
+    lo = 0;
+  *ymin = lo;
+  *ymax = hi;
+}
+
+static PangoLayout *
+make_layout (PbCurveView *self,
+             const char  *text,
+             gboolean     bold,
+             double       scale)
+{
+  PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
+  PangoAttrList *attrs = pango_attr_list_new ();
+
+  if (bold)
+    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+  if (scale != 1)
+    pango_attr_list_insert (attrs, pango_attr_scale_new (scale));
+  pango_layout_set_attributes (layout, attrs);
+  pango_attr_list_unref (attrs);
+  return layout;
+}
+
+static void
+layout_size (PangoLayout *layout,
+             double      *w,
+             double      *h)
+{
+  int iw, ih;
+
+  pango_layout_get_pixel_size (layout, &iw, &ih);
+  *w = iw;
+  *h = ih;
+}
+
+static char *
+format_tick (double   v,
+             double   step,
+             gboolean log_y)
+{
+  int decimals;
+
+  if (log_y)
+    {
+      if (v >= 1)
+        return g_strdup_printf ("%.0f", v);
+      decimals = (int) ceil (-log10 (v) - 1e-9);
+      return g_strdup_printf ("%.*f", decimals, v);
+    }
+  decimals = step >= 1 ? 0 : (int) ceil (-log10 (step) - 1e-9);
+  return g_strdup_printf ("%.*f", CLAMP (decimals, 0, 6), v);
+}
+
+static const char *
+title_for (PbCurveKind kind)
+{
+  return kind == PB_CURVE_KIND_LOSS ? _("Loss") : _("Error");
+}
+
+static const char *
+y_label_for (PbCurveKind kind)
+{
+  return kind == PB_CURVE_KIND_LOSS ? _("Cross-entropy (nats)") : _("Error (%)");
+}
+
+typedef struct
+{
+  PbPlotMapping map;
+  PbTicks xt, yt;
+  double legend_h;
+  double y_label_w;
+} Layout;
+
+static void
+compute_layout (PbCurveView *self,
+                int          width,
+                int          height,
+                Layout      *lo)
+{
+  double xmax, ymin, ymax, tw, th, tick_w = 0;
+  gboolean has_data;
+  g_autoptr(PangoLayout) probe = make_layout (self, "0.000", FALSE, 0.85);
+  double line_h;
+  int max_yticks;
+
+  /* A fixed minimum for the tick labels keeps the loss and error panels' epoch axes aligned. */
+  layout_size (probe, &tick_w, &line_h);
+  data_ranges (self, &xmax, &ymin, &ymax, &has_data);
+
+  /* Title and legend share the top row(s); legend wraps, estimated by width. */
+  lo->legend_h = line_h + 6;
+
+  max_yticks = CLAMP ((int) ((height - 80) / (line_h * 2.2)), 2, 8);
+  if (self->log_scale)
+    pb_log_ticks (ymin, ymax, &lo->yt);
+  else
+    pb_nice_ticks (ymin, ymax, max_yticks, &lo->yt);
+
+  for (int i = 0; i < lo->yt.n; i++)
+    {
+      double v = self->log_scale ? lo->yt.first * pow (10, i) : lo->yt.first + i * lo->yt.step;
+      g_autofree char *s = format_tick (v, lo->yt.step, self->log_scale);
+      pango_layout_set_text (probe, s, -1);
+      layout_size (probe, &tw, &th);
+      tick_w = MAX (tick_w, tw);
+    }
+  lo->y_label_w = line_h;
+
+  lo->map.x = PAD + lo->y_label_w + 4 + tick_w + TICK_LEN + 2;
+  lo->map.y = PAD + lo->legend_h + 6;
+  lo->map.width = MAX (10, width - lo->map.x - PAD - 8);
+  lo->map.height = MAX (10, height - lo->map.y - PAD - 2 * line_h - TICK_LEN - 6);
+
+  pb_nice_ticks (0, xmax, CLAMP ((int) (lo->map.width / 60), 2, 12), &lo->xt);
+  if (lo->xt.step < 1)
+    pb_nice_ticks (0, xmax, (int) xmax + 1, &lo->xt);
+
+  lo->map.xmin = 0;
+  lo->map.xmax = MAX (lo->xt.last, 1);
+  lo->map.ymin = lo->yt.first;
+  lo->map.ymax = lo->yt.last;
+  lo->map.log_y = self->log_scale;
+}
+
+void
+pb_curve_view_get_mapping (PbCurveView   *self,
+                           int            width,
+                           int            height,
+                           PbPlotMapping *out)
+{
+  Layout lo;
+
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+  compute_layout (self, width, height, &lo);
+  *out = lo.map;
+}
+
+static void
+get_fg (PbCurveView *self,
+        GdkRGBA     *fg)
+{
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+static void
+set_rgba (cairo_t       *cr,
+          const GdkRGBA *c,
+          double         alpha)
+{
+  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
+}
+
+static void
+draw_text (cairo_t     *cr,
+           PangoLayout *layout,
+           double       x,
+           double       y)
+{
+  cairo_move_to (cr, x, y);
+  pango_cairo_show_layout (cr, layout);
+}
+
+static void
+draw_axes (PbCurveView   *self,
+           cairo_t       *cr,
+           const Layout  *lo,
+           const GdkRGBA *fg)
+{
+  const PbPlotMapping *m = &lo->map;
+  g_autoptr(PangoLayout) layout = make_layout (self, "", FALSE, 0.85);
+  double tw, th, px, py;
+
+  cairo_save (cr);
+  cairo_set_line_width (cr, 1);
+
+  for (int i = 0; i < lo->yt.n; i++)
+    {
+      double v = self->log_scale ? lo->yt.first * pow (10, i) : lo->yt.first + i * lo->yt.step;
+      g_autofree char *s = format_tick (v, lo->yt.step, self->log_scale);
+
+      pb_plot_mapping_to_pixel (m, m->xmin, v, &px, &py);
+      py = floor (py) + .5;
+      set_rgba (cr, fg, i == 0 ? 0.45 : 0.12);
+      cairo_move_to (cr, floor (m->x) - TICK_LEN, py);
+      cairo_line_to (cr, m->x + m->width, py);
+      cairo_stroke (cr);
+
+      pango_layout_set_text (layout, s, -1);
+      layout_size (layout, &tw, &th);
+      set_rgba (cr, fg, 0.75);
+      draw_text (cr, layout, m->x - TICK_LEN - 3 - tw, py - th / 2);
+    }
+
+  for (int i = 0; i < lo->xt.n; i++)
+    {
+      double v = lo->xt.first + i * lo->xt.step;
+      g_autofree char *s = format_tick (v, lo->xt.step, FALSE);
+
+      if (v > m->xmax + 1e-9)
+        break;
+      pb_plot_mapping_to_pixel (m, v, m->ymin, &px, &py);
+      px = floor (px) + .5;
+      set_rgba (cr, fg, i == 0 ? 0.45 : 0.12);
+      cairo_move_to (cr, px, m->y);
+      cairo_line_to (cr, px, m->y + m->height + TICK_LEN);
+      cairo_stroke (cr);
+
+      pango_layout_set_text (layout, s, -1);
+      layout_size (layout, &tw, &th);
+      set_rgba (cr, fg, 0.75);
+      draw_text (cr, layout, px - tw / 2, m->y + m->height + TICK_LEN + 2);
+    }
+
+  /* Axis labels, with their units. */
+  pango_layout_set_text (layout, _("Epoch"), -1);
+  layout_size (layout, &tw, &th);
+  set_rgba (cr, fg, 0.75);
+  draw_text (cr, layout, m->x + m->width / 2 - tw / 2, m->y + m->height + TICK_LEN + 2 + th);
+
+  pango_layout_set_text (layout, y_label_for (self->kind), -1);
+  layout_size (layout, &tw, &th);
+  cairo_save (cr);
+  cairo_translate (cr, PAD, m->y + m->height / 2 + tw / 2);
+  cairo_rotate (cr, -G_PI / 2);
+  draw_text (cr, layout, 0, 0);
+  cairo_restore (cr);
+
+  cairo_restore (cr);
+}
+
+static double
+draw_legend_entry (PbCurveView   *self,
+                   cairo_t       *cr,
+                   PangoLayout   *layout,
+                   double         x,
+                   double         y,
+                   double         line_h,
+                   const GdkRGBA *color,
+                   const SeriesStyle *style,
+                   const char    *text)
+{
+  double tw, th;
+  double cy = y + line_h / 2;
+
+  if (style != NULL)
+    {
+      set_rgba (cr, color, 0.9);
+      set_dash (cr, style->dash, style->width);
+      cairo_move_to (cr, x + 1, floor (cy) + .5);
+      cairo_line_to (cr, x + 21, floor (cy) + .5);
+      cairo_stroke (cr);
+    }
+  else
+    {
+      set_rgba (cr, color, 1);
+      cairo_rectangle (cr, x + 5, cy - 5, 10, 10);
+      cairo_fill (cr);
+    }
+  pango_layout_set_text (layout, text, -1);
+  layout_size (layout, &tw, &th);
+  return x + 26 + tw + 14;
+}
+
+static void
+draw_title_and_legend (PbCurveView   *self,
+                       cairo_t       *cr,
+                       const Layout  *lo,
+                       int            width,
+                       const GdkRGBA *fg)
+{
+  g_autoptr(PangoLayout) title = make_layout (self, title_for (self->kind), TRUE, 1);
+  g_autoptr(PangoLayout) layout = make_layout (self, "", FALSE, 0.85);
+  double tw, th, x, y = PAD, line_h;
+  guint n = self->model ? g_list_model_get_n_items (self->model) : 0;
+  gboolean any_aux = FALSE, any_shown = FALSE;
+
+  layout_size (title, &tw, &th);
+  set_rgba (cr, fg, 1);
+  draw_text (cr, title, lo->map.x, y);
+  x = lo->map.x + tw + 20;
+  line_h = th;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
+      if (pb_run_item_get_shown (item))
+        {
+          any_shown = TRUE;
+          any_aux |= item_has_aux (item);
+        }
+    }
+  if (!any_shown)
+    return;
+
+  /* The line styles, in the text colour; each run's colour is in the run list and the readout. */
+  cairo_save (cr);
+  for (guint s = 0; s < n_series (self->kind); s++)
+    {
+      const SeriesStyle *style = series_style (self->kind, s);
+      double next, lw;
+
+      if (((self->kind == PB_CURVE_KIND_LOSS && s >= 2) ||
+           (self->kind == PB_CURVE_KIND_ERROR && s == 2)) && !any_aux)
+        continue;
+      pango_layout_set_text (layout, _(style->name), -1);
+      layout_size (layout, &lw, &th);
+      if (x + 26 + lw > width - PAD)
+        break;
+      next = draw_legend_entry (self, cr, layout, x, y, line_h, fg, style, _(style->name));
+      set_rgba (cr, fg, 0.8);
+      draw_text (cr, layout, x + 26, y + (line_h - th) / 2);
+      x = next;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
+      GdkRGBA color;
+      double lw, next;
+
+      if (!pb_run_item_get_shown (item))
+        continue;
+      pango_layout_set_text (layout, pb_run_item_get_label (item), -1);
+      layout_size (layout, &lw, &th);
+      if (x + 26 + lw > width - PAD)
+        break;
+      pb_run_color (GTK_WIDGET (self), pb_run_item_get_color_index (item), &color);
+      next = draw_legend_entry (self, cr, layout, x, y, line_h, &color, NULL,
+                                pb_run_item_get_label (item));
+      set_rgba (cr, fg, 0.8);
+      draw_text (cr, layout, x + 26, y + (line_h - th) / 2);
+      x = next;
+    }
+  cairo_restore (cr);
+}
+
+static void
+stroke_series (cairo_t *cr,
+               const PbPlotMapping *m,
+               const double *xs,
+               const double *ys,
+               guint n)
+{
+  gboolean pen_down = FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      double px, py;
+
+      if (!isfinite (ys[i]) || (m->log_y && ys[i] <= 0))
+        {
+          pen_down = FALSE;
+          continue;
+        }
+      pb_plot_mapping_to_pixel (m, xs[i], ys[i], &px, &py);
+      if (pen_down)
+        cairo_line_to (cr, px, py);
+      else
+        cairo_move_to (cr, px, py);
+      pen_down = TRUE;
+    }
+  cairo_stroke (cr);
+}
+
+static void
+draw_run (PbCurveView  *self,
+          cairo_t      *cr,
+          const Layout *lo,
+          PbRunItem    *item)
+{
+  const PbPlotMapping *m = &lo->map;
+  GdkRGBA color;
+  guint ne, nb, bpe = pb_run_item_get_batches_per_epoch (item);
+  const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
+  const PbBatchRecord *br = pb_run_item_get_batches (item, &nb);
+  g_autofree double *xs = g_new (double, MAX (MAX (ne, nb), 1) + 1);
+  g_autofree double *ys = g_new (double, MAX (MAX (ne, nb), 1) + 1);
+
+  pb_run_color (GTK_WIDGET (self), pb_run_item_get_color_index (item), &color);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+
+  if (self->kind == PB_CURVE_KIND_LOSS && nb > 0 && bpe > 0)
+    {
+      for (guint b = 0; b < nb; b++)
+        {
+          xs[b] = br[b].step / (double) bpe;
+          ys[b] = br[b].loss;
+        }
+      set_rgba (cr, &color, 0.45);
+      set_dash (cr, DASH_SOLID, loss_styles[0].width);
+      stroke_series (cr, m, xs, ys, nb);
+    }
+
+  for (guint s = 0; s < n_series (self->kind); s++)
+    {
+      const SeriesStyle *style = series_style (self->kind, s);
+
+      if ((self->kind == PB_CURVE_KIND_LOSS && s == 0) || !series_applies (self->kind, s, item))
+        continue;
+      for (guint e = 0; e < ne; e++)
+        {
+          xs[e] = er[e].epoch;
+          ys[e] = epoch_value (self->kind, &er[e], s);
+        }
+      set_rgba (cr, &color, 1);
+      set_dash (cr, style->dash, style->width);
+      stroke_series (cr, m, xs, ys, ne);
+
+      /* Dots on the bold series so that a single epoch is visible. */
+      if (style->width > 2)
+        for (guint e = 0; e < ne; e++)
+          {
+            double px, py;
+            if (!isfinite (ys[e]))
+              continue;
+            pb_plot_mapping_to_pixel (m, xs[e], ys[e], &px, &py);
+            cairo_arc (cr, px, py, 3, 0, 2 * G_PI);
+            cairo_fill (cr);
+          }
+    }
+  cairo_set_dash (cr, NULL, 0, 0);
+}
+
+static void
+draw_hover (PbCurveView   *self,
+            cairo_t       *cr,
+            const Layout  *lo,
+            int            width,
+            const GdkRGBA *fg)
+{
+  const PbPlotMapping *m = &lo->map;
+  guint n = self->model ? g_list_model_get_n_items (self->model) : 0;
+  int epoch = (int) lround (self->hover_epoch);
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(PangoLayout) layout = NULL;
+  GdkRGBA bg;
+  double px, py, tw, th, bx, by;
+  guint rows = 0;
+
+  if (self->hover_epoch < 0 || epoch < 1 || epoch > m->xmax)
+    return;
+
+  pb_plot_mapping_to_pixel (m, epoch, m->ymin, &px, &py);
+  px = floor (px) + .5;
+  cairo_save (cr);
+  set_rgba (cr, fg, 0.5);
+  cairo_set_line_width (cr, 1);
+  set_dash (cr, DASH_DASHED, 1);
+  cairo_move_to (cr, px, m->y);
+  cairo_line_to (cr, px, m->y + m->height);
+  cairo_stroke (cr);
+  cairo_set_dash (cr, NULL, 0, 0);
+
+  {
+    g_autofree char *head = g_strdup_printf (_("Epoch %d"), epoch);
+    g_autofree char *esc = g_markup_escape_text (head, -1);
+    g_string_append_printf (text, "<b>%s</b>", esc);
+  }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
+      guint ne;
+      const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
+      const PbEpochRecord *r;
+      g_autofree char *esc = NULL;
+      g_autofree char *values = NULL;
+      GdkRGBA color;
+      g_autofree char *hex = NULL;
+
+      if (!pb_run_item_get_shown (item) || (guint) epoch > ne)
+        continue;
+      r = &er[epoch - 1];
+      pb_run_color (GTK_WIDGET (self), pb_run_item_get_color_index (item), &color);
+      hex = g_strdup_printf ("#%02x%02x%02x", (int) (color.red * 255), (int) (color.green * 255),
+                             (int) (color.blue * 255));
+      esc = g_markup_escape_text (pb_run_item_get_label (item), -1);
+      if (self->kind == PB_CURVE_KIND_LOSS && item_has_aux (item))
+        values = g_strdup_printf (_("loss %.4f (main %.4f, aux %.4f)"),
+                                  r->train_loss, r->train_main_loss, r->train_aux_loss);
+      else if (self->kind == PB_CURVE_KIND_LOSS)
+        values = g_strdup_printf (_("loss %.4f"), r->train_loss);
+      else if (item_has_aux (item))
+        values = g_strdup_printf (_("test %.1f\u00a0%%, train %.1f\u00a0%%, digit %.1f\u00a0%%"),
+                                  100 * r->test_error, 100 * r->train_error,
+                                  100 * r->digit_error);
+      else
+        values = g_strdup_printf (_("test %.1f\u00a0%%, train %.1f\u00a0%%"),
+                                  100 * r->test_error, 100 * r->train_error);
+      g_string_append_printf (text, "\n<span foreground=\"%s\">●</span> %s: %s", hex, esc, values);
+      rows++;
+    }
+  if (rows == 0)
+    {
+      cairo_restore (cr);
+      return;
+    }
+
+  layout = make_layout (self, "", FALSE, 0.85);
+  pango_layout_set_markup (layout, text->str, -1);
+  layout_size (layout, &tw, &th);
+  /* In the plot's top corner away from the cross-hair, so the readout never hides it. */
+  if (px < m->x + m->width / 2)
+    bx = m->x + m->width - tw - 12 - 6;
+  else
+    bx = m->x + 6;
+  bx = MAX (bx, PAD);
+  by = m->y + 6;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (!gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
+                                       "popover_bg_color", &bg))
+    bg = (GdkRGBA) { 1 - fg->red, 1 - fg->green, 1 - fg->blue, 1 };
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  bg.alpha *= 0.95;
+  cairo_set_source_rgba (cr, bg.red, bg.green, bg.blue, bg.alpha);
+  cairo_rectangle (cr, bx, by, tw + 12, th + 8);
+  cairo_fill_preserve (cr);
+  set_rgba (cr, fg, 0.25);
+  cairo_set_line_width (cr, 1);
+  cairo_stroke (cr);
+  set_rgba (cr, fg, 1);
+  draw_text (cr, layout, bx + 6, by + 4);
+  cairo_restore (cr);
+}
+
+void
+pb_curve_view_draw (PbCurveView *self,
+                    cairo_t     *cr,
+                    int          width,
+                    int          height)
+{
+  Layout lo;
+  GdkRGBA fg;
+  guint n;
+  gboolean any = FALSE;
+
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+
+  compute_layout (self, width, height, &lo);
+  get_fg (self, &fg);
+
+  draw_axes (self, cr, &lo, &fg);
+  draw_title_and_legend (self, cr, &lo, width, &fg);
+
+  cairo_save (cr);
+  cairo_rectangle (cr, lo.map.x - 4, lo.map.y - 4, lo.map.width + 8, lo.map.height + 8);
+  cairo_clip (cr);
+  n = self->model ? g_list_model_get_n_items (self->model) : 0;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
+      if (pb_run_item_get_shown (item))
+        {
+          draw_run (self, cr, &lo, item);
+          any = TRUE;
+        }
+    }
+  cairo_restore (cr);
+
+  if (!any && self->kind == PB_CURVE_KIND_LOSS)
+    {
+      g_autoptr(PangoLayout) hint =
+        make_layout (self, n == 0 ? _("Press Start to train a run; its curves appear here")
+                                  : _("Every run is hidden"), FALSE, 1);
+      double tw, th;
+
+      layout_size (hint, &tw, &th);
+      set_rgba (cr, &fg, 0.55);
+      draw_text (cr, hint, lo.map.x + (lo.map.width - tw) / 2, lo.map.y + (lo.map.height - th) / 2);
+    }
+
+  draw_hover (self, cr, &lo, width, &fg);
+}
+
+static void
+pb_curve_view_snapshot (GtkWidget   *widget,
+                        GtkSnapshot *snapshot)
+{
+  PbCurveView *self = PB_CURVE_VIEW (widget);
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  gint64 t0 = g_get_monotonic_time ();
+  cairo_t *cr;
+
+  if (width <= 0 || height <= 0)
+    return;
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  pb_curve_view_draw (self, cr, width, height);
+  cairo_destroy (cr);
+  self->n_draws++;
+
+  if (pb_debug_timing ())
+    g_message ("curve snapshot (%s): %.3f ms", title_for (self->kind),
+               (g_get_monotonic_time () - t0) / 1000.0);
+}
+
+static void
+pb_curve_view_measure (GtkWidget      *widget,
+                       GtkOrientation  orientation,
+                       int             for_size,
+                       int            *minimum,
+                       int            *natural,
+                       int            *minimum_baseline,
+                       int            *natural_baseline)
+{
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    *minimum = 240, *natural = 480;
+  else
+    *minimum = 160, *natural = 280;
+}
+
+static void
+pb_curve_view_css_changed (GtkWidget         *widget,
+                           GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (pb_curve_view_parent_class)->css_changed (widget, change);
+  gtk_widget_queue_draw (widget);
+}
+
+static void
+on_item_changed (PbCurveView *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+unwatch_items (PbCurveView *self)
+{
+  for (guint i = 0; i < self->watched->len; i++)
+    g_signal_handlers_disconnect_by_data (g_ptr_array_index (self->watched, i), self);
+  g_ptr_array_set_size (self->watched, 0);
+}
+
+static void
+on_items_changed (PbCurveView *self)
+{
+  guint n = g_list_model_get_n_items (self->model);
+
+  unwatch_items (self);
+  for (guint i = 0; i < n; i++)
+    {
+      PbRunItem *item = g_list_model_get_item (self->model, i);
+
+      g_signal_connect_swapped (item, "changed", G_CALLBACK (on_item_changed), self);
+      g_signal_connect_swapped (item, "notify::shown", G_CALLBACK (on_item_changed), self);
+      g_signal_connect_swapped (item, "notify::label", G_CALLBACK (on_item_changed), self);
+      g_ptr_array_add (self->watched, item);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+on_motion (GtkEventControllerMotion *controller,
+           double                    x,
+           double                    y,
+           PbCurveView              *self)
+{
+  PbPlotMapping m;
+  double dx, dy;
+
+  pb_curve_view_get_mapping (self, gtk_widget_get_width (GTK_WIDGET (self)),
+                             gtk_widget_get_height (GTK_WIDGET (self)), &m);
+  if (x < m.x - 4 || x > m.x + m.width + 4)
+    {
+      pb_curve_view_set_hover_epoch (self, -1);
+      return;
+    }
+  pb_plot_mapping_from_pixel (&m, x, y, &dx, &dy);
+  pb_curve_view_set_hover_epoch (self, MAX (1, round (dx)));
+}
+
+static void
+on_leave (GtkEventControllerMotion *controller,
+          PbCurveView              *self)
+{
+  pb_curve_view_set_hover_epoch (self, -1);
+}
+
+/* Left and Right walk the cross-hair over the epochs, so the readout works without a mouse. */
+static gboolean
+on_key_pressed (GtkEventControllerKey *controller,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                PbCurveView           *self)
+{
+  PbPlotMapping m;
+  double epoch = self->hover_epoch;
+
+  if (keyval != GDK_KEY_Left && keyval != GDK_KEY_Right && keyval != GDK_KEY_Home &&
+      keyval != GDK_KEY_End)
+    return FALSE;
+  pb_curve_view_get_mapping (self, gtk_widget_get_width (GTK_WIDGET (self)),
+                             gtk_widget_get_height (GTK_WIDGET (self)), &m);
+  if (keyval == GDK_KEY_Home)
+    epoch = 1;
+  else if (keyval == GDK_KEY_End)
+    epoch = m.xmax;
+  else if (epoch < 1)
+    epoch = 1;
+  else
+    epoch += keyval == GDK_KEY_Left ? -1 : 1;
+  pb_curve_view_set_hover_epoch (self, CLAMP (epoch, 1, m.xmax));
+  return TRUE;
+}
+
+static void
+on_focus_leave (GtkEventControllerFocus *controller,
+                PbCurveView             *self)
+{
+  pb_curve_view_set_hover_epoch (self, -1);
+}
+
+static void
+pb_curve_view_dispose (GObject *object)
+{
+  PbCurveView *self = PB_CURVE_VIEW (object);
+
+  pb_curve_view_set_model (self, NULL);
+
+  G_OBJECT_CLASS (pb_curve_view_parent_class)->dispose (object);
+}
+
+static void
+pb_curve_view_finalize (GObject *object)
+{
+  PbCurveView *self = PB_CURVE_VIEW (object);
+
+  g_ptr_array_unref (self->watched);
+
+  G_OBJECT_CLASS (pb_curve_view_parent_class)->finalize (object);
+}
+
+static void
+pb_curve_view_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  PbCurveView *self = PB_CURVE_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_KIND:
+      g_value_set_enum (value, self->kind);
+      break;
+    case PROP_MODEL:
+      g_value_set_object (value, self->model);
+      break;
+    case PROP_LOG_SCALE:
+      g_value_set_boolean (value, self->log_scale);
+      break;
+    case PROP_HOVER_EPOCH:
+      g_value_set_double (value, self->hover_epoch);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+update_accessible_label (PbCurveView *self)
+{
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  self->kind == PB_CURVE_KIND_LOSS
+                                    ? _("Loss curves") : _("Error curves"),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                  self->kind == PB_CURVE_KIND_LOSS
+                                    ? _("Training loss against the epoch for each shown run; "
+                                        "Left and Right read the values at an epoch")
+                                    : _("Training, test and digit error against the epoch for "
+                                        "each shown run; Left and Right read the values at an "
+                                        "epoch"),
+                                  -1);
+}
+
+static void
+pb_curve_view_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  PbCurveView *self = PB_CURVE_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_KIND:
+      self->kind = g_value_get_enum (value);
+      update_accessible_label (self);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      break;
+    case PROP_MODEL:
+      pb_curve_view_set_model (self, g_value_get_object (value));
+      break;
+    case PROP_LOG_SCALE:
+      pb_curve_view_set_log_scale (self, g_value_get_boolean (value));
+      break;
+    case PROP_HOVER_EPOCH:
+      pb_curve_view_set_hover_epoch (self, g_value_get_double (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pb_curve_view_class_init (PbCurveViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = pb_curve_view_dispose;
+  object_class->finalize = pb_curve_view_finalize;
+  object_class->get_property = pb_curve_view_get_property;
+  object_class->set_property = pb_curve_view_set_property;
+
+  widget_class->snapshot = pb_curve_view_snapshot;
+  widget_class->measure = pb_curve_view_measure;
+  widget_class->css_changed = pb_curve_view_css_changed;
+
+  properties[PROP_KIND] =
+    g_param_spec_enum ("kind", NULL, NULL, PB_TYPE_CURVE_KIND, PB_CURVE_KIND_LOSS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MODEL] =
+    g_param_spec_object ("model", NULL, NULL, G_TYPE_LIST_MODEL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LOG_SCALE] =
+    g_param_spec_boolean ("log-scale", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HOVER_EPOCH] =
+    g_param_spec_double ("hover-epoch", NULL, NULL, -1, G_MAXDOUBLE, -1,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_css_name (widget_class, "curveview");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static void
+pb_curve_view_init (PbCurveView *self)
+{
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+  GtkEventController *key, *focus;
+
+  self->hover_epoch = -1;
+  self->watched = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
+
+  key = gtk_event_controller_key_new ();
+  g_signal_connect (key, "key-pressed", G_CALLBACK (on_key_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), key);
+
+  focus = gtk_event_controller_focus_new ();
+  g_signal_connect (focus, "leave", G_CALLBACK (on_focus_leave), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), focus);
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+}
+
+GtkWidget *
+pb_curve_view_new (PbCurveKind kind)
+{
+  return g_object_new (PB_TYPE_CURVE_VIEW, "kind", kind, NULL);
+}
+
+PbCurveKind
+pb_curve_view_get_kind (PbCurveView *self)
+{
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), PB_CURVE_KIND_LOSS);
+  return self->kind;
+}
+
+void
+pb_curve_view_set_model (PbCurveView *self,
+                         GListModel  *model)
+{
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+  g_return_if_fail (model == NULL || G_IS_LIST_MODEL (model));
+
+  if (self->model == model)
+    return;
+  if (self->model != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->model, on_items_changed, self);
+      unwatch_items (self);
+      g_clear_object (&self->model);
+    }
+  if (model != NULL)
+    {
+      self->model = g_object_ref (model);
+      g_signal_connect_swapped (model, "items-changed", G_CALLBACK (on_items_changed), self);
+      on_items_changed (self);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
+}
+
+GListModel *
+pb_curve_view_get_model (PbCurveView *self)
+{
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), NULL);
+  return self->model;
+}
+
+gboolean
+pb_curve_view_get_log_scale (PbCurveView *self)
+{
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), FALSE);
+  return self->log_scale;
+}
+
+void
+pb_curve_view_set_log_scale (PbCurveView *self,
+                             gboolean     log_scale)
+{
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+
+  log_scale = !!log_scale;
+  if (self->log_scale == log_scale)
+    return;
+  self->log_scale = log_scale;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_SCALE]);
+}
+
+double
+pb_curve_view_get_hover_epoch (PbCurveView *self)
+{
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), -1);
+  return self->hover_epoch;
+}
+
+void
+pb_curve_view_set_hover_epoch (PbCurveView *self,
+                               double       epoch)
+{
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+
+  if (epoch < 0)
+    epoch = -1;
+  if (self->hover_epoch == epoch)
+    return;
+  self->hover_epoch = epoch;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOVER_EPOCH]);
+}
+
+guint
+pb_curve_view_get_n_draws (PbCurveView *self)
+{
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), 0);
+  return self->n_draws;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-pair-tile"
+
+#include "config.h"
+
+#include <math.h>
+
+#include "pb-data.h"
+#include "pb-pair-tile.h"
+
+#define SCALE 4
+#define GAP 4
+#define GROUP_GAP 14
+
+struct _PbPairTile
+{
+  GtkWidget parent_instance;
+
+  cairo_surface_t *images[4];
+  int n_images;
+};
+
+G_DEFINE_TYPE (PbPairTile, pb_pair_tile, GTK_TYPE_WIDGET)
+
+static cairo_surface_t *
+surface_from_pixels (const float *pixels)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, PB_IMAGE_SIDE,
+                                                         PB_IMAGE_SIDE);
+  guint8 *data = cairo_image_surface_get_data (surface);
+  int stride = cairo_image_surface_get_stride (surface);
+
+  cairo_surface_flush (surface);
+  for (int y = 0; y < PB_IMAGE_SIDE; y++)
+    {
+      guint32 *row = (guint32 *) (gpointer) (data + y * stride);
+      for (int x = 0; x < PB_IMAGE_SIDE; x++)
+        {
+          guint32 v = (guint32) CLAMP (lrintf (pixels[y * PB_IMAGE_SIDE + x]), 0, 255);
+          row[x] = (v << 16) | (v << 8) | v;
+        }
+    }
+  cairo_surface_mark_dirty (surface);
+  return surface;
+}
+
+static int
+tile_width (PbPairTile *self)
+{
+  int side = PB_IMAGE_SIDE * SCALE;
+
+  if (self->n_images == 4)
+    return 4 * side + 2 * GAP + GROUP_GAP;
+  return 2 * side + GAP;
+}
+
+static void
+pb_pair_tile_snapshot (GtkWidget   *widget,
+                       GtkSnapshot *snapshot)
+{
+  PbPairTile *self = PB_PAIR_TILE (widget);
+  int side = PB_IMAGE_SIDE * SCALE;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  double x = floor ((width - tile_width (self)) / 2.0);
+  cairo_t *cr;
+
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  for (int i = 0; i < self->n_images; i++)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, x, 0);
+      cairo_scale (cr, SCALE, SCALE);
+      cairo_set_source_surface (cr, self->images[i], 0, 0);
+      cairo_pattern_set_filter (cairo_get_source (cr), CAIRO_FILTER_NEAREST);
+      cairo_paint (cr);
+      cairo_restore (cr);
+      x += side + (i == 1 ? GROUP_GAP : GAP);
+    }
+  cairo_destroy (cr);
+}
+
+static void
+pb_pair_tile_measure (GtkWidget      *widget,
+                      GtkOrientation  orientation,
+                      int             for_size,
+                      int            *minimum,
+                      int            *natural,
+                      int            *minimum_baseline,
+                      int            *natural_baseline)
+{
+  PbPairTile *self = PB_PAIR_TILE (widget);
+
+  if (orientation == GTK_ORIENTATION_HORIZONTAL)
+    *minimum = *natural = tile_width (self);
+  else
+    *minimum = *natural = PB_IMAGE_SIDE * SCALE;
+}
+
+static void
+pb_pair_tile_finalize (GObject *object)
+{
+  PbPairTile *self = PB_PAIR_TILE (object);
+
+  for (int i = 0; i < self->n_images; i++)
+    cairo_surface_destroy (self->images[i]);
+
+  G_OBJECT_CLASS (pb_pair_tile_parent_class)->finalize (object);
+}
+
+static void
+pb_pair_tile_class_init (PbPairTileClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->finalize = pb_pair_tile_finalize;
+  widget_class->snapshot = pb_pair_tile_snapshot;
+  widget_class->measure = pb_pair_tile_measure;
+  gtk_widget_class_set_css_name (widget_class, "pairtile");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static void
+pb_pair_tile_init (PbPairTile *self)
+{
+}
+
+GtkWidget *
+pb_pair_tile_new (const float *pair,
+                  const float *rotated_pair)
+{
+  PbPairTile *self = g_object_new (PB_TYPE_PAIR_TILE, NULL);
+
+  self->images[0] = surface_from_pixels (pair);
+  self->images[1] = surface_from_pixels (pair + PB_IMAGE_PIXELS);
+  self->n_images = 2;
+  if (rotated_pair != NULL)
+    {
+      self->images[2] = surface_from_pixels (rotated_pair);
+      self->images[3] = surface_from_pixels (rotated_pair + PB_IMAGE_PIXELS);
+      self->n_images = 4;
+    }
+  return GTK_WIDGET (self);
+}

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-run-item"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "pb-run-item.h"
+
+struct _PbRunItem
+{
+  GObject parent_instance;
+
+  PbTrainSettings settings;
+  char *arch_name;
+  gsize param_count;
+  guint color_index;
+  char *label;
+  gboolean shown;
+  PbRunStatus status;
+  PbStatus core_status;
+  char *message;
+
+  GArray *epochs;
+  GArray *batches;
+  guint batches_per_epoch;
+  double elapsed;
+  int batches_at_stop;
+
+  PbRun *run;
+  guint8 *pred_labels;
+  float *pred_prob1;
+  guint8 *pred_digits;
+};
+
+G_DEFINE_TYPE (PbRunItem, pb_run_item, G_TYPE_OBJECT)
+
+/* g_set_str () arrived in GLib 2.76. */
+static gboolean
+replace_str (char       **ptr,
+             const char  *value)
+{
+  if (g_strcmp0 (*ptr, value) == 0)
+    return FALSE;
+  g_free (*ptr);
+  *ptr = g_strdup (value);
+  return TRUE;
+}
+
+G_DEFINE_ENUM_TYPE (PbRunStatus, pb_run_status,
+                    G_DEFINE_ENUM_VALUE (PB_RUN_STATUS_PENDING, "pending"),
+                    G_DEFINE_ENUM_VALUE (PB_RUN_STATUS_RUNNING, "running"),
+                    G_DEFINE_ENUM_VALUE (PB_RUN_STATUS_FINISHED, "finished"),
+                    G_DEFINE_ENUM_VALUE (PB_RUN_STATUS_CANCELLED, "cancelled"),
+                    G_DEFINE_ENUM_VALUE (PB_RUN_STATUS_FAILED, "failed"))
+
+enum {
+  PROP_0,
+  PROP_LABEL,
+  PROP_SHOWN,
+  PROP_STATUS,
+  PROP_N_EPOCHS,
+  N_PROPS
+};
+
+enum {
+  CHANGED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+pb_run_item_finalize (GObject *object)
+{
+  PbRunItem *self = PB_RUN_ITEM (object);
+
+  g_free (self->arch_name);
+  g_free (self->label);
+  g_free (self->message);
+  g_array_unref (self->epochs);
+  g_array_unref (self->batches);
+  g_clear_pointer (&self->run, pb_run_free);
+  g_free (self->pred_labels);
+  g_free (self->pred_prob1);
+  g_free (self->pred_digits);
+
+  G_OBJECT_CLASS (pb_run_item_parent_class)->finalize (object);
+}
+
+static void
+pb_run_item_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  PbRunItem *self = PB_RUN_ITEM (object);
+
+  switch (prop_id)
+    {
+    case PROP_LABEL:
+      g_value_set_string (value, self->label);
+      break;
+    case PROP_SHOWN:
+      g_value_set_boolean (value, self->shown);
+      break;
+    case PROP_STATUS:
+      g_value_set_enum (value, self->status);
+      break;
+    case PROP_N_EPOCHS:
+      g_value_set_uint (value, self->epochs->len);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pb_run_item_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  PbRunItem *self = PB_RUN_ITEM (object);
+
+  switch (prop_id)
+    {
+    case PROP_LABEL:
+      pb_run_item_set_label (self, g_value_get_string (value));
+      break;
+    case PROP_SHOWN:
+      pb_run_item_set_shown (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pb_run_item_class_init (PbRunItemClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = pb_run_item_finalize;
+  object_class->get_property = pb_run_item_get_property;
+  object_class->set_property = pb_run_item_set_property;
+
+  properties[PROP_LABEL] =
+    g_param_spec_string ("label", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SHOWN] =
+    g_param_spec_boolean ("shown", NULL, NULL, TRUE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STATUS] =
+    g_param_spec_enum ("status", NULL, NULL, PB_TYPE_RUN_STATUS, PB_RUN_STATUS_PENDING,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_EPOCHS] =
+    g_param_spec_uint ("n-epochs", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* New records arrived. */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+pb_run_item_init (PbRunItem *self)
+{
+  self->shown = TRUE;
+  self->batches_at_stop = -1;
+  self->epochs = g_array_new (FALSE, TRUE, sizeof (PbEpochRecord));
+  self->batches = g_array_new (FALSE, TRUE, sizeof (PbBatchRecord));
+}
+
+PbRunItem *
+pb_run_item_new (const PbTrainSettings *settings,
+                 guint                  color_index)
+{
+  PbRunItem *self = g_object_new (PB_TYPE_RUN_ITEM, NULL);
+  g_autofree char *seed = NULL;
+
+  self->settings = *settings;
+  self->arch_name = g_strdup (pb_arch_name (&settings->arch));
+  self->param_count = pb_arch_param_count (&settings->arch);
+  self->color_index = color_index;
+  /* Translators: a run's label, e.g. "siamese-aux · seed 7" */
+  seed = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) settings->seed);
+  self->label = g_strdup_printf (_("%s · seed %s"), self->arch_name, seed);
+  return self;
+}
+
+const PbTrainSettings *
+pb_run_item_get_settings (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  return &self->settings;
+}
+
+const char *
+pb_run_item_get_arch_name (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  return self->arch_name;
+}
+
+gsize
+pb_run_item_get_param_count (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), 0);
+  return self->param_count;
+}
+
+guint
+pb_run_item_get_color_index (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), 0);
+  return self->color_index;
+}
+
+const char *
+pb_run_item_get_label (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  return self->label;
+}
+
+void
+pb_run_item_set_label (PbRunItem  *self,
+                       const char *label)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+
+  if (label == NULL || label[0] == '\0')
+    return;
+  if (replace_str (&self->label, label))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LABEL]);
+}
+
+gboolean
+pb_run_item_get_shown (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), FALSE);
+  return self->shown;
+}
+
+void
+pb_run_item_set_shown (PbRunItem *self,
+                       gboolean   shown)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+
+  shown = !!shown;
+  if (self->shown == shown)
+    return;
+  self->shown = shown;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOWN]);
+}
+
+PbRunStatus
+pb_run_item_get_status (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), PB_RUN_STATUS_PENDING);
+  return self->status;
+}
+
+void
+pb_run_item_set_status (PbRunItem   *self,
+                        PbRunStatus  status,
+                        const char  *message)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+
+  replace_str (&self->message, message);
+  if (self->status == status)
+    return;
+  self->status = status;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
+}
+
+const char *
+pb_run_item_get_message (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  return self->message;
+}
+
+PbStatus
+pb_run_item_get_core_status (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), PB_OK);
+  return self->core_status;
+}
+
+void
+pb_run_item_set_core_status (PbRunItem *self,
+                             PbStatus   status)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+  self->core_status = status;
+}
+
+const PbEpochRecord *
+pb_run_item_get_epochs (PbRunItem *self,
+                        guint     *n)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  *n = self->epochs->len;
+  return (const PbEpochRecord *) (gpointer) self->epochs->data;
+}
+
+const PbBatchRecord *
+pb_run_item_get_batches (PbRunItem *self,
+                         guint     *n)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  *n = self->batches->len;
+  return (const PbBatchRecord *) (gpointer) self->batches->data;
+}
+
+guint
+pb_run_item_get_batches_per_epoch (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), 0);
+  return self->batches_per_epoch;
+}
+
+void
+pb_run_item_set_batches_per_epoch (PbRunItem *self,
+                                   guint      n)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+  self->batches_per_epoch = n;
+}
+
+void
+pb_run_item_append (PbRunItem           *self,
+                    const PbBatchRecord *batches,
+                    guint                n_batches,
+                    const PbEpochRecord *epochs,
+                    guint                n_epochs)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+
+  if (n_batches == 0 && n_epochs == 0)
+    return;
+  g_array_append_vals (self->batches, batches, n_batches);
+  g_array_append_vals (self->epochs, epochs, n_epochs);
+  if (n_epochs > 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_EPOCHS]);
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+double
+pb_run_item_get_elapsed (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), 0);
+  return self->elapsed;
+}
+
+void
+pb_run_item_set_elapsed (PbRunItem *self,
+                         double     seconds)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+  self->elapsed = seconds;
+}
+
+int
+pb_run_item_get_batches_at_stop (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), -1);
+  return self->batches_at_stop;
+}
+
+void
+pb_run_item_set_batches_at_stop (PbRunItem *self,
+                                 int        n)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+  self->batches_at_stop = n;
+}
+
+void
+pb_run_item_take_run (PbRunItem *self,
+                      PbRun     *run,
+                      guint8    *labels,
+                      float     *prob1,
+                      guint8    *digits)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+
+  g_clear_pointer (&self->run, pb_run_free);
+  g_free (self->pred_labels);
+  g_free (self->pred_prob1);
+  g_free (self->pred_digits);
+  self->run = run;
+  self->pred_labels = labels;
+  self->pred_prob1 = prob1;
+  self->pred_digits = digits;
+}
+
+PbRun *
+pb_run_item_get_run (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  return self->run;
+}
+
+gboolean
+pb_run_item_get_predictions (PbRunItem     *self,
+                             const guint8 **labels,
+                             const float  **prob1,
+                             const guint8 **digits)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), FALSE);
+
+  if (self->run == NULL || self->pred_labels == NULL)
+    return FALSE;
+  *labels = self->pred_labels;
+  *prob1 = self->pred_prob1;
+  *digits = self->pred_digits;
+  return TRUE;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "pb-train.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  PB_RUN_STATUS_PENDING,
+  PB_RUN_STATUS_RUNNING,
+  PB_RUN_STATUS_FINISHED,
+  PB_RUN_STATUS_CANCELLED,
+  PB_RUN_STATUS_FAILED,
+} PbRunStatus;
+
+#define PB_TYPE_RUN_STATUS (pb_run_status_get_type ())
+GType pb_run_status_get_type (void);
+
+#define PB_TYPE_RUN_ITEM (pb_run_item_get_type ())
+G_DECLARE_FINAL_TYPE (PbRunItem, pb_run_item, PB, RUN_ITEM, GObject)
+
+/* One run as the UI keeps it: its settings, the records that reached the main thread, and, once
+ * it has ended, the trained run itself and its test-set predictions. Main thread only. */
+PbRunItem  *pb_run_item_new (const PbTrainSettings *settings, guint color_index);
+
+const PbTrainSettings *pb_run_item_get_settings (PbRunItem *self);
+const char *pb_run_item_get_arch_name (PbRunItem *self);
+gsize       pb_run_item_get_param_count (PbRunItem *self);
+guint       pb_run_item_get_color_index (PbRunItem *self);
+const char *pb_run_item_get_label (PbRunItem *self);
+void        pb_run_item_set_label (PbRunItem *self, const char *label);
+gboolean    pb_run_item_get_shown (PbRunItem *self);
+void        pb_run_item_set_shown (PbRunItem *self, gboolean shown);
+PbRunStatus pb_run_item_get_status (PbRunItem *self);
+void        pb_run_item_set_status (PbRunItem *self, PbRunStatus status, const char *message);
+const char *pb_run_item_get_message (PbRunItem *self);
+/* Why the run ended, as the core said it (PB_OK while running or when it finished). */
+PbStatus    pb_run_item_get_core_status (PbRunItem *self);
+void        pb_run_item_set_core_status (PbRunItem *self, PbStatus status);
+
+const PbEpochRecord *pb_run_item_get_epochs (PbRunItem *self, guint *n);
+const PbBatchRecord *pb_run_item_get_batches (PbRunItem *self, guint *n);
+guint       pb_run_item_get_batches_per_epoch (PbRunItem *self);
+void        pb_run_item_set_batches_per_epoch (PbRunItem *self, guint n);
+void        pb_run_item_append (PbRunItem *self, const PbBatchRecord *batches, guint n_batches,
+                                const PbEpochRecord *epochs, guint n_epochs);
+double      pb_run_item_get_elapsed (PbRunItem *self);
+void        pb_run_item_set_elapsed (PbRunItem *self, double seconds);
+
+/* The worker's batch count when Stop was pressed, or -1. */
+int         pb_run_item_get_batches_at_stop (PbRunItem *self);
+void        pb_run_item_set_batches_at_stop (PbRunItem *self, int n);
+
+/* Takes ownership of run and of the prediction arrays (g_free), each [n_test] or [n_test, 2]. */
+void        pb_run_item_take_run (PbRunItem *self, PbRun *run, guint8 *labels, float *prob1,
+                                  guint8 *digits);
+PbRun      *pb_run_item_get_run (PbRunItem *self);
+gboolean    pb_run_item_get_predictions (PbRunItem *self, const guint8 **labels,
+                                         const float **prob1, const guint8 **digits);
+
+G_END_DECLS

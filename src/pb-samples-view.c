@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-samples-view"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <adwaita.h>
+
+#include "pb-pair-tile.h"
+#include "pb-samples-view.h"
+#include "pb-util.h"
+
+#define MAX_PAIRS 36
+#define MAX_MISTAKES 120
+
+struct _PbSamplesView
+{
+  GtkWidget parent_instance;
+
+  GSettings *settings;
+  char *data_dir;
+  PbRun *preview;
+  GCancellable *cancellable;
+  PbRunItem *mistakes_run;
+  guint32 shuffle_seed;
+  gboolean dirty;
+  guint n_tiles;
+
+  GtkToggleButton *pairs_toggle;
+  GtkToggleButton *mistakes_toggle;
+  GtkLabel *info_label;
+  GtkWidget *reshuffle_button;
+  GtkStack *content_stack;
+  GtkSpinner *spinner;
+  GtkFlowBox *flow_box;
+  AdwStatusPage *status_page;
+};
+
+G_DEFINE_TYPE (PbSamplesView, pb_samples_view, GTK_TYPE_WIDGET)
+
+static void refresh (PbSamplesView *self);
+
+static char *
+pair_caption (guint8 first,
+              guint8 second)
+{
+  /* The report's rule: label 1 when the first digit is larger. */
+  if (first > second)
+    return g_strdup_printf ("%u > %u → 1", first, second);
+  if (first < second)
+    return g_strdup_printf ("%u < %u → 0", first, second);
+  return g_strdup_printf ("%u = %u → 0", first, second);
+}
+
+static void
+clear_tiles (PbSamplesView *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->flow_box))) != NULL)
+    gtk_flow_box_remove (self->flow_box, child);
+  self->n_tiles = 0;
+}
+
+static void
+add_tile (PbSamplesView *self,
+          const float   *pair,
+          const float   *rotated,
+          const char    *caption,
+          const char    *detail,
+          gboolean       detail_is_error)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  GtkWidget *tile = pb_pair_tile_new (pair, rotated);
+  GtkWidget *label = gtk_label_new (caption);
+  g_autofree char *accessible = NULL;
+
+  gtk_widget_add_css_class (box, "pair-card");
+  gtk_widget_add_css_class (box, "card");
+  gtk_widget_set_halign (box, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (box), tile);
+  gtk_widget_add_css_class (label, "pair-caption");
+  gtk_widget_add_css_class (label, "numeric");
+  gtk_box_append (GTK_BOX (box), label);
+  if (detail != NULL)
+    {
+      GtkWidget *d = gtk_label_new (detail);
+      gtk_widget_add_css_class (d, "caption");
+      gtk_widget_add_css_class (d, detail_is_error ? "error" : "dim-label");
+      gtk_label_set_wrap (GTK_LABEL (d), TRUE);
+      gtk_label_set_justify (GTK_LABEL (d), GTK_JUSTIFY_CENTER);
+      gtk_box_append (GTK_BOX (box), d);
+    }
+  accessible = g_strdup_printf ("%s %s", caption, detail ? detail : "");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (tile), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  accessible, -1);
+  gtk_flow_box_append (self->flow_box, box);
+  self->n_tiles++;
+}
+
+static void
+show_status (PbSamplesView *self,
+             const char    *title,
+             const char    *description)
+{
+  clear_tiles (self);
+  adw_status_page_set_title (self->status_page, title);
+  adw_status_page_set_description (self->status_page, description);
+  gtk_stack_set_visible_child_name (self->content_stack, "empty");
+  gtk_spinner_stop (self->spinner);
+}
+
+static void
+populate_pairs (PbSamplesView *self)
+{
+  const PbPairs *train = pb_run_train_pairs (self->preview);
+  const PbPairs *augmented = pb_run_augmented_pairs (self->preview);
+  const float *angles = pb_run_augment_angles (self->preview);
+  const PbTrainSettings *s = pb_run_settings (self->preview);
+  gboolean rotated = angles != NULL && augmented->n >= 2 * train->n;
+  g_autofree int *order = g_new (int, train->n);
+  int n = MIN (train->n, MAX_PAIRS);
+  PbRng rng;
+  g_autofree char *info = NULL;
+  g_autofree char *seed = NULL;
+
+  for (int i = 0; i < train->n; i++)
+    order[i] = i;
+  pb_rng_seed (&rng, self->shuffle_seed, 7);
+  pb_rng_shuffle (&rng, order, train->n);
+
+  clear_tiles (self);
+  for (int k = 0; k < n; k++)
+    {
+      int i = order[k];
+      g_autofree char *caption = pair_caption (train->classes[2 * i], train->classes[2 * i + 1]);
+      g_autofree char *detail = NULL;
+
+      if (rotated)
+        /* Translators: the rotation angles of a pair's two augmented copies */
+        detail = g_strdup_printf (_("original · rotated %+.1f° and %+.1f°"),
+                                  angles[2 * i], angles[2 * i + 1]);
+      add_tile (self, train->images + (gsize) i * PB_PAIR_FLOATS,
+                rotated ? augmented->images + (gsize) (train->n + i) * PB_PAIR_FLOATS : NULL,
+                caption, detail, FALSE);
+    }
+
+  seed = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) s->seed);
+  if (rotated)
+    info = g_strdup_printf (ngettext ("%d of %d training pair, seed %s, each beside its copy "
+                                      "rotated by up to ±%g°",
+                                      "%d of %d training pairs, seed %s, each beside its copy "
+                                      "rotated by up to ±%g°",
+                                      train->n),
+                            n, train->n, seed, s->augment_deg);
+  else
+    info = g_strdup_printf (ngettext ("%d of %d training pair, seed %s, no augmentation",
+                                      "%d of %d training pairs, seed %s, no augmentation",
+                                      train->n),
+                            n, train->n, seed);
+  gtk_label_set_label (self->info_label, info);
+  gtk_stack_set_visible_child_name (self->content_stack, "grid");
+  gtk_spinner_stop (self->spinner);
+}
+
+static void
+populate_mistakes (PbSamplesView *self)
+{
+  const guint8 *labels, *digits;
+  const float *prob1;
+  const PbPairs *test;
+  PbRun *run;
+  int wrong = 0, shown = 0;
+  g_autofree char *info = NULL;
+
+  gtk_widget_set_sensitive (self->reshuffle_button, FALSE);
+  if (self->mistakes_run == NULL ||
+      !pb_run_item_get_predictions (self->mistakes_run, &labels, &prob1, &digits))
+    {
+      gtk_label_set_label (self->info_label, "");
+      show_status (self, _("No Trained Run Yet"),
+                   _("Train a run for at least one epoch; the test pairs it gets wrong appear "
+                     "here."));
+      return;
+    }
+
+  run = pb_run_item_get_run (self->mistakes_run);
+  test = pb_run_test_pairs (run);
+  clear_tiles (self);
+  for (int i = 0; i < test->n; i++)
+    {
+      g_autofree char *caption = NULL;
+      g_autofree char *detail = NULL;
+
+      if (labels[i] == test->labels[i])
+        continue;
+      wrong++;
+      if (shown >= MAX_MISTAKES)
+        continue;
+      caption = pair_caption (test->classes[2 * i], test->classes[2 * i + 1]);
+      /* Translators: the model's guess for a pair: its two digits and P(label = 1) */
+      detail = g_strdup_printf (_("predicted %u and %u · P(1) = %.2f"),
+                                digits[2 * i], digits[2 * i + 1], prob1[i]);
+      add_tile (self, test->images + (gsize) i * PB_PAIR_FLOATS, NULL, caption, detail, TRUE);
+      shown++;
+    }
+
+  if (wrong == 0)
+    {
+      show_status (self, _("No Mistakes"), _("The run got every test pair right."));
+      return;
+    }
+  info = g_strdup_printf (ngettext ("%s got %d of %d test pairs wrong (%.1f\u00a0%%); showing %d",
+                                    "%s got %d of %d test pairs wrong (%.1f\u00a0%%); showing %d",
+                                    wrong),
+                          pb_run_item_get_label (self->mistakes_run), wrong, test->n,
+                          100.0 * wrong / test->n, shown);
+  gtk_label_set_label (self->info_label, info);
+  gtk_stack_set_visible_child_name (self->content_stack, "grid");
+}
+
+typedef struct
+{
+  PbTrainSettings settings;
+  char *data_dir;
+} LoadData;
+
+static void
+load_data_free (gpointer data)
+{
+  LoadData *ld = data;
+
+  g_free (ld->data_dir);
+  g_free (ld);
+}
+
+static void
+load_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  LoadData *ld = task_data;
+  GError *error = NULL;
+  const PbMnist *mnist = pb_mnist_cache_get (ld->data_dir, &error);
+  PbRun *run = NULL;
+  PbError err = { { 0 } };
+  PbStatus status;
+
+  if (mnist == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  status = pb_run_new (&ld->settings, mnist, &run, &err);
+  if (status != PB_OK)
+    {
+      pb_set_error_from_status (&error, status, &err);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, run, (GDestroyNotify) pb_run_free);
+}
+
+static void
+load_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  PbRun *run = g_task_propagate_pointer (G_TASK (result), &error);
+  PbSamplesView *self;
+
+  if (run == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self = PB_SAMPLES_VIEW (source);
+  g_clear_object (&self->cancellable);
+  if (run == NULL)
+    {
+      gtk_label_set_label (self->info_label, "");
+      show_status (self, _("Could Not Draw the Pairs"), error->message);
+      return;
+    }
+  g_clear_pointer (&self->preview, pb_run_free);
+  self->preview = run;
+  if (gtk_toggle_button_get_active (self->pairs_toggle))
+    populate_pairs (self);
+}
+
+static void
+load_preview (PbSamplesView *self)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  LoadData *ld = g_new0 (LoadData, 1);
+  g_autofree char *setting = g_settings_get_string (self->settings, "data-dir");
+
+  if (!pb_train_settings_from_gsettings (self->settings, &ld->settings, &error))
+    {
+      load_data_free (ld);
+      show_status (self, _("Invalid Settings"), error->message);
+      return;
+    }
+  ld->data_dir = self->data_dir ? g_strdup (self->data_dir) : pb_resolve_data_dir (setting);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->dirty = FALSE;
+
+  gtk_stack_set_visible_child_name (self->content_stack, "loading");
+  gtk_spinner_start (self->spinner);
+  gtk_label_set_label (self->info_label, _("Drawing the pairs…"));
+
+  task = g_task_new (self, self->cancellable, load_done, NULL);
+  g_task_set_task_data (task, ld, load_data_free);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, load_thread);
+}
+
+static void
+refresh (PbSamplesView *self)
+{
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    return;
+  if (gtk_toggle_button_get_active (self->mistakes_toggle))
+    {
+      populate_mistakes (self);
+      return;
+    }
+  gtk_widget_set_sensitive (self->reshuffle_button, TRUE);
+  if (self->preview == NULL || self->dirty)
+    load_preview (self);
+  else
+    populate_pairs (self);
+}
+
+static void
+on_mode_toggled (PbSamplesView *self)
+{
+  refresh (self);
+}
+
+static void
+on_settings_changed (PbSamplesView *self,
+                     const char    *key)
+{
+  if (g_str_equal (key, "seed") || g_str_equal (key, "train-pairs") ||
+      g_str_equal (key, "test-pairs") || g_str_equal (key, "augment-angle") ||
+      g_str_equal (key, "data-dir"))
+    {
+      self->dirty = TRUE;
+      if (gtk_toggle_button_get_active (self->pairs_toggle))
+        refresh (self);
+    }
+}
+
+static void
+reshuffle_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  PbSamplesView *self = PB_SAMPLES_VIEW (widget);
+
+  self->shuffle_seed = g_random_int ();
+  refresh (self);
+}
+
+static void
+pb_samples_view_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (pb_samples_view_parent_class)->map (widget);
+  refresh (PB_SAMPLES_VIEW (widget));
+}
+
+static void
+pb_samples_view_dispose (GObject *object)
+{
+  PbSamplesView *self = PB_SAMPLES_VIEW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PB_TYPE_SAMPLES_VIEW);
+  /* Template children without an id are not unparented by dispose_template in GTK 4.8. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->mistakes_run);
+  g_clear_pointer (&self->preview, pb_run_free);
+
+  G_OBJECT_CLASS (pb_samples_view_parent_class)->dispose (object);
+}
+
+static void
+pb_samples_view_finalize (GObject *object)
+{
+  PbSamplesView *self = PB_SAMPLES_VIEW (object);
+
+  g_free (self->data_dir);
+
+  G_OBJECT_CLASS (pb_samples_view_parent_class)->finalize (object);
+}
+
+static void
+pb_samples_view_class_init (PbSamplesViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = pb_samples_view_dispose;
+  object_class->finalize = pb_samples_view_finalize;
+  widget_class->map = pb_samples_view_map;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/pairbench/Pairbench/pb-samples-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, pairs_toggle);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, mistakes_toggle);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, info_label);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, reshuffle_button);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, spinner);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, flow_box);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, status_page);
+  gtk_widget_class_bind_template_callback (widget_class, on_mode_toggled);
+
+  gtk_widget_class_install_action (widget_class, "samples.reshuffle", NULL, reshuffle_action);
+  gtk_widget_class_set_css_name (widget_class, "samplesview");
+}
+
+static void
+pb_samples_view_init (PbSamplesView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->shuffle_seed = 1;
+  self->settings = g_settings_new (PB_SCHEMA_ID);
+  g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed), self,
+                           G_CONNECT_SWAPPED);
+}
+
+GtkWidget *
+pb_samples_view_new (void)
+{
+  return g_object_new (PB_TYPE_SAMPLES_VIEW, NULL);
+}
+
+void
+pb_samples_view_set_mistakes_run (PbSamplesView *self,
+                                  PbRunItem     *item)
+{
+  g_return_if_fail (PB_IS_SAMPLES_VIEW (self));
+
+  g_set_object (&self->mistakes_run, item);
+  if (gtk_toggle_button_get_active (self->mistakes_toggle))
+    refresh (self);
+}
+
+void
+pb_samples_view_set_data_dir (PbSamplesView *self,
+                              const char    *data_dir)
+{
+  g_return_if_fail (PB_IS_SAMPLES_VIEW (self));
+
+  if (g_strcmp0 (self->data_dir, data_dir) == 0)
+    return;
+  g_free (self->data_dir);
+  self->data_dir = g_strdup (data_dir);
+  self->dirty = TRUE;
+}
+
+void
+pb_samples_view_set_mode (PbSamplesView *self,
+                          const char    *mode)
+{
+  g_return_if_fail (PB_IS_SAMPLES_VIEW (self));
+
+  if (g_strcmp0 (mode, "mistakes") == 0)
+    gtk_toggle_button_set_active (self->mistakes_toggle, TRUE);
+  else
+    gtk_toggle_button_set_active (self->pairs_toggle, TRUE);
+}
+
+guint
+pb_samples_view_get_n_tiles (PbSamplesView *self)
+{
+  g_return_val_if_fail (PB_IS_SAMPLES_VIEW (self), 0);
+  return self->n_tiles;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Process set-up before any thread starts: single-threaded BLAS, and, when the program runs
+ * from its build directory, the schema compiled there. */
+void        pb_uninstalled_setup (void);
+gboolean    pb_is_uninstalled (void);
+/* The build's translations when uninstalled, else the installed ones. */
+const char *pb_locale_dir (void);
+
+G_END_DECLS

@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "pb-curve-view.h"
+#include "pb-run-item.h"
+#include "pb-run-list.h"
+#include "pb-run-sidebar.h"
+#include "pb-samples-view.h"
+#include "pb-trainer.h"
+#include "pb-util.h"
+#include "pb-window.h"
+
+struct _PbWindow
+{
+  AdwApplicationWindow parent_instance;
+
+  GSettings *settings;
+  GListStore *runs;
+  PbTrainer *trainer;
+  guint next_color;
+
+  AdwToastOverlay *toast_overlay;
+  AdwViewStack *stack;
+  PbRunSidebar *sidebar;
+  GtkLabel *status_label;
+  GtkLabel *status_detail;
+  GtkProgressBar *progress_bar;
+  GtkToggleButton *log_toggle;
+  PbCurveView *loss_view;
+  PbCurveView *error_view;
+  PbRunList *run_list;
+  PbSamplesView *samples_view;
+};
+
+G_DEFINE_TYPE (PbWindow, pb_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void
+update_actions (PbWindow *self)
+{
+  gboolean running = pb_trainer_get_running (self->trainer);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start",
+                                 !running && pb_run_sidebar_get_valid (self->sidebar));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
+  pb_run_sidebar_set_training (self->sidebar, running);
+}
+
+static void
+show_idle_status (PbWindow *self)
+{
+  PbTrainSettings s;
+  g_autofree char *detail = NULL;
+
+  gtk_label_set_label (self->status_label, _("Ready"));
+  if (pb_run_sidebar_get_settings (self->sidebar, &s))
+    {
+      g_autofree char *params = pb_format_count (pb_arch_param_count (&s.arch));
+      /* Translators: e.g. "Press Start (Ctrl+Return) to train siamese-aux, 71 076 parameters" */
+      detail = g_strdup_printf (_("Press Start (Ctrl+Return) to train %s, %s parameters"),
+                                pb_arch_name (&s.arch), params);
+    }
+  else
+    detail = g_strdup (pb_run_sidebar_get_problem (self->sidebar));
+  gtk_label_set_label (self->status_detail, detail ? detail : "");
+  gtk_progress_bar_set_fraction (self->progress_bar, 0);
+}
+
+static void
+show_run_status (PbWindow  *self,
+                 PbRunItem *item)
+{
+  guint ne, nb, bpe = pb_run_item_get_batches_per_epoch (item);
+  const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
+  int planned = pb_run_item_get_settings (item)->epochs;
+  double elapsed = pb_run_item_get_elapsed (item);
+  double total = (double) planned * MAX (bpe, 1);
+  double fraction;
+  g_autofree char *title = NULL;
+  g_autofree char *elapsed_s = pb_format_duration (elapsed);
+  g_autofree char *error_s = NULL;
+  g_autofree char *detail = NULL;
+
+  pb_run_item_get_batches (item, &nb);
+  fraction = bpe > 0 ? MIN (1.0, nb / total) : 0;
+  error_s = ne > 0 ? g_strdup_printf (_("test error %.1f\u00a0%%"), 100 * er[ne - 1].test_error)
+                   : g_strdup (_("no test error yet"));
+
+  switch (pb_run_item_get_status (item))
+    {
+    case PB_RUN_STATUS_RUNNING:
+      /* Translators: "Training siamese-aux · seed 1 — epoch 3/25" */
+      title = g_strdup_printf (_("Training %s — epoch %u/%d"), pb_run_item_get_label (item),
+                               MIN (ne + 1, (guint) planned), planned);
+      if (fraction > 0.001)
+        {
+          g_autofree char *eta = pb_format_duration (elapsed * (1 - fraction) / fraction);
+          /* Translators: "0:12 elapsed · about 1:40 left · test error 18.2 %" */
+          detail = g_strdup_printf (_("%s elapsed · about %s left · %s"), elapsed_s, eta, error_s);
+        }
+      else if (bpe == 0)
+        detail = g_strdup_printf (_("%s elapsed · loading the data and drawing the pairs…"),
+                                  elapsed_s);
+      else
+        detail = g_strdup_printf (_("%s elapsed · %s"), elapsed_s, error_s);
+      break;
+    case PB_RUN_STATUS_FINISHED:
+      title = g_strdup_printf (_("Finished %s — %u/%d epochs"), pb_run_item_get_label (item),
+                               ne, planned);
+      detail = g_strdup_printf (_("%s elapsed · %s"), elapsed_s, error_s);
+      fraction = 1;
+      break;
+    case PB_RUN_STATUS_CANCELLED:
+      title = g_strdup_printf (_("Stopped %s — %u/%d epochs"), pb_run_item_get_label (item),
+                               ne, planned);
+      detail = g_strdup_printf (_("%s elapsed · %s · what was trained is kept"), elapsed_s,
+                                error_s);
+      break;
+    case PB_RUN_STATUS_FAILED:
+      title = g_strdup_printf (_("Failed %s"), pb_run_item_get_label (item));
+      detail = g_strdup (pb_run_item_get_message (item));
+      break;
+    case PB_RUN_STATUS_PENDING:
+    default:
+      title = g_strdup (pb_run_item_get_label (item));
+      break;
+    }
+
+  gtk_label_set_label (self->status_label, title);
+  gtk_label_set_label (self->status_detail, detail ? detail : "");
+  gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+}
+
+static void
+on_trainer_progress (PbWindow  *self,
+                     PbRunItem *item)
+{
+  show_run_status (self, item);
+}
+
+static void
+on_error_response (AdwMessageDialog *dialog,
+                   const char       *response,
+                   PbWindow         *self)
+{
+  if (g_strcmp0 (response, "preferences") == 0)
+    g_action_group_activate_action (G_ACTION_GROUP (gtk_window_get_application (GTK_WINDOW (self))),
+                                    "preferences", NULL);
+}
+
+static void
+show_error (PbWindow   *self,
+            const char *heading,
+            const char *body,
+            gboolean    offer_preferences)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  if (offer_preferences)
+    {
+      adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "preferences",
+                                       _("Open _Preferences"));
+      adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "preferences",
+                                                  ADW_RESPONSE_SUGGESTED);
+    }
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_error_response), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_debug ("%s: %s", heading, body);
+}
+
+static void
+on_trainer_finished (PbWindow  *self,
+                     PbRunItem *item)
+{
+  g_autofree char *text = NULL;
+  guint ne;
+  const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
+  const char *message = pb_run_item_get_message (item);
+  guint nb, pos;
+
+  /* A run that failed before its first batch has nothing to plot; the status line and the
+   * dialog say why. */
+  pb_run_item_get_batches (item, &nb);
+  if (pb_run_item_get_status (item) == PB_RUN_STATUS_FAILED && nb == 0 &&
+      g_list_store_find (self->runs, item, &pos))
+    g_list_store_remove (self->runs, pos);
+
+  show_run_status (self, item);
+  update_actions (self);
+
+  switch (pb_run_item_get_status (item))
+    {
+    case PB_RUN_STATUS_FINISHED:
+      text = g_strdup_printf (_("%s finished: test error %.1f\u00a0%%"),
+                              pb_run_item_get_label (item),
+                              ne > 0 ? 100 * er[ne - 1].test_error : 0.0);
+      break;
+    case PB_RUN_STATUS_CANCELLED:
+      text = g_strdup_printf (ngettext ("%s stopped after %u epoch", "%s stopped after %u epochs",
+                                        ne),
+                              pb_run_item_get_label (item), ne);
+      break;
+    case PB_RUN_STATUS_FAILED:
+    default:
+      if (pb_run_item_get_core_status (item) == PB_ERR_IO ||
+          pb_run_item_get_core_status (item) == PB_ERR_FORMAT)
+        show_error (self, _("Could Not Read the MNIST Data"), message, TRUE);
+      else if (pb_run_item_get_core_status (item) == PB_ERR_DIVERGED)
+        {
+          g_autofree char *body =
+            g_strdup_printf (_("%s\n\nThe loss became infinite or not a number, so training "
+                               "stopped. The curves so far are kept. A lower learning rate "
+                               "usually helps."), message);
+          show_error (self, _("Training Diverged"), body, FALSE);
+        }
+      else
+        show_error (self, _("Training Failed"), message ? message : "", FALSE);
+      return;
+    }
+
+  if (pb_run_item_get_run (item) != NULL)
+    pb_samples_view_set_mistakes_run (self->samples_view, item);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+static void
+start_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+  g_autoptr(PbRunItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *setting = NULL;
+  g_autofree char *data_dir = NULL;
+  PbTrainSettings settings;
+
+  if (pb_trainer_get_running (self->trainer) ||
+      !pb_run_sidebar_get_settings (self->sidebar, &settings))
+    return;
+  pb_run_sidebar_commit (self->sidebar);
+
+  item = pb_run_item_new (&settings, self->next_color++);
+  setting = g_settings_get_string (self->settings, "data-dir");
+  data_dir = pb_resolve_data_dir (setting);
+  if (!pb_trainer_start (self->trainer, item, data_dir, &error))
+    {
+      show_error (self, _("Could Not Start"), error->message, FALSE);
+      return;
+    }
+  g_list_store_append (self->runs, item);
+  adw_view_stack_set_visible_child_name (self->stack, "train");
+  show_run_status (self, item);
+  update_actions (self);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+
+  pb_trainer_stop (self->trainer);
+}
+
+static void
+new_seed_action (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+
+  g_settings_set_uint (self->settings, "seed", (guint) g_random_int_range (1, 1000000000));
+}
+
+static void
+preset_report_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+  PbTrainSettings s;
+  PbError err;
+
+  if (pb_train_settings_init (&s, "siamese-aux", &err) != PB_OK)
+    {
+      show_error (self, _("Could Not Restore the Report’s Settings"), err.message, FALSE);
+      return;
+    }
+  g_settings_delay (self->settings);
+  g_settings_set_int (self->settings, "epochs", s.epochs);
+  g_settings_set_int (self->settings, "batch-size", s.batch);
+  g_settings_set_double (self->settings, "learning-rate", s.lr);
+  g_settings_set_int (self->settings, "train-pairs", s.train_pairs);
+  g_settings_set_int (self->settings, "test-pairs", s.test_pairs);
+  g_settings_set_double (self->settings, "augment-angle", s.augment_deg);
+  g_settings_set_double (self->settings, "aux-weight", s.arch.aux_weight);
+  g_settings_apply (self->settings);
+
+  adw_toast_overlay_add_toast (self->toast_overlay,
+                               adw_toast_new (_("Report settings restored; the rotation is ±10° "
+                                                "because the report gives none")));
+}
+
+static void
+on_sidebar_changed (PbWindow *self)
+{
+  update_actions (self);
+  if (!pb_trainer_get_running (self->trainer))
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->runs));
+      g_autoptr(PbRunItem) last = n > 0 ? g_list_model_get_item (G_LIST_MODEL (self->runs), n - 1)
+                                        : NULL;
+      if (last == NULL || !pb_run_sidebar_get_valid (self->sidebar))
+        show_idle_status (self);
+    }
+}
+
+static void
+on_runs_changed (PbWindow *self,
+                 guint     position,
+                 guint     removed,
+                 guint     added)
+{
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->runs)) == 0 &&
+      !pb_trainer_get_running (self->trainer))
+    show_idle_status (self);
+}
+
+static gboolean
+pb_window_close_request (GtkWindow *window)
+{
+  PbWindow *self = PB_WINDOW (window);
+  int width, height;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_delay (self->settings);
+  g_settings_set_int (self->settings, "window-width", MAX (width, 360));
+  g_settings_set_int (self->settings, "window-height", MAX (height, 300));
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  g_settings_apply (self->settings);
+
+  pb_trainer_stop (self->trainer);
+
+  return GTK_WINDOW_CLASS (pb_window_parent_class)->close_request (window);
+}
+
+static void
+pb_window_dispose (GObject *object)
+{
+  PbWindow *self = PB_WINDOW (object);
+
+  if (self->trainer != NULL)
+    g_signal_handlers_disconnect_by_data (self->trainer, self);
+  /* Cancels and joins the worker before the widgets it feeds go away. */
+  g_clear_object (&self->trainer);
+  if (self->runs != NULL)
+    g_signal_handlers_disconnect_by_data (self->runs, self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PB_TYPE_WINDOW);
+  g_clear_object (&self->runs);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (pb_window_parent_class)->dispose (object);
+}
+
+static void
+pb_window_class_init (PbWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = pb_window_dispose;
+  window_class->close_request = pb_window_close_request;
+
+  g_type_ensure (PB_TYPE_RUN_SIDEBAR);
+  g_type_ensure (PB_TYPE_CURVE_VIEW);
+  g_type_ensure (PB_TYPE_RUN_LIST);
+  g_type_ensure (PB_TYPE_SAMPLES_VIEW);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/pairbench/Pairbench/pb-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, sidebar);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, status_detail);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, log_toggle);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, loss_view);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, error_view);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, run_list);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, samples_view);
+
+  gtk_widget_class_install_action (widget_class, "win.start", NULL, start_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
+                                       "win.start", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, GDK_CONTROL_MASK,
+                                       "win.start", NULL);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
+  gtk_widget_class_install_action (widget_class, "win.new-seed", NULL, new_seed_action);
+  gtk_widget_class_install_action (widget_class, "win.preset-report", NULL, preset_report_action);
+}
+
+static void
+pb_window_init (PbWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  if (g_strcmp0 (PB_PROFILE, "development") == 0)
+    gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+
+  self->settings = g_settings_new (PB_SCHEMA_ID);
+  self->runs = g_list_store_new (PB_TYPE_RUN_ITEM);
+  self->trainer = pb_trainer_new ();
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  pb_curve_view_set_model (self->loss_view, G_LIST_MODEL (self->runs));
+  pb_curve_view_set_model (self->error_view, G_LIST_MODEL (self->runs));
+  pb_run_list_set_model (self->run_list, self->runs);
+  g_object_bind_property (self->loss_view, "hover-epoch", self->error_view, "hover-epoch",
+                          G_BINDING_BIDIRECTIONAL);
+  g_settings_bind (self->settings, "log-scale", self->log_toggle, "active",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_object_bind_property (self->log_toggle, "active", self->loss_view, "log-scale",
+                          G_BINDING_SYNC_CREATE);
+
+  g_signal_connect_swapped (self->trainer, "progress", G_CALLBACK (on_trainer_progress), self);
+  g_signal_connect_swapped (self->trainer, "finished", G_CALLBACK (on_trainer_finished), self);
+  g_signal_connect_swapped (self->sidebar, "notify::valid", G_CALLBACK (on_sidebar_changed), self);
+  g_signal_connect_swapped (self->sidebar, "notify::problem", G_CALLBACK (on_sidebar_changed),
+                            self);
+  g_signal_connect_swapped (self->runs, "items-changed", G_CALLBACK (on_runs_changed), self);
+
+  show_idle_status (self);
+  update_actions (self);
+}
+
+PbWindow *
+pb_window_new (GtkApplication *application)
+{
+  return g_object_new (PB_TYPE_WINDOW, "application", application, NULL);
+}
+
+GListModel *
+pb_window_get_runs (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return G_LIST_MODEL (self->runs);
+}
+
+PbTrainer *
+pb_window_get_trainer (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return self->trainer;
+}
+
+PbCurveView *
+pb_window_get_curve_view (PbWindow    *self,
+                          PbCurveKind  kind)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return kind == PB_CURVE_KIND_LOSS ? self->loss_view : self->error_view;
+}
+
+const char *
+pb_window_get_status_text (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return gtk_label_get_label (self->status_label);
+}
+
+const char *
+pb_window_get_problem (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return pb_run_sidebar_get_problem (self->sidebar);
+}

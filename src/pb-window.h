@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+
+#include "pb-curve-view.h"
+#include "pb-trainer.h"
+
+G_BEGIN_DECLS
+
+#define PB_TYPE_WINDOW (pb_window_get_type ())
+G_DECLARE_FINAL_TYPE (PbWindow, pb_window, PB, WINDOW, AdwApplicationWindow)
+
+PbWindow    *pb_window_new (GtkApplication *application);
+/* The session's runs, a GListModel of PbRunItem, oldest first. */
+GListModel  *pb_window_get_runs (PbWindow *self);
+PbTrainer   *pb_window_get_trainer (PbWindow *self);
+PbCurveView *pb_window_get_curve_view (PbWindow *self, PbCurveKind kind);
+/* The status line, e.g. "Finished siamese-aux · seed 1". */
+const char  *pb_window_get_status_text (PbWindow *self);
+/* Why Start is disabled, or NULL. */
+const char  *pb_window_get_problem (PbWindow *self);
+
+G_END_DECLS

@@ -1,0 +1,504 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-window"
+
+#include "config.h"
+
+#include <string.h>
+#include <adwaita.h>
+
+#include "pb-application.h"
+#include "pb-curve-view.h"
+#include "pb-run-item.h"
+#include "pb-samples-view.h"
+#include "pb-window.h"
+
+#define RUN_TIMEOUT_S 240
+
+static PbApplication *app;
+static PbWindow *window;
+static GSettings *settings;
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+on_timeout (gpointer data)
+{
+  gboolean *timed_out = data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the main context until cond holds; the timeout is generous and only a safety net. */
+static gboolean
+wait_until (Condition cond,
+            gpointer  data,
+            guint     timeout_s)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
+
+  while (!cond (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return !timed_out;
+}
+
+static gboolean
+trainer_idle (gpointer data)
+{
+  return !pb_trainer_get_running (pb_window_get_trainer (window));
+}
+
+static gboolean
+always_false (gpointer data)
+{
+  return FALSE;
+}
+
+static void
+settle (void)
+{
+  wait_until (always_false, NULL, 1);
+}
+
+static PbRunItem *
+last_run (void)
+{
+  GListModel *runs = pb_window_get_runs (window);
+  guint n = g_list_model_get_n_items (runs);
+  g_autoptr(PbRunItem) item = NULL;
+
+  g_assert_cmpuint (n, >, 0);
+  item = g_list_model_get_item (runs, n - 1);
+  return item;  /* the store keeps it alive */
+}
+
+static void
+set_small_run (int epochs,
+               int pairs)
+{
+  g_settings_set_int (settings, "epochs", epochs);
+  g_settings_set_int (settings, "train-pairs", pairs);
+  g_settings_set_int (settings, "test-pairs", pairs);
+  g_settings_set_int (settings, "batch-size", 100);
+  g_settings_set_double (settings, "augment-angle", 10);
+  settle ();
+}
+
+static PbRunItem *
+start_run (void)
+{
+  guint before = g_list_model_get_n_items (pb_window_get_runs (window));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.start", NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (pb_window_get_runs (window)), ==, before + 1);
+  g_assert_true (pb_trainer_get_running (pb_window_get_trainer (window)));
+  return last_run ();
+}
+
+static void
+run_to_end (void)
+{
+  g_assert_true (wait_until (trainer_idle, NULL, RUN_TIMEOUT_S));
+  settle ();
+}
+
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type,
+             gboolean (*match) (GtkWidget *widget, gpointer data),
+             gpointer   data)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && (match == NULL || match (root, data)))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, match, data);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_start_button (GtkWidget *widget,
+                 gpointer   data)
+{
+  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "win.start") == 0;
+}
+
+static gboolean
+is_row_titled (GtkWidget *widget,
+               gpointer   data)
+{
+  return g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), data) == 0;
+}
+
+static void
+test_window_opens (void)
+{
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (window)));
+  g_assert_cmpuint (g_list_model_get_n_items (pb_window_get_runs (window)), ==, 0);
+  g_assert_cmpstr (pb_window_get_status_text (window), ==, "Ready");
+  g_assert_null (pb_window_get_problem (window));
+}
+
+static void
+test_window_run_finishes (void)
+{
+  PbRunItem *item;
+  guint ne, nb;
+  PbCurveView *loss = pb_window_get_curve_view (window, PB_CURVE_KIND_LOSS);
+  guint draws_before = pb_curve_view_get_n_draws (loss);
+
+  set_small_run (2, 200);
+  item = start_run ();
+  run_to_end ();
+
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
+  pb_run_item_get_epochs (item, &ne);
+  pb_run_item_get_batches (item, &nb);
+  g_assert_cmpuint (ne, ==, 2);
+  g_assert_cmpuint (pb_run_item_get_batches_per_epoch (item), >, 0);
+  g_assert_cmpuint (nb, ==, 2 * pb_run_item_get_batches_per_epoch (item));
+  g_assert_true (g_str_has_prefix (pb_window_get_status_text (window), "Finished"));
+  g_assert_nonnull (pb_run_item_get_run (item));
+  /* The curves redrew because data arrived. */
+  g_assert_cmpuint (pb_curve_view_get_n_draws (loss), >, draws_before);
+}
+
+static void
+test_window_stop (void)
+{
+  PbRunItem *item;
+  guint ne, nb, bpe;
+  int at_stop;
+
+  set_small_run (50, 1000);
+  item = start_run ();
+
+  /* Wait for the first batches to reach the main thread, then stop. */
+  while (TRUE)
+    {
+      pb_run_item_get_batches (item, &nb);
+      if (nb >= 2 || !pb_trainer_get_running (pb_window_get_trainer (window)))
+        break;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
+  run_to_end ();
+
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_CANCELLED);
+  at_stop = pb_run_item_get_batches_at_stop (item);
+  pb_run_item_get_batches (item, &nb);
+  pb_run_item_get_epochs (item, &ne);
+  bpe = pb_run_item_get_batches_per_epoch (item);
+  g_test_message ("stop asked after %d batches; %u recorded, %u epochs", at_stop, nb, ne);
+  g_assert_cmpint (at_stop, >=, 2);
+  g_assert_cmpuint (nb, >=, (guint) at_stop);
+  g_assert_cmpuint (nb, <=, (guint) at_stop + 1);
+  g_assert_cmpuint (nb, <, 50 * bpe);
+  g_assert_cmpuint (ne, <=, nb / bpe);
+  g_assert_true (g_str_has_prefix (pb_window_get_status_text (window), "Stopped"));
+
+  /* A new run then starts cleanly. */
+  set_small_run (1, 200);
+  item = start_run ();
+  run_to_end ();
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
+  pb_run_item_get_epochs (item, &ne);
+  g_assert_cmpuint (ne, ==, 1);
+}
+
+static void
+assert_next_run_uses (const char *name,
+                      PbKind      kind,
+                      gboolean    aux)
+{
+  PbRunItem *item = start_run ();
+  const PbArch *arch;
+  PbArch expected;
+  PbError err;
+
+  run_to_end ();
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
+  g_assert_cmpstr (pb_run_item_get_arch_name (item), ==, name);
+  arch = pb_model_arch (pb_run_model (pb_run_item_get_run (item)));
+  g_assert_cmpint (arch->kind, ==, kind);
+  g_assert_cmpint (arch->aux, ==, aux);
+  g_assert_cmpint (pb_arch_from_name (name, &expected, &err), ==, PB_OK);
+  g_assert_cmpuint (pb_model_param_count (pb_run_model (pb_run_item_get_run (item))), ==,
+                    pb_arch_param_count (&expected));
+}
+
+static void
+test_window_toggle_model (void)
+{
+  set_small_run (1, 200);
+
+  g_settings_set_boolean (settings, "weight-sharing", FALSE);
+  g_settings_set_boolean (settings, "aux-loss", FALSE);
+  settle ();
+  assert_next_run_uses ("twin", PB_KIND_TWIN, FALSE);
+
+  g_settings_set_boolean (settings, "weight-sharing", TRUE);
+  g_settings_set_boolean (settings, "aux-loss", TRUE);
+  settle ();
+  assert_next_run_uses ("siamese-aux", PB_KIND_SIAMESE, TRUE);
+
+  g_settings_set_boolean (settings, "two-channel", TRUE);
+  g_settings_set_boolean (settings, "aux-loss", FALSE);
+  settle ();
+  assert_next_run_uses ("stacked", PB_KIND_STACKED, FALSE);
+
+  g_settings_reset (settings, "two-channel");
+  g_settings_reset (settings, "aux-loss");
+  g_settings_reset (settings, "weight-sharing");
+  settle ();
+}
+
+static void
+test_window_invalid_disables_start (void)
+{
+  GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                (gpointer) "Epochs");
+  GtkWidget *spin, *start;
+  guint before = g_list_model_get_n_items (pb_window_get_runs (window));
+
+  g_assert_nonnull (row);
+  spin = find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL);
+  start = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_start_button, NULL);
+  g_assert_nonnull (spin);
+  g_assert_nonnull (start);
+  g_assert_true (gtk_widget_get_sensitive (start));
+
+  gtk_editable_set_text (GTK_EDITABLE (spin), "0");
+  settle ();
+  g_assert_nonnull (pb_window_get_problem (window));
+  g_assert_nonnull (strstr (pb_window_get_problem (window), "Epochs"));
+  g_assert_nonnull (strstr (pb_window_get_problem (window), "1000"));
+  g_assert_false (gtk_widget_get_sensitive (start));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.start", NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (pb_window_get_runs (window)), ==, before);
+
+  gtk_editable_set_text (GTK_EDITABLE (spin), "abc");
+  settle ();
+  g_assert_false (gtk_widget_get_sensitive (start));
+
+  gtk_editable_set_text (GTK_EDITABLE (spin), "1");
+  settle ();
+  g_assert_null (pb_window_get_problem (window));
+  g_assert_true (gtk_widget_get_sensitive (start));
+}
+
+static void
+test_window_missing_data (void)
+{
+  PbRunItem *item;
+  gboolean dialog_shown = FALSE;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  set_small_run (1, 200);
+  g_settings_set_string (settings, "data-dir", "/nonexistent/pairbench-mnist");
+  settle ();
+  item = g_object_ref (start_run ());
+  run_to_end ();
+
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FAILED);
+  /* Nothing was trained, so the run is not kept in the list. */
+  g_assert_false (g_list_store_find (G_LIST_STORE (pb_window_get_runs (window)), item, NULL));
+  g_assert_cmpint (pb_run_item_get_core_status (item), ==, PB_ERR_IO);
+  g_assert_true (g_str_has_prefix (pb_window_get_status_text (window), "Failed"));
+
+  g_object_ref (toplevels);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w))
+        {
+          dialog_shown = TRUE;
+          g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (w)),
+                                    "/nonexistent/pairbench-mnist"));
+          gtk_window_destroy (w);
+        }
+    }
+  g_object_unref (toplevels);
+  g_assert_true (dialog_shown);
+
+  g_settings_reset (settings, "data-dir");
+  settle ();
+  g_object_unref (item);
+}
+
+static gboolean
+samples_have_tiles (gpointer data)
+{
+  return pb_samples_view_get_n_tiles (data) > 0;
+}
+
+static void
+test_window_samples (void)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK,
+                                                     NULL, NULL));
+  PbSamplesView *samples = PB_SAMPLES_VIEW (find_widget (GTK_WIDGET (window),
+                                                         PB_TYPE_SAMPLES_VIEW, NULL, NULL));
+
+  set_small_run (1, 200);
+  adw_view_stack_set_visible_child_name (stack, "samples");
+  g_assert_true (wait_until (samples_have_tiles, samples, 60));
+  g_assert_cmpuint (pb_samples_view_get_n_tiles (samples), ==, 36);
+
+  /* The last finished run's mistakes (after a one-epoch run there are always some). */
+  pb_samples_view_set_mode (samples, "mistakes");
+  settle ();
+  g_assert_cmpuint (pb_samples_view_get_n_tiles (samples), >, 0);
+
+  pb_samples_view_set_mode (samples, "pairs");
+  adw_view_stack_set_visible_child_name (stack, "train");
+  settle ();
+}
+
+static void
+test_window_render_png (void)
+{
+  GdkPaintable *paintable = gtk_widget_paintable_new (GTK_WIDGET (window));
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  int width = gtk_widget_get_width (GTK_WIDGET (window));
+  int height = gtk_widget_get_height (GTK_WIDGET (window));
+  GskRenderNode *node;
+  GdkTexture *texture;
+  g_autofree guchar *pixels = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GHashTable) colours = g_hash_table_new (NULL, NULL);
+  gsize stride;
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (window)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (g_get_tmp_dir (), "pairbench-test-window.png", NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("window rendered to %s (%d×%d)", path, width, height);
+
+  stride = (gsize) width * 4;
+  pixels = g_malloc (stride * height);
+  gdk_texture_download (texture, pixels, stride);
+  for (gsize i = 0; i < stride * height; i += 4)
+    g_hash_table_add (colours, GUINT_TO_POINTER (*(guint32 *) (gpointer) (pixels + i)));
+  g_test_message ("%u distinct colours", g_hash_table_size (colours));
+  g_assert_cmpuint (g_hash_table_size (colours), >, 16);
+
+  gsk_render_node_unref (node);
+  g_object_unref (texture);
+  g_object_unref (paintable);
+}
+
+static void
+test_window_secondary_windows (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint before = g_list_model_get_n_items (toplevels);
+  gboolean prefs = FALSE, about = FALSE, shortcuts = FALSE;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  settle ();
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  settle ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  settle ();
+
+  g_assert_cmpuint (g_list_model_get_n_items (toplevels), >=, before + 2);
+  for (guint i = g_list_model_get_n_items (toplevels); i > 0; i--)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i - 1);
+
+      if (w == GTK_WINDOW (window))
+        continue;
+      prefs |= ADW_IS_PREFERENCES_WINDOW (w);
+      about |= ADW_IS_ABOUT_WINDOW (w);
+      shortcuts |= GTK_IS_SHORTCUTS_WINDOW (w);
+      if (ADW_IS_PREFERENCES_WINDOW (w) || ADW_IS_ABOUT_WINDOW (w))
+        gtk_window_destroy (w);
+      else if (GTK_IS_SHORTCUTS_WINDOW (w))
+        gtk_widget_set_visible (GTK_WIDGET (w), FALSE);
+    }
+  g_assert_true (prefs);
+  g_assert_true (about);
+  g_assert_true (shortcuts);
+  settle ();
+}
+
+static void
+test_window_close_while_training (void)
+{
+  PbWindow *second;
+  PbRunItem *item;
+  guint nb = 0;
+
+  set_small_run (50, 1000);
+  second = pb_window_new (GTK_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (second));
+  settle ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (second), "win.start", NULL));
+  item = g_list_model_get_item (pb_window_get_runs (second), 0);
+  while (nb == 0)
+    {
+      pb_run_item_get_batches (item, &nb);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  /* Closing joins the worker; late updates are dropped through the weak reference. */
+  gtk_window_destroy (GTK_WINDOW (second));
+  settle ();
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_RUNNING);
+  g_object_unref (item);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  /* gtk_test_init aborts without a display; CI always has one, so this only helps locally. */
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return 0;
+    }
+  adw_init ();
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
+  app = pb_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  settings = g_settings_new (PB_SCHEMA_ID);
+
+  window = pb_window_new (GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  settle ();
+
+  g_test_add_func ("/window/opens", test_window_opens);
+  g_test_add_func ("/window/run-finishes", test_window_run_finishes);
+  g_test_add_func ("/window/stop", test_window_stop);
+  g_test_add_func ("/window/toggle-model", test_window_toggle_model);
+  g_test_add_func ("/window/invalid-disables-start", test_window_invalid_disables_start);
+  g_test_add_func ("/window/missing-data", test_window_missing_data);
+  g_test_add_func ("/window/samples", test_window_samples);
+  g_test_add_func ("/window/render-png", test_window_render_png);
+  g_test_add_func ("/window/secondary-windows", test_window_secondary_windows);
+  g_test_add_func ("/window/close-while-training", test_window_close_while_training);
+  status = g_test_run ();
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle ();
+  g_object_unref (settings);
+  g_object_unref (app);
+  return status;
+}
