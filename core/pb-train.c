@@ -629,6 +629,8 @@ study_worker (void *data)
                       (size_t) res->n_epochs * sizeof (PbEpochRecord));
               res->final = res->epochs[res->n_epochs - 1];
             }
+          if (st == PB_OK && study->cb != NULL && study->cb->round_run != NULL)
+            study->cb->round_run (study->cb->user_data, res, run);
           pb_run_free (run);
         }
 

@@ -156,6 +156,9 @@ typedef struct
   void (*round_done) (void *user_data, const PbRoundResult *result);
   bool (*cancelled) (void *user_data);
   void *user_data;
+  /* Optional: called on the worker thread, without the study's lock, when a round has trained,
+   * before its run is freed (e.g. to keep features of its model). */
+  void (*round_run) (void *user_data, const PbRoundResult *result, PbRun *run);
 } PbStudyCallbacks;
 
 /* base: settings shared by every model (its arch is replaced by each model's).

@@ -3,6 +3,7 @@
  * fails (a bad file, a diverged run), 2 on bad usage. */
 
 #include <errno.h>
+#include <float.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,8 +14,10 @@
 
 #include "pb-cli.h"
 #include "pb-cli-embed.h"
+#include "pb-cli-plots.h"
 #include "pb-cli-tsne.h"
 #include "pb-core.h"
+#include "pb-table.h"
 
 #define EXIT_USAGE 2
 
@@ -162,7 +165,7 @@ parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSetting
     }
   else if (pb_cli_match (argc, argv, i, "--lr", &v))
     {
-      if (!pb_cli_parse_double (v, 0.0, 1e6, false, &d))
+      if (!pb_cli_parse_double (v, 0.0, FLT_MAX, false, &d))
         return pb_cli_usage_error (cmd, "--lr: expected a finite number > 0, got '%s'",
                                    v ? v : "");
       s->lr = (float) d;
@@ -189,8 +192,8 @@ parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSetting
     }
   else if (pb_cli_match (argc, argv, i, "--aux-weight", &v))
     {
-      if (!pb_cli_parse_double (v, 0.0, 1e6, true, &d))
-        return pb_cli_usage_error (cmd, "--aux-weight: expected a number ≥ 0, got '%s'",
+      if (!pb_cli_parse_double (v, 0.0, FLT_MAX, true, &d))
+        return pb_cli_usage_error (cmd, "--aux-weight: expected a finite number ≥ 0, got '%s'",
                                    v ? v : "");
       s->arch.aux_weight = (float) d;
     }
@@ -416,7 +419,15 @@ typedef struct
   const PbArch *models;
   int rounds;
   int done;
+  PbCliPlots *plots;
 } StudyProgress;
+
+static void
+study_round_run (void *user_data, const PbRoundResult *r, PbRun *run)
+{
+  StudyProgress *p = user_data;
+  pb_cli_plots_round_run (p->plots, r, run);
+}
 
 static void
 study_round_done (void *user_data, const PbRoundResult *r)
@@ -466,136 +477,6 @@ parse_models (const char *cmd, const char *list, PbArch *models, int *n_models, 
   if (*n_models == 0)
     return pb_cli_usage_error (cmd, "--models: expected at least one model name");
   return 0;
-}
-
-typedef enum
-{
-  STUDY_TABLE_CSV,
-  STUDY_TABLE_MARKDOWN,
-  STUDY_TABLE_LATEX,
-} StudyTableFormat;
-
-typedef struct
-{
-  const char *model;
-  size_t params;
-  double test_mean, test_std, digit_mean, digit_std, seconds;
-  int rounds;
-} StudyRow;
-
-static bool
-study_table_format (const char *path, StudyTableFormat *format)
-{
-  const char *dot = strrchr (path, '.');
-
-  if (dot == NULL || strchr (dot, '/') != NULL)
-    return false;
-  if (strcmp (dot, ".csv") == 0)
-    *format = STUDY_TABLE_CSV;
-  else if (strcmp (dot, ".md") == 0)
-    *format = STUDY_TABLE_MARKDOWN;
-  else if (strcmp (dot, ".tex") == 0)
-    *format = STUDY_TABLE_LATEX;
-  else
-    return false;
-  return true;
-}
-
-static void
-study_table_append_text (PbStr *out, const char *s, StudyTableFormat format)
-{
-  if (format == STUDY_TABLE_CSV)
-    {
-      if (strpbrk (s, ",\"\n") == NULL)
-        {
-          pb_str_append (out, s);
-          return;
-        }
-      pb_str_append (out, "\"");
-      for (; *s != '\0'; s++)
-        {
-          if (*s == '"')
-            pb_str_append (out, "\"");
-          pb_str_append_len (out, s, 1);
-        }
-      pb_str_append (out, "\"");
-      return;
-    }
-  for (; *s != '\0'; s++)
-    {
-      if (format == STUDY_TABLE_LATEX && strchr ("&%$#_{}", *s) != NULL)
-        pb_str_printf (out, "\\%c", *s);
-      else if (format == STUDY_TABLE_MARKDOWN && *s == '|')
-        pb_str_append (out, "\\|");
-      else
-        pb_str_append_len (out, s, 1);
-    }
-}
-
-/* The summary table as written by --table: CSV keeps full precision in separate columns, the
- * Markdown and LaTeX tables are the terminal's, ready to paste into a report. */
-static void
-study_table_format_rows (PbStr *out, const StudyRow *rows, int n, StudyTableFormat format)
-{
-  static const char *const headers[] = {
-    "Model", "Parameters", "Test error", "Digit error", "Seconds per run", "Rounds",
-  };
-
-  switch (format)
-    {
-    case STUDY_TABLE_CSV:
-      pb_str_append (out, "model,params,test_error_mean,test_error_std,digit_error_mean,"
-                     "digit_error_std,seconds_per_run,rounds\n");
-      break;
-    case STUDY_TABLE_MARKDOWN:
-      for (int c = 0; c < 6; c++)
-        pb_str_printf (out, "| %s ", headers[c]);
-      pb_str_append (out, "|\n|:--|--:|:-:|:-:|--:|--:|\n");
-      break;
-    case STUDY_TABLE_LATEX:
-      pb_str_printf (out, "%% pairbench-cli study: errors are mean ± sample std over %d rounds\n"
-                     "\\begin{tabular}{lrccrr}\n\\toprule\n", n > 0 ? rows[0].rounds : 0);
-      for (int c = 0; c < 6; c++)
-        pb_str_printf (out, "%s%s", c > 0 ? " & " : "", headers[c]);
-      pb_str_append (out, " \\\\\n\\midrule\n");
-      break;
-    }
-  for (int i = 0; i < n; i++)
-    {
-      const StudyRow *r = &rows[i];
-      switch (format)
-        {
-        case STUDY_TABLE_CSV:
-          study_table_append_text (out, r->model, format);
-          pb_str_printf (out, ",%zu,", r->params);
-          pb_str_append_double (out, r->test_mean);
-          pb_str_append (out, ",");
-          pb_str_append_double (out, r->test_std);
-          pb_str_append (out, ",");
-          pb_str_append_double (out, r->digit_mean);
-          pb_str_append (out, ",");
-          pb_str_append_double (out, r->digit_std);
-          pb_str_append (out, ",");
-          pb_str_append_double (out, r->seconds);
-          pb_str_printf (out, ",%d\n", r->rounds);
-          break;
-        case STUDY_TABLE_MARKDOWN:
-          pb_str_append (out, "| ");
-          study_table_append_text (out, r->model, format);
-          pb_str_printf (out, " | %zu | %.3f ± %.3f | %.3f ± %.3f | %.2f | %d |\n", r->params,
-                         r->test_mean, r->test_std, r->digit_mean, r->digit_std, r->seconds,
-                         r->rounds);
-          break;
-        case STUDY_TABLE_LATEX:
-          study_table_append_text (out, r->model, format);
-          pb_str_printf (out, " & %zu & $%.3f \\pm %.3f$ & $%.3f \\pm %.3f$ & %.2f & %d \\\\\n",
-                         r->params, r->test_mean, r->test_std, r->digit_mean, r->digit_std,
-                         r->seconds, r->rounds);
-          break;
-        }
-    }
-  if (format == STUDY_TABLE_LATEX)
-    pb_str_append (out, "\\bottomrule\n\\end{tabular}\n");
 }
 
 /* "—" for an undefined p-value, padded to width characters (not bytes). */
@@ -684,9 +565,9 @@ cmd_study (int argc, char **argv)
   const char *cmd = "study";
   PbTrainSettings s;
   const char *data_dir = NULL, *csv = NULL, *models_arg = "stacked,stacked-aux,siamese,siamese-aux";
-  const char *table = NULL, *v;
-  StudyTableFormat table_format = STUDY_TABLE_CSV;
-  StudyRow rows[16];
+  const char *table = NULL, *plots_dir = NULL, *v;
+  PbTableFormat table_format = PB_TABLE_CSV;
+  PbTableRow rows[16];
   PbPairedTests *tests = NULL;
   bool json = false;
   long rounds = 20, jobs = sysconf (_SC_NPROCESSORS_ONLN);
@@ -703,7 +584,7 @@ cmd_study (int argc, char **argv)
       if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
         {
           printf ("Usage: %s study [--models a,b,...] [--rounds R] [--jobs J] [options]\n"
-                  "       [--csv FILE] [--table FILE] [--json]\n"
+                  "       [--csv FILE] [--table FILE] [--json] [--plots DIR]\n"
                   "Trains every model R times (round r uses seed S + r, the same for every model)\n"
                   "and prints the report's Table II. With two models or more and two rounds or\n"
                   "more, it then compares every pair on the test errors of the shared seeds: the\n"
@@ -717,7 +598,9 @@ cmd_study (int argc, char **argv)
                   "  --csv FILE         write one row per round\n"
                   "  --table FILE       write the summary table as CSV (.csv), Markdown (.md) or\n"
                   "                     LaTeX with booktabs (.tex), by the file's extension\n"
-                  "  --json             print the table and the tests as JSON\n", prog);
+                  "  --json             print the table and the tests as JSON\n"
+                  "  --plots DIR        write the curves, small multiples, box plot and each\n"
+                  "                     model's round-1 t-SNE map as SVG and PNG\n", prog);
           return 0;
         }
       if (pb_cli_match (argc, argv, &i, "--models", &v))
@@ -750,10 +633,17 @@ cmd_study (int argc, char **argv)
         }
       if (pb_cli_match (argc, argv, &i, "--table", &v))
         {
-          if (v == NULL || !study_table_format (v, &table_format))
+          if (v == NULL || !pb_table_format_from_path (v, &table_format))
             return pb_cli_usage_error (cmd, "--table: expected a file name ending in .csv, .md "
                                        "or .tex, got '%s'", v ? v : "");
           table = v;
+          continue;
+        }
+      if (pb_cli_match (argc, argv, &i, "--plots", &v))
+        {
+          if (v == NULL || *v == '\0')
+            return pb_cli_usage_error (cmd, "--plots: expected a folder name");
+          plots_dir = v;
           continue;
         }
       if (strcmp (argv[i], "--json") == 0)
@@ -785,11 +675,16 @@ cmd_study (int argc, char **argv)
       fprintf (stderr, "%s %s: out of memory\n", prog, cmd);
       return 1;
     }
+  PbCliPlots *plots = plots_dir != NULL ? pb_cli_plots_new (plots_dir, n_models) : NULL;
+  progress.plots = plots;
+  if (plots != NULL)
+    cb.round_run = study_round_run;
   PbStatus st = pb_study_run (&s, models, n_models, (int) rounds, (int) jobs, &mnist, &cb,
                               results, &err);
   pb_mnist_clear (&mnist);
   if (st != PB_OK)
     {
+      pb_cli_plots_free (plots);
       pb_study_results_clear (results, total);
       free (results);
       return pb_cli_failure (cmd, &err);
@@ -839,7 +734,7 @@ cmd_study (int argc, char **argv)
       mean_std (digit, (int) rounds, &dm, &dsd);
       mean_std (secs, (int) rounds, &sm, &ssd);
       mean_std (chunk, (int) rounds, &cm, &csd);
-      rows[m] = (StudyRow) { .model = name, .params = r[0].params, .test_mean = tm,
+      rows[m] = (PbTableRow) { .model = name, .params = r[0].params, .test_mean = tm,
                              .test_std = ts, .digit_mean = dm, .digit_std = dsd, .seconds = sm,
                              .rounds = (int) rounds };
       if (json)
@@ -904,6 +799,9 @@ cmd_study (int argc, char **argv)
     }
   else
     fputs (out.data, stdout);
+  if (rc == 0 && plots != NULL)
+    rc = pb_cli_plots_write (plots, &s, models, n_models, (int) rounds, results);
+  pb_cli_plots_free (plots);
   if (rc == 0 && csv != NULL
       && pb_write_file_atomic (csv, csv_out.data, csv_out.len, &err) != PB_OK)
     rc = pb_cli_failure (cmd, &err);
@@ -911,7 +809,7 @@ cmd_study (int argc, char **argv)
     {
       PbStr table_out;
       pb_str_init (&table_out);
-      study_table_format_rows (&table_out, rows, n_models, table_format);
+      pb_table_format_rows (&table_out, rows, n_models, table_format);
       if (table_out.failed)
         {
           fprintf (stderr, "%s %s: out of memory\n", prog, cmd);

@@ -3,6 +3,8 @@
 
 #include <gtk/gtk.h>
 
+#include "pb-plot.h"
+
 G_BEGIN_DECLS
 
 typedef enum
@@ -13,34 +15,6 @@ typedef enum
 
 #define PB_TYPE_CURVE_KIND (pb_curve_kind_get_type ())
 GType pb_curve_kind_get_type (void);
-
-/* Ticks covering [lo, hi]: first, first + step, … ≤ last, with last ≥ hi. */
-typedef struct
-{
-  double first;
-  double last;
-  double step;
-  int n;
-} PbTicks;
-
-/* 1, 2 or 5 × 10ⁿ ("nice numbers", Heckbert in Graphics Gems). */
-double pb_nice_number (double x, gboolean round);
-void   pb_nice_ticks (double lo, double hi, int max_ticks, PbTicks *out);
-/* Decades 10ᵏ covering [lo, hi] (lo > 0); step is the exponent step. */
-void   pb_log_ticks (double lo, double hi, PbTicks *out);
-
-/* Data → pixels for a plot area at (x, y) of size width × height. */
-typedef struct
-{
-  double x, y, width, height;
-  double xmin, xmax, ymin, ymax;
-  gboolean log_y;
-} PbPlotMapping;
-
-void pb_plot_mapping_to_pixel (const PbPlotMapping *m, double dx, double dy,
-                               double *px, double *py);
-void pb_plot_mapping_from_pixel (const PbPlotMapping *m, double px, double py,
-                                 double *dx, double *dy);
 
 #define PB_TYPE_CURVE_VIEW (pb_curve_view_get_type ())
 G_DECLARE_FINAL_TYPE (PbCurveView, pb_curve_view, PB, CURVE_VIEW, GtkWidget)

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "pb-run-item.h"
@@ -31,6 +33,13 @@ struct _PbRunItem
   guint8 *pred_labels;
   float *pred_prob1;
   guint8 *pred_digits;
+
+  char *loaded_path;
+  PbModel *loaded_model;
+  PbPairs loaded_test;
+  PbEvaluation loaded_evaluation;
+  double loaded_mean;
+  double loaded_std;
 };
 
 G_DEFINE_TYPE (PbRunItem, pb_run_item, G_TYPE_OBJECT)
@@ -85,6 +94,9 @@ pb_run_item_finalize (GObject *object)
   g_free (self->pred_labels);
   g_free (self->pred_prob1);
   g_free (self->pred_digits);
+  g_free (self->loaded_path);
+  g_clear_pointer (&self->loaded_model, pb_model_free);
+  pb_pairs_clear (&self->loaded_test);
 
   G_OBJECT_CLASS (pb_run_item_parent_class)->finalize (object);
 }
@@ -416,10 +428,90 @@ pb_run_item_get_predictions (PbRunItem     *self,
 {
   g_return_val_if_fail (PB_IS_RUN_ITEM (self), FALSE);
 
-  if (self->run == NULL || self->pred_labels == NULL)
+  if ((self->run == NULL && self->loaded_model == NULL) || self->pred_labels == NULL)
     return FALSE;
   *labels = self->pred_labels;
   *prob1 = self->pred_prob1;
   *digits = self->pred_digits;
   return TRUE;
+}
+
+void
+pb_run_item_take_loaded (PbRunItem          *self,
+                         const char         *path,
+                         PbModel            *model,
+                         double              input_mean,
+                         double              input_std,
+                         PbPairs            *test,
+                         const PbEvaluation *evaluation,
+                         guint8             *labels,
+                         float              *prob1,
+                         guint8             *digits)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+  g_return_if_fail (model != NULL && test != NULL);
+
+  pb_run_item_take_run (self, NULL, labels, prob1, digits);
+  replace_str (&self->loaded_path, path);
+  g_clear_pointer (&self->loaded_model, pb_model_free);
+  pb_pairs_clear (&self->loaded_test);
+  self->loaded_model = model;
+  self->loaded_test = *test;
+  memset (test, 0, sizeof *test);
+  self->loaded_evaluation = *evaluation;
+  self->loaded_mean = input_mean;
+  self->loaded_std = input_std;
+  pb_run_item_set_status (self, PB_RUN_STATUS_FINISHED, NULL);
+}
+
+const char *
+pb_run_item_get_loaded_path (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  return self->loaded_path;
+}
+
+const PbEvaluation *
+pb_run_item_get_loaded_evaluation (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  return self->loaded_model != NULL ? &self->loaded_evaluation : NULL;
+}
+
+PbModel *
+pb_run_item_get_model (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  if (self->loaded_model != NULL)
+    return self->loaded_model;
+  return self->run != NULL ? pb_run_model (self->run) : NULL;
+}
+
+const PbPairs *
+pb_run_item_get_test_pairs (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  if (self->loaded_model != NULL)
+    return &self->loaded_test;
+  return self->run != NULL ? pb_run_test_pairs (self->run) : NULL;
+}
+
+void
+pb_run_item_get_input_stats (PbRunItem *self,
+                             double    *mean,
+                             double    *std)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+  if (self->loaded_model != NULL)
+    {
+      *mean = self->loaded_mean;
+      *std = self->loaded_std;
+    }
+  else if (self->run != NULL)
+    {
+      *mean = pb_run_input_mean (self->run);
+      *std = pb_run_input_std (self->run);
+    }
+  else
+    *mean = *std = 0;
 }

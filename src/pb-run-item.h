@@ -61,4 +61,19 @@ PbRun      *pb_run_item_get_run (PbRunItem *self);
 gboolean    pb_run_item_get_predictions (PbRunItem *self, const guint8 **labels,
                                          const float **prob1, const guint8 **digits);
 
+/* Weights opened from a file rather than trained here: the model, the test pairs drawn afresh
+ * from its settings, and its predictions on them. Takes ownership of everything (pairs' arrays
+ * included); the item is then finished and has no epochs. */
+void        pb_run_item_take_loaded (PbRunItem *self, const char *path, PbModel *model,
+                                     double input_mean, double input_std, PbPairs *test,
+                                     const PbEvaluation *evaluation, guint8 *labels,
+                                     float *prob1, guint8 *digits);
+/* The file the weights came from, or NULL for a run trained here. */
+const char *pb_run_item_get_loaded_path (PbRunItem *self);
+const PbEvaluation *pb_run_item_get_loaded_evaluation (PbRunItem *self);
+/* Trained or loaded alike; NULL before a trained run has ended. */
+PbModel    *pb_run_item_get_model (PbRunItem *self);
+const PbPairs *pb_run_item_get_test_pairs (PbRunItem *self);
+void        pb_run_item_get_input_stats (PbRunItem *self, double *mean, double *std);
+
 G_END_DECLS

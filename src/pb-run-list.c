@@ -49,6 +49,11 @@ describe (PbRunItem *item)
                                                      100 * er[ne - 1].test_error)
                                   : g_strdup (_("no epoch yet"));
 
+  if (pb_run_item_get_loaded_evaluation (item) != NULL)
+    /* Translators: a run opened from a weights file, evaluated on freshly drawn test pairs */
+    return g_strdup_printf (_("Loaded from file · test error %.1f\u00a0%% · %s parameters"),
+                            100 * pb_run_item_get_loaded_evaluation (item)->error, params);
+
   switch (pb_run_item_get_status (item))
     {
     case PB_RUN_STATUS_RUNNING:

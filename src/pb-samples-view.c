@@ -169,7 +169,6 @@ populate_mistakes (PbSamplesView *self)
   const guint8 *labels, *digits;
   const float *prob1;
   const PbPairs *test;
-  PbRun *run;
   int wrong = 0, shown = 0;
   g_autofree char *info = NULL;
 
@@ -184,8 +183,7 @@ populate_mistakes (PbSamplesView *self)
       return;
     }
 
-  run = pb_run_item_get_run (self->mistakes_run);
-  test = pb_run_test_pairs (run);
+  test = pb_run_item_get_test_pairs (self->mistakes_run);
   clear_tiles (self);
   for (int i = 0; i < test->n; i++)
     {

@@ -3,9 +3,14 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include <glib/gi18n.h>
 
+#include "pb-compare-page.h"
 #include "pb-curve-view.h"
+#include "pb-embedding-view.h"
+#include "pb-export.h"
 #include "pb-run-item.h"
 #include "pb-run-list.h"
 #include "pb-run-sidebar.h"
@@ -34,6 +39,8 @@ struct _PbWindow
   PbCurveView *error_view;
   PbRunList *run_list;
   PbSamplesView *samples_view;
+  PbComparePage *compare_page;
+  PbEmbeddingView *embedding_view;
 };
 
 G_DEFINE_TYPE (PbWindow, pb_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -333,6 +340,230 @@ on_runs_changed (PbWindow *self,
     show_idle_status (self);
 }
 
+void
+pb_window_add_toast (PbWindow *self,
+                     AdwToast *toast)
+{
+  g_return_if_fail (PB_IS_WINDOW (self));
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+draw_curves (cairo_t *cr,
+             double   width,
+             double   height,
+             gpointer data)
+{
+  PbWindow *self = data;
+
+  /* The charts take their colours from the style, so the background has to follow it. */
+  if (adw_style_manager_get_dark (adw_style_manager_get_default ()))
+    cairo_set_source_rgb (cr, 0.14, 0.14, 0.14);
+  else
+    cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  pb_curve_view_draw (self->loss_view, cr, (int) width, (int) (height / 2));
+  cairo_translate (cr, 0, (int) (height / 2));
+  pb_curve_view_draw (self->error_view, cr, (int) width, (int) (height / 2));
+}
+
+gboolean
+pb_window_export_curves (PbWindow    *self,
+                         const char  *path,
+                         double       width_pt,
+                         GError     **error)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), FALSE);
+  return pb_export_figure (path, width_pt, round (width_pt * 1.1), draw_curves, self,
+                           _("Training curves"),
+                           _("Loss (cross-entropy) and error rates of every shown run against "
+                             "the epoch"), error);
+}
+
+static gboolean
+save_curves (const char  *path,
+             double       width_pt,
+             gpointer     data,
+             GError     **error)
+{
+  return pb_window_export_curves (data, path, width_pt, error);
+}
+
+static gboolean
+save_metrics (const char  *path,
+              double       width_pt,
+              gpointer     data,
+              GError     **error)
+{
+  return pb_export_metrics_csv (G_LIST_MODEL (PB_WINDOW (data)->runs), path, error);
+}
+
+static gboolean
+save_weights (const char  *path,
+              double       width_pt,
+              gpointer     data,
+              GError     **error)
+{
+  return pb_export_weights (data, path, error);
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+
+  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->stack), "embedding") == 0)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self->embedding_view), "embedding.export", NULL);
+      return;
+    }
+  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->stack), "compare") == 0)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (self->compare_page), "compare.export", "s",
+                                  "small-multiples");
+      return;
+    }
+  pb_export_run_save_dialog (GTK_WINDOW (self), _("Export the Curves"), _("curves.pdf"), TRUE,
+                             save_curves, g_object_ref (self), g_object_unref);
+}
+
+static void
+export_metrics_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+
+  pb_export_run_save_dialog (GTK_WINDOW (self), _("Export Every Run’s Metrics"),
+                             _("metrics.csv"), FALSE, save_metrics, g_object_ref (self),
+                             g_object_unref);
+}
+
+static PbRunItem *
+last_run_with_weights (PbWindow *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->runs));
+
+  for (guint i = n; i-- > 0;)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (G_LIST_MODEL (self->runs), i);
+
+      if (pb_run_item_get_model (item) != NULL && pb_run_item_get_loaded_path (item) == NULL)
+        return item;
+    }
+  return NULL;
+}
+
+static void
+export_weights_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+  PbRunItem *item = last_run_with_weights (self);
+  g_autofree char *title = NULL;
+  g_autofree char *name = NULL;
+
+  if (item == NULL)
+    {
+      show_error (self, _("No Trained Weights Yet"),
+                  _("Train a run for at least one epoch; its weights can then be saved."), FALSE);
+      return;
+    }
+  /* Translators: file chooser title; the run's name */
+  title = g_strdup_printf (_("Save the Weights of %s"), pb_run_item_get_label (item));
+  name = g_strdup_printf ("%s-seed%" G_GUINT64_FORMAT ".safetensors",
+                          pb_run_item_get_arch_name (item),
+                          (guint64) pb_run_item_get_settings (item)->seed);
+  pb_export_run_save_dialog (GTK_WINDOW (self), title, name, FALSE, save_weights,
+                             g_object_ref (item), g_object_unref);
+}
+
+static void
+on_weights_loaded (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(PbWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PbRunItem) item = pb_load_weights_finish (result, self->next_color, &error);
+  g_autofree char *text = NULL;
+
+  if (item == NULL)
+    {
+      show_error (self, _("Could Not Open the Weights"), error->message, FALSE);
+      return;
+    }
+  self->next_color++;
+  g_list_store_append (self->runs, item);
+  pb_samples_view_set_mistakes_run (self->samples_view, item);
+  pb_embedding_view_select_run (self->embedding_view, item);
+  text = g_strdup_printf (_("Opened %s: test error %.1f\u00a0%% on %d fresh test pairs"),
+                          pb_run_item_get_label (item),
+                          100 * pb_run_item_get_loaded_evaluation (item)->error,
+                          pb_run_item_get_test_pairs (item)->n);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+void
+pb_window_open_weights (PbWindow   *self,
+                        const char *path)
+{
+  g_autofree char *setting = NULL;
+  g_autofree char *data_dir = NULL;
+
+  g_return_if_fail (PB_IS_WINDOW (self));
+
+  setting = g_settings_get_string (self->settings, "data-dir");
+  data_dir = pb_resolve_data_dir (setting);
+  pb_load_weights_async (path, data_dir, NULL, on_weights_loaded, g_object_ref (self));
+}
+
+static void
+on_open_response (GtkNativeDialog *native,
+                  int              response,
+                  PbWindow        *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        pb_window_open_weights (self, path);
+    }
+  g_object_unref (native);
+}
+
+static void
+open_weights_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+  GtkFileChooserNative *native;
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  native = gtk_file_chooser_native_new (_("Open Weights"), GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  gtk_file_filter_set_name (filter, _("Weights (safetensors)"));
+  gtk_file_filter_add_pattern (filter, "*.safetensors");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+  g_signal_connect_object (native, "response", G_CALLBACK (on_open_response), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static void
+open_folder_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  gtk_show_uri (GTK_WINDOW (widget), g_variant_get_string (parameter, NULL), GDK_CURRENT_TIME);
+}
+
 static gboolean
 pb_window_close_request (GtkWindow *window)
 {
@@ -383,6 +614,8 @@ pb_window_class_init (PbWindowClass *klass)
   g_type_ensure (PB_TYPE_CURVE_VIEW);
   g_type_ensure (PB_TYPE_RUN_LIST);
   g_type_ensure (PB_TYPE_SAMPLES_VIEW);
+  g_type_ensure (PB_TYPE_COMPARE_PAGE);
+  g_type_ensure (PB_TYPE_EMBEDDING_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/pairbench/Pairbench/pb-window.ui");
@@ -397,6 +630,8 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbWindow, error_view);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, run_list);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, samples_view);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, compare_page);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, embedding_view);
 
   gtk_widget_class_install_action (widget_class, "win.start", NULL, start_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
@@ -407,6 +642,22 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
   gtk_widget_class_install_action (widget_class, "win.new-seed", NULL, new_seed_action);
   gtk_widget_class_install_action (widget_class, "win.preset-report", NULL, preset_report_action);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export",
+                                       NULL);
+  gtk_widget_class_install_action (widget_class, "win.export-metrics", NULL,
+                                   export_metrics_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e,
+                                       GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-metrics",
+                                       NULL);
+  gtk_widget_class_install_action (widget_class, "win.export-weights", NULL,
+                                   export_weights_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
+                                       "win.export-weights", NULL);
+  gtk_widget_class_install_action (widget_class, "win.open-weights", NULL, open_weights_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,
+                                       "win.open-weights", NULL);
+  gtk_widget_class_install_action (widget_class, "win.open-folder", "s", open_folder_action);
 }
 
 static void
@@ -430,6 +681,7 @@ pb_window_init (PbWindow *self)
   pb_curve_view_set_model (self->loss_view, G_LIST_MODEL (self->runs));
   pb_curve_view_set_model (self->error_view, G_LIST_MODEL (self->runs));
   pb_run_list_set_model (self->run_list, self->runs);
+  pb_embedding_view_set_runs (self->embedding_view, G_LIST_MODEL (self->runs));
   g_object_bind_property (self->loss_view, "hover-epoch", self->error_view, "hover-epoch",
                           G_BINDING_BIDIRECTIONAL);
   g_settings_bind (self->settings, "log-scale", self->log_toggle, "active",
@@ -488,4 +740,18 @@ pb_window_get_problem (PbWindow *self)
 {
   g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
   return pb_run_sidebar_get_problem (self->sidebar);
+}
+
+PbEmbeddingView *
+pb_window_get_embedding_view (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return self->embedding_view;
+}
+
+PbComparePage *
+pb_window_get_compare_page (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return self->compare_page;
 }

@@ -3,7 +3,10 @@
 
 #include <adwaita.h>
 
+#include "pb-compare-page.h"
 #include "pb-curve-view.h"
+#include "pb-embedding-view.h"
+#include "pb-export.h"
 #include "pb-trainer.h"
 
 G_BEGIN_DECLS
@@ -20,5 +23,17 @@ PbCurveView *pb_window_get_curve_view (PbWindow *self, PbCurveKind kind);
 const char  *pb_window_get_status_text (PbWindow *self);
 /* Why Start is disabled, or NULL. */
 const char  *pb_window_get_problem (PbWindow *self);
+
+/* Export and import, without the file chooser (tests). */
+PbEmbeddingView *pb_window_get_embedding_view (PbWindow *self);
+void         pb_window_add_toast (PbWindow *self, AdwToast *toast);
+/* The loss and error charts one above the other; height follows width. */
+gboolean     pb_window_export_curves (PbWindow *self, const char *path, double width_pt,
+                                      GError **error);
+/* Appends the run when the weights are loaded and evaluated; errors go to a dialog. */
+void         pb_window_open_weights (PbWindow *self, const char *path);
+
+/* The Compare page (tests drive it through its compare.* actions). */
+PbComparePage *pb_window_get_compare_page (PbWindow *self);
 
 G_END_DECLS

@@ -246,6 +246,58 @@ read_file (const char *path)
   return contents;
 }
 
+/* --plots: every figure as SVG (well-formed, with its axis labels) and PNG (2 px per point). */
+static void
+test_study_plots (void)
+{
+  g_autofree char *dir = tmp ("plots");
+  static const char *const names[] = {
+    "curves", "small-multiples", "box", "tsne-stacked", "tsne-siamese-aux",
+  };
+  Result r = run_cli ("study", "--models", "stacked,siamese-aux", "--rounds", "2", "--jobs", "2",
+                      "--epochs", "1", "--pairs", "200", "--test-pairs", "100", "--plots", dir,
+                      NULL);
+
+  g_assert_cmpint (r.status, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *svg_name = g_strdup_printf ("%s.svg", names[i]);
+      g_autofree char *png_name = g_strdup_printf ("%s.png", names[i]);
+      g_autofree char *svg_path = g_build_filename (dir, svg_name, NULL);
+      g_autofree char *png_path = g_build_filename (dir, png_name, NULL);
+      g_autofree char *svg = NULL, *png = NULL;
+      gsize svg_len, png_len;
+      GMarkupParser parser = { 0 };
+      GMarkupParseContext *ctx = g_markup_parse_context_new (&parser, 0, NULL, NULL);
+      g_autoptr (GError) error = NULL;
+      const guint8 *p;
+
+      g_assert_true (g_file_get_contents (svg_path, &svg, &svg_len, NULL));
+      g_assert_true (g_markup_parse_context_parse (ctx, svg, (gssize) svg_len, &error)
+                     && g_markup_parse_context_end_parse (ctx, &error));
+      g_assert_no_error (error);
+      g_markup_parse_context_free (ctx);
+      if (g_str_has_prefix (names[i], "tsne-"))
+        g_assert_nonnull (strstr (svg, "t-SNE"));
+      else
+        {
+          g_assert_nonnull (strstr (svg, "Test error (%)"));
+          g_assert_nonnull (strstr (svg, strcmp (names[i], "box") == 0 ? "Model" : "Epoch"));
+        }
+
+      g_assert_true (g_file_get_contents (png_path, &png, &png_len, NULL));
+      g_assert_cmpuint (png_len, >, 24);
+      p = (const guint8 *) png;
+      g_assert_cmpmem (p, 8, "\x89PNG\r\n\x1a\n", 8);
+      g_assert_cmpuint ((guint32) p[16] << 24 | p[17] << 16 | p[18] << 8 | p[19], ==, 960);
+      g_assert_cmpuint ((guint32) p[20] << 24 | p[21] << 16 | p[22] << 8 | p[23], >=, 600);
+      g_unlink (svg_path);
+      g_unlink (png_path);
+    }
+  g_rmdir (dir);
+  result_clear (&r);
+}
+
 /* --table in each format, and the paired tests under the table and in the JSON. */
 static void
 test_study_tables (void)
@@ -457,6 +509,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/train-pairs-predict", test_train_pairs_predict);
   g_test_add_func ("/cli/study", test_study);
   g_test_add_func ("/cli/study-tables", test_study_tables);
+  g_test_add_func ("/cli/study-plots", test_study_plots);
   g_test_add_func ("/cli/embed", test_embed);
   g_test_add_func ("/cli/bad-usage", test_bad_usage);
   g_test_add_func ("/cli/help", test_help);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* pairbench-cli study --plots DIR: the curves, the small multiples, the box plot and one t-SNE
+ * map per model (its round-1 weights) as SVG and PNG, drawn by the app's plot code. */
+
+#include "pb-core.h"
+
+typedef struct PbCliPlots PbCliPlots;
+
+PbCliPlots *pb_cli_plots_new (const char *dir, int n_models);
+void        pb_cli_plots_free (PbCliPlots *self);
+/* A PbStudyCallbacks.round_run: keeps the round-1 model's features for the test pairs. */
+void        pb_cli_plots_round_run (void *self, const PbRoundResult *result, PbRun *run);
+/* Builds the figures from the finished study; 0, or 1 after printing the error. */
+int         pb_cli_plots_write (PbCliPlots *self, const PbTrainSettings *base,
+                                const PbArch *models, int n_models, int rounds,
+                                const PbRoundResult *results);

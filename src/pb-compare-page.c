@@ -1,0 +1,949 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-compare-page"
+
+#include "config.h"
+
+#include <math.h>
+#include <glib/gi18n.h>
+
+#include "pb-compare-page.h"
+#include "pb-plot-view.h"
+#include "pb-table.h"
+#include "pb-util.h"
+
+static const char *const default_models[] = {
+  "stacked", "stacked-aux", "siamese", "siamese-aux",
+};
+
+/* The report's order: the baseline first. */
+static const char *const model_order[PB_N_MODEL_NAMES] = {
+  "stacked", "stacked-aux", "siamese", "siamese-aux", "twin", "twin-aux",
+};
+
+struct _PbComparePage
+{
+  GtkWidget parent_instance;
+
+  GSettings *settings;
+  PbComparison *comparison;
+  GtkCheckButton *model_checks[PB_N_MODEL_NAMES];
+  GtkStringList *results_model;
+  GtkStringList *tests_model;
+  PbPairedTests *tests;
+  int tests_rounds;
+  GtkFileChooserNative *chooser;
+  char *chooser_what;
+  GFile *last_folder;
+
+  AdwPreferencesGroup *models_group;
+  GtkSpinButton *rounds_spin;
+  AdwActionRow *settings_row;
+  GtkLabel *status_label;
+  GtkLabel *status_detail;
+  GtkProgressBar *progress_bar;
+  PbPlotView *multiples_view;
+  PbPlotView *box_view;
+  GtkWidget *details_box;
+  GtkColumnView *results_view;
+  GtkColumnView *tests_view;
+  GtkLabel *tests_empty;
+  GtkLabel *tests_note;
+};
+
+G_DEFINE_TYPE (PbComparePage, pb_compare_page, GTK_TYPE_WIDGET)
+
+static int
+n_checked (PbComparePage *self)
+{
+  int n = 0;
+
+  for (int i = 0; i < PB_N_MODEL_NAMES; i++)
+    n += gtk_check_button_get_active (self->model_checks[i]);
+  return n;
+}
+
+static gboolean
+has_results (PbComparePage *self)
+{
+  const PbSession *s = pb_comparison_get_session (self->comparison);
+  return s != NULL && pb_session_total_done (s) > 0;
+}
+
+static void
+update_actions (PbComparePage *self)
+{
+  gboolean running = pb_comparison_get_running (self->comparison);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.start",
+                                 !running && n_checked (self) > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.open", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.save",
+                                 !running && has_results (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.export", has_results (self));
+  gtk_widget_set_sensitive (GTK_WIDGET (self->models_group), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->rounds_spin), !running);
+}
+
+static void
+update_settings_row (PbComparePage *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  PbTrainSettings s;
+
+  if (!pb_train_settings_from_gsettings (self->settings, &s, &error))
+    text = g_strdup (error->message);
+  else
+    /* Translators: a summary of the shared run settings */
+    text = g_strdup_printf (_("From the Train page: %d epochs, batches of %d, learning rate %g, "
+                              "%d training and %d test pairs, rotation ±%g°, first seed %llu"),
+                            s.epochs, s.batch, (double) s.lr, s.train_pairs, s.test_pairs,
+                            (double) s.augment_deg, (unsigned long long) s.seed);
+  adw_action_row_set_subtitle (self->settings_row, text);
+}
+
+static char *
+format_p (double p)
+{
+  if (isnan (p))
+    return g_strdup ("—");
+  if (p < 1e-4)
+    return g_strdup ("< 0.0001");
+  return g_strdup_printf ("%.4f", p);
+}
+
+static char *
+format_mean_std (double mean, double std, int n)
+{
+  if (n == 0)
+    return g_strdup ("—");
+  if (n == 1)
+    return g_strdup_printf ("%.1f\u00a0%%", 100 * mean);
+  return g_strdup_printf ("%.1f ± %.1f\u00a0%%", 100 * mean, 100 * std);
+}
+
+char *
+pb_compare_page_get_cell (PbComparePage  *self,
+                          PbCompareTable  table,
+                          guint           row,
+                          guint           column)
+{
+  const PbSession *s;
+
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), NULL);
+
+  s = pb_comparison_get_session (self->comparison);
+  if (s == NULL)
+    return NULL;
+  if (table == PB_COMPARE_TABLE_RESULTS)
+    {
+      PbSessionSummary sum;
+
+      if (row >= (guint) s->n_models)
+        return NULL;
+      pb_session_summary (s, (int) row, &sum);
+      switch (column)
+        {
+        case 0:
+          return g_strdup (sum.model);
+        case 1:
+          return pb_format_count (sum.params);
+        case 2:
+          return format_mean_std (sum.test_mean, sum.test_std, sum.rounds_done);
+        case 3:
+          return format_mean_std (sum.digit_mean, sum.digit_std, sum.rounds_done);
+        case 4:
+          return sum.rounds_done > 0 ? g_strdup_printf (_("%.1f s"), sum.seconds)
+                                     : g_strdup ("—");
+        case 5:
+          return g_strdup_printf ("%d/%d", sum.rounds_done, s->rounds);
+        default:
+          return NULL;
+        }
+    }
+  else
+    {
+      guint k = 0;
+
+      if (self->tests == NULL)
+        return NULL;
+      for (int i = 0; i < s->n_models; i++)
+        for (int j = i + 1; j < s->n_models; j++, k++)
+          if (k == row)
+            {
+              const PbPairedTests *t = &self->tests[i * s->n_models + j];
+              switch (column)
+                {
+                case 0:
+                  return g_strdup (pb_arch_name (&s->models[i]));
+                case 1:
+                  return g_strdup (pb_arch_name (&s->models[j]));
+                case 2:
+                  /* Translators: a difference in percentage points */
+                  return g_strdup_printf (_("%+.2f pp"), 100 * t->mean_diff);
+                case 3:
+                  return format_p (t->t.pvalue);
+                case 4:
+                  return format_p (t->wilcoxon.pvalue);
+                default:
+                  return NULL;
+                }
+            }
+      return NULL;
+    }
+}
+
+static void
+setup_cell (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            gpointer                  data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+  float xalign = g_object_get_data (G_OBJECT (factory), "text") != NULL ? 0 : 1;
+
+  gtk_label_set_xalign (GTK_LABEL (label), xalign);
+  gtk_widget_add_css_class (label, "numeric");
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_cell (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           PbComparePage            *self)
+{
+  guint column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "column"));
+  PbCompareTable table = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "table"));
+  g_autofree char *text = pb_compare_page_get_cell (self, table, gtk_list_item_get_position (item),
+                                                    column);
+
+  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text ? text : "");
+}
+
+static void
+add_column (PbComparePage  *self,
+            GtkColumnView  *view,
+            PbCompareTable  table,
+            guint           column,
+            const char     *title,
+            gboolean        expand)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkColumnViewColumn *col;
+
+  g_object_set_data (G_OBJECT (factory), "column", GUINT_TO_POINTER (column));
+  g_object_set_data (G_OBJECT (factory), "table", GUINT_TO_POINTER (table));
+  /* Names align left, numbers right. */
+  if (column == 0 || (table == PB_COMPARE_TABLE_TESTS && column == 1))
+    g_object_set_data (G_OBJECT (factory), "text", GINT_TO_POINTER (TRUE));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
+  col = gtk_column_view_column_new (title, factory);
+  gtk_column_view_column_set_expand (col, expand);
+  gtk_column_view_append_column (view, col);
+  g_object_unref (col);
+}
+
+static void
+replace_rows (GtkStringList *list,
+              guint          n)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
+  guint old = g_list_model_get_n_items (G_LIST_MODEL (list));
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (rows, g_strdup_printf ("%u", i));
+  g_ptr_array_add (rows, NULL);
+  gtk_string_list_splice (list, 0, old, (const char *const *) rows->pdata);
+}
+
+static void
+refresh_tables (PbComparePage *self)
+{
+  const PbSession *s = pb_comparison_get_session (self->comparison);
+  int common = s != NULL ? pb_session_common_rounds (s, NULL) : 0;
+  gboolean tests = s != NULL && s->n_models >= 2 && common >= 2;
+
+  g_clear_pointer (&self->tests, g_free);
+  self->tests_rounds = 0;
+  if (tests)
+    {
+      self->tests = g_new0 (PbPairedTests, s->n_models * s->n_models);
+      if (pb_session_paired_tests (s, self->tests, &self->tests_rounds, NULL) != PB_OK)
+        {
+          g_clear_pointer (&self->tests, g_free);
+          tests = FALSE;
+        }
+    }
+
+  replace_rows (self->results_model, s != NULL ? (guint) s->n_models : 0);
+  replace_rows (self->tests_model, tests ? (guint) (s->n_models * (s->n_models - 1) / 2) : 0);
+  gtk_widget_set_visible (self->details_box, s != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->tests_view), tests);
+  gtk_widget_set_visible (GTK_WIDGET (self->tests_note), tests);
+  gtk_widget_set_visible (GTK_WIDGET (self->tests_empty), !tests);
+  if (s != NULL && s->n_models < 2)
+    gtk_label_set_label (self->tests_empty, _("The paired tests need two models or more."));
+  else
+    gtk_label_set_label (self->tests_empty,
+                         _("The paired tests appear once every model has finished two rounds."));
+  if (tests)
+    {
+      g_autofree char *note =
+        g_strdup_printf (ngettext ("Two-sided paired t-test and Wilcoxon signed-rank test on the "
+                                   "test errors of the %d round every model has finished; mean "
+                                   "diff is A − B.",
+                                   "Two-sided paired t-test and Wilcoxon signed-rank test on the "
+                                   "test errors of the %d rounds every model has finished; mean "
+                                   "diff is A − B.", self->tests_rounds), self->tests_rounds);
+      gtk_label_set_label (self->tests_note, note);
+    }
+}
+
+static void
+refresh_status (PbComparePage *self)
+{
+  const PbSession *s = pb_comparison_get_session (self->comparison);
+  g_autofree char *title = NULL, *detail = NULL, *elapsed = NULL;
+  double secs = pb_comparison_get_elapsed (self->comparison);
+  int total, done;
+
+  if (s == NULL)
+    {
+      gtk_label_set_label (self->status_label, _("No comparison yet"));
+      gtk_label_set_label (self->status_detail,
+                           _("Choose the models and rounds, then press Start, or open a saved "
+                             "comparison"));
+      gtk_progress_bar_set_fraction (self->progress_bar, 0);
+      return;
+    }
+  total = s->n_models * s->rounds;
+  done = pb_session_total_done (s);
+  elapsed = pb_format_duration (secs);
+  if (pb_comparison_get_running (self->comparison))
+    {
+      title = g_strdup_printf (_("Comparing %d models × %d rounds"), s->n_models, s->rounds);
+      if (done > 0)
+        {
+          g_autofree char *left = pb_format_duration (secs * (total - done) / done);
+          detail = g_strdup_printf (_("%d of %d rounds done · %s elapsed · about %s left"), done,
+                                    total, elapsed, left);
+        }
+      else
+        detail = g_strdup_printf (_("%d of %d rounds done · %s elapsed"), done, total, elapsed);
+    }
+  else
+    {
+      if (s->partial)
+        title = g_strdup_printf (_("Stopped after %d of %d rounds (partial)"), done, total);
+      else
+        title = g_strdup_printf (_("Finished %d models × %d rounds"), s->n_models, s->rounds);
+      if (secs > 0)
+        detail = g_strdup_printf (_("%s elapsed · save it to keep it after closing"), elapsed);
+      else
+        detail = g_strdup_printf (_("Opened from a file: %d epochs, %d training and %d test "
+                                    "pairs, seeds %llu–%llu"), s->base.epochs,
+                                  s->base.train_pairs, s->base.test_pairs,
+                                  (unsigned long long) s->base.seed,
+                                  (unsigned long long) (s->base.seed + s->rounds - 1));
+    }
+  gtk_label_set_label (self->status_label, title);
+  gtk_label_set_label (self->status_detail, detail);
+  gtk_progress_bar_set_fraction (self->progress_bar, total > 0 ? (double) done / total : 0);
+}
+
+static void
+on_comparison_changed (PbComparePage *self)
+{
+  const PbSession *s = pb_comparison_get_session (self->comparison);
+
+  pb_plot_view_set_session (self->multiples_view, s);
+  pb_plot_view_set_session (self->box_view, s);
+  refresh_tables (self);
+  refresh_status (self);
+  update_actions (self);
+}
+
+static void
+show_error (PbComparePage *self,
+            const char    *heading,
+            const char    *body)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkWidget *dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                              heading, body);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_debug ("%s: %s", heading, body);
+}
+
+static void
+add_toast (PbComparePage *self,
+           AdwToast      *toast)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
+  else
+    g_object_unref (toast);
+}
+
+static void
+on_comparison_finished (PbComparePage *self,
+                        int            status,
+                        const char    *message)
+{
+  const PbSession *s = pb_comparison_get_session (self->comparison);
+
+  on_comparison_changed (self);
+  if (status == PB_OK)
+    add_toast (self, adw_toast_new_format (_("Comparison finished: %d rounds"),
+                                           pb_session_total_done (s)));
+  else if (status == PB_ERR_CANCELLED)
+    add_toast (self, adw_toast_new_format (_("Comparison stopped: %d rounds kept"),
+                                           pb_session_total_done (s)));
+  else
+    show_error (self, _("Comparison Failed"), message ? message : "");
+}
+
+static void
+start_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  PbComparePage *self = PB_COMPARE_PAGE (widget);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *setting = NULL, *data_dir = NULL;
+  PbArch models[PB_N_MODEL_NAMES];
+  PbTrainSettings s;
+  int n = 0;
+
+  if (pb_comparison_get_running (self->comparison))
+    return;
+  if (!pb_train_settings_from_gsettings (self->settings, &s, &error))
+    {
+      show_error (self, _("Could Not Start"), error->message);
+      return;
+    }
+  for (int i = 0; i < PB_N_MODEL_NAMES; i++)
+    if (gtk_check_button_get_active (self->model_checks[i]))
+      {
+        pb_arch_from_name (model_order[i], &models[n], NULL);
+        models[n].aux_weight = s.arch.aux_weight;
+        models[n].dropout = s.arch.dropout;
+        n++;
+      }
+  if (n == 0)
+    return;
+  setting = g_settings_get_string (self->settings, "data-dir");
+  data_dir = pb_resolve_data_dir (setting);
+  if (!pb_comparison_start (self->comparison, &s, models, n,
+                            gtk_spin_button_get_value_as_int (self->rounds_spin),
+                            (int) g_get_num_processors (), data_dir, &error))
+    show_error (self, _("Could Not Start"), error->message);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  pb_comparison_stop (PB_COMPARE_PAGE (widget)->comparison);
+}
+
+static void
+on_open_folder (AdwToast   *toast,
+                const char *uri)
+{
+  GtkApplication *app = GTK_APPLICATION (g_application_get_default ());
+  GtkWindow *window = app ? gtk_application_get_active_window (app) : NULL;
+
+  gtk_show_uri (window, uri, GDK_CURRENT_TIME);
+}
+
+static void
+toast_written (PbComparePage *self,
+               const char    *title,
+               const char    *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFile) parent = g_file_get_parent (file);
+  AdwToast *toast = adw_toast_new (title);
+
+  if (parent != NULL)
+    {
+      adw_toast_set_button_label (toast, _("Open _Folder"));
+      g_signal_connect_data (toast, "button-clicked", G_CALLBACK (on_open_folder),
+                             g_file_get_uri (parent), (GClosureNotify) (void (*) (void)) g_free,
+                             0);
+      g_set_object (&self->last_folder, parent);
+    }
+  add_toast (self, toast);
+}
+
+static GtkFileChooserNative *
+make_chooser (PbComparePage        *self,
+              const char           *title,
+              GtkFileChooserAction  action,
+              const char           *accept)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkFileChooserNative *chooser =
+    gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, action,
+                                 accept, _("_Cancel"));
+
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  if (self->last_folder != NULL)
+    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), self->last_folder, NULL);
+  return chooser;
+}
+
+static void
+add_filter (GtkFileChooserNative *chooser,
+            const char           *name,
+            const char           *pattern)
+{
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, name);
+  gtk_file_filter_add_pattern (filter, pattern);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
+}
+
+static void
+on_chooser_response (GtkNativeDialog *dialog,
+                     int              response,
+                     PbComparePage   *self)
+{
+  g_autoptr(GtkFileChooserNative) chooser = g_steal_pointer (&self->chooser);
+  g_autofree char *what = g_steal_pointer (&self->chooser_what);
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (response != GTK_RESPONSE_ACCEPT)
+    return;
+  file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+  path = file ? g_file_get_path (file) : NULL;
+  if (path == NULL)
+    return;
+
+  if (g_strcmp0 (what, "save") == 0)
+    {
+      if (!pb_compare_page_save_to (self, path, &error))
+        show_error (self, _("Could Not Save the Comparison"), error->message);
+      else
+        {
+          g_autofree char *title = g_strdup_printf (_("Saved %s"), path);
+          toast_written (self, title, path);
+        }
+    }
+  else if (g_strcmp0 (what, "open") == 0)
+    {
+      if (!pb_compare_page_open_from (self, path, &error))
+        show_error (self, _("Could Not Open the Comparison"), error->message);
+    }
+  else
+    {
+      const char *choice = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "width");
+      double width = choice ? g_ascii_strtod (choice, NULL) : 345;
+
+      if (!pb_compare_page_export_to (self, what, path, width, &error))
+        show_error (self, _("Could Not Export"), error->message);
+      else
+        {
+          g_autofree char *title = g_strdup_printf (_("Exported %s"), path);
+          toast_written (self, title, path);
+        }
+    }
+}
+
+static void
+run_chooser (PbComparePage        *self,
+             GtkFileChooserNative *chooser,
+             const char           *what)
+{
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  g_free (self->chooser_what);
+  self->chooser = chooser;
+  self->chooser_what = g_strdup (what);
+  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+save_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  PbComparePage *self = PB_COMPARE_PAGE (widget);
+  GtkFileChooserNative *chooser = make_chooser (self, _("Save Comparison"),
+                                                GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"));
+
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "comparison.json");
+  add_filter (chooser, _("Comparisons (JSON)"), "*.json");
+  run_chooser (self, chooser, "save");
+}
+
+static void
+open_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  PbComparePage *self = PB_COMPARE_PAGE (widget);
+  GtkFileChooserNative *chooser = make_chooser (self, _("Open Comparison"),
+                                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"));
+
+  add_filter (chooser, _("Comparisons (JSON)"), "*.json");
+  run_chooser (self, chooser, "open");
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  PbComparePage *self = PB_COMPARE_PAGE (widget);
+  const char *what = g_variant_get_string (parameter, NULL);
+  gboolean table = g_strcmp0 (what, "table") == 0;
+  GtkFileChooserNative *chooser = make_chooser (self, table ? _("Export Results Table")
+                                                            : _("Export Plot"),
+                                                GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"));
+  g_autofree char *name = g_strdup_printf ("%s.%s", table ? "results" : what,
+                                           table ? "tex" : "pdf");
+
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
+  if (table)
+    {
+      add_filter (chooser, _("LaTeX, booktabs (.tex)"), "*.tex");
+      add_filter (chooser, _("Markdown (.md)"), "*.md");
+      add_filter (chooser, _("CSV (.csv)"), "*.csv");
+    }
+  else
+    {
+      /* The default first: the fallback chooser ignores set_choice before it is shown. */
+      static const char *const ids[] = { "345", "240", "480", "720", NULL };
+      const char *labels[] = { _("345 pt (LaTeX text width)"), _("240 pt (one column)"),
+                               _("480 pt"), _("720 pt (slides)"), NULL };
+
+      add_filter (chooser, _("PDF (.pdf)"), "*.pdf");
+      add_filter (chooser, _("SVG (.svg)"), "*.svg");
+      add_filter (chooser, _("PNG (.png)"), "*.png");
+      gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "width", _("Width"),
+                                   (const char **) ids, labels);
+      gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "width", "345");
+    }
+  run_chooser (self, chooser, what);
+}
+
+static void
+on_check_toggled (PbComparePage *self)
+{
+  update_actions (self);
+}
+
+static void
+build_model_rows (PbComparePage *self)
+{
+  for (int i = 0; i < PB_N_MODEL_NAMES; i++)
+    {
+      GtkWidget *row = adw_action_row_new ();
+      GtkWidget *check = gtk_check_button_new ();
+      PbArch arch;
+      g_autofree char *params = NULL, *subtitle = NULL;
+      gboolean on = FALSE;
+
+      pb_arch_from_name (model_order[i], &arch, NULL);
+      params = pb_format_count (pb_arch_param_count (&arch));
+      subtitle = g_strdup_printf (_("%s parameters"), params);
+      for (guint k = 0; k < G_N_ELEMENTS (default_models); k++)
+        on |= g_strcmp0 (default_models[k], model_order[i]) == 0;
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (check), on);
+      gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
+      g_signal_connect_swapped (check, "toggled", G_CALLBACK (on_check_toggled), self);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), model_order[i]);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+      adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
+      adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), check);
+      adw_preferences_group_add (self->models_group, row);
+      self->model_checks[i] = GTK_CHECK_BUTTON (check);
+    }
+}
+
+static void
+pb_compare_page_dispose (GObject *object)
+{
+  PbComparePage *self = PB_COMPARE_PAGE (object);
+
+  if (self->comparison != NULL)
+    g_signal_handlers_disconnect_by_data (self->comparison, self);
+  /* Cancels and joins the workers before the widgets they feed go away. */
+  g_clear_object (&self->comparison);
+  if (self->settings != NULL)
+    g_signal_handlers_disconnect_by_data (self->settings, self);
+  if (self->chooser != NULL)
+    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+  g_clear_object (&self->chooser);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PB_TYPE_COMPARE_PAGE);
+  /* Template children without an id are not unparented by dispose_template in GTK 4.8. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->results_model);
+  g_clear_object (&self->tests_model);
+  g_clear_object (&self->last_folder);
+  g_clear_pointer (&self->tests, g_free);
+  g_clear_pointer (&self->chooser_what, g_free);
+
+  G_OBJECT_CLASS (pb_compare_page_parent_class)->dispose (object);
+}
+
+static void
+pb_compare_page_class_init (PbComparePageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = pb_compare_page_dispose;
+
+  g_type_ensure (PB_TYPE_PLOT_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/pairbench/Pairbench/pb-compare-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, models_group);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, rounds_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, settings_row);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, status_detail);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, multiples_view);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, box_view);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, details_box);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, results_view);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_view);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_empty);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_note);
+
+  gtk_widget_class_install_action (widget_class, "compare.start", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "compare.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "compare.save", NULL, save_action);
+  gtk_widget_class_install_action (widget_class, "compare.open", NULL, open_action);
+  gtk_widget_class_install_action (widget_class, "compare.export", "s", export_action);
+  /* Ctrl+S and Ctrl+O stay the window's (weights); Ctrl+E exports this view's plot, as it does
+   * on the others. */
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK,
+                                       "compare.export", "s", "small-multiples");
+}
+
+static void
+pb_compare_page_init (PbComparePage *self)
+{
+  GtkNoSelection *selection;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->settings = g_settings_new (PB_SCHEMA_ID);
+  self->comparison = pb_comparison_new ();
+  self->results_model = gtk_string_list_new (NULL);
+  self->tests_model = gtk_string_list_new (NULL);
+
+  build_model_rows (self);
+  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 0, _("Model"), TRUE);
+  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 1, _("Parameters"), FALSE);
+  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 2, _("Test error"), FALSE);
+  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 3, _("Digit error"), FALSE);
+  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 4, _("Per run"), FALSE);
+  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 5, _("Rounds"), FALSE);
+  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 0, _("Model A"), TRUE);
+  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 1, _("Model B"), TRUE);
+  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 2, _("Mean diff"), FALSE);
+  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 3, _("t-test p"), FALSE);
+  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 4, _("Wilcoxon p"), FALSE);
+  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->results_model)));
+  gtk_column_view_set_model (self->results_view, GTK_SELECTION_MODEL (selection));
+  g_object_unref (selection);
+  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->tests_model)));
+  gtk_column_view_set_model (self->tests_view, GTK_SELECTION_MODEL (selection));
+  g_object_unref (selection);
+
+  g_signal_connect_swapped (self->comparison, "changed", G_CALLBACK (on_comparison_changed),
+                            self);
+  g_signal_connect_swapped (self->comparison, "finished", G_CALLBACK (on_comparison_finished),
+                            self);
+  g_signal_connect_swapped (self->settings, "changed", G_CALLBACK (update_settings_row), self);
+
+  update_settings_row (self);
+  on_comparison_changed (self);
+}
+
+PbComparison *
+pb_compare_page_get_comparison (PbComparePage *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), NULL);
+  return self->comparison;
+}
+
+void
+pb_compare_page_set_selection (PbComparePage     *self,
+                               const char *const *models,
+                               int                rounds)
+{
+  g_return_if_fail (PB_IS_COMPARE_PAGE (self));
+
+  for (int i = 0; i < PB_N_MODEL_NAMES; i++)
+    gtk_check_button_set_active (self->model_checks[i],
+                                 g_strv_contains (models, model_order[i]));
+  gtk_spin_button_set_value (self->rounds_spin, rounds);
+}
+
+guint
+pb_compare_page_get_n_rows (PbComparePage  *self,
+                            PbCompareTable  table)
+{
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), 0);
+  return g_list_model_get_n_items (G_LIST_MODEL (table == PB_COMPARE_TABLE_RESULTS
+                                                   ? self->results_model
+                                                   : self->tests_model));
+}
+
+gboolean
+pb_compare_page_get_tests_visible (PbComparePage *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), FALSE);
+  return gtk_widget_get_visible (GTK_WIDGET (self->tests_view));
+}
+
+gboolean
+pb_compare_page_get_session_partial (PbComparePage *self)
+{
+  const PbSession *s;
+
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), FALSE);
+  s = pb_comparison_get_session (self->comparison);
+  return s != NULL && s->partial;
+}
+
+typedef struct
+{
+  const PbSession *session;
+  PbPlotKind kind;
+} Figure;
+
+static void
+draw_figure (cairo_t *cr,
+             double   width,
+             double   height,
+             gpointer data)
+{
+  Figure *f = data;
+  PbPlotStyle style;
+
+  pb_plot_style_init_print (&style);
+  pb_plot_draw_session (cr, width, height, &style, f->kind, f->session);
+}
+
+gboolean
+pb_compare_page_export_to (PbComparePage  *self,
+                           const char     *what,
+                           const char     *path,
+                           double          width,
+                           GError        **error)
+{
+  const PbSession *s;
+
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), FALSE);
+
+  s = pb_comparison_get_session (self->comparison);
+  if (s == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("There is no comparison"));
+      return FALSE;
+    }
+  if (g_strcmp0 (what, "table") == 0)
+    {
+      PbTableRow rows[PB_SESSION_MAX_MODELS];
+      PbSessionSummary sums[PB_SESSION_MAX_MODELS];
+      PbTableFormat format;
+      PbError err = { { 0 } };
+      PbStatus st;
+      PbStr out;
+
+      if (!pb_table_format_from_path (path, &format))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       _("%s: expected a file name ending in .csv, .md or .tex"), path);
+          return FALSE;
+        }
+      for (int m = 0; m < s->n_models; m++)
+        {
+          pb_session_summary (s, m, &sums[m]);
+          rows[m] = (PbTableRow) { .model = sums[m].model, .params = sums[m].params,
+                                   .test_mean = sums[m].test_mean, .test_std = sums[m].test_std,
+                                   .digit_mean = sums[m].digit_mean,
+                                   .digit_std = sums[m].digit_std, .seconds = sums[m].seconds,
+                                   .rounds = sums[m].rounds_done };
+        }
+      pb_str_init (&out);
+      pb_table_format_rows (&out, rows, s->n_models, format);
+      st = out.failed ? pb_error_set (&err, PB_ERR_NOMEM, "out of memory")
+                      : pb_write_file_atomic (path, out.data, out.len, &err);
+      pb_str_clear (&out);
+      return pb_set_error_from_status (error, st, &err);
+    }
+  else
+    {
+      GEnumClass *klass = g_type_class_ref (PB_TYPE_PLOT_KIND);
+      GEnumValue *value = g_enum_get_value_by_nick (klass, what);
+      Figure figure = { .session = s };
+      g_autofree char *desc = NULL;
+      double height;
+
+      g_type_class_unref (klass);
+      if (value == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "unknown plot '%s'",
+                       what);
+          return FALSE;
+        }
+      figure.kind = value->value;
+      height = figure.kind == PB_PLOT_SMALL_MULTIPLES && s->n_models > 2 && width < 400
+                 ? width * 0.9 : width * 0.62;
+      desc = g_strdup_printf ("%s: %s; %s", pb_plot_kind_title (figure.kind),
+                              pb_plot_axis_label (figure.kind, FALSE),
+                              pb_plot_axis_label (figure.kind, TRUE));
+      return pb_plot_export (path, width, height, draw_figure, &figure,
+                             pb_plot_kind_title (figure.kind), desc, error);
+    }
+}
+
+gboolean
+pb_compare_page_save_to (PbComparePage  *self,
+                         const char     *path,
+                         GError        **error)
+{
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), FALSE);
+  return pb_comparison_save (self->comparison, path, error);
+}
+
+gboolean
+pb_compare_page_open_from (PbComparePage  *self,
+                           const char     *path,
+                           GError        **error)
+{
+  const PbSession *s;
+  const char *models[PB_SESSION_MAX_MODELS + 1] = { NULL };
+
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), FALSE);
+
+  if (!pb_comparison_load (self->comparison, path, error))
+    return FALSE;
+  s = pb_comparison_get_session (self->comparison);
+  for (int m = 0; m < s->n_models; m++)
+    models[m] = pb_arch_name (&s->models[m]);
+  pb_compare_page_set_selection (self, models, s->rounds);
+  return TRUE;
+}

@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-comparison"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "pb-comparison.h"
+#include "pb-util.h"
+
+#define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
+
+/* Shared by the worker, the pending source and the comparison; whichever lets go last frees it. */
+typedef struct
+{
+  PbTrainSettings base;
+  PbArch models[PB_SESSION_MAX_MODELS];
+  int n_models, rounds, jobs;
+  char *data_dir;
+  GWeakRef comparison;
+  gint cancel;
+
+  GMutex lock;
+  GPtrArray *pending;   /* PbRoundResult *, epochs owned */
+  gboolean dispatch_pending;
+  gint64 last_dispatch;
+  gboolean done;
+  PbStatus status;
+  char *message;
+} Job;
+
+struct _PbComparison
+{
+  GObject parent_instance;
+
+  Job *job;
+  GThread *thread;
+  PbSession *session;
+  gint64 started, finished;
+};
+
+G_DEFINE_TYPE (PbComparison, pb_comparison, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_RUNNING,
+  N_PROPS
+};
+
+enum {
+  CHANGED,
+  FINISHED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+static void
+round_free (gpointer data)
+{
+  PbRoundResult *r = data;
+
+  g_free (r->epochs);
+  g_free (r);
+}
+
+static void
+job_clear (gpointer data)
+{
+  Job *job = data;
+
+  g_free (job->data_dir);
+  g_weak_ref_clear (&job->comparison);
+  g_mutex_clear (&job->lock);
+  g_ptr_array_unref (job->pending);
+  g_free (job->message);
+}
+
+static Job *
+job_ref (Job *job)
+{
+  return g_atomic_rc_box_acquire (job);
+}
+
+static void
+job_unref (gpointer job)
+{
+  g_atomic_rc_box_release_full (job, job_clear);
+}
+
+static void
+session_free (PbSession *session)
+{
+  pb_session_clear (session);
+  g_free (session);
+}
+
+static void
+apply_update (PbComparison *self,
+              Job          *job,
+              GPtrArray    *rounds)
+{
+  gboolean done;
+  PbStatus status;
+  g_autofree char *message = NULL;
+
+  g_mutex_lock (&job->lock);
+  done = job->done;
+  status = job->status;
+  if (done)
+    message = g_steal_pointer (&job->message);
+  g_mutex_unlock (&job->lock);
+
+  for (guint i = 0; i < rounds->len; i++)
+    pb_session_set_round (self->session, g_ptr_array_index (rounds, i), NULL);
+  if (rounds->len > 0)
+    g_signal_emit (self, signals[CHANGED], 0);
+
+  if (done)
+    {
+      g_thread_join (g_steal_pointer (&self->thread));
+      g_clear_pointer (&self->job, job_unref);
+      self->finished = g_get_monotonic_time ();
+      self->session->partial = status != PB_OK;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+      g_signal_emit (self, signals[FINISHED], 0, (int) status, message);
+    }
+}
+
+static gboolean
+dispatch_cb (gpointer data)
+{
+  Job *job = data;
+  g_autoptr(PbComparison) comparison = NULL;
+  g_autoptr(GPtrArray) rounds = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+  guint n_rounds;
+
+  g_mutex_lock (&job->lock);
+  job->dispatch_pending = FALSE;
+  job->last_dispatch = g_get_monotonic_time ();
+  rounds = g_steal_pointer (&job->pending);
+  job->pending = g_ptr_array_new_with_free_func (round_free);
+  g_mutex_unlock (&job->lock);
+
+  n_rounds = rounds->len;
+
+  /* The window, and with it the comparison, may be gone: then the rounds are dropped. */
+  comparison = g_weak_ref_get (&job->comparison);
+  if (comparison != NULL && comparison->job == job)
+    apply_update (comparison, job, rounds);
+
+  if (pb_debug_timing ())
+    g_message ("comparison handler: %.3f ms (%u rounds)",
+               (g_get_monotonic_time () - t0) / 1000.0, n_rounds);
+  return G_SOURCE_REMOVE;
+}
+
+/* With job->lock held. */
+static void
+schedule_dispatch (Job *job)
+{
+  gint64 wait;
+  GSource *source;
+
+  if (job->dispatch_pending)
+    return;
+  job->dispatch_pending = TRUE;
+  wait = job->last_dispatch + MIN_DISPATCH_INTERVAL_US - g_get_monotonic_time ();
+  source = wait <= 0 ? g_idle_source_new () : g_timeout_source_new ((guint) (wait / 1000) + 1);
+  g_source_set_priority (source, G_PRIORITY_LOW);
+  g_source_set_callback (source, dispatch_cb, job_ref (job), job_unref);
+  g_source_set_static_name (source, "[pb-comparison] progress");
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
+static void
+on_round_done (void                *user_data,
+               const PbRoundResult *result)
+{
+  Job *job = user_data;
+  PbRoundResult *copy = g_memdup2 (result, sizeof *result);
+
+  copy->epochs = g_memdup2 (result->epochs, sizeof (PbEpochRecord) * MAX (result->n_epochs, 0));
+  g_mutex_lock (&job->lock);
+  g_ptr_array_add (job->pending, copy);
+  schedule_dispatch (job);
+  g_mutex_unlock (&job->lock);
+}
+
+static bool
+on_cancelled (void *user_data)
+{
+  Job *job = user_data;
+
+  return g_atomic_int_get (&job->cancel) != 0;
+}
+
+static gpointer
+worker (gpointer data)
+{
+  Job *job = data;
+  g_autoptr(GError) error = NULL;
+  const PbMnist *mnist = pb_mnist_cache_get (job->data_dir, &error);
+  PbStudyCallbacks cb = { .round_done = on_round_done, .cancelled = on_cancelled,
+                          .user_data = job };
+  PbRoundResult *results;
+  PbError err = { { 0 } };
+  PbStatus status;
+
+  if (mnist == NULL)
+    {
+      status = PB_ERR_IO;
+      g_strlcpy (err.message, error->message, sizeof err.message);
+    }
+  else
+    {
+      results = g_new0 (PbRoundResult, (gsize) job->n_models * job->rounds);
+      status = pb_study_run (&job->base, job->models, job->n_models, job->rounds, job->jobs,
+                             mnist, &cb, results, &err);
+      pb_study_results_clear (results, job->n_models * job->rounds);
+      g_free (results);
+    }
+
+  g_mutex_lock (&job->lock);
+  job->done = TRUE;
+  job->status = status;
+  if (status != PB_OK && status != PB_ERR_CANCELLED)
+    job->message = g_strdup (err.message);
+  schedule_dispatch (job);
+  g_mutex_unlock (&job->lock);
+  job_unref (job);
+  return NULL;
+}
+
+static void
+pb_comparison_dispose (GObject *object)
+{
+  PbComparison *self = PB_COMPARISON (object);
+
+  if (self->thread != NULL)
+    {
+      g_atomic_int_set (&self->job->cancel, 1);
+      g_thread_join (g_steal_pointer (&self->thread));
+    }
+  g_clear_pointer (&self->job, job_unref);
+  g_clear_pointer (&self->session, session_free);
+
+  G_OBJECT_CLASS (pb_comparison_parent_class)->dispose (object);
+}
+
+static void
+pb_comparison_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  PbComparison *self = PB_COMPARISON (object);
+
+  switch (prop_id)
+    {
+    case PROP_RUNNING:
+      g_value_set_boolean (value, pb_comparison_get_running (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pb_comparison_class_init (PbComparisonClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pb_comparison_dispose;
+  object_class->get_property = pb_comparison_get_property;
+
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* The core's PbStatus, and its message for a failure. */
+  signals[FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                    0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_INT,
+                                    G_TYPE_STRING);
+}
+
+static void
+pb_comparison_init (PbComparison *self)
+{
+}
+
+PbComparison *
+pb_comparison_new (void)
+{
+  return g_object_new (PB_TYPE_COMPARISON, NULL);
+}
+
+gboolean
+pb_comparison_start (PbComparison          *self,
+                     const PbTrainSettings *base,
+                     const PbArch          *models,
+                     int                    n_models,
+                     int                    rounds,
+                     int                    jobs,
+                     const char            *data_dir,
+                     GError               **error)
+{
+  PbSession *session;
+  PbError err = { { 0 } };
+  PbStatus st;
+  Job *job;
+  GThread *thread;
+
+  g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
+
+  if (self->thread != NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                           _("A comparison is already running"));
+      return FALSE;
+    }
+  session = g_new0 (PbSession, 1);
+  if ((st = pb_session_init (session, base, models, n_models, rounds, &err)) != PB_OK
+      || (st = pb_train_settings_validate (base, &err)) != PB_OK)
+    {
+      session_free (session);
+      return pb_set_error_from_status (error, st, &err);
+    }
+
+  job = g_atomic_rc_box_new0 (Job);
+  job->base = *base;
+  memcpy (job->models, models, sizeof (PbArch) * n_models);
+  job->n_models = n_models;
+  job->rounds = rounds;
+  job->jobs = CLAMP (jobs, 1, 64);
+  job->data_dir = g_strdup (data_dir);
+  g_weak_ref_init (&job->comparison, self);
+  g_mutex_init (&job->lock);
+  job->pending = g_ptr_array_new_with_free_func (round_free);
+
+  thread = g_thread_try_new ("pb-comparison", worker, job_ref (job), error);
+  if (thread == NULL)
+    {
+      job_unref (job);
+      job_unref (job);
+      session_free (session);
+      return FALSE;
+    }
+  g_clear_pointer (&self->session, session_free);
+  self->session = session;
+  self->job = job;
+  self->thread = thread;
+  self->started = g_get_monotonic_time ();
+  self->finished = 0;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  g_signal_emit (self, signals[CHANGED], 0);
+  return TRUE;
+}
+
+void
+pb_comparison_stop (PbComparison *self)
+{
+  g_return_if_fail (PB_IS_COMPARISON (self));
+
+  if (self->job != NULL)
+    g_atomic_int_set (&self->job->cancel, 1);
+}
+
+gboolean
+pb_comparison_get_running (PbComparison *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
+  return self->thread != NULL;
+}
+
+const PbSession *
+pb_comparison_get_session (PbComparison *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARISON (self), NULL);
+  return self->session;
+}
+
+double
+pb_comparison_get_elapsed (PbComparison *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARISON (self), 0);
+  if (self->started == 0)
+    return 0;
+  return ((self->finished ? self->finished : g_get_monotonic_time ()) - self->started)
+         / (double) G_USEC_PER_SEC;
+}
+
+gboolean
+pb_comparison_save (PbComparison  *self,
+                    const char    *path,
+                    GError       **error)
+{
+  PbError err = { { 0 } };
+
+  g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
+
+  if (self->session == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("There is no comparison"));
+      return FALSE;
+    }
+  PbStatus st = pb_session_save (self->session, path, &err);
+
+  if (st != PB_OK)
+    return pb_set_error_from_status (error, st, &err);
+  return TRUE;
+}
+
+gboolean
+pb_comparison_load (PbComparison  *self,
+                    const char    *path,
+                    GError       **error)
+{
+  PbSession *session;
+  PbError err = { { 0 } };
+  PbStatus st;
+
+  g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
+
+  if (self->thread != NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                           _("A comparison is already running"));
+      return FALSE;
+    }
+  session = g_new0 (PbSession, 1);
+  if ((st = pb_session_load (path, session, &err)) != PB_OK)
+    {
+      g_free (session);
+      return pb_set_error_from_status (error, st, &err);
+    }
+  g_clear_pointer (&self->session, session_free);
+  self->session = session;
+  self->started = self->finished = 0;
+  g_signal_emit (self, signals[CHANGED], 0);
+  return TRUE;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pb-session.h"
+
+G_BEGIN_DECLS
+
+#define PB_TYPE_COMPARISON (pb_comparison_get_type ())
+G_DECLARE_FINAL_TYPE (PbComparison, pb_comparison, PB, COMPARISON, GObject)
+
+/* Runs a study (models × rounds, paired seeds) on worker threads and keeps its session: rounds
+ * arrive on the main thread as they finish ("changed"), then "finished" with the core status. A
+ * finished or stopped session stays until the next start or load. */
+PbComparison    *pb_comparison_new (void);
+gboolean         pb_comparison_start (PbComparison *self, const PbTrainSettings *base,
+                                      const PbArch *models, int n_models, int rounds, int jobs,
+                                      const char *data_dir, GError **error);
+void             pb_comparison_stop (PbComparison *self);
+gboolean         pb_comparison_get_running (PbComparison *self);
+/* NULL before the first start or load. */
+const PbSession *pb_comparison_get_session (PbComparison *self);
+double           pb_comparison_get_elapsed (PbComparison *self);
+gboolean         pb_comparison_save (PbComparison *self, const char *path, GError **error);
+gboolean         pb_comparison_load (PbComparison *self, const char *path, GError **error);
+
+G_END_DECLS

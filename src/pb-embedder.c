@@ -1,0 +1,634 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-embedder"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "pb-embedder.h"
+#include "pb-tsne.h"
+#include "pb-util.h"
+
+#define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
+#define ITERATIONS_PER_STEP 10
+
+typedef struct
+{
+  char *title;
+  char *arch_name;
+  PbModel *model;
+  double mean;
+  double std;
+  PbTrainSettings settings;
+} JobModel;
+
+/* One map as the worker last posted it, under the job's lock. */
+typedef struct
+{
+  gboolean dirty;
+  PbEmbedState state;
+  double fraction;
+  char *message;
+  int n;
+  float *xy;
+  guint8 *digits;
+  float *images;
+  int images_per_point;
+  int iteration;
+  double kl;
+  double perplexity_used;
+  GArray *kl_trace;   /* PbEmbedKl posted since the last dispatch */
+} Posted;
+
+/* Shared by the worker, the pending source and the embedder; whichever lets go last frees it. */
+typedef struct
+{
+  PbEmbedSettings settings;
+  char *data_dir;
+  JobModel *models;
+  guint n_models;
+  GWeakRef embedder;
+  gint cancel;
+
+  GMutex lock;
+  Posted *posted;
+  gboolean dispatch_pending;
+  gint64 last_dispatch;
+  gboolean done;
+} Job;
+
+struct _PbEmbedder
+{
+  GObject parent_instance;
+
+  Job *job;
+  GThread *thread;
+  PbEmbedSettings settings;
+  GArray *maps;
+};
+
+G_DEFINE_TYPE (PbEmbedder, pb_embedder, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_RUNNING,
+  N_PROPS
+};
+
+enum {
+  UPDATED,
+  FINISHED,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+void
+pb_embed_settings_init (PbEmbedSettings *settings)
+{
+  settings->layer = PB_LAYER_LOGITS;
+  settings->perplexity = 30;
+  settings->iterations = 1000;
+  settings->seed = 1;
+  settings->test_pairs = 500;
+}
+
+static void
+posted_clear (Posted *p)
+{
+  g_free (p->message);
+  g_free (p->xy);
+  g_free (p->digits);
+  g_free (p->images);
+  g_clear_pointer (&p->kl_trace, g_array_unref);
+}
+
+static void
+job_clear (gpointer data)
+{
+  Job *job = data;
+
+  g_free (job->data_dir);
+  for (guint i = 0; i < job->n_models; i++)
+    {
+      g_free (job->models[i].title);
+      g_free (job->models[i].arch_name);
+      g_clear_pointer (&job->models[i].model, pb_model_free);
+      posted_clear (&job->posted[i]);
+    }
+  g_free (job->models);
+  g_free (job->posted);
+  g_weak_ref_clear (&job->embedder);
+  g_mutex_clear (&job->lock);
+}
+
+static Job *
+job_ref (Job *job)
+{
+  return g_atomic_rc_box_acquire (job);
+}
+
+static void
+job_unref (gpointer job)
+{
+  g_atomic_rc_box_release_full (job, job_clear);
+}
+
+static void
+map_clear (gpointer data)
+{
+  PbEmbedMap *map = data;
+
+  g_free (map->title);
+  g_free (map->arch_name);
+  g_free (map->message);
+  g_free (map->xy);
+  g_free (map->digits);
+  g_free (map->images);
+  g_clear_pointer (&map->kl_trace, g_array_unref);
+}
+
+static gboolean
+dispatch_cb (gpointer data)
+{
+  Job *job = data;
+  g_autoptr(PbEmbedder) self = g_weak_ref_get (&job->embedder);
+  g_autoptr(GArray) changed = g_array_new (FALSE, FALSE, sizeof (guint));
+  gboolean done;
+
+  /* The view, and with it the embedder, may be gone, or a newer job may have replaced this one:
+   * then the results are dropped. */
+  if (self == NULL || self->job != job)
+    {
+      g_mutex_lock (&job->lock);
+      job->dispatch_pending = FALSE;
+      g_mutex_unlock (&job->lock);
+      return G_SOURCE_REMOVE;
+    }
+
+  g_mutex_lock (&job->lock);
+  job->dispatch_pending = FALSE;
+  job->last_dispatch = g_get_monotonic_time ();
+  done = job->done;
+  for (guint i = 0; i < job->n_models; i++)
+    {
+      Posted *p = &job->posted[i];
+      PbEmbedMap *map = &g_array_index (self->maps, PbEmbedMap, i);
+
+      if (!p->dirty)
+        continue;
+      p->dirty = FALSE;
+      map->state = p->state;
+      map->fraction = p->fraction;
+      if (p->message != NULL)
+        {
+          g_free (map->message);
+          map->message = g_steal_pointer (&p->message);
+        }
+      if (p->digits != NULL)
+        {
+          g_free (map->digits);
+          g_free (map->images);
+          map->digits = g_steal_pointer (&p->digits);
+          map->images = g_steal_pointer (&p->images);
+          map->images_per_point = p->images_per_point;
+        }
+      if (p->xy != NULL)
+        {
+          g_free (map->xy);
+          map->xy = g_steal_pointer (&p->xy);
+          map->n = p->n;
+          map->iteration = p->iteration;
+          map->kl = p->kl;
+          map->perplexity_used = p->perplexity_used;
+        }
+      if (p->kl_trace != NULL && p->kl_trace->len > 0)
+        {
+          if (map->kl_trace == NULL)
+            map->kl_trace = g_array_new (FALSE, FALSE, sizeof (PbEmbedKl));
+          g_array_append_vals (map->kl_trace, p->kl_trace->data, p->kl_trace->len);
+          g_array_set_size (p->kl_trace, 0);
+        }
+      g_array_append_val (changed, i);
+    }
+  g_mutex_unlock (&job->lock);
+
+  for (guint k = 0; k < changed->len; k++)
+    g_signal_emit (self, signals[UPDATED], 0, g_array_index (changed, guint, k));
+
+  if (done && self->thread != NULL)
+    {
+      g_thread_join (g_steal_pointer (&self->thread));
+      g_clear_pointer (&self->job, job_unref);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+      g_signal_emit (self, signals[FINISHED], 0);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* With job->lock held. */
+static void
+schedule_dispatch (Job *job)
+{
+  gint64 wait;
+  GSource *source;
+
+  if (job->dispatch_pending)
+    return;
+  job->dispatch_pending = TRUE;
+
+  wait = job->last_dispatch + MIN_DISPATCH_INTERVAL_US - g_get_monotonic_time ();
+  source = wait <= 0 ? g_idle_source_new () : g_timeout_source_new ((guint) (wait / 1000) + 1);
+  g_source_set_priority (source, G_PRIORITY_LOW);
+  g_source_set_callback (source, dispatch_cb, job_ref (job), job_unref);
+  g_source_set_static_name (source, "[pb-embedder] progress");
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
+static void
+post_state (Job          *job,
+            guint         index,
+            PbEmbedState  state,
+            const char   *message)
+{
+  Posted *p = &job->posted[index];
+
+  g_mutex_lock (&job->lock);
+  p->state = state;
+  p->dirty = TRUE;
+  if (message != NULL)
+    {
+      g_free (p->message);
+      p->message = g_strdup (message);
+    }
+  schedule_dispatch (job);
+  g_mutex_unlock (&job->lock);
+}
+
+typedef struct
+{
+  Job *job;
+  guint index;
+} Callback;
+
+static void
+on_tsne_progress (PbTsneStage  stage,
+                  double       fraction,
+                  void        *user_data)
+{
+  Callback *cb = user_data;
+  Posted *p = &cb->job->posted[cb->index];
+
+  g_mutex_lock (&cb->job->lock);
+  p->state = PB_EMBED_NEIGHBOURS;
+  p->fraction = stage == PB_TSNE_STAGE_NEIGHBOURS ? fraction * 0.8 : 0.8 + fraction * 0.2;
+  p->dirty = TRUE;
+  schedule_dispatch (cb->job);
+  g_mutex_unlock (&cb->job->lock);
+}
+
+static bool
+on_tsne_cancelled (void *user_data)
+{
+  Callback *cb = user_data;
+
+  return g_atomic_int_get (&cb->job->cancel) != 0;
+}
+
+static void
+post_coords (Job    *job,
+             guint   index,
+             PbTsne *tsne)
+{
+  Posted *p = &job->posted[index];
+  int n = pb_tsne_n (tsne);
+  float *xy = g_memdup2 (pb_tsne_coords (tsne), sizeof (float) * 2 * (gsize) n);
+  double kl = pb_tsne_kl (tsne);
+
+  g_mutex_lock (&job->lock);
+  g_free (p->xy);
+  p->xy = xy;
+  p->n = n;
+  p->iteration = pb_tsne_iteration (tsne);
+  p->kl = kl;
+  p->perplexity_used = pb_tsne_perplexity_used (tsne);
+  if (p->kl_trace == NULL)
+    p->kl_trace = g_array_new (FALSE, FALSE, sizeof (PbEmbedKl));
+  g_array_append_val (p->kl_trace, ((PbEmbedKl) { .iteration = p->iteration, .kl = kl }));
+  p->state = PB_EMBED_OPTIMISING;
+  p->dirty = TRUE;
+  schedule_dispatch (job);
+  g_mutex_unlock (&job->lock);
+}
+
+static PbStatus
+embed_one (Job      *job,
+           guint     index,
+           PbError  *err)
+{
+  JobModel *m = &job->models[index];
+  PbTrainSettings s = m->settings;
+  g_autoptr(GError) error = NULL;
+  const PbMnist *mnist;
+  PbPairs pairs = { 0 };
+  g_autofree float *features = NULL;
+  g_autofree guint8 *digits = NULL;
+  PbTsne *tsne = NULL;
+  PbTsneSettings ts;
+  Callback cb = { job, index };
+  PbTsneCallbacks callbacks = { on_tsne_progress, on_tsne_cancelled, &cb };
+  PbStatus status;
+  int rows, dim;
+  gboolean per_image;
+
+  post_state (job, index, PB_EMBED_FEATURES, NULL);
+  mnist = pb_mnist_cache_get (job->data_dir, &error);
+  if (mnist == NULL)
+    return pb_error_set (err, PB_ERR_IO, "%s", error->message);
+
+  s.test_pairs = job->settings.test_pairs;
+  status = pb_run_draw_pairs (&s, mnist, PB_SPLIT_TEST, &pairs, err);
+  if (status != PB_OK)
+    return status;
+
+  rows = pb_model_feature_rows (m->model, pairs.n);
+  dim = pb_model_feature_dim (m->model, job->settings.layer);
+  per_image = rows == 2 * pairs.n;
+  features = g_new (float, (gsize) rows * dim);
+  status = pb_model_features (m->model, m->mean, m->std, &pairs, job->settings.layer, features,
+                              err);
+  if (status != PB_OK)
+    {
+      pb_pairs_clear (&pairs);
+      return status;
+    }
+
+  digits = g_new (guint8, rows);
+  for (int r = 0; r < rows; r++)
+    digits[r] = per_image ? pairs.classes[r] : pairs.classes[2 * r];
+  g_mutex_lock (&job->lock);
+  g_free (job->posted[index].digits);
+  g_free (job->posted[index].images);
+  job->posted[index].digits = g_steal_pointer (&digits);
+  /* Pair-major images are already one per row for siamese and twin, two per row for stacked. */
+  job->posted[index].images = g_memdup2 (pairs.images,
+                                         sizeof (float) * (gsize) pairs.n * PB_PAIR_FLOATS);
+  job->posted[index].images_per_point = per_image ? 1 : 2;
+  job->posted[index].dirty = TRUE;
+  g_mutex_unlock (&job->lock);
+  pb_pairs_clear (&pairs);
+
+  pb_tsne_settings_init (&ts);
+  ts.perplexity = job->settings.perplexity;
+  ts.seed = job->settings.seed;
+  /* One core for the t-SNE, the other stays with the UI and a training run. */
+  ts.threads = 1;
+  post_state (job, index, PB_EMBED_NEIGHBOURS, NULL);
+  status = pb_tsne_new (features, rows, dim, &ts, &callbacks, &tsne, err);
+  if (status != PB_OK)
+    return status;
+
+  post_coords (job, index, tsne);
+  while (pb_tsne_iteration (tsne) < job->settings.iterations)
+    {
+      int k = MIN (ITERATIONS_PER_STEP, job->settings.iterations - pb_tsne_iteration (tsne));
+      gboolean pending;
+
+      status = pb_tsne_step (tsne, k, err);
+      if (status != PB_OK)
+        break;
+      g_mutex_lock (&job->lock);
+      pending = job->dispatch_pending;
+      g_mutex_unlock (&job->lock);
+      /* The KL costs about an iteration, so only when the main thread will see it. */
+      if (!pending)
+        post_coords (job, index, tsne);
+    }
+  if (status == PB_OK || status == PB_ERR_CANCELLED)
+    post_coords (job, index, tsne);
+  pb_tsne_free (tsne);
+  return status;
+}
+
+static gpointer
+worker (gpointer data)
+{
+  Job *job = data;
+  gboolean cancelled = FALSE;
+
+  for (guint i = 0; i < job->n_models; i++)
+    {
+      PbError err = { { 0 } };
+      PbStatus status = PB_ERR_CANCELLED;
+
+      if (!cancelled && !g_atomic_int_get (&job->cancel))
+        status = embed_one (job, i, &err);
+      if (status == PB_OK)
+        post_state (job, i, PB_EMBED_DONE, NULL);
+      else if (status == PB_ERR_CANCELLED)
+        {
+          cancelled = TRUE;
+          post_state (job, i, PB_EMBED_CANCELLED, NULL);
+        }
+      else
+        post_state (job, i, PB_EMBED_FAILED, err.message);
+    }
+
+  g_mutex_lock (&job->lock);
+  job->done = TRUE;
+  schedule_dispatch (job);
+  g_mutex_unlock (&job->lock);
+  job_unref (job);
+  return NULL;
+}
+
+static void
+pb_embedder_dispose (GObject *object)
+{
+  PbEmbedder *self = PB_EMBEDDER (object);
+
+  if (self->thread != NULL)
+    {
+      g_atomic_int_set (&self->job->cancel, 1);
+      g_thread_join (g_steal_pointer (&self->thread));
+    }
+  g_clear_pointer (&self->job, job_unref);
+
+  G_OBJECT_CLASS (pb_embedder_parent_class)->dispose (object);
+}
+
+static void
+pb_embedder_finalize (GObject *object)
+{
+  PbEmbedder *self = PB_EMBEDDER (object);
+
+  g_array_unref (self->maps);
+
+  G_OBJECT_CLASS (pb_embedder_parent_class)->finalize (object);
+}
+
+static void
+pb_embedder_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  PbEmbedder *self = PB_EMBEDDER (object);
+
+  switch (prop_id)
+    {
+    case PROP_RUNNING:
+      g_value_set_boolean (value, pb_embedder_get_running (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pb_embedder_class_init (PbEmbedderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pb_embedder_dispose;
+  object_class->finalize = pb_embedder_finalize;
+  object_class->get_property = pb_embedder_get_property;
+
+  properties[PROP_RUNNING] =
+    g_param_spec_boolean ("running", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[UPDATED] = g_signal_new ("updated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  signals[FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                    0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+pb_embedder_init (PbEmbedder *self)
+{
+  pb_embed_settings_init (&self->settings);
+  self->maps = g_array_new (FALSE, TRUE, sizeof (PbEmbedMap));
+  g_array_set_clear_func (self->maps, map_clear);
+}
+
+PbEmbedder *
+pb_embedder_new (void)
+{
+  return g_object_new (PB_TYPE_EMBEDDER, NULL);
+}
+
+gboolean
+pb_embedder_start (PbEmbedder             *self,
+                   const PbEmbedModel     *models,
+                   guint                   n_models,
+                   const PbEmbedSettings  *settings,
+                   const char             *data_dir,
+                   GError                **error)
+{
+  Job *job;
+  GThread *thread;
+
+  g_return_val_if_fail (PB_IS_EMBEDDER (self), FALSE);
+  g_return_val_if_fail (n_models > 0, FALSE);
+
+  if (self->thread != NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A map is already being made"));
+      return FALSE;
+    }
+
+  job = g_atomic_rc_box_new0 (Job);
+  job->settings = *settings;
+  job->data_dir = g_strdup (data_dir);
+  job->n_models = n_models;
+  job->models = g_new0 (JobModel, n_models);
+  job->posted = g_new0 (Posted, n_models);
+  g_weak_ref_init (&job->embedder, self);
+  g_mutex_init (&job->lock);
+
+  g_array_set_size (self->maps, 0);
+  g_array_set_size (self->maps, n_models);
+  for (guint i = 0; i < n_models; i++)
+    {
+      const PbArch *arch = pb_model_arch (models[i].model);
+      PbEmbedMap *map = &g_array_index (self->maps, PbEmbedMap, i);
+      PbError err = { { 0 } };
+      PbStatus status;
+
+      job->models[i].title = g_strdup (models[i].title);
+      job->models[i].arch_name = g_strdup (pb_arch_name (arch));
+      job->models[i].mean = models[i].input_mean;
+      job->models[i].std = models[i].input_std;
+      job->models[i].settings = *models[i].settings;
+      status = pb_model_new (arch, 100, &job->models[i].model, &err);
+      if (status != PB_OK)
+        {
+          job_unref (job);
+          return pb_set_error_from_status (error, status, &err);
+        }
+      pb_model_copy_weights (job->models[i].model, models[i].model);
+      map->title = g_strdup (models[i].title);
+      map->arch_name = g_strdup (pb_arch_name (arch));
+      map->iterations = settings->iterations;
+      map->state = PB_EMBED_QUEUED;
+    }
+
+  thread = g_thread_try_new ("pb-embedder", worker, job_ref (job), error);
+  if (thread == NULL)
+    {
+      job_unref (job);
+      job_unref (job);
+      return FALSE;
+    }
+  g_clear_pointer (&self->job, job_unref);
+  self->job = job;
+  self->thread = thread;
+  self->settings = *settings;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  for (guint i = 0; i < n_models; i++)
+    g_signal_emit (self, signals[UPDATED], 0, i);
+  return TRUE;
+}
+
+void
+pb_embedder_stop (PbEmbedder *self)
+{
+  g_return_if_fail (PB_IS_EMBEDDER (self));
+
+  if (self->job != NULL)
+    g_atomic_int_set (&self->job->cancel, 1);
+}
+
+gboolean
+pb_embedder_get_running (PbEmbedder *self)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDER (self), FALSE);
+  return self->thread != NULL;
+}
+
+guint
+pb_embedder_get_n_maps (PbEmbedder *self)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDER (self), 0);
+  return self->maps->len;
+}
+
+const PbEmbedMap *
+pb_embedder_get_map (PbEmbedder *self,
+                     guint       index)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDER (self), NULL);
+  g_return_val_if_fail (index < self->maps->len, NULL);
+  return &g_array_index (self->maps, PbEmbedMap, index);
+}
+
+const PbEmbedSettings *
+pb_embedder_get_settings (PbEmbedder *self)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDER (self), NULL);
+  return &self->settings;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+#include "pb-train.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  PbLayer layer;          /* PB_LAYER_LOGITS */
+  double perplexity;      /* 30 */
+  int iterations;         /* 1000 */
+  guint64 seed;           /* the t-SNE's own seed (1) */
+  int test_pairs;         /* test pairs to map (500): siamese and twin give two points each */
+} PbEmbedSettings;
+
+void pb_embed_settings_init (PbEmbedSettings *settings);
+
+/* One model to map. pb_embedder_start copies the weights, so the model may change or go away
+ * afterwards. The test pairs are drawn afresh from settings (its seed), as the run drew them. */
+typedef struct
+{
+  const char *title;
+  const PbModel *model;
+  double input_mean;
+  double input_std;
+  const PbTrainSettings *settings;
+} PbEmbedModel;
+
+typedef enum
+{
+  PB_EMBED_QUEUED,
+  PB_EMBED_FEATURES,      /* drawing the pairs and running the model */
+  PB_EMBED_NEIGHBOURS,    /* kNN and perplexity calibration; see fraction */
+  PB_EMBED_OPTIMISING,
+  PB_EMBED_DONE,
+  PB_EMBED_CANCELLED,
+  PB_EMBED_FAILED,
+} PbEmbedState;
+
+typedef struct
+{
+  int iteration;
+  double kl;
+} PbEmbedKl;
+
+/* What the main thread knows of one map. Owned by the embedder; valid until the next update. */
+typedef struct
+{
+  char *title;
+  char *arch_name;
+  PbEmbedState state;
+  double fraction;        /* of the neighbour stage */
+  char *message;          /* why it failed */
+  int n;                  /* points */
+  float *xy;              /* [n, 2] */
+  guint8 *digits;         /* [n] */
+  float *images;          /* [n, images_per_point, 14, 14] */
+  int images_per_point;
+  int iteration;
+  int iterations;
+  double kl;
+  double perplexity_used;
+  GArray *kl_trace;       /* of PbEmbedKl: every posted (iteration, KL), even those a busy
+                           * main loop never drew */
+} PbEmbedMap;
+
+#define PB_TYPE_EMBEDDER (pb_embedder_get_type ())
+G_DECLARE_FINAL_TYPE (PbEmbedder, pb_embedder, PB, EMBEDDER, GObject)
+
+/* Maps each model's layer with t-SNE, one model after another on a worker thread, posting
+ * copies of the coordinates at most about 30 times a second ("updated", with the map's index).
+ * "finished" when every map is done, failed or cancelled. */
+PbEmbedder *pb_embedder_new (void);
+gboolean    pb_embedder_start (PbEmbedder *self, const PbEmbedModel *models, guint n_models,
+                               const PbEmbedSettings *settings, const char *data_dir,
+                               GError **error);
+/* Asks the worker to stop after the current iterations; the maps keep their last coordinates. */
+void        pb_embedder_stop (PbEmbedder *self);
+gboolean    pb_embedder_get_running (PbEmbedder *self);
+guint       pb_embedder_get_n_maps (PbEmbedder *self);
+const PbEmbedMap *pb_embedder_get_map (PbEmbedder *self, guint index);
+const PbEmbedSettings *pb_embedder_get_settings (PbEmbedder *self);
+
+G_END_DECLS

@@ -1,0 +1,670 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "pb-embedding-view"
+
+#include "config.h"
+
+#include <math.h>
+#include <glib/gi18n.h>
+#include <adwaita.h>
+
+#include "pb-embedding-view.h"
+#include "pb-scatter-view.h"
+#include "pb-util.h"
+
+#define N_GRID 4
+
+/* The report's four models, in the order of its Figures 2–5. */
+static const char *const compare_models[N_GRID] = {
+  "stacked", "stacked-aux", "siamese", "siamese-aux",
+};
+
+struct _PbEmbeddingView
+{
+  GtkWidget parent_instance;
+
+  GSettings *settings;
+  GListModel *runs;
+  GPtrArray *choices;       /* PbRunItem with a model, in the combo row's order */
+  GtkStringList *choice_names;
+  PbEmbedder *embedder;
+  guint n_shown;
+
+  AdwComboRow *run_row;
+  AdwComboRow *layer_row;
+  GtkSpinButton *perplexity_spin;
+  GtkSpinButton *iterations_spin;
+  GtkSpinButton *seed_spin;
+  GtkSpinButton *pairs_spin;
+  GtkLabel *status_label;
+  GtkLabel *status_detail;
+  GtkProgressBar *progress_bar;
+  GtkStack *map_stack;
+  AdwStatusPage *status_page;
+  PbScatterView *single_view;
+  GtkGrid *grid;
+  PbScatterView *grid_view0;
+  PbScatterView *grid_view1;
+  PbScatterView *grid_view2;
+  PbScatterView *grid_view3;
+};
+
+G_DEFINE_TYPE (PbEmbeddingView, pb_embedding_view, GTK_TYPE_WIDGET)
+
+static PbScatterView *
+grid_view (PbEmbeddingView *self,
+           guint            i)
+{
+  PbScatterView *views[N_GRID] = {
+    self->grid_view0, self->grid_view1, self->grid_view2, self->grid_view3,
+  };
+
+  return views[i];
+}
+
+static void
+update_actions (PbEmbeddingView *self)
+{
+  gboolean running = pb_embedder_get_running (self->embedder);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.start", self->choices->len > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.compare", self->choices->len > 1);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.export", self->n_shown > 0);
+}
+
+static gboolean
+item_has_model (PbRunItem *item)
+{
+  return pb_run_item_get_model (item) != NULL &&
+         pb_run_item_get_status (item) != PB_RUN_STATUS_RUNNING;
+}
+
+static void
+rebuild_choices (PbEmbeddingView *self)
+{
+  guint n = self->runs ? g_list_model_get_n_items (self->runs) : 0;
+  guint selected = adw_combo_row_get_selected (self->run_row);
+  PbRunItem *previous = selected < self->choices->len ? g_ptr_array_index (self->choices, selected)
+                                                      : NULL;
+  guint keep = GTK_INVALID_LIST_POSITION;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+  if (previous != NULL)
+    g_object_ref (previous);
+  g_ptr_array_set_size (self->choices, 0);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->runs, i);
+
+      if (!item_has_model (item))
+        continue;
+      if (item == previous)
+        keep = self->choices->len;
+      g_ptr_array_add (self->choices, g_object_ref (item));
+      g_ptr_array_add (names, g_strdup (pb_run_item_get_label (item)));
+    }
+  g_ptr_array_add (names, NULL);
+
+  gtk_string_list_splice (self->choice_names, 0,
+                          g_list_model_get_n_items (G_LIST_MODEL (self->choice_names)),
+                          (const char *const *) names->pdata);
+  /* A new run is what the user most likely wants to map next. */
+  if (keep == GTK_INVALID_LIST_POSITION || self->choices->len == 0)
+    keep = self->choices->len > 0 ? self->choices->len - 1 : GTK_INVALID_LIST_POSITION;
+  adw_combo_row_set_selected (self->run_row, keep);
+  g_clear_object (&previous);
+
+  if (self->choices->len > 0)
+    {
+      adw_status_page_set_title (self->status_page, _("Ready to Map"));
+      adw_status_page_set_description (self->status_page,
+                                       _("Press Embed to map the chosen run’s last layer; the "
+                                         "map is redrawn as t-SNE optimises."));
+    }
+  else
+    {
+      adw_status_page_set_title (self->status_page, _("Nothing to Map Yet"));
+      adw_status_page_set_description (self->status_page,
+                                       _("Train a run, or open a weights file with Ctrl+O; then "
+                                         "map its last layer here."));
+    }
+  if (self->n_shown == 0)
+    gtk_stack_set_visible_child_name (self->map_stack, "empty");
+  update_actions (self);
+}
+
+static void
+on_item_notify (PbEmbeddingView *self)
+{
+  rebuild_choices (self);
+}
+
+static void
+on_runs_changed (PbEmbeddingView *self,
+                 guint            position,
+                 guint            removed,
+                 guint            added)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->runs, i);
+
+      g_signal_connect_object (item, "notify::status", G_CALLBACK (on_item_notify), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (item, "notify::label", G_CALLBACK (on_item_notify), self,
+                               G_CONNECT_SWAPPED);
+    }
+  rebuild_choices (self);
+}
+
+void
+pb_embedding_view_get_settings (PbEmbeddingView *self,
+                                PbEmbedSettings *out)
+{
+  g_return_if_fail (PB_IS_EMBEDDING_VIEW (self));
+
+  pb_embed_settings_init (out);
+  out->layer = adw_combo_row_get_selected (self->layer_row) == 1 ? PB_LAYER_FC1
+                                                                 : PB_LAYER_LOGITS;
+  out->perplexity = gtk_spin_button_get_value (self->perplexity_spin);
+  out->iterations = gtk_spin_button_get_value_as_int (self->iterations_spin);
+  out->seed = (guint64) gtk_spin_button_get_value (self->seed_spin);
+  out->test_pairs = gtk_spin_button_get_value_as_int (self->pairs_spin);
+}
+
+void
+pb_embedding_view_set_settings (PbEmbeddingView       *self,
+                                const PbEmbedSettings *s)
+{
+  g_return_if_fail (PB_IS_EMBEDDING_VIEW (self));
+
+  adw_combo_row_set_selected (self->layer_row, s->layer == PB_LAYER_FC1 ? 1 : 0);
+  gtk_spin_button_set_value (self->perplexity_spin, s->perplexity);
+  gtk_spin_button_set_value (self->iterations_spin, s->iterations);
+  gtk_spin_button_set_value (self->seed_spin, (double) s->seed);
+  gtk_spin_button_set_value (self->pairs_spin, s->test_pairs);
+}
+
+static void
+embed_model_from_item (PbRunItem    *item,
+                       PbEmbedModel *out)
+{
+  out->title = pb_run_item_get_label (item);
+  out->model = pb_run_item_get_model (item);
+  pb_run_item_get_input_stats (item, &out->input_mean, &out->input_std);
+  out->settings = pb_run_item_get_settings (item);
+}
+
+static void
+update_status (PbEmbeddingView *self)
+{
+  guint n = pb_embedder_get_n_maps (self->embedder);
+  const PbEmbedMap *current = NULL;
+  guint index = 0, done = 0;
+  g_autofree char *title = NULL;
+  g_autofree char *detail = NULL;
+  double fraction;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const PbEmbedMap *map = pb_embedder_get_map (self->embedder, i);
+
+      if (map->state >= PB_EMBED_DONE)
+        done++;
+      if (current == NULL && map->state < PB_EMBED_DONE && map->state > PB_EMBED_QUEUED)
+        {
+          current = map;
+          index = i;
+        }
+    }
+  if (current == NULL && n > 0)
+    {
+      index = n - 1;
+      current = pb_embedder_get_map (self->embedder, index);
+    }
+  if (current == NULL)
+    return;
+
+  if (pb_embedder_get_running (self->embedder))
+    {
+      if (n > 1)
+        /* Translators: "Map 2 of 4: siamese · seed 1" */
+        title = g_strdup_printf (_("Map %u of %u: %s"), index + 1, n, current->title);
+      else
+        title = g_strdup_printf (_("Mapping %s"), current->title);
+    }
+  else if (n > 1)
+    title = g_strdup_printf (ngettext ("%u map of %u finished", "%u maps of %u finished", done),
+                             done, n);
+  else
+    title = g_strdup (current->title);
+
+  switch (current->state)
+    {
+    case PB_EMBED_FEATURES:
+      detail = g_strdup (_("Running the model on the test pairs…"));
+      fraction = 0;
+      break;
+    case PB_EMBED_NEIGHBOURS:
+      detail = g_strdup (_("Finding each point’s neighbours and calibrating the perplexity…"));
+      fraction = 0;
+      break;
+    case PB_EMBED_FAILED:
+      detail = g_strdup (current->message ? current->message : "");
+      fraction = 0;
+      break;
+    default:
+      /* Translators: points, t-SNE iteration/planned, KL divergence, perplexity used */
+      detail = g_strdup_printf (_("%d points · iteration %d/%d · KL %.3f · perplexity %g"),
+                                current->n, current->iteration, current->iterations, current->kl,
+                                current->perplexity_used);
+      fraction = current->iterations > 0 ? (double) current->iteration / current->iterations : 0;
+      break;
+    }
+  if (current->state == PB_EMBED_CANCELLED)
+    {
+      g_autofree char *stopped = g_strdup_printf (_("Stopped · %s"), detail);
+      g_free (detail);
+      detail = g_steal_pointer (&stopped);
+    }
+
+  gtk_label_set_label (self->status_label, title);
+  gtk_label_set_label (self->status_detail, detail);
+  gtk_progress_bar_set_fraction (self->progress_bar, (index + fraction) / MAX (n, 1));
+}
+
+static void
+on_embedder_updated (PbEmbeddingView *self,
+                     guint            index)
+{
+  update_status (self);
+}
+
+static void
+on_embedder_running (PbEmbeddingView *self)
+{
+  update_status (self);
+  update_actions (self);
+}
+
+gboolean
+pb_embedding_view_embed_models (PbEmbeddingView     *self,
+                                const PbEmbedModel  *models,
+                                guint                n_models,
+                                GError             **error)
+{
+  PbEmbedSettings s;
+  g_autofree char *setting = NULL;
+  g_autofree char *data_dir = NULL;
+
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), FALSE);
+  g_return_val_if_fail (n_models >= 1 && n_models <= N_GRID, FALSE);
+
+  /* Restart: the old worker finishes its current iterations and its results are dropped. */
+  if (pb_embedder_get_running (self->embedder))
+    {
+      g_signal_handlers_disconnect_by_data (self->embedder, self);
+      pb_embedder_stop (self->embedder);
+      g_clear_object (&self->embedder);
+      self->embedder = pb_embedder_new ();
+      g_signal_connect_swapped (self->embedder, "updated", G_CALLBACK (on_embedder_updated),
+                                self);
+      g_signal_connect_swapped (self->embedder, "notify::running",
+                                G_CALLBACK (on_embedder_running), self);
+    }
+
+  pb_embedding_view_get_settings (self, &s);
+  setting = g_settings_get_string (self->settings, "data-dir");
+  data_dir = pb_resolve_data_dir (setting);
+  if (!pb_embedder_start (self->embedder, models, n_models, &s, data_dir, error))
+    return FALSE;
+
+  self->n_shown = n_models;
+  if (n_models == 1)
+    {
+      pb_scatter_view_set_source (self->single_view, self->embedder, 0);
+      gtk_stack_set_visible_child_name (self->map_stack, "single");
+    }
+  else
+    {
+      for (guint i = 0; i < N_GRID; i++)
+        {
+          pb_scatter_view_set_source (grid_view (self, i), self->embedder, i);
+          gtk_widget_set_visible (GTK_WIDGET (grid_view (self, i)), i < n_models);
+        }
+      gtk_stack_set_visible_child_name (self->map_stack, "grid");
+    }
+  update_status (self);
+  update_actions (self);
+  return TRUE;
+}
+
+static void
+report_error (PbEmbeddingView *self,
+              GError          *error)
+{
+  gtk_label_set_label (self->status_label, _("Could Not Start the Map"));
+  gtk_label_set_label (self->status_detail, error->message);
+}
+
+static void
+start_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
+  guint selected = adw_combo_row_get_selected (self->run_row);
+  g_autoptr(GError) error = NULL;
+  PbEmbedModel model;
+
+  if (selected >= self->choices->len)
+    return;
+  embed_model_from_item (g_ptr_array_index (self->choices, selected), &model);
+  if (!pb_embedding_view_embed_models (self, &model, 1, &error))
+    report_error (self, error);
+}
+
+static void
+stop_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  pb_embedder_stop (PB_EMBEDDING_VIEW (widget)->embedder);
+}
+
+static void
+compare_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
+  PbEmbedModel models[N_GRID];
+  guint n = 0;
+  g_autoptr(GError) error = NULL;
+
+  for (guint m = 0; m < N_GRID; m++)
+    for (guint i = self->choices->len; i-- > 0;)
+      {
+        PbRunItem *item = g_ptr_array_index (self->choices, i);
+
+        if (g_strcmp0 (pb_run_item_get_arch_name (item), compare_models[m]) == 0)
+          {
+            embed_model_from_item (item, &models[n++]);
+            break;
+          }
+      }
+  /* Fewer than two of the report's models: compare the latest runs of any model instead. */
+  if (n < 2)
+    for (n = 0; n < MIN (self->choices->len, N_GRID); n++)
+      embed_model_from_item (g_ptr_array_index (self->choices,
+                                                self->choices->len - MIN (self->choices->len,
+                                                                          N_GRID) + n),
+                             &models[n]);
+  if (n == 0)
+    return;
+  if (!pb_embedding_view_embed_models (self, models, n, &error))
+    report_error (self, error);
+}
+
+typedef struct
+{
+  PbEmbeddingView *self;
+  int index;           /* -1: every map shown */
+} DrawData;
+
+static void
+grid_shape (guint  n,
+            guint *cols,
+            guint *rows)
+{
+  *cols = n > 1 ? 2 : 1;
+  *rows = (n + *cols - 1) / *cols;
+}
+
+static void
+draw_figure (cairo_t *cr,
+             double   width,
+             double   height,
+             gpointer data)
+{
+  DrawData *dd = data;
+  PbEmbeddingView *self = dd->self;
+  guint cols, rows;
+
+  cairo_set_source_rgb (cr, 1, 1, 1);
+  cairo_paint (cr);
+  if (dd->index >= 0 || self->n_shown <= 1)
+    {
+      PbScatterView *view = self->n_shown <= 1 ? self->single_view : grid_view (self, dd->index);
+      pb_scatter_view_draw (view, cr, width, height, TRUE);
+      return;
+    }
+  grid_shape (self->n_shown, &cols, &rows);
+  for (guint i = 0; i < self->n_shown; i++)
+    {
+      cairo_save (cr);
+      cairo_translate (cr, (i % cols) * width / cols, (i / cols) * height / rows);
+      cairo_rectangle (cr, 0, 0, width / cols, height / rows);
+      cairo_clip (cr);
+      pb_scatter_view_draw (grid_view (self, i), cr, width / cols, height / rows, TRUE);
+      cairo_restore (cr);
+    }
+}
+
+static double
+figure_height (PbEmbeddingView *self,
+               int              index,
+               double           width_pt)
+{
+  guint cols, rows;
+
+  if (index >= 0 || self->n_shown <= 1)
+    return round (width_pt * 0.82);
+  grid_shape (self->n_shown, &cols, &rows);
+  return round (width_pt / cols * rows);
+}
+
+static gboolean
+export_figure (PbEmbeddingView  *self,
+               int               index,
+               const char       *path,
+               double            width_pt,
+               GError          **error)
+{
+  DrawData dd = { self, index };
+  g_autoptr(GString) desc = g_string_new (NULL);
+  guint n = pb_embedder_get_n_maps (self->embedder);
+
+  for (guint i = 0; i < n; i++)
+    {
+      const PbEmbedMap *map = pb_embedder_get_map (self->embedder, i);
+
+      if (index >= 0 && (guint) index != i)
+        continue;
+      /* Translators: an exported map's description: run, points, iteration, KL */
+      g_string_append_printf (desc, _("t-SNE map of %s: %d points coloured by digit, "
+                                      "iteration %d, KL %.3f. "),
+                              map->title, map->n, map->iteration, map->kl);
+    }
+  return pb_export_figure (path, width_pt, figure_height (self, index, width_pt), draw_figure,
+                           &dd, _("t-SNE maps of the last layer"), desc->str, error);
+}
+
+gboolean
+pb_embedding_view_export (PbEmbeddingView  *self,
+                          const char       *path,
+                          double            width_pt,
+                          GError          **error)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), FALSE);
+  return export_figure (self, -1, path, width_pt, error);
+}
+
+gboolean
+pb_embedding_view_export_map (PbEmbeddingView  *self,
+                              guint             index,
+                              const char       *path,
+                              double            width_pt,
+                              GError          **error)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), FALSE);
+  g_return_val_if_fail (index < MAX (self->n_shown, 1), FALSE);
+  return export_figure (self, self->n_shown <= 1 ? -1 : (int) index, path, width_pt, error);
+}
+
+static gboolean
+save_figure (const char  *path,
+             double       width_pt,
+             gpointer     data,
+             GError     **error)
+{
+  return pb_embedding_view_export (data, path, width_pt, error);
+}
+
+static void
+export_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
+  GtkRoot *root = gtk_widget_get_root (widget);
+  const PbEmbedMap *map;
+  g_autofree char *name = NULL;
+
+  if (self->n_shown == 0)
+    return;
+  map = pb_embedder_get_map (self->embedder, 0);
+  name = self->n_shown > 1 ? g_strdup (_("t-SNE maps.pdf"))
+                           : g_strdup_printf (_("t-SNE %s.pdf"), map->arch_name);
+  pb_export_run_save_dialog (GTK_WINDOW (root), _("Export the Maps"), name, TRUE, save_figure,
+                             g_object_ref (self), g_object_unref);
+}
+
+static void
+pb_embedding_view_dispose (GObject *object)
+{
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (object);
+
+  if (self->embedder != NULL)
+    g_signal_handlers_disconnect_by_data (self->embedder, self);
+  if (self->runs != NULL)
+    g_signal_handlers_disconnect_by_data (self->runs, self);
+  gtk_widget_dispose_template (GTK_WIDGET (self), PB_TYPE_EMBEDDING_VIEW);
+  /* Template children without an id are not unparented by dispose_template in GTK 4.8. */
+  for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
+    gtk_widget_unparent (child);
+  /* Cancels and joins the worker. */
+  g_clear_object (&self->embedder);
+  g_clear_object (&self->runs);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->choices, g_ptr_array_unref);
+  g_clear_object (&self->choice_names);
+
+  G_OBJECT_CLASS (pb_embedding_view_parent_class)->dispose (object);
+}
+
+static void
+pb_embedding_view_class_init (PbEmbeddingViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = pb_embedding_view_dispose;
+
+  g_type_ensure (PB_TYPE_SCATTER_VIEW);
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/pairbench/Pairbench/pb-embedding-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, run_row);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, layer_row);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, perplexity_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, iterations_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, seed_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, pairs_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, status_detail);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, map_stack);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, status_page);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, single_view);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, grid);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, grid_view0);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, grid_view1);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, grid_view2);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, grid_view3);
+
+  gtk_widget_class_install_action (widget_class, "embedding.start", NULL, start_action);
+  gtk_widget_class_install_action (widget_class, "embedding.stop", NULL, stop_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "embedding.stop", NULL);
+  gtk_widget_class_install_action (widget_class, "embedding.compare", NULL, compare_action);
+  gtk_widget_class_install_action (widget_class, "embedding.export", NULL, export_action);
+  gtk_widget_class_set_css_name (widget_class, "embeddingview");
+}
+
+static void
+pb_embedding_view_init (PbEmbeddingView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->settings = g_settings_new (PB_SCHEMA_ID);
+  self->choices = g_ptr_array_new_with_free_func (g_object_unref);
+  self->choice_names = gtk_string_list_new (NULL);
+  adw_combo_row_set_model (self->run_row, G_LIST_MODEL (self->choice_names));
+  self->embedder = pb_embedder_new ();
+  g_signal_connect_swapped (self->embedder, "updated", G_CALLBACK (on_embedder_updated), self);
+  g_signal_connect_swapped (self->embedder, "notify::running", G_CALLBACK (on_embedder_running),
+                            self);
+
+  /* One digit highlighted on every map at once. */
+  for (guint i = 1; i < N_GRID; i++)
+    g_object_bind_property (self->grid_view0, "highlight", grid_view (self, i), "highlight",
+                            G_BINDING_BIDIRECTIONAL);
+  g_object_bind_property (self->grid_view0, "highlight", self->single_view, "highlight",
+                          G_BINDING_BIDIRECTIONAL);
+
+  gtk_label_set_label (self->status_label, _("No map yet"));
+  gtk_label_set_label (self->status_detail, _("Choose a trained run and press Embed"));
+  update_actions (self);
+}
+
+GtkWidget *
+pb_embedding_view_new (void)
+{
+  return g_object_new (PB_TYPE_EMBEDDING_VIEW, NULL);
+}
+
+void
+pb_embedding_view_set_runs (PbEmbeddingView *self,
+                            GListModel      *runs)
+{
+  g_return_if_fail (PB_IS_EMBEDDING_VIEW (self));
+
+  if (self->runs != NULL)
+    g_signal_handlers_disconnect_by_data (self->runs, self);
+  g_set_object (&self->runs, runs);
+  if (runs != NULL)
+    {
+      g_signal_connect_swapped (runs, "items-changed", G_CALLBACK (on_runs_changed), self);
+      on_runs_changed (self, 0, 0, g_list_model_get_n_items (runs));
+    }
+  else
+    rebuild_choices (self);
+}
+
+void
+pb_embedding_view_select_run (PbEmbeddingView *self,
+                              PbRunItem       *item)
+{
+  guint pos;
+
+  g_return_if_fail (PB_IS_EMBEDDING_VIEW (self));
+
+  if (g_ptr_array_find (self->choices, item, &pos))
+    adw_combo_row_set_selected (self->run_row, pos);
+}
+
+PbEmbedder *
+pb_embedding_view_get_embedder (PbEmbeddingView *self)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
+  return self->embedder;
+}

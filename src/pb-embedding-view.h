@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "pb-embedder.h"
+#include "pb-export.h"
+#include "pb-run-item.h"
+
+G_BEGIN_DECLS
+
+#define PB_TYPE_EMBEDDING_VIEW (pb_embedding_view_get_type ())
+G_DECLARE_FINAL_TYPE (PbEmbeddingView, pb_embedding_view, PB, EMBEDDING_VIEW, GtkWidget)
+
+/* The report's Figures 2–5, live: a t-SNE map of a model's last layer on the test digits, drawn
+ * as it optimises, or one map per model side by side. */
+GtkWidget  *pb_embedding_view_new (void);
+/* The session's runs (PbRunItem); those with a model can be mapped. */
+void        pb_embedding_view_set_runs (PbEmbeddingView *self, GListModel *runs);
+void        pb_embedding_view_select_run (PbEmbeddingView *self, PbRunItem *item);
+void        pb_embedding_view_get_settings (PbEmbeddingView *self, PbEmbedSettings *out);
+void        pb_embedding_view_set_settings (PbEmbeddingView *self, const PbEmbedSettings *s);
+/* Maps n models with the view's settings, one after another, side by side when n > 1. */
+gboolean    pb_embedding_view_embed_models (PbEmbeddingView *self, const PbEmbedModel *models,
+                                            guint n_models, GError **error);
+PbEmbedder *pb_embedding_view_get_embedder (PbEmbeddingView *self);
+/* Every map shown, as one figure; or map index alone. height follows width. */
+gboolean    pb_embedding_view_export (PbEmbeddingView *self, const char *path,
+                                      double width_pt, GError **error);
+gboolean    pb_embedding_view_export_map (PbEmbeddingView *self, guint index, const char *path,
+                                          double width_pt, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-compare"
+#define _GNU_SOURCE
+
+#include "config.h"
+
+#include <string.h>
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "pb-application.h"
+#include "pb-compare-page.h"
+#include "pb-plot.h"
+#include "pb-window.h"
+
+#define RUN_TIMEOUT_S 240
+
+static PbApplication *app;
+static PbWindow *window;
+static GSettings *settings;
+static char *tmp_dir;
+
+static gboolean
+on_timeout (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+wait_until (gboolean (*cond) (gpointer), gpointer data, guint timeout_s)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
+
+  while (!cond (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return !timed_out;
+}
+
+static gboolean
+always_false (gpointer data)
+{
+  return FALSE;
+}
+
+static void
+settle (void)
+{
+  wait_until (always_false, NULL, 1);
+}
+
+static gboolean
+comparison_idle (gpointer data)
+{
+  return !pb_comparison_get_running (pb_compare_page_get_comparison (data));
+}
+
+static PbComparePage *
+page (void)
+{
+  return pb_window_get_compare_page (window);
+}
+
+static void
+set_tiny_budget (void)
+{
+  g_settings_set_int (settings, "epochs", 1);
+  g_settings_set_int (settings, "train-pairs", 100);
+  g_settings_set_int (settings, "test-pairs", 100);
+  g_settings_set_int (settings, "batch-size", 50);
+  settle ();
+}
+
+static void
+run_comparison (PbComparePage *p, int rounds)
+{
+  static const char *const models[] = { "stacked", "siamese-aux", NULL };
+
+  pb_compare_page_set_selection (p, models, rounds);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.start", NULL));
+  g_assert_true (pb_comparison_get_running (pb_compare_page_get_comparison (p)));
+  g_assert_true (wait_until (comparison_idle, p, RUN_TIMEOUT_S));
+  settle ();
+}
+
+static void
+test_compare_run (void)
+{
+  PbComparePage *p = page ();
+  g_autofree char *rounds = NULL, *model = NULL, *tp = NULL;
+
+  g_assert_nonnull (p);
+  g_assert_false (pb_compare_page_get_tests_visible (p));
+  set_tiny_budget ();
+  run_comparison (p, 2);
+
+  g_assert_cmpuint (pb_compare_page_get_n_rows (p, PB_COMPARE_TABLE_RESULTS), ==, 2);
+  model = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_RESULTS, 0, 0);
+  rounds = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_RESULTS, 1, 5);
+  g_assert_cmpstr (model, ==, "stacked");
+  g_assert_cmpstr (rounds, ==, "2/2");
+  g_assert_true (pb_compare_page_get_tests_visible (p));
+  g_assert_cmpuint (pb_compare_page_get_n_rows (p, PB_COMPARE_TABLE_TESTS), ==, 1);
+  tp = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_TESTS, 0, 3);
+  g_assert_nonnull (tp);
+  g_assert_false (pb_compare_page_get_session_partial (p));
+}
+
+static char *
+read_file (const char *path, gsize *len)
+{
+  char *data = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_get_contents (path, &data, len, &error));
+  g_assert_no_error (error);
+  return data;
+}
+
+static void
+check_png (const char *path, double width)
+{
+  cairo_surface_t *s = cairo_image_surface_create_from_png (path);
+
+  g_assert_cmpint (cairo_surface_status (s), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpint (cairo_image_surface_get_width (s), ==, (int) (width * PB_PLOT_PNG_SCALE));
+  g_assert_cmpint (cairo_image_surface_get_height (s), >, 50);
+  cairo_surface_destroy (s);
+}
+
+static void
+check_svg (const char *path, const char *const *labels)
+{
+  gsize len;
+  g_autofree char *data = read_file (path, &len);
+  GMarkupParser parser = { 0 };
+  g_autoptr(GMarkupParseContext) ctx = g_markup_parse_context_new (&parser, 0, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_markup_parse_context_parse (ctx, data, (gssize) len, &error));
+  g_assert_true (g_markup_parse_context_end_parse (ctx, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (data, "<svg"));
+  for (; *labels != NULL; labels++)
+    g_assert_nonnull (strstr (data, *labels));
+}
+
+static void
+check_pdf (const char *path)
+{
+  gsize len;
+  g_autofree char *data = read_file (path, &len);
+  int pages = 0;
+
+  g_assert_cmpuint (len, >, 100);
+  g_assert_true (g_str_has_prefix (data, "%PDF-1."));
+  /* memmem: the streams hold NUL bytes. */
+  for (const char *s = data; (s = memmem (s, data + len - s, "/Type /Page", 11)) != NULL; s++)
+    if (s[11] != 's')
+      pages++;
+  g_assert_cmpint (pages, ==, 1);
+}
+
+static void
+test_compare_export (void)
+{
+  static const char *const kinds[] = { "small-multiples", "box", "curves" };
+  static const char *const epoch_labels[] = { "Epoch", "Test error (%)", NULL };
+  static const char *const model_labels[] = { "Model", "Test error (%)", NULL };
+  PbComparePage *p = page ();
+
+  for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+    {
+      const char *ext[] = { "png", "svg", "pdf" };
+
+      for (guint e = 0; e < G_N_ELEMENTS (ext); e++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s.%s", kinds[k], ext[e]);
+          g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+          g_autoptr(GError) error = NULL;
+
+          g_assert_true (pb_compare_page_export_to (p, kinds[k], path, 345, &error));
+          g_assert_no_error (error);
+          if (e == 0)
+            check_png (path, 345);
+          else if (e == 1)
+            check_svg (path, g_str_equal (kinds[k], "box") ? model_labels : epoch_labels);
+          else
+            check_pdf (path);
+        }
+    }
+
+  {
+    g_autofree char *csv = g_build_filename (tmp_dir, "results.csv", NULL);
+    g_autofree char *tex = g_build_filename (tmp_dir, "results.tex", NULL);
+    g_autofree char *bad = g_build_filename (tmp_dir, "results.doc", NULL);
+    g_autofree char *data = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GError) error = NULL;
+    gsize len;
+
+    g_assert_true (pb_compare_page_export_to (p, "table", csv, 0, &error));
+    data = read_file (csv, &len);
+    lines = g_strsplit (data, "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 4);
+    g_assert_true (g_str_has_prefix (lines[0], "model,params,test_error_mean"));
+    g_assert_true (g_str_has_prefix (lines[1], "stacked,71790,"));
+    g_assert_true (g_str_has_suffix (lines[2], ",2"));
+    g_clear_pointer (&data, g_free);
+
+    g_assert_true (pb_compare_page_export_to (p, "table", tex, 0, &error));
+    data = read_file (tex, &len);
+    g_assert_nonnull (strstr (data, "\\toprule"));
+    g_assert_nonnull (strstr (data, "\\bottomrule"));
+    g_assert_nonnull (strstr (data, "siamese-aux & 71076 & $"));
+
+    g_assert_false (pb_compare_page_export_to (p, "table", bad, 0, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
+  }
+}
+
+static void
+test_compare_save_open (void)
+{
+  PbComparePage *p = page ();
+  g_autofree char *path = g_build_filename (tmp_dir, "comparison.json", NULL);
+  g_autofree char *broken = g_build_filename (tmp_dir, "broken.json", NULL);
+  g_autofree char *before = NULL, *after = NULL;
+  g_autoptr(GError) error = NULL;
+
+  before = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_RESULTS, 1, 2);
+  g_assert_true (pb_compare_page_save_to (p, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (pb_compare_page_open_from (p, path, &error));
+  g_assert_no_error (error);
+  after = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_RESULTS, 1, 2);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_true (pb_compare_page_get_tests_visible (p));
+
+  g_assert_true (g_file_set_contents (broken, "{\"format\":\"pairbench-comparison\"}", -1, NULL));
+  g_assert_false (pb_compare_page_open_from (p, broken, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "broken.json"));
+  g_assert_null (strchr (error->message, '\n'));
+  /* The failed open leaves the comparison as it was. */
+  g_assert_cmpuint (pb_compare_page_get_n_rows (p, PB_COMPARE_TABLE_RESULTS), ==, 2);
+}
+
+static void
+test_compare_stop (void)
+{
+  PbComparePage *p = page ();
+  static const char *const models[] = { "stacked", "siamese", NULL };
+  PbComparison *c = pb_compare_page_get_comparison (p);
+
+  g_settings_set_int (settings, "epochs", 20);
+  settle ();
+  pb_compare_page_set_selection (p, models, 6);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.start", NULL));
+  g_assert_true (pb_comparison_get_running (c));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.stop", NULL));
+  g_assert_true (wait_until (comparison_idle, p, RUN_TIMEOUT_S));
+  settle ();
+  g_assert_true (pb_compare_page_get_session_partial (p));
+  set_tiny_budget ();
+}
+
+static void
+test_compare_close_while_running (void)
+{
+  PbWindow *other = pb_window_new (GTK_APPLICATION (app));
+  PbComparePage *p = pb_window_get_compare_page (other);
+  static const char *const models[] = { "stacked", "siamese", NULL };
+
+  g_settings_set_int (settings, "epochs", 20);
+  gtk_window_present (GTK_WINDOW (other));
+  settle ();
+  pb_compare_page_set_selection (p, models, 8);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.start", NULL));
+  g_assert_true (pb_comparison_get_running (pb_compare_page_get_comparison (p)));
+  gtk_window_close (GTK_WINDOW (other));
+  settle ();
+  set_tiny_budget ();
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return 0;
+    }
+  adw_init ();
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
+  app = pb_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  settings = g_settings_new (PB_SCHEMA_ID);
+  tmp_dir = g_dir_make_tmp ("test-compare-XXXXXX", NULL);
+
+  window = pb_window_new (GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  adw_view_stack_set_visible_child_name (
+    ADW_VIEW_STACK (gtk_widget_get_ancestor (GTK_WIDGET (page ()), ADW_TYPE_VIEW_STACK)),
+    "compare");
+  settle ();
+
+  g_test_add_func ("/compare/run", test_compare_run);
+  g_test_add_func ("/compare/export", test_compare_export);
+  g_test_add_func ("/compare/save-open", test_compare_save_open);
+  g_test_add_func ("/compare/stop", test_compare_stop);
+  g_test_add_func ("/compare/close-while-running", test_compare_close_while_running);
+  status = g_test_run ();
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  settle ();
+  g_object_unref (settings);
+  g_object_unref (app);
+  {
+    g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
+    const char *name;
+    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
+        g_unlink (path);
+      }
+    g_rmdir (tmp_dir);
+  }
+  g_free (tmp_dir);
+  return status;
+}

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include <math.h>
+#include <string.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "pb-session.h"
+#include "pb-table.h"
+
+static void
+make_session (PbSession *s, int rounds_done)
+{
+  PbTrainSettings base;
+  PbArch models[2];
+
+  g_assert_cmpint (pb_train_settings_init (&base, "siamese", NULL), ==, PB_OK);
+  base.epochs = 3;
+  base.seed = 7;
+  g_assert_cmpint (pb_arch_from_name ("stacked", &models[0], NULL), ==, PB_OK);
+  g_assert_cmpint (pb_arch_from_name ("siamese-aux", &models[1], NULL), ==, PB_OK);
+  g_assert_cmpint (pb_session_init (s, &base, models, 2, 4, NULL), ==, PB_OK);
+
+  for (int m = 0; m < 2; m++)
+    for (int r = 0; r < rounds_done; r++)
+      {
+        PbEpochRecord e[3];
+        PbRoundResult res = { .model_index = m, .round = r, .seed = 7 + r, .status = PB_OK,
+                              .params = 1234, .epochs = e, .n_epochs = 3 };
+
+        for (int k = 0; k < 3; k++)
+          e[k] = (PbEpochRecord) { .epoch = k + 1, .train_loss = 1.0 / (k + 1),
+                                   .test_error = 0.3 - 0.05 * k - 0.01 * m + 0.002 * r * r,
+                                   .digit_error = 0.1 * m, .chunk_sd = 0.01,
+                                   .seconds = k + 1.5, .train_seconds = k + 1,
+                                   .eval_seconds = 0.25 };
+        e[1].chunk_sd = NAN;
+        res.final = e[2];
+        g_assert_cmpint (pb_session_set_round (s, &res, NULL), ==, PB_OK);
+      }
+}
+
+static void
+test_summary (void)
+{
+  PbSession s;
+  PbSessionSummary sum;
+  PbPairedTests tests[4];
+  int n;
+
+  make_session (&s, 3);
+  g_assert_cmpint (pb_session_rounds_done (&s, 0), ==, 3);
+  g_assert_cmpint (pb_session_total_done (&s), ==, 6);
+  g_assert_false (pb_session_round_done (&s, 1, 3));
+  g_assert_cmpint (pb_session_common_rounds (&s, NULL), ==, 3);
+  pb_session_summary (&s, 1, &sum);
+  g_assert_cmpstr (sum.model, ==, "siamese-aux");
+  g_assert_cmpint (sum.rounds_done, ==, 3);
+  g_assert_cmpfloat_with_epsilon (sum.test_mean, (0.19 + 0.192 + 0.198) / 3, 1e-12);
+  g_assert_cmpfloat_with_epsilon (sum.seconds, 3, 1e-12);
+  g_assert_cmpint (pb_session_paired_tests (&s, tests, &n, NULL), ==, PB_OK);
+  g_assert_cmpint (n, ==, 3);
+  g_assert_cmpfloat_with_epsilon (tests[0 * 2 + 1].mean_diff, 0.01, 1e-9);
+  pb_session_clear (&s);
+
+  make_session (&s, 1);
+  g_assert_cmpint (pb_session_paired_tests (&s, tests, &n, NULL), ==, PB_ERR_INVALID);
+  pb_session_summary (&s, 0, &sum);
+  g_assert_cmpfloat (sum.test_std, ==, 0);
+  pb_session_clear (&s);
+}
+
+static void
+test_round_trip (void)
+{
+  PbSession s, t;
+  PbStr a, b;
+  PbError err = { { 0 } };
+
+  make_session (&s, 2);
+  s.partial = true;
+  pb_str_init (&a);
+  pb_session_to_json (&s, &a);
+  g_assert_false (a.failed);
+  if (pb_session_from_json (a.data, a.len, "mem", &t, &err) != PB_OK)
+    g_error ("%s", err.message);
+  g_assert_true (t.partial);
+  g_assert_cmpint (t.n_models, ==, 2);
+  g_assert_cmpint (t.rounds, ==, 4);
+  g_assert_cmpint (t.base.epochs, ==, 3);
+  g_assert_cmpuint (t.base.seed, ==, 7);
+  g_assert_cmpint (pb_session_total_done (&t), ==, 4);
+  g_assert_true (isnan (pb_session_round (&t, 1, 1)->epochs[1].chunk_sd));
+  g_assert_cmpfloat (pb_session_round (&t, 1, 1)->final.test_error, ==,
+                     pb_session_round (&s, 1, 1)->final.test_error);
+  pb_str_init (&b);
+  pb_session_to_json (&t, &b);
+  g_assert_cmpstr (a.data, ==, b.data);
+  pb_str_clear (&a);
+  pb_str_clear (&b);
+  pb_session_clear (&s);
+  pb_session_clear (&t);
+}
+
+static void
+test_file (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-session-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "c.json", NULL);
+  g_autofree char *missing = g_build_filename (dir, "missing.json", NULL);
+  PbSession s, t;
+  PbError err = { { 0 } };
+
+  make_session (&s, 4);
+  g_assert_cmpint (pb_session_save (&s, path, &err), ==, PB_OK);
+  g_assert_cmpint (pb_session_load (path, &t, &err), ==, PB_OK);
+  g_assert_cmpint (pb_session_total_done (&t), ==, 8);
+  g_assert_false (t.partial);
+  pb_session_clear (&t);
+  g_assert_cmpint (pb_session_load (missing, &t, &err), ==, PB_ERR_IO);
+  g_assert_nonnull (strstr (err.message, "missing.json"));
+  pb_session_clear (&s);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+static void
+expect_error (const char *text, const char *needle)
+{
+  PbSession s;
+  PbError err = { { 0 } };
+
+  g_assert_cmpint (pb_session_from_json (text, strlen (text), "x.json", &s, &err), ==,
+                   PB_ERR_FORMAT);
+  if (strstr (err.message, needle) == NULL || strncmp (err.message, "x.json", 6) != 0
+      || strchr (err.message, '\n') != NULL)
+    g_error ("expected a one-line message with \"%s\", got \"%s\"", needle, err.message);
+}
+
+#define SETTINGS "\"settings\":{\"epochs\":3,\"batch\":100,\"lr\":0.001,\"beta1\":0.9," \
+  "\"beta2\":0.999,\"adam_eps\":1e-8,\"train_pairs\":1000,\"test_pairs\":1000," \
+  "\"augment_deg\":10,\"seed\":1}"
+#define MODELS "\"models\":[{\"name\":\"stacked\",\"aux_weight\":1,\"dropout\":0}]"
+#define HEAD "{\"format\":\"pairbench-comparison\",\"version\":1,\"partial\":false,\"rounds\":2,"
+
+static void
+test_errors (void)
+{
+  expect_error ("[1", "expected");
+  expect_error ("{\"format\":\"other\"}", "\"format\": expected \"pairbench-comparison\", "
+                "found \"other\"");
+  expect_error ("{\"format\":\"pairbench-comparison\",\"version\":2}", "\"version\": expected "
+                "an integer 1–1");
+  expect_error (HEAD MODELS ",\"results\":[]}", "\"settings\": expected an object, found nothing");
+  expect_error (HEAD SETTINGS ",\"models\":[{\"name\":\"nope\"}],\"results\":[]}", "models[0]");
+  expect_error (HEAD SETTINGS "," MODELS ",\"results\":[{\"model\":\"siamese\"}]}",
+                "results[0] \"model\": expected one of the \"models\", found \"siamese\"");
+  expect_error (HEAD SETTINGS "," MODELS ",\"results\":[{\"model\":\"stacked\",\"round\":3}]}",
+                "results[0] \"round\": expected an integer 1–2, found 3");
+  expect_error (HEAD SETTINGS "," MODELS ",\"results\":[{\"model\":\"stacked\",\"round\":1,"
+                "\"seed\":1,\"params\":5,\"epochs\":[{\"epoch\":1,\"train_loss\":\"a\"}]}]}",
+                "results[0] epochs[0] \"train_loss\": expected a number, found a string");
+}
+
+static void
+test_table (void)
+{
+  PbTableRow rows[] = {
+    { "stacked", 71790, 0.2, 0.01, 0.9, 0.02, 3.5, 2 },
+    { "a_b", 10, 0.1, 0.02, 0.05, 0.01, 1.25, 2 },
+  };
+  PbTableFormat f;
+  PbStr out;
+
+  g_assert_true (pb_table_format_from_path ("x/t.tex", &f));
+  g_assert_cmpint (f, ==, PB_TABLE_LATEX);
+  g_assert_false (pb_table_format_from_path ("t.txt", &f));
+  pb_str_init (&out);
+  pb_table_format_rows (&out, rows, 2, PB_TABLE_LATEX);
+  g_assert_nonnull (strstr (out.data, "\\toprule"));
+  g_assert_nonnull (strstr (out.data, "a\\_b & 10 & $0.100 \\pm 0.020$"));
+  pb_str_clear (&out);
+  pb_str_init (&out);
+  pb_table_format_rows (&out, rows, 2, PB_TABLE_CSV);
+  g_assert_nonnull (strstr (out.data, "stacked,71790,0.2,0.01,0.9,0.02,3.5,2\n"));
+  pb_str_clear (&out);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/core/session/summary", test_summary);
+  g_test_add_func ("/core/session/round-trip", test_round_trip);
+  g_test_add_func ("/core/session/file", test_file);
+  g_test_add_func ("/core/session/errors", test_errors);
+  g_test_add_func ("/core/table/formats", test_table);
+  return g_test_run ();
+}
