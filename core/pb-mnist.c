@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "pb-data.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -158,6 +159,13 @@ pb_mnist_load (const char *dir, PbMnist *out, PbError *err)
   PbStatus status;
 
   memset (out, 0, sizeof *out);
+  struct stat st;
+  if (stat (dir, &st) != 0)
+    return pb_error_set (err, PB_ERR_IO, "%s: cannot open the MNIST folder: %s", dir,
+                         strerror (errno));
+  if (!S_ISDIR (st.st_mode))
+    return pb_error_set (err, PB_ERR_IO, "%s: not a folder, expected the folder of MNIST IDX files",
+                         dir);
   status = mnist_load_split (dir, "train", &m.n_train, &m.train_images, &m.train_labels, err);
   if (status == PB_OK)
     status = mnist_load_split (dir, "t10k", &m.n_test, &m.test_images, &m.test_labels, err);

@@ -326,7 +326,9 @@ pb_safetensors_load_bytes (const uint8_t *data, size_t len, const char *what, in
   if (hlen > len - 8)
     return pb_error_set (err, PB_ERR_FORMAT, "%s: byte 0: header length %llu runs past the end "
                          "of the %zu-byte file", what, (unsigned long long) hlen, len);
-  if ((st = pb_json_parse ((const char *) data + 8, (size_t) hlen, what, &header, err)) != PB_OK)
+  char hwhat[300];
+  snprintf (hwhat, sizeof hwhat, "%s: JSON header", what);
+  if ((st = pb_json_parse ((const char *) data + 8, (size_t) hlen, hwhat, &header, err)) != PB_OK)
     goto out;
   if (header->type != PB_JSON_OBJECT)
     {
@@ -395,6 +397,20 @@ pb_safetensors_load_bytes (const uint8_t *data, size_t len, const char *what, in
     }
   info->seed = seed_str != NULL ? strtoull (seed_str, NULL, 10) : info->settings.seed;
   info->settings.seed = info->seed;
+
+  /* A few bytes of settings can describe a model of gigabytes: check it against the data first. */
+  if (pb_arch_validate (&info->settings.arch, NULL) == PB_OK)
+    {
+      size_t need = pb_arch_param_count (&info->settings.arch) * sizeof (float);
+      size_t have = len - 8 - (size_t) hlen;
+      if (need > have)
+        {
+          st = pb_error_set (err, PB_ERR_FORMAT, "%s: the settings describe a '%s' model of %zu "
+                             "bytes of parameters, the file holds only %zu bytes of tensor data",
+                             what, model_name, need, have);
+          goto out;
+        }
+    }
 
   if ((st = pb_model_new (&info->settings.arch, max_batch, &model, err)) != PB_OK)
     {
@@ -567,9 +583,10 @@ pb_safetensors_load (const char *path, int max_batch, PbModel **model, PbWeights
     }
   if (ferror (f))
     {
+      int e = errno;
       fclose (f);
       free (data);
-      return pb_error_set (err, PB_ERR_IO, "%s: read error", path);
+      return pb_error_set (err, PB_ERR_IO, "%s: cannot read: %s", path, strerror (e));
     }
   fclose (f);
   st = pb_safetensors_load_bytes (data, len, path, max_batch, model, info, err);

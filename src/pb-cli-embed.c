@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pb-cli-embed.h"
 #include "pb-cli.h"
@@ -28,6 +29,22 @@ static const char *usage =
   "  --iterations N       t-SNE iterations (default 1000)\n"
   "  --data DIR           MNIST IDX folder (default: the shipped copy)\n"
   "  -h, --help           show this help\n";
+
+/* Fails before the long work, not after it, when the output cannot be written there. */
+static bool
+output_folder_exists (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  struct stat st;
+
+  if (slash == NULL || slash == path)
+    return true;
+
+  char *dir = strndup (path, (size_t) (slash - path));
+  bool ok = dir != NULL && stat (dir, &st) == 0 && S_ISDIR (st.st_mode);
+  free (dir);
+  return ok;
+}
 
 int
 pb_cli_embed (int argc, char **argv)
@@ -107,6 +124,11 @@ pb_cli_embed (int argc, char **argv)
     }
   if (weights == NULL || out == NULL)
     return pb_cli_usage_error (cmd, "--weights and --out are required (see --help)");
+  if (!output_folder_exists (out))
+    {
+      pb_error_set (&err, PB_ERR_IO, "%s: the folder does not exist", out);
+      return pb_cli_failure (cmd, &err);
+    }
 
   if (pb_safetensors_load (weights, 100, &model, &info, &err) != PB_OK)
     return pb_cli_failure (cmd, &err);

@@ -1,0 +1,1011 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Walks the tables of docs/errors.md: makes each row's bad file, runs the row's pairbench-cli
+ * command and checks its exit status and its one-line message. Then interrupted writes: a full
+ * disk (RLIMIT_FSIZE) while writing IDX, CSV and safetensors keeps the old file and leaves no
+ * temporary file. */
+
+#include <errno.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "pb-core.h"
+
+static char *tmpdir;
+static char *mnist_dir;   /* a small valid MNIST folder */
+static char *weights;     /* valid weights trained on it */
+static char *pairs_idx;   /* 5 valid test pairs */
+
+typedef struct
+{
+  int status;
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+static void
+limit_file_size (gpointer data)
+{
+  struct rlimit lim;
+  getrlimit (RLIMIT_FSIZE, &lim);
+  lim.rlim_cur = GPOINTER_TO_UINT (data);
+  signal (SIGXFSZ, SIG_IGN);
+  setrlimit (RLIMIT_FSIZE, &lim);
+}
+
+/* Runs the CLI; fsize > 0 limits the size of any file it writes (a full disk). */
+static Result
+run_cli_argv (char **args, guint fsize)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  Result r = { 0 };
+  int wait_status;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("PAIRBENCH_CLI"));
+  for (char **a = args; *a != NULL; a++)
+    g_ptr_array_add (argv, *a);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
+                fsize > 0 ? limit_file_size : NULL, GUINT_TO_POINTER (fsize), &r.out, &r.err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  return r;
+}
+
+static Result
+run_cli (const char *first, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  va_list ap;
+
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer) a);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  return run_cli_argv ((char **) args->pdata, 0);
+}
+
+/* Fixtures */
+
+static void
+write_bytes (const char *path, const void *data, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+  g_file_set_contents (path, data, (gssize) len, &error);
+  g_assert_no_error (error);
+}
+
+static GBytes *
+read_bytes (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  char *data;
+  gsize len;
+  g_file_get_contents (path, &data, &len, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (data, len);
+}
+
+static void
+write_gzip (const char *path, const void *data, gsize len)
+{
+  gzFile f = gzopen (path, "wb9");
+  g_assert_nonnull (f);
+  g_assert_cmpint (gzwrite (f, data, (unsigned) len), ==, (int) len);
+  g_assert_cmpint (gzclose (f), ==, Z_OK);
+}
+
+static GByteArray *
+idx_bytes (guint8 type, int ndim, const guint32 *dims, const void *data, gsize len)
+{
+  GByteArray *b = g_byte_array_new ();
+  guint8 head[4] = { 0, 0, type, (guint8) ndim };
+  g_byte_array_append (b, head, 4);
+  for (int i = 0; i < ndim; i++)
+    {
+      guint32 be = GUINT32_TO_BE (dims[i]);
+      g_byte_array_append (b, (const guint8 *) &be, 4);
+    }
+  g_byte_array_append (b, data, (guint) len);
+  return b;
+}
+
+static void
+write_idx (const char *path, guint8 type, int ndim, const guint32 *dims, const void *data,
+           gsize len)
+{
+  g_autoptr (GByteArray) b = idx_bytes (type, ndim, dims, data, len);
+  write_bytes (path, b->data, b->len);
+}
+
+#define MNIST_N 200
+
+static void
+make_mnist (const char *dir)
+{
+  static const char *const stems[] = { "train", "t10k" };
+  g_autofree guint8 *pixels = g_malloc ((gsize) MNIST_N * 784);
+  guint8 labels[MNIST_N];
+  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  for (int s = 0; s < 2; s++)
+    {
+      for (gsize i = 0; i < (gsize) MNIST_N * 784; i++)
+        pixels[i] = (guint8) g_rand_int_range (rand, 0, 256);
+      for (int i = 0; i < MNIST_N; i++)
+        labels[i] = (guint8) (i % 10);
+      g_autofree char *images = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, stems[s]);
+      g_autofree char *lab = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, stems[s]);
+      write_idx (images, 0x08, 3, (const guint32[]) { MNIST_N, 28, 28 }, pixels,
+                 (gsize) MNIST_N * 784);
+      write_idx (lab, 0x08, 1, (const guint32[]) { MNIST_N }, labels, MNIST_N);
+    }
+}
+
+static char *
+train_images (const char *dir)
+{
+  return g_build_filename (dir, "train-images-idx3-ubyte", NULL);
+}
+
+/* A valid MNIST folder whose training images are replaced by data (gzip: as .gz). */
+static void
+mnist_with_images (const char *dir, const void *data, gsize len, gboolean gzip)
+{
+  g_autofree char *images = train_images (dir);
+  make_mnist (dir);
+  if (gzip)
+    {
+      g_autofree char *gz = g_strconcat (images, ".gz", NULL);
+      g_unlink (images);
+      write_gzip (gz, data, len);
+    }
+  else
+    write_bytes (images, data, len);
+}
+
+static GBytes *
+good_images (void)
+{
+  g_autofree char *images = train_images (mnist_dir);
+  return read_bytes (images);
+}
+
+static void
+fx_mnist_magic (const char *path)
+{
+  g_autoptr (GBytes) good = good_images ();
+  g_autofree guint8 *b = g_memdup2 (g_bytes_get_data (good, NULL), g_bytes_get_size (good));
+  b[0] = 0x01;
+  b[1] = 0x02;
+  mnist_with_images (path, b, g_bytes_get_size (good), FALSE);
+}
+
+static void
+fx_mnist_type (const char *path)
+{
+  g_autoptr (GBytes) good = good_images ();
+  g_autofree guint8 *b = g_memdup2 (g_bytes_get_data (good, NULL), g_bytes_get_size (good));
+  b[2] = 0x0B;
+  mnist_with_images (path, b, g_bytes_get_size (good), FALSE);
+}
+
+static void
+fx_mnist_ndim (const char *path)
+{
+  g_autoptr (GBytes) good = good_images ();
+  g_autofree guint8 *b = g_memdup2 (g_bytes_get_data (good, NULL), g_bytes_get_size (good));
+  b[3] = 9;
+  mnist_with_images (path, b, g_bytes_get_size (good), FALSE);
+}
+
+static void
+fx_mnist_overflow (const char *path)
+{
+  guint8 data[100] = { 0 };
+  g_autoptr (GByteArray) b = idx_bytes (0x08, 3, (const guint32[]) { 0xFFFFFFFF, 0xFFFFFFFF, 28 },
+                                        data, sizeof data);
+  mnist_with_images (path, b->data, b->len, FALSE);
+}
+
+/* 2³¹ images in a 1 KB file, plain and gzip. */
+static void
+fx_mnist_claims (const char *path)
+{
+  guint8 data[1000] = { 0 };
+  g_autoptr (GByteArray) b = idx_bytes (0x08, 3, (const guint32[]) { 1u << 31, 28, 28 }, data,
+                                        sizeof data);
+  mnist_with_images (path, b->data, b->len, FALSE);
+}
+
+static void
+fx_mnist_claims_gz (const char *path)
+{
+  guint8 data[1000] = { 0 };
+  g_autoptr (GByteArray) b = idx_bytes (0x08, 3, (const guint32[]) { 1u << 31, 28, 28 }, data,
+                                        sizeof data);
+  mnist_with_images (path, b->data, b->len, TRUE);
+}
+
+static void
+fx_mnist_truncated (const char *path)
+{
+  g_autoptr (GBytes) good = good_images ();
+  mnist_with_images (path, g_bytes_get_data (good, NULL), 5000, FALSE);
+}
+
+static void
+fx_mnist_trailing (const char *path)
+{
+  g_autoptr (GBytes) good = good_images ();
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  g_byte_array_append (b, g_bytes_get_data (good, NULL), (guint) g_bytes_get_size (good));
+  g_byte_array_append (b, (const guint8 *) "xyz", 3);
+  mnist_with_images (path, b->data, b->len, FALSE);
+}
+
+static void
+fx_mnist_count (const char *path)
+{
+  guint8 labels[MNIST_N - 1] = { 0 };
+  g_autofree char *lab = g_build_filename (path, "train-labels-idx1-ubyte", NULL);
+  make_mnist (path);
+  write_idx (lab, 0x08, 1, (const guint32[]) { MNIST_N - 1 }, labels, sizeof labels);
+}
+
+static void
+fx_mnist_label (const char *path)
+{
+  guint8 labels[MNIST_N] = { 0 };
+  g_autofree char *lab = g_build_filename (path, "t10k-labels-idx1-ubyte", NULL);
+  make_mnist (path);
+  labels[57] = 12;
+  write_idx (lab, 0x08, 1, (const guint32[]) { MNIST_N }, labels, sizeof labels);
+}
+
+static void
+fx_mnist_shape (const char *path)
+{
+  g_autofree guint8 *data = g_malloc0 ((gsize) MNIST_N * 196);
+  g_autoptr (GByteArray) b = idx_bytes (0x08, 3, (const guint32[]) { MNIST_N, 14, 14 }, data,
+                                        (gsize) MNIST_N * 196);
+  mnist_with_images (path, b->data, b->len, FALSE);
+}
+
+static void
+fx_mnist_gzip_corrupt (const char *path)
+{
+  g_autoptr (GBytes) good = good_images ();
+  g_autofree char *images = train_images (path);
+  g_autofree char *gz = g_strconcat (images, ".gz", NULL);
+  mnist_with_images (path, g_bytes_get_data (good, NULL), g_bytes_get_size (good), TRUE);
+  g_autoptr (GBytes) z = read_bytes (gz);
+  gsize len = g_bytes_get_size (z);
+  g_autofree guint8 *b = g_memdup2 (g_bytes_get_data (z, NULL), len);
+  for (gsize i = 20; i < 36; i++)
+    b[i] ^= 0x5A;
+  write_bytes (gz, b, len);
+}
+
+static void
+fx_mnist_gzip_cut (const char *path)
+{
+  g_autoptr (GBytes) good = good_images ();
+  g_autofree char *images = train_images (path);
+  g_autofree char *gz = g_strconcat (images, ".gz", NULL);
+  mnist_with_images (path, g_bytes_get_data (good, NULL), g_bytes_get_size (good), TRUE);
+  g_autoptr (GBytes) z = read_bytes (gz);
+  write_bytes (gz, g_bytes_get_data (z, NULL), g_bytes_get_size (z) / 2);
+}
+
+static void
+fx_mnist_missing (const char *path)
+{
+  g_autofree char *lab = g_build_filename (path, "t10k-labels-idx1-ubyte", NULL);
+  make_mnist (path);
+  g_assert_cmpint (g_unlink (lab), ==, 0);
+}
+
+static void
+fx_mnist_empty (const char *path)
+{
+  mnist_with_images (path, "", 0, FALSE);
+}
+
+static void
+fx_not_a_folder (const char *path)
+{
+  write_bytes (path, "x", 1);
+}
+
+/* Weights: the valid file with its header edited (the body kept, the length recomputed). */
+
+typedef struct
+{
+  char *header;
+  GBytes *body;
+} Weights;
+
+static void
+weights_load (Weights *w)
+{
+  g_autoptr (GBytes) file = read_bytes (weights);
+  gsize len;
+  const guint8 *d = g_bytes_get_data (file, &len);
+  guint64 hlen;
+  memcpy (&hlen, d, 8);
+  w->header = g_strndup ((const char *) d + 8, (gsize) hlen);
+  g_strchomp (w->header);
+  w->body = g_bytes_new_from_bytes (file, 8 + (gsize) hlen, len - 8 - (gsize) hlen);
+}
+
+static void
+weights_write (const char *path, const char *header, GBytes *body, const void *extra,
+               gsize extra_len)
+{
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  guint64 hlen = strlen (header);
+  g_byte_array_append (b, (const guint8 *) &hlen, 8);
+  g_byte_array_append (b, (const guint8 *) header, (guint) hlen);
+  g_byte_array_append (b, g_bytes_get_data (body, NULL), (guint) g_bytes_get_size (body));
+  if (extra_len > 0)
+    g_byte_array_append (b, extra, (guint) extra_len);
+  write_bytes (path, b->data, b->len);
+}
+
+static void
+weights_clear (Weights *w)
+{
+  g_free (w->header);
+  g_bytes_unref (w->body);
+}
+
+/* The header with the first occurrence of from replaced by to. */
+static void
+weights_replace (const char *path, const char *from, const char *to)
+{
+  Weights w;
+  weights_load (&w);
+  char *at = strstr (w.header, from);
+  g_assert_nonnull (at);
+  g_autofree char *h = g_strdup_printf ("%.*s%s%s", (int) (at - w.header), w.header, to,
+                                        at + strlen (from));
+  weights_write (path, h, w.body, NULL, 0);
+  weights_clear (&w);
+}
+
+static void
+fx_weights_short (const char *path)
+{
+  write_bytes (path, "abcde", 5);
+}
+
+static void
+fx_weights_garbage (const char *path)
+{
+  const char text[] = "not a weights file at all";
+  write_bytes (path, text, sizeof text - 1);
+}
+
+static void
+fx_weights_json (const char *path)
+{
+  Weights w;
+  weights_load (&w);
+  weights_write (path, "{\"__metadata__\": nope}", w.body, NULL, 0);
+  weights_clear (&w);
+}
+
+static void
+fx_weights_offsets (const char *path)
+{
+  weights_replace (path, "\"data_offsets\":[0,256]", "\"data_offsets\":[0,99999999]");
+}
+
+static void
+fx_weights_overlap (const char *path)
+{
+  weights_replace (path, "\"data_offsets\":[256,320]", "\"data_offsets\":[200,264]");
+}
+
+static void
+fx_weights_dtype (const char *path)
+{
+  weights_replace (path, "\"dtype\":\"F32\"", "\"dtype\":\"F16\"");
+}
+
+static void
+fx_weights_i64 (const char *path)
+{
+  weights_replace (path, "\"dtype\":\"I64\"", "\"dtype\":\"F32\"");
+}
+
+static void
+fx_weights_shape (const char *path)
+{
+  weights_replace (path, "\"shape\":[16,1,2,2]", "\"shape\":[16,2,2,2]");
+}
+
+static void
+fx_weights_missing (const char *path)
+{
+  Weights w;
+  weights_load (&w);
+  char *at = strstr (w.header, ",\"head.weight\":{");
+  g_assert_nonnull (at);
+  char *end = strchr (at, '}');
+  g_autofree char *h = g_strdup_printf ("%.*s%s", (int) (at - w.header), w.header, end + 1);
+  weights_write (path, h, w.body, NULL, 0);
+  weights_clear (&w);
+}
+
+static void
+fx_weights_extra (const char *path)
+{
+  Weights w;
+  weights_load (&w);
+  gsize n = g_bytes_get_size (w.body);
+  g_autofree char *h = g_strdup_printf ("%.*s,\"extra.weight\":{\"dtype\":\"F32\",\"shape\":[1],"
+                                        "\"data_offsets\":[%zu,%zu]}}",
+                                        (int) strlen (w.header) - 1, w.header, n, n + 4);
+  weights_write (path, h, w.body, "\0\0\0\0", 4);
+  weights_clear (&w);
+}
+
+static void
+fx_weights_model (const char *path)
+{
+  weights_replace (path, "\"model\":\"siamese-aux\"", "\"model\":\"lenet\"");
+}
+
+static void
+fx_weights_settings (const char *path)
+{
+  weights_replace (path, "\\\"model\\\":\\\"siamese-aux\\\"", "\\\"model\\\":\\\"twin\\\"");
+}
+
+static void
+fx_weights_no_metadata (const char *path)
+{
+  weights_replace (path, "\"__metadata__\"", "\"__metadata\"");
+}
+
+static void
+fx_weights_nonfinite (const char *path)
+{
+  Weights w;
+  weights_load (&w);
+  gsize n = g_bytes_get_size (w.body);
+  g_autofree guint8 *body = g_memdup2 (g_bytes_get_data (w.body, NULL), n);
+  float nan = NAN;
+  memcpy (body + 4 * 3, &nan, 4);
+  g_autoptr (GBytes) b = g_bytes_new (body, n);
+  weights_write (path, w.header, b, NULL, 0);
+  weights_clear (&w);
+}
+
+/* A few bytes of settings describing a model of gigabytes, and no data. */
+static void
+fx_weights_huge (const char *path)
+{
+  g_autoptr (GBytes) empty = g_bytes_new (NULL, 0);
+  weights_write (path, "{\"__metadata__\":{\"model\":\"twin\",\"settings\":\"{\\\"model\\\":"
+                 "\\\"twin\\\",\\\"kernel\\\":7,\\\"channels\\\":[1024,1024,1024],"
+                 "\\\"padding\\\":[7,7,7],\\\"hidden\\\":4096}\"}}", empty, NULL, 0);
+}
+
+/* Pairs for predict */
+
+static void
+fx_pairs_shape (const char *path)
+{
+  guint8 data[3 * 784] = { 0 };
+  write_idx (path, 0x08, 3, (const guint32[]) { 3, 28, 28 }, data, sizeof data);
+}
+
+/* Points for t-SNE */
+
+static void
+fx_points_few (const char *path)
+{
+  write_bytes (path, "x,y\n1,2\n3,4\n5,6\n7,8\n", 20);
+}
+
+static void
+fx_points_good (const char *path)
+{
+  g_autoptr (GString) s = g_string_new ("a,b,c,label\n");
+  for (int i = 0; i < 100; i++)
+    g_string_append_printf (s, "%d,%d,%d,%d\n", i % 7, i % 11, i % 13, i % 10);
+  write_bytes (path, s->str, s->len);
+}
+
+static void
+fx_points_empty (const char *path)
+{
+  write_bytes (path, "", 0);
+}
+
+static void
+fx_points_header_only (const char *path)
+{
+  write_bytes (path, "x,y,label\n", 10);
+}
+
+static void
+fx_points_ragged (const char *path)
+{
+  write_bytes (path, "1,2,3\n4,5,6\n7,8\n", 16);
+}
+
+static void
+fx_points_text (const char *path)
+{
+  write_bytes (path, "1,2\n3,4\n5,abc\n", 14);
+}
+
+static void
+fx_points_quote (const char *path)
+{
+  write_bytes (path, "x,label\n1,\"open\n2,b\n", 20);
+}
+
+static void
+fx_points_range (const char *path)
+{
+  write_bytes (path, "1,2\n3,1e39\n", 11);
+}
+
+static void
+fx_points_label_only (const char *path)
+{
+  write_bytes (path, "label\na\nb\n", 10);
+}
+
+static void
+npy_write (const char *path, const char *header, const void *data, gsize len)
+{
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  gsize hl = strlen (header) + 1;
+  gsize pad = (64 - (10 + hl) % 64) % 64;
+  guint8 pre[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (guint8) (hl + pad),
+                     (guint8) ((hl + pad) >> 8) };
+  g_byte_array_append (b, pre, 10);
+  g_byte_array_append (b, (const guint8 *) header, (guint) strlen (header));
+  for (gsize i = 0; i < pad; i++)
+    g_byte_array_append (b, (const guint8 *) " ", 1);
+  g_byte_array_append (b, (const guint8 *) "\n", 1);
+  g_byte_array_append (b, data, (guint) len);
+  write_bytes (path, b->data, b->len);
+}
+
+static const float npy_values[12] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+
+static void
+fx_npy_magic (const char *path)
+{
+  write_bytes (path, "NUMPY not really", 16);
+}
+
+static void
+fx_npy_dtype (const char *path)
+{
+  npy_write (path, "{'descr': '<i4', 'fortran_order': False, 'shape': (6, 2), }", npy_values,
+             sizeof npy_values);
+}
+
+static void
+fx_npy_fortran (const char *path)
+{
+  npy_write (path, "{'descr': '<f4', 'fortran_order': True, 'shape': (6, 2), }", npy_values,
+             sizeof npy_values);
+}
+
+static void
+fx_npy_3d (const char *path)
+{
+  npy_write (path, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2, 2), }", npy_values,
+             sizeof npy_values);
+}
+
+static void
+fx_npy_truncated (const char *path)
+{
+  npy_write (path, "{'descr': '<f4', 'fortran_order': False, 'shape': (60, 2), }", npy_values,
+             sizeof npy_values);
+}
+
+static void
+fx_npy_nan (const char *path)
+{
+  float v[12];
+  memcpy (v, npy_values, sizeof v);
+  v[7] = NAN;
+  npy_write (path, "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 2), }", v, sizeof v);
+}
+
+static void
+fx_npy_header (const char *path)
+{
+  npy_write (path, "{'descr': '<f4', 'shape': (6, 2)", npy_values, sizeof npy_values);
+}
+
+typedef struct
+{
+  const char *name;
+  void (*make) (const char *path);
+} Fixture;
+
+static const Fixture fixtures[] = {
+  { "mnist-magic", fx_mnist_magic },
+  { "mnist-type", fx_mnist_type },
+  { "mnist-ndim", fx_mnist_ndim },
+  { "mnist-overflow", fx_mnist_overflow },
+  { "mnist-claims", fx_mnist_claims },
+  { "mnist-claims-gz", fx_mnist_claims_gz },
+  { "mnist-truncated", fx_mnist_truncated },
+  { "mnist-trailing", fx_mnist_trailing },
+  { "mnist-count", fx_mnist_count },
+  { "mnist-label", fx_mnist_label },
+  { "mnist-shape", fx_mnist_shape },
+  { "mnist-gzip-corrupt", fx_mnist_gzip_corrupt },
+  { "mnist-gzip-cut", fx_mnist_gzip_cut },
+  { "mnist-missing", fx_mnist_missing },
+  { "mnist-empty", fx_mnist_empty },
+  { "not-a-folder", fx_not_a_folder },
+  { "weights-short", fx_weights_short },
+  { "weights-garbage", fx_weights_garbage },
+  { "weights-json", fx_weights_json },
+  { "weights-offsets", fx_weights_offsets },
+  { "weights-overlap", fx_weights_overlap },
+  { "weights-dtype", fx_weights_dtype },
+  { "weights-i64", fx_weights_i64 },
+  { "weights-shape", fx_weights_shape },
+  { "weights-missing", fx_weights_missing },
+  { "weights-extra", fx_weights_extra },
+  { "weights-model", fx_weights_model },
+  { "weights-settings", fx_weights_settings },
+  { "weights-no-metadata", fx_weights_no_metadata },
+  { "weights-nonfinite", fx_weights_nonfinite },
+  { "weights-huge", fx_weights_huge },
+  { "pairs-shape", fx_pairs_shape },
+  { "points-good.csv", fx_points_good },
+  { "points-few.csv", fx_points_few },
+  { "points-empty.csv", fx_points_empty },
+  { "points-header-only.csv", fx_points_header_only },
+  { "points-ragged.csv", fx_points_ragged },
+  { "points-text.csv", fx_points_text },
+  { "points-quote.csv", fx_points_quote },
+  { "points-range.csv", fx_points_range },
+  { "points-label-only.csv", fx_points_label_only },
+  { "points-magic.npy", fx_npy_magic },
+  { "points-dtype.npy", fx_npy_dtype },
+  { "points-fortran.npy", fx_npy_fortran },
+  { "points-3d.npy", fx_npy_3d },
+  { "points-truncated.npy", fx_npy_truncated },
+  { "points-nan.npy", fx_npy_nan },
+  { "points-header.npy", fx_npy_header },
+};
+
+static const Fixture *
+find_fixture (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (fixtures); i++)
+    if (strcmp (fixtures[i].name, name) == 0)
+      return &fixtures[i];
+  return NULL;
+}
+
+/* The table */
+
+typedef struct
+{
+  int line;
+  char *command;  /* after "pairbench-cli " */
+  char *fixture;  /* NULL for none */
+  int status;
+  char *message;
+} Row;
+
+static void
+row_free (gpointer data)
+{
+  Row *r = data;
+  g_free (r->command);
+  g_free (r->fixture);
+  g_free (r->message);
+  g_free (r);
+}
+
+static char *
+cell_text (const char *cell)
+{
+  g_autofree char *s = g_strstrip (g_strdup (cell));
+  gsize n = strlen (s);
+  if (n >= 2 && s[0] == '`' && s[n - 1] == '`')
+    return g_strndup (s + 1, n - 2);
+  return g_strdup (s);
+}
+
+/* Rows of every table whose first column is a `pairbench-cli …` command:
+ * | Command | Fixture | Exit | Message | */
+static GPtrArray *
+parse_table (const char *path)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  GPtrArray *rows = g_ptr_array_new_with_free_func (row_free);
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (int i = 0; lines[i] != NULL; i++)
+    {
+      if (!g_str_has_prefix (lines[i], "| `pairbench-cli "))
+        continue;
+      g_auto (GStrv) cells = g_strsplit (lines[i], " | ", -1);
+      if (g_strv_length (cells) != 4)
+        g_error ("%s:%d: expected 4 columns separated by ' | '", path, i + 1);
+      Row *r = g_new0 (Row, 1);
+      g_autofree char *cmd = cell_text (cells[0] + 1);
+      g_autofree char *fixture = cell_text (cells[1]);
+      g_autofree char *status = cell_text (cells[2]);
+      char *last = cells[3];
+      g_strchomp (last);
+      if (g_str_has_suffix (last, "|"))
+        last[strlen (last) - 1] = '\0';
+      r->line = i + 1;
+      r->command = g_strdup (cmd + strlen ("pairbench-cli "));
+      r->fixture = strcmp (fixture, "—") == 0 ? NULL : g_steal_pointer (&fixture);
+      r->status = atoi (status);
+      r->message = cell_text (last);
+      if (r->status != 1 && r->status != 2)
+        g_error ("%s:%d: exit status %s, expected 1 or 2", path, i + 1, status);
+      g_ptr_array_add (rows, r);
+    }
+  return rows;
+}
+
+static char *
+substitute (const char *s, const char *fixture, const char *out)
+{
+  g_autoptr (GString) g = g_string_new (s);
+  g_string_replace (g, "{fixture}", fixture != NULL ? fixture : "", 0);
+  g_string_replace (g, "{out}", out, 0);
+  g_string_replace (g, "{mnist}", mnist_dir, 0);
+  g_string_replace (g, "{weights}", weights, 0);
+  g_string_replace (g, "{pairs}", pairs_idx, 0);
+  g_string_replace (g, "{tmp}", tmpdir, 0);
+  return g_string_free (g_steal_pointer (&g), FALSE);
+}
+
+/* Files of dir named stem or stem.* (a failed write's output or its temporary file). */
+static int
+count_prefixed (const char *dir, const char *stem)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  size_t n = strlen (stem);
+  int count = 0;
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    count += strncmp (name, stem, n) == 0 && (name[n] == '\0' || name[n] == '.' || n == 0);
+  return count;
+}
+
+static void
+check_row (const Row *row, int index, GString *failures)
+{
+  g_autofree char *fixture = NULL;
+  g_autofree char *out_name = g_strdup_printf ("out-%d", index);
+  g_autofree char *out = g_build_filename (tmpdir, out_name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) args = NULL;
+
+  if (row->fixture != NULL)
+    {
+      const Fixture *f = find_fixture (row->fixture);
+      if (f == NULL)
+        g_error ("docs/errors.md:%d: no fixture '%s' in %s", row->line, row->fixture, __FILE__);
+      fixture = g_build_filename (tmpdir, f->name, NULL);
+      if (!g_file_test (fixture, G_FILE_TEST_EXISTS))
+        f->make (fixture);
+    }
+  g_autofree char *cmd = substitute (row->command, fixture, out);
+  g_autofree char *expect = substitute (row->message, fixture, out);
+  g_shell_parse_argv (cmd, NULL, &args, &error);
+  g_assert_no_error (error);
+
+  Result r = run_cli_argv (args, 0);
+  g_test_message ("docs/errors.md:%d: %s → %d: %s", row->line, row->command, r.status, r.err);
+  if (r.status != row->status || strstr (r.err, expect) == NULL)
+    {
+      g_string_append_printf (failures, "docs/errors.md:%d: `%s` exited %d with\n%s"
+                              "expected %d and '%s'\n", row->line, cmd, r.status, r.err,
+                              row->status, expect);
+      result_clear (&r);
+      return;
+    }
+
+  /* One line saying what went wrong, the last on stderr (progress lines may come before). */
+  g_auto (GStrv) lines = g_strsplit (r.err, "\n", -1);
+  int n = (int) g_strv_length (lines);
+  g_assert_cmpint (n, >=, 2);
+  g_assert_cmpstr (lines[n - 1], ==, "");
+  g_assert_true (g_str_has_prefix (lines[n - 2], "pairbench-cli"));
+  g_assert_nonnull (strstr (lines[n - 2], expect));
+  for (int i = 0; i < n - 2; i++)
+    g_assert_false (g_str_has_prefix (lines[i], "pairbench-cli"));
+  /* No result, no output file, no temporary file. */
+  g_assert_cmpstr (r.out, ==, "");
+  g_assert_cmpint (count_prefixed (tmpdir, out_name), ==, 0);
+  result_clear (&r);
+}
+
+static void
+test_table (void)
+{
+  const char *src = g_getenv ("PAIRBENCH_SOURCE_DIR");
+  g_assert_nonnull (src);
+  g_autofree char *path = g_build_filename (src, "docs", "errors.md", NULL);
+  g_autoptr (GPtrArray) rows = parse_table (path);
+
+  g_autoptr (GString) failures = g_string_new (NULL);
+
+  g_test_message ("%u rows", rows->len);
+  g_assert_cmpuint (rows->len, >=, 50);
+  for (guint i = 0; i < rows->len; i++)
+    check_row (rows->pdata[i], (int) i, failures);
+  if (failures->len > 0)
+    g_error ("%s", failures->str);
+}
+
+/* Interrupted writes: a write that fails halfway (the disk is full: RLIMIT_FSIZE makes write()
+ * fail with EFBIG past 1 KiB) keeps the old file and leaves no temporary file beside it. */
+
+static void
+check_full_disk (const char *name, char **args)
+{
+  g_autofree char *dir = g_build_filename (tmpdir, "full", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  const char old[] = "the previous file";
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_bytes (path, old, sizeof old);
+  for (char **a = args; *a != NULL; a++)
+    if (strcmp (*a, "{out}") == 0)
+      *a = path;
+
+  Result r = run_cli_argv (args, 1024);
+  g_test_message ("%s → %d: %s", args[0], r.status, r.err);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, path));
+  g_assert_nonnull (strstr (r.err, "write failed"));
+  g_assert_nonnull (strstr (r.err, strerror (EFBIG)));
+
+  g_autoptr (GBytes) now = read_bytes (path);
+  g_assert_cmpmem (g_bytes_get_data (now, NULL), g_bytes_get_size (now), old, sizeof old);
+  g_assert_cmpint (count_prefixed (dir, ""), ==, 1);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  result_clear (&r);
+}
+
+static void
+test_full_disk_idx (void)
+{
+  char *args[] = { "pairs", "--data", mnist_dir, "--split", "test", "--test-pairs", "5", "--out",
+                   "{out}", NULL };
+  check_full_disk ("pairs.idx", args);
+}
+
+static void
+test_full_disk_csv (void)
+{
+  g_autofree char *points = g_build_filename (tmpdir, "points-good.csv", NULL);
+  fx_points_good (points);
+  char *args[] = { "tsne", "--input", points, "--iterations", "10", "--perplexity", "5", "--out",
+                   "{out}", NULL };
+  check_full_disk ("map.csv", args);
+}
+
+static void
+test_full_disk_safetensors (void)
+{
+  char *args[] = { "train", "--data", mnist_dir, "--epochs", "1", "--pairs", "20",
+                   "--test-pairs", "20", "--batch", "10", "--weights", "{out}", NULL };
+  check_full_disk ("w.safetensors", args);
+}
+
+/* Permissions do not stop root, so this one needs an ordinary user. */
+static void
+test_read_only_folder (void)
+{
+  if (geteuid () == 0)
+    {
+      g_test_skip ("running as root");
+      return;
+    }
+  g_autofree char *dir = g_build_filename (tmpdir, "read-only", NULL);
+  g_autofree char *path = g_build_filename (dir, "map.csv", NULL);
+  g_autofree char *points = g_build_filename (tmpdir, "points-good.csv", NULL);
+  fx_points_good (points);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  write_bytes (path, "old", 3);
+  g_assert_cmpint (g_chmod (dir, 0555), ==, 0);
+  Result r = run_cli ("tsne", "--input", points, "--iterations", "10", "--perplexity", "5",
+                      "--out", path, NULL);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, strerror (EACCES)));
+  g_autoptr (GBytes) now = read_bytes (path);
+  g_assert_cmpmem (g_bytes_get_data (now, NULL), g_bytes_get_size (now), "old", 3);
+  g_assert_cmpint (count_prefixed (dir, ""), ==, 1);
+  result_clear (&r);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+  if (d != NULL)
+    while ((name = g_dir_read_name (d)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+        remove_tree (child);
+      }
+  g_remove (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc;
+
+  g_test_init (&argc, &argv, NULL);
+  tmpdir = g_dir_make_tmp ("pb-errors-XXXXXX", NULL);
+  g_assert_nonnull (tmpdir);
+  mnist_dir = g_build_filename (tmpdir, "mnist", NULL);
+  weights = g_build_filename (tmpdir, "valid.safetensors", NULL);
+  pairs_idx = g_build_filename (tmpdir, "valid-pairs.idx", NULL);
+  make_mnist (mnist_dir);
+
+  Result train = run_cli ("train", "--data", mnist_dir, "--epochs", "1", "--pairs", "50",
+                          "--test-pairs", "50", "--batch", "10", "--weights", weights, NULL);
+  Result pairs = run_cli ("pairs", "--data", mnist_dir, "--split", "test", "--test-pairs", "5",
+                          "--out", pairs_idx, NULL);
+  if (train.status != 0 || pairs.status != 0)
+    g_error ("cannot make the valid files: %s%s", train.err, pairs.err);
+  result_clear (&train);
+  result_clear (&pairs);
+
+  g_test_add_func ("/errors/table", test_table);
+  g_test_add_func ("/errors/full-disk/idx", test_full_disk_idx);
+  g_test_add_func ("/errors/full-disk/csv", test_full_disk_csv);
+  g_test_add_func ("/errors/full-disk/safetensors", test_full_disk_safetensors);
+  g_test_add_func ("/errors/read-only-folder", test_read_only_folder);
+  rc = g_test_run ();
+
+  remove_tree (tmpdir);
+  g_free (tmpdir);
+  g_free (mnist_dir);
+  g_free (weights);
+  g_free (pairs_idx);
+  return rc;
+}
