@@ -18,6 +18,12 @@ typedef struct
   int out_c;
   int kernel;
   int pad;
+  /* Channel-major kernels only: each output image in pool order (see pb_pool_order), the
+   * layout pb_bn_pool_relu_* read. 0: row-major. */
+  int pool_order;
+  /* Forward only, with pool_order: compute just the positions the pooling reads (the first
+   * 4·(Ho/2)·(Wo/2) of each image), as an evaluation needs no batch statistics. */
+  int pooled_only;
 } PbConvShape;
 
 int    pb_conv2d_out_h (const PbConvShape *s);
@@ -88,3 +94,64 @@ double pb_cross_entropy_forward (int batch, int classes, const float *logits,
 /* dlogits += scale · (probs − onehot(targets)) / B */
 void pb_cross_entropy_backward (int batch, int classes, const float *probs,
                                 const uint8_t *targets, float scale, float *dlogits);
+
+/* ---- channel-major kernels: the models' fast path ----------------------------------------- *
+ * Layout [C, N, H, W]: the N images of one channel are contiguous, so a convolution is one GEMM
+ * over every image of the batch (both halves of a siamese pair included), and a batch-norm
+ * channel is one contiguous row per group of images.
+ * Parameter gradients (dweight, dbias, dgamma, dbeta) are ADDED, as everywhere; the activation
+ * gradient din is WRITTEN, because each activation has exactly one consumer and overwriting it
+ * saves zeroing a buffer on every step. */
+
+/* Floats of scratch for pb_conv2d_cm_*. The forward leaves in it what the backward reads, so a
+ * caller that interleaves several convolutions gives each its own. */
+size_t pb_conv2d_cm_workspace_floats (const PbConvShape *s);
+/* in: [C, N, H, W]  weight: [K, C, k, k]  bias: [K] or NULL  out: [K, N, Ho, Wo]
+ * (s->batch is N, the number of images) */
+void pb_conv2d_cm_forward (const PbConvShape *s, const float *in, const float *weight,
+                           const float *bias, float *out, float *work);
+/* dout: [K, N, Ho, Wo] → dweight += [K, C, k, k], dbias += [K] (may be NULL),
+ * din = [C, N, H, W] (written; may be NULL). work: as the forward with the same in left it. */
+void pb_conv2d_cm_backward (const PbConvShape *s, const float *in, const float *weight,
+                            const float *dout, float *dweight, float *dbias, float *din,
+                            float *work);
+
+/* Pool order of an h×w map: the four phases (dy, dx) = (0,0), (0,1), (1,0), (1,1) of the 2×2
+ * pooling windows, each [h/2, w/2] row-major, then the positions no window covers (the last row
+ * or column of an odd side), row-major. Pooling then reads four contiguous streams.
+ * order: [h·w], order[y·w + x] is the pool-order index of (y, x). */
+void pb_pool_order (int h, int w, int32_t *order);
+
+/* Batch norm, 2×2 max-pool (stride 2, floor) and ReLU in one pass over memory, on the output of
+ * a convolution without its bias. The N = groups · batch images are split into `groups` blocks
+ * of `batch`, each normalised with its own statistics (a siamese trunk applied to each image of
+ * the pair, as PyTorch calling the trunk twice); the running statistics move once per group, in
+ * group order. */
+typedef struct
+{
+  int groups;
+  int batch;    /* images per group */
+  int channels;
+  int h, w;     /* of the convolution output; the pooled side is h/2 × w/2 */
+  int pooled_only; /* eval only: conv holds just the pooled positions (see PbConvShape) */
+} PbBnPoolShape;
+
+/* conv: [C, G·B, H·W in pool order] (without the conv bias)  conv_bias, gamma, beta, running_*: [C]
+ * → act: [C, G·B, H/2, W/2], argmax: [C, G·B, H/2, W/2] (0–3, the row-major window position),
+ *   mean, invstd: [G, C] (cache; mean is that of conv, without the bias) */
+void pb_bn_pool_relu_forward_train (const PbBnPoolShape *s, const float *conv,
+                                    const float *conv_bias, const float *gamma,
+                                    const float *beta, float *mean, float *invstd,
+                                    float *running_mean, float *running_var, float momentum,
+                                    float eps, float *act, uint8_t *argmax);
+/* The same with the running statistics; argmax may be NULL. */
+void pb_bn_pool_relu_forward_eval (const PbBnPoolShape *s, const float *conv,
+                                   const float *conv_bias, const float *gamma, const float *beta,
+                                   const float *running_mean, const float *running_var,
+                                   float eps, float *act, uint8_t *argmax);
+/* dact: [C, G·B, H/2, W/2] → dgamma, dbeta, dconv_bias += [C] (dconv_bias may be NULL),
+ * dconv = [C, G·B, H·W in pool order] (written) */
+void pb_bn_pool_relu_backward (const PbBnPoolShape *s, const float *conv, const float *mean,
+                               const float *invstd, const float *gamma, const float *act,
+                               const uint8_t *argmax, const float *dact, float *dgamma,
+                               float *dbeta, float *dconv_bias, float *dconv);

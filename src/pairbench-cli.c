@@ -15,6 +15,7 @@
 #include "pb-cli.h"
 #include "pb-cli-embed.h"
 #include "pb-cli-plots.h"
+#include "pb-cli-bench.h"
 #include "pb-cli-tsne.h"
 #include "pb-core.h"
 #include "pb-table.h"
@@ -1078,6 +1079,7 @@ usage (FILE *f)
            "  study     train several models over rounds and print Table II\n"
            "  pairs     write a run's digit pairs as IDX files\n"
            "  predict   predict pairs with trained weights\n"
+           "  bench     time training (bench train) and the study (bench study)\n"
            "  tsne      embed points (CSV or .npy) in 2-D with t-SNE\n"
            "  embed     map a trained model's last layer with t-SNE (Figures 2–5)\n"
            "\nRun '%s COMMAND --help' for a command's options.\n", prog, prog);
@@ -1109,6 +1111,8 @@ main (int argc, char **argv)
     return cmd_pairs (argc - 1, argv + 1);
   if (strcmp (argv[1], "predict") == 0)
     return cmd_predict (argc - 1, argv + 1);
+  if (strcmp (argv[1], "bench") == 0)
+    return pb_cli_bench (argc - 1, argv + 1);
   if (strcmp (argv[1], "tsne") == 0)
     return pb_cli_tsne (argc - 1, argv + 1);
   if (strcmp (argv[1], "embed") == 0)

@@ -950,6 +950,289 @@ test_backward_adds (void)
 /* ---- the checker itself ------------------------------------------------------------------ */
 
 /* A deliberately wrong gradient must fail the criterion check_grad uses. */
+/* ---- channel-major kernels --------------------------------------------------------------- */
+
+/* [B, C, P] ↔ [C, B, P] */
+static void
+to_channel_major (int b_n, int c_n, size_t p, const float *in, float *out)
+{
+  for (int b = 0; b < b_n; b++)
+    for (int c = 0; c < c_n; c++)
+      memcpy (out + ((size_t) c * b_n + b) * p, in + ((size_t) b * c_n + c) * p, p * sizeof (float));
+}
+
+typedef struct
+{
+  PbConvShape s;
+  size_t in_n, w_n, out_n;
+  float *in, *weight, *bias, *out, *r, *work;
+  float *dweight, *dbias, *din;
+} CmCase;
+
+static double
+cm_loss (void *ctx)
+{
+  CmCase *cc = ctx;
+  pb_conv2d_cm_forward (&cc->s, cc->in, cc->weight, cc->bias, cc->out, cc->work);
+  return project (cc->out, cc->r, cc->out_n);
+}
+
+/* Both formulations (im2col, and kn2row for many channels on a padded small input) agree with
+ * the batch-major convolution and with finite differences. */
+static void
+test_conv2d_cm (void)
+{
+  static const int configs[][7] = {
+    /* batch, in_c, h, w, out_c, kernel, pad */
+    { 3, 1, 6, 5, 4, 2, 0 },
+    { 2, 3, 5, 5, 4, 2, 1 },
+    { 2, 2, 5, 4, 3, 3, 1 },
+    { 2, 32, 3, 3, 5, 2, 1 },   /* kn2row */
+    { 3, 33, 2, 3, 4, 3, 2 },   /* kn2row, 3×3 */
+  };
+
+  for (guint t = 0; t < G_N_ELEMENTS (configs); t++)
+    {
+      const int *k = configs[t];
+      PbConvShape s = { k[0], k[1], k[2], k[3], k[4], k[5], k[6] };
+      g_autoptr (ConvCase) ref = conv_case_new (k[0], k[1], k[2], k[3], k[4], k[5], k[6], 700 + t);
+      const size_t p_in = (size_t) s.in_h * s.in_w;
+      const size_t p_out = (size_t) pb_conv2d_out_h (&s) * pb_conv2d_out_w (&s);
+      CmCase cc = { .s = s, .in_n = ref->in_n, .w_n = ref->w_n, .out_n = ref->out_n };
+      g_autofree float *in = g_new (float, ref->in_n), *out = g_new (float, ref->out_n);
+      g_autofree float *r = g_new (float, ref->out_n), *work = NULL;
+      g_autofree float *dweight = g_new0 (float, ref->w_n), *dbias = g_new0 (float, s.out_c);
+      g_autofree float *din = g_new (float, ref->in_n), *din_ref = g_new (float, ref->in_n);
+      g_autofree float *want = g_new (float, ref->out_n);
+
+      work = g_new (float, pb_conv2d_cm_workspace_floats (&s));
+      to_channel_major (s.batch, s.in_c, p_in, ref->in, in);
+      to_channel_major (s.batch, s.out_c, p_out, ref->r, r);
+      cc.in = in;
+      cc.weight = ref->weight;
+      cc.bias = ref->bias;
+      cc.out = out;
+      cc.r = r;
+      cc.work = work;
+
+      /* forward against the batch-major layer */
+      pb_conv2d_forward (&ref->s, ref->in, ref->weight, ref->bias, ref->out, ref->work);
+      to_channel_major (s.batch, s.out_c, p_out, ref->out, want);
+      cm_loss (&cc);
+      for (size_t i = 0; i < ref->out_n; i++)
+        g_assert_cmpfloat (fabsf (out[i] - want[i]), <=, 1e-5f * (1.0f + fabsf (want[i])));
+
+      /* backward: parameter gradients add, din is written (garbage before it must not leak) */
+      for (size_t i = 0; i < ref->in_n; i++)
+        din[i] = NAN;
+      pb_conv2d_cm_backward (&s, in, ref->weight, r, dweight, dbias, din, work);
+      pb_conv2d_backward (&ref->s, ref->in, ref->weight, ref->r, ref->dweight, ref->dbias,
+                          ref->din, ref->work);
+      to_channel_major (s.batch, s.in_c, p_in, ref->din, din_ref);
+      for (size_t i = 0; i < ref->in_n; i++)
+        g_assert_cmpfloat (fabsf (din[i] - din_ref[i]), <=, 1e-4f * (1.0f + fabsf (din_ref[i])));
+      for (size_t i = 0; i < ref->w_n; i++)
+        g_assert_cmpfloat (fabsf (dweight[i] - ref->dweight[i]), <=,
+                           1e-4f * (1.0f + fabsf (ref->dweight[i])));
+
+      /* Pool order permutes each output image and nothing else. */
+      {
+        const int ho = pb_conv2d_out_h (&s), wo = pb_conv2d_out_w (&s);
+        g_autofree int32_t *order = g_new (int32_t, p_out);
+        g_autofree float *po = g_new (float, ref->out_n), *po_r = g_new (float, ref->out_n);
+        g_autofree float *po_work = g_new (float, pb_conv2d_cm_workspace_floats (&s));
+        g_autofree float *po_din = g_new (float, ref->in_n);
+        g_autofree float *po_dw = g_new0 (float, ref->w_n);
+        PbConvShape ps = s;
+
+        ps.pool_order = 1;
+        pb_pool_order (ho, wo, order);
+        for (size_t img = 0; img < (size_t) s.out_c * s.batch; img++)
+          for (size_t p = 0; p < p_out; p++)
+            po_r[img * p_out + order[p]] = r[img * p_out + p];
+        pb_conv2d_cm_forward (&ps, in, ref->weight, ref->bias, po, po_work);
+        pb_conv2d_cm_backward (&ps, in, ref->weight, po_r, po_dw, NULL, po_din, po_work);
+        for (size_t img = 0; img < (size_t) s.out_c * s.batch; img++)
+          for (size_t p = 0; p < p_out; p++)
+            g_assert_cmpfloat (po[img * p_out + order[p]], ==, out[img * p_out + p]);
+        for (size_t i = 0; i < ref->in_n; i++)
+          g_assert_cmpfloat (fabsf (po_din[i] - din[i]), <=, 1e-5f * (1.0f + fabsf (din[i])));
+        for (size_t i = 0; i < ref->w_n; i++)
+          g_assert_cmpfloat (fabsf (po_dw[i] - dweight[i]), <=, 1e-4f * (1.0f + fabsf (dweight[i])));
+      }
+
+      check_grad ("cm conv din", in, ref->in_n, din, NULL, cm_loss, &cc, 1e-2f);
+      check_grad ("cm conv dweight", ref->weight, ref->w_n, dweight, NULL, cm_loss, &cc, 1e-2f);
+      check_grad ("cm conv dbias", ref->bias, (size_t) s.out_c, dbias, NULL, cm_loss, &cc, 1e-2f);
+
+      /* adds: a second backward doubles the parameter gradients */
+      g_autofree float *once = g_memdup2 (dweight, ref->w_n * sizeof (float));
+      pb_conv2d_cm_backward (&s, in, ref->weight, r, dweight, NULL, NULL, work);
+      assert_doubled (once, dweight, ref->w_n);
+    }
+}
+
+typedef struct
+{
+  PbBnPoolShape s;
+  size_t n_conv, n_act;
+  float *conv, *bias, *gamma, *beta, *mean, *invstd, *rmean, *rvar, *act, *r;
+  uint8_t *argmax;
+} BpCase;
+
+static double
+bp_loss (void *ctx)
+{
+  BpCase *bc = ctx;
+  pb_bn_pool_relu_forward_train (&bc->s, bc->conv, bc->bias, bc->gamma, bc->beta, bc->mean,
+                                 bc->invstd, NULL, NULL, 0.1f, 1e-5f, bc->act, bc->argmax);
+  return project (bc->act, bc->r, bc->n_act);
+}
+
+/* The fused batch norm → max-pool → ReLU equals the three layers applied group by group, and
+ * its backward matches finite differences (skipping pooling windows with near ties). */
+static void
+test_bn_pool_relu (void)
+{
+  static const int shapes[][5] = {
+    /* groups, batch, channels, h, w */
+    { 2, 3, 2, 4, 4 },
+    { 1, 2, 3, 5, 7 },
+    { 2, 2, 2, 3, 3 },
+  };
+
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    {
+      const int *k = shapes[t];
+      BpCase bc = { .s = { k[0], k[1], k[2], k[3], k[4] } };
+      const int G = k[0], B = k[1], C = k[2], H = k[3], W = k[4];
+      const size_t N = (size_t) G * B, plane = (size_t) H * W, pooled = (size_t) (H / 2) * (W / 2);
+      g_autofree int32_t *order = g_new (int32_t, plane);
+      PbRng rng;
+
+      /* The kernels read the conv output in pool order; every index below goes through it. */
+      pb_pool_order (H, W, order);
+
+      bc.n_conv = (size_t) C * N * plane;
+      bc.n_act = (size_t) C * N * pooled;
+      bc.conv = g_new (float, bc.n_conv);
+      bc.bias = g_new (float, C);
+      bc.gamma = g_new (float, C);
+      bc.beta = g_new (float, C);
+      bc.mean = g_new (float, (size_t) G * C);
+      bc.invstd = g_new (float, (size_t) G * C);
+      bc.rmean = g_new0 (float, C);
+      bc.rvar = g_new (float, C);
+      bc.act = g_new (float, bc.n_act);
+      bc.r = g_new (float, bc.n_act);
+      bc.argmax = g_new (uint8_t, bc.n_act);
+      pb_rng_seed (&rng, 900 + t, 1);
+      fill_uniform (&rng, bc.conv, bc.n_conv, -2, 2);
+      fill_uniform (&rng, bc.bias, C, -1, 1);
+      fill_uniform (&rng, bc.gamma, C, 0.5, 1.5);
+      bc.gamma[0] = -bc.gamma[0]; /* a negative scale turns the maximum into the minimum */
+      fill_uniform (&rng, bc.beta, C, -0.5, 0.5);
+      fill_uniform (&rng, bc.r, bc.n_act, -1, 1);
+      for (int c = 0; c < C; c++)
+        bc.rvar[c] = 1.0f;
+
+      /* Reference: per group, [B, C, H, W] batch-major through the three layers. */
+      for (int g = 0; g < G; g++)
+        {
+          PbBnShape bs = { B, C, (int) plane };
+          const size_t nb = (size_t) B * C * plane, nbp = (size_t) B * C * pooled;
+          g_autofree float *x = g_new (float, nb), *y = g_new (float, nb), *xh = g_new (float, nb);
+          g_autofree float *m = g_new (float, C), *is = g_new (float, C);
+          g_autofree float *pool = g_new (float, nbp);
+          g_autofree int32_t *am = g_new (int32_t, nbp);
+
+          for (int b = 0; b < B; b++)
+            for (int c = 0; c < C; c++)
+              for (size_t p = 0; p < plane; p++)
+                x[((size_t) b * C + c) * plane + p]
+                  = bc.conv[((size_t) c * N + (size_t) g * B + b) * plane + order[p]] + bc.bias[c];
+          pb_batchnorm_forward_train (&bs, x, bc.gamma, bc.beta, y, xh, m, is, NULL, NULL, 0.1f,
+                                      1e-5f);
+          pb_maxpool2_forward (B * C, H, W, y, pool, am);
+          pb_relu_forward (nbp, pool, pool);
+          bp_loss (&bc);
+          for (int b = 0; b < B; b++)
+            for (int c = 0; c < C; c++)
+              for (size_t p = 0; p < pooled; p++)
+                {
+                  float want = pool[((size_t) b * C + c) * pooled + p];
+                  float got = bc.act[((size_t) c * N + (size_t) g * B + b) * pooled + p];
+                  g_assert_cmpfloat (fabsf (got - want), <=, 1e-5f * (1.0f + fabsf (want)));
+                }
+        }
+
+      /* Running statistics move once per group, in order. */
+      pb_bn_pool_relu_forward_train (&bc.s, bc.conv, bc.bias, bc.gamma, bc.beta, bc.mean,
+                                     bc.invstd, bc.rmean, bc.rvar, 0.1f, 1e-5f, bc.act, bc.argmax);
+      g_assert_cmpfloat (bc.rvar[0], !=, 1.0f);
+
+      g_autofree float *dconv = g_new (float, bc.n_conv);
+      g_autofree float *dgamma = g_new0 (float, C), *dbeta = g_new0 (float, C);
+      g_autofree float *dbias = g_new0 (float, C);
+      g_autofree gboolean *skip = g_new0 (gboolean, bc.n_conv);
+      for (size_t i = 0; i < bc.n_conv; i++)
+        dconv[i] = NAN;
+      bp_loss (&bc);
+      pb_bn_pool_relu_backward (&bc.s, bc.conv, bc.mean, bc.invstd, bc.gamma, bc.act, bc.argmax,
+                                bc.r, dgamma, dbeta, dbias, dconv);
+
+      /* Skip the inputs of windows whose two largest values are closer than the step, and
+       * windows whose maximum sits near the ReLU's kink. */
+      for (int c = 0; c < C; c++)
+        for (size_t n = 0; n < N; n++)
+          for (int py = 0; py < H / 2; py++)
+            for (int px = 0; px < W / 2; px++)
+              {
+                const float *x = bc.conv + ((size_t) c * N + n) * plane;
+                float v[4] = { x[order[2 * py * W + 2 * px]], x[order[2 * py * W + 2 * px + 1]],
+                               x[order[(2 * py + 1) * W + 2 * px]],
+                               x[order[(2 * py + 1) * W + 2 * px + 1]] };
+                gboolean close = FALSE;
+                for (int i = 0; i < 4; i++)
+                  for (int j = i + 1; j < 4; j++)
+                    close |= fabsf (v[i] - v[j]) < 0.05f;
+                size_t j = ((size_t) c * N + n) * (H / 2) * (W / 2) + (size_t) py * (W / 2) + px;
+                close |= fabsf (bc.act[j]) < 0.05f && bc.act[j] != 0.0f;
+                if (close)
+                  for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++)
+                      skip[((size_t) c * N + n) * plane
+                           + (size_t) order[(2 * py + dy) * W + 2 * px + dx]] = TRUE;
+              }
+      check_grad ("bn-pool-relu dconv", bc.conv, bc.n_conv, dconv, skip, bp_loss, &bc, 1e-3f);
+      check_grad ("bn-pool-relu dgamma", bc.gamma, C, dgamma, NULL, bp_loss, &bc, 1e-3f);
+      check_grad ("bn-pool-relu dbeta", bc.beta, C, dbeta, NULL, bp_loss, &bc, 1e-3f);
+      /* The conv bias only moves the batch mean: its gradient is zero. */
+      for (int c = 0; c < C; c++)
+        g_assert_cmpfloat (fabsf (dbias[c]), <=, 1e-4f * (1.0f + fabsf (dbeta[c])));
+
+      /* Eval mode with the running statistics is the same affine map, then pool and ReLU. */
+      pb_bn_pool_relu_forward_eval (&bc.s, bc.conv, bc.bias, bc.gamma, bc.beta, bc.rmean,
+                                    bc.rvar, 1e-5f, bc.act, NULL);
+      for (int c = 0; c < C; c++)
+        {
+          float sc = bc.gamma[c] / sqrtf (bc.rvar[c] + 1e-5f);
+          const float *x = bc.conv + (size_t) c * N * plane;
+          float best = -INFINITY;
+          for (int dy = 0; dy < 2; dy++)
+            for (int dx = 0; dx < 2; dx++)
+              best = fmaxf (best, sc * (x[order[dy * W + dx]] + bc.bias[c] - bc.rmean[c])
+                                  + bc.beta[c]);
+          best = fmaxf (best, 0.0f);
+          g_assert_cmpfloat (fabsf (bc.act[(size_t) c * N * pooled] - best), <=, 1e-5f);
+        }
+
+      g_free (bc.conv); g_free (bc.bias); g_free (bc.gamma); g_free (bc.beta);
+      g_free (bc.mean); g_free (bc.invstd); g_free (bc.rmean); g_free (bc.rvar);
+      g_free (bc.act); g_free (bc.r); g_free (bc.argmax);
+    }
+}
+
 static void
 test_grad_check_rejects_wrong (void)
 {
@@ -989,6 +1272,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/layers/cross-entropy/forward", test_cross_entropy_forward);
   g_test_add_func ("/core/layers/cross-entropy/backward", test_cross_entropy_backward);
   g_test_add_func ("/core/layers/backward-adds", test_backward_adds);
+  g_test_add_func ("/core/layers/conv2d-cm", test_conv2d_cm);
+  g_test_add_func ("/core/layers/bn-pool-relu", test_bn_pool_relu);
 
   return g_test_run ();
 }
