@@ -48,6 +48,7 @@ struct _PbComparePage
   GtkColumnView *tests_view;
   GtkLabel *tests_empty;
   GtkLabel *tests_note;
+  GtkButton *embed_button;
 };
 
 G_DEFINE_TYPE (PbComparePage, pb_compare_page, GTK_TYPE_WIDGET)
@@ -81,6 +82,16 @@ update_actions (PbComparePage *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.save",
                                  !running && has_results (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.export", has_results (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "compare.embed",
+                                 pb_comparison_get_n_embed_models (self->comparison) > 0);
+  if (pb_comparison_get_loaded (self->comparison))
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->embed_button),
+                                 _("A comparison opened from a file keeps only its metrics, not "
+                                   "its models’ weights: run it again to map its models"));
+  else
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->embed_button),
+                                 _("Map each model’s last layer with t-SNE, side by side, from "
+                                   "its first finished round"));
   gtk_widget_set_sensitive (GTK_WIDGET (self->models_group), !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->rounds_spin), !running);
 }
@@ -447,6 +458,15 @@ start_action (GtkWidget  *widget,
 }
 
 static void
+embed_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  /* The window owns the Embedding page. */
+  gtk_widget_activate_action (widget, "win.embed-comparison", NULL);
+}
+
+static void
 stop_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
@@ -727,12 +747,14 @@ pb_compare_page_class_init (PbComparePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_view);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_empty);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_note);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, embed_button);
 
   gtk_widget_class_install_action (widget_class, "compare.start", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "compare.stop", NULL, stop_action);
   gtk_widget_class_install_action (widget_class, "compare.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "compare.open", NULL, open_action);
   gtk_widget_class_install_action (widget_class, "compare.export", "s", export_action);
+  gtk_widget_class_install_action (widget_class, "compare.embed", NULL, embed_action);
   /* Ctrl+S and Ctrl+O stay the window's (weights); Ctrl+E exports this view's plot, as it does
    * on the others. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK,

@@ -10,6 +10,16 @@
 
 #define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
 
+/* A copy of a round's trained model, enough to map its last layer. */
+typedef struct
+{
+  PbModel *model;
+  PbTrainSettings settings;
+  double input_mean, input_std;
+  int round;
+  char *title;
+} Kept;
+
 /* Shared by the worker, the pending source and the comparison; whichever lets go last frees it. */
 typedef struct
 {
@@ -27,6 +37,9 @@ typedef struct
   gboolean done;
   PbStatus status;
   char *message;
+  /* Each model's first finished round (the lowest index), until the main thread takes it. */
+  Kept kept[PB_SESSION_MAX_MODELS];
+  int kept_round[PB_SESSION_MAX_MODELS];
 } Job;
 
 struct _PbComparison
@@ -37,6 +50,8 @@ struct _PbComparison
   GThread *thread;
   PbSession *session;
   gint64 started, finished;
+  Kept kept[PB_SESSION_MAX_MODELS];
+  gboolean loaded;
 };
 
 G_DEFINE_TYPE (PbComparison, pb_comparison, G_TYPE_OBJECT)
@@ -66,10 +81,19 @@ round_free (gpointer data)
 }
 
 static void
+kept_clear (Kept *kept)
+{
+  g_clear_pointer (&kept->model, pb_model_free);
+  g_clear_pointer (&kept->title, g_free);
+}
+
+static void
 job_clear (gpointer data)
 {
   Job *job = data;
 
+  for (guint i = 0; i < G_N_ELEMENTS (job->kept); i++)
+    kept_clear (&job->kept[i]);
   g_free (job->data_dir);
   g_weak_ref_clear (&job->comparison);
   g_mutex_clear (&job->lock);
@@ -110,6 +134,14 @@ apply_update (PbComparison *self,
   status = job->status;
   if (done)
     message = g_steal_pointer (&job->message);
+  for (int m = 0; m < job->n_models; m++)
+    if (job->kept[m].model != NULL
+        && (self->kept[m].model == NULL || job->kept[m].round < self->kept[m].round))
+      {
+        kept_clear (&self->kept[m]);
+        self->kept[m] = job->kept[m];
+        memset (&job->kept[m], 0, sizeof job->kept[m]);
+      }
   g_mutex_unlock (&job->lock);
 
   for (guint i = 0; i < rounds->len; i++)
@@ -190,6 +222,49 @@ on_round_done (void                *user_data,
   g_mutex_unlock (&job->lock);
 }
 
+static void
+on_round_run (void                *user_data,
+              const PbRoundResult *result,
+              PbRun               *run)
+{
+  Job *job = user_data;
+  int m = result->model_index;
+  PbModel *src = pb_run_model (run);
+  PbModel *copy = NULL;
+  PbError err = { { 0 } };
+  gboolean wanted;
+
+  if (m < 0 || m >= job->n_models)
+    return;
+  g_mutex_lock (&job->lock);
+  wanted = result->round < job->kept_round[m];
+  g_mutex_unlock (&job->lock);
+  /* The copy is made outside the lock: the other rounds' workers need it to report. */
+  if (!wanted || pb_model_new (pb_model_arch (src), 1, &copy, &err) != PB_OK)
+    return;
+  pb_model_copy_weights (copy, src);
+
+  g_mutex_lock (&job->lock);
+  if (result->round < job->kept_round[m])
+    {
+      Kept *kept = &job->kept[m];
+
+      kept_clear (kept);
+      kept->model = g_steal_pointer (&copy);
+      kept->settings = *pb_run_settings (run);
+      kept->input_mean = pb_run_input_mean (run);
+      kept->input_std = pb_run_input_std (run);
+      kept->round = result->round;
+      /* Translators: a model of a comparison in the Embedding view, e.g. "siamese · comparison
+       * round 1" */
+      kept->title = g_strdup_printf (_("%s · comparison round %d"),
+                                     pb_arch_name (&job->models[m]), result->round + 1);
+      job->kept_round[m] = result->round;
+    }
+  g_mutex_unlock (&job->lock);
+  g_clear_pointer (&copy, pb_model_free);
+}
+
 static bool
 on_cancelled (void *user_data)
 {
@@ -205,7 +280,7 @@ worker (gpointer data)
   g_autoptr(GError) error = NULL;
   const PbMnist *mnist = pb_mnist_cache_get (job->data_dir, &error);
   PbStudyCallbacks cb = { .round_done = on_round_done, .cancelled = on_cancelled,
-                          .user_data = job };
+                          .user_data = job, .round_run = on_round_run };
   PbRoundResult *results;
   PbError err = { { 0 } };
   PbStatus status;
@@ -236,6 +311,13 @@ worker (gpointer data)
 }
 
 static void
+clear_kept (PbComparison *self)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (self->kept); i++)
+    kept_clear (&self->kept[i]);
+}
+
+static void
 pb_comparison_dispose (GObject *object)
 {
   PbComparison *self = PB_COMPARISON (object);
@@ -247,6 +329,7 @@ pb_comparison_dispose (GObject *object)
     }
   g_clear_pointer (&self->job, job_unref);
   g_clear_pointer (&self->session, session_free);
+  clear_kept (self);
 
   G_OBJECT_CLASS (pb_comparison_parent_class)->dispose (object);
 }
@@ -343,6 +426,8 @@ pb_comparison_start (PbComparison          *self,
   g_weak_ref_init (&job->comparison, self);
   g_mutex_init (&job->lock);
   job->pending = g_ptr_array_new_with_free_func (round_free);
+  for (guint i = 0; i < G_N_ELEMENTS (job->kept_round); i++)
+    job->kept_round[i] = G_MAXINT;
 
   thread = g_thread_try_new ("pb-comparison", worker, job_ref (job), error);
   if (thread == NULL)
@@ -353,6 +438,8 @@ pb_comparison_start (PbComparison          *self,
       return FALSE;
     }
   g_clear_pointer (&self->session, session_free);
+  clear_kept (self);
+  self->loaded = FALSE;
   self->session = session;
   self->job = job;
   self->thread = thread;
@@ -441,8 +528,67 @@ pb_comparison_load (PbComparison  *self,
       return pb_set_error_from_status (error, st, &err);
     }
   g_clear_pointer (&self->session, session_free);
+  clear_kept (self);
+  self->loaded = TRUE;
   self->session = session;
   self->started = self->finished = 0;
   g_signal_emit (self, signals[CHANGED], 0);
   return TRUE;
+}
+
+guint
+pb_comparison_get_n_models (PbComparison *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARISON (self), 0);
+  return self->session != NULL ? (guint) self->session->n_models : 0;
+}
+
+guint
+pb_comparison_get_n_embed_models (PbComparison *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (PB_IS_COMPARISON (self), 0);
+  for (guint i = 0; i < G_N_ELEMENTS (self->kept); i++)
+    n += self->kept[i].model != NULL;
+  return n;
+}
+
+gboolean
+pb_comparison_get_embed_model (PbComparison *self,
+                               guint         model_index,
+                               PbEmbedModel *out)
+{
+  Kept *kept;
+
+  g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  if (model_index >= G_N_ELEMENTS (self->kept) || self->kept[model_index].model == NULL)
+    return FALSE;
+  kept = &self->kept[model_index];
+  out->title = kept->title;
+  out->model = kept->model;
+  out->input_mean = kept->input_mean;
+  out->input_std = kept->input_std;
+  out->settings = &kept->settings;
+  return TRUE;
+}
+
+int
+pb_comparison_get_embed_round (PbComparison *self,
+                               guint         model_index)
+{
+  g_return_val_if_fail (PB_IS_COMPARISON (self), -1);
+
+  if (model_index >= G_N_ELEMENTS (self->kept) || self->kept[model_index].model == NULL)
+    return -1;
+  return self->kept[model_index].round;
+}
+
+gboolean
+pb_comparison_get_loaded (PbComparison *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
+  return self->loaded;
 }

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "pb-embedder.h"
 #include "pb-session.h"
 
 G_BEGIN_DECLS
@@ -24,5 +25,17 @@ const PbSession *pb_comparison_get_session (PbComparison *self);
 double           pb_comparison_get_elapsed (PbComparison *self);
 gboolean         pb_comparison_save (PbComparison *self, const char *path, GError **error);
 gboolean         pb_comparison_load (PbComparison *self, const char *path, GError **error);
+/* The session's models (0 before the first start or load). */
+guint            pb_comparison_get_n_models (PbComparison *self);
+/* Each model keeps the trained weights of its first finished round (the lowest index), as its
+ * rounds arrive; a loaded comparison keeps only metrics, so none. out stays valid until the
+ * next "changed" (a lower round may replace it), start, load or dispose. */
+guint            pb_comparison_get_n_embed_models (PbComparison *self);
+gboolean         pb_comparison_get_embed_model (PbComparison *self, guint model_index,
+                                                PbEmbedModel *out);
+/* The session was opened from a file (and so has no weights). */
+gboolean         pb_comparison_get_loaded (PbComparison *self);
+/* The 0-based round whose weights model_index keeps, or -1. */
+int              pb_comparison_get_embed_round (PbComparison *self, guint model_index);
 
 G_END_DECLS

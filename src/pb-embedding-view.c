@@ -24,7 +24,8 @@ struct _PbEmbeddingView
 
   GSettings *settings;
   GListModel *runs;
-  GPtrArray *choices;       /* PbRunItem with a model, in the combo row's order */
+  PbComparison *comparison;
+  GPtrArray *choices;       /* Choice, in the combo row's order: runs, then comparison models */
   GtkStringList *choice_names;
   PbEmbedder *embedder;
   guint n_shown;
@@ -35,6 +36,7 @@ struct _PbEmbeddingView
   GtkSpinButton *iterations_spin;
   GtkSpinButton *seed_spin;
   GtkSpinButton *pairs_spin;
+  AdwPreferencesGroup *compare_group;
   GtkLabel *status_label;
   GtkLabel *status_detail;
   GtkProgressBar *progress_bar;
@@ -49,6 +51,38 @@ struct _PbEmbeddingView
 };
 
 G_DEFINE_TYPE (PbEmbeddingView, pb_embedding_view, GTK_TYPE_WIDGET)
+
+/* A run with a model, or (item NULL) model index of the comparison. */
+typedef struct
+{
+  PbRunItem *item;
+  guint model;
+} Choice;
+
+static void
+choice_free (gpointer data)
+{
+  Choice *choice = data;
+
+  g_clear_object (&choice->item);
+  g_free (choice);
+}
+
+static guint
+n_run_choices (PbEmbeddingView *self)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < self->choices->len; i++)
+    n += ((Choice *) g_ptr_array_index (self->choices, i))->item != NULL;
+  return n;
+}
+
+static guint
+n_comparison_models (PbEmbeddingView *self)
+{
+  return self->comparison != NULL ? pb_comparison_get_n_embed_models (self->comparison) : 0;
+}
 
 static PbScatterView *
 grid_view (PbEmbeddingView *self,
@@ -68,7 +102,8 @@ update_actions (PbEmbeddingView *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.start", self->choices->len > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.stop", running);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.compare", self->choices->len > 1);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.compare",
+                                 n_comparison_models (self) > 0 || n_run_choices (self) > 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.export", self->n_shown > 0);
 }
 
@@ -80,28 +115,84 @@ item_has_model (PbRunItem *item)
 }
 
 static void
+update_compare_group (PbEmbeddingView *self)
+{
+  const PbSession *session = self->comparison ? pb_comparison_get_session (self->comparison)
+                                              : NULL;
+
+  if (n_comparison_models (self) > 0)
+    adw_preferences_group_set_description (
+      self->compare_group,
+      _("One map for each model of the comparison, from its first finished round, in the "
+        "report’s order (stacked, stacked-aux, siamese, siamese-aux), computed one after "
+        "another."));
+  else if (session != NULL && pb_comparison_get_loaded (self->comparison))
+    adw_preferences_group_set_description (
+      self->compare_group,
+      _("The comparison was opened from a file, which keeps its metrics but not its models’ "
+        "weights, so its models cannot be mapped: this maps the last run of each of the "
+        "report’s four models instead. Run the comparison again to map its models."));
+  else
+    adw_preferences_group_set_description (
+      self->compare_group,
+      _("One map for the last run of each of the report’s four models (stacked, stacked-aux, "
+        "siamese, siamese-aux), computed one after another; or, after a comparison, one for "
+        "each of its models."));
+}
+
+static gboolean
+choice_equal (const Choice *a,
+              const Choice *b)
+{
+  return a->item == b->item && (a->item != NULL || a->model == b->model);
+}
+
+static void
 rebuild_choices (PbEmbeddingView *self)
 {
   guint n = self->runs ? g_list_model_get_n_items (self->runs) : 0;
+  guint n_models = self->comparison ? pb_comparison_get_n_models (self->comparison) : 0;
   guint selected = adw_combo_row_get_selected (self->run_row);
-  PbRunItem *previous = selected < self->choices->len ? g_ptr_array_index (self->choices, selected)
-                                                      : NULL;
+  Choice previous = { NULL, 0 };
+  gboolean had_previous = selected < self->choices->len;
   guint keep = GTK_INVALID_LIST_POSITION;
+  guint n_runs;
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
 
-  if (previous != NULL)
-    g_object_ref (previous);
+  if (had_previous)
+    {
+      previous = *(Choice *) g_ptr_array_index (self->choices, selected);
+      ((Choice *) g_ptr_array_index (self->choices, selected))->item = NULL;
+    }
   g_ptr_array_set_size (self->choices, 0);
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(PbRunItem) item = g_list_model_get_item (self->runs, i);
+      Choice *choice;
 
       if (!item_has_model (item))
         continue;
-      if (item == previous)
+      choice = g_new0 (Choice, 1);
+      choice->item = g_object_ref (item);
+      if (had_previous && choice_equal (choice, &previous))
         keep = self->choices->len;
-      g_ptr_array_add (self->choices, g_object_ref (item));
+      g_ptr_array_add (self->choices, choice);
       g_ptr_array_add (names, g_strdup (pb_run_item_get_label (item)));
+    }
+  n_runs = self->choices->len;
+  for (guint m = 0; m < n_models; m++)
+    {
+      PbEmbedModel model;
+      Choice *choice;
+
+      if (!pb_comparison_get_embed_model (self->comparison, m, &model))
+        continue;
+      choice = g_new0 (Choice, 1);
+      choice->model = m;
+      if (had_previous && choice_equal (choice, &previous))
+        keep = self->choices->len;
+      g_ptr_array_add (self->choices, choice);
+      g_ptr_array_add (names, g_strdup (model.title));
     }
   g_ptr_array_add (names, NULL);
 
@@ -109,10 +200,11 @@ rebuild_choices (PbEmbeddingView *self)
                           g_list_model_get_n_items (G_LIST_MODEL (self->choice_names)),
                           (const char *const *) names->pdata);
   /* A new run is what the user most likely wants to map next. */
-  if (keep == GTK_INVALID_LIST_POSITION || self->choices->len == 0)
-    keep = self->choices->len > 0 ? self->choices->len - 1 : GTK_INVALID_LIST_POSITION;
+  if (keep == GTK_INVALID_LIST_POSITION)
+    keep = n_runs > 0 ? n_runs - 1 : self->choices->len > 0 ? 0 : GTK_INVALID_LIST_POSITION;
   adw_combo_row_set_selected (self->run_row, keep);
-  g_clear_object (&previous);
+  g_clear_object (&previous.item);
+  update_compare_group (self);
 
   if (self->choices->len > 0)
     {
@@ -125,8 +217,8 @@ rebuild_choices (PbEmbeddingView *self)
     {
       adw_status_page_set_title (self->status_page, _("Nothing to Map Yet"));
       adw_status_page_set_description (self->status_page,
-                                       _("Train a run, or open a weights file with Ctrl+O; then "
-                                         "map its last layer here."));
+                                       _("Train a run or a comparison, or open a weights file "
+                                         "with Ctrl+O; then map its last layer here."));
     }
   if (self->n_shown == 0)
     gtk_stack_set_visible_child_name (self->map_stack, "empty");
@@ -193,6 +285,20 @@ embed_model_from_item (PbRunItem    *item,
   out->model = pb_run_item_get_model (item);
   pb_run_item_get_input_stats (item, &out->input_mean, &out->input_std);
   out->settings = pb_run_item_get_settings (item);
+}
+
+static gboolean
+embed_model_from_choice (PbEmbeddingView *self,
+                         Choice          *choice,
+                         PbEmbedModel    *out)
+{
+  if (choice->item != NULL)
+    {
+      embed_model_from_item (choice->item, out);
+      return TRUE;
+    }
+  return self->comparison != NULL
+         && pb_comparison_get_embed_model (self->comparison, choice->model, out);
 }
 
 static void
@@ -357,9 +463,9 @@ start_action (GtkWidget  *widget,
   g_autoptr(GError) error = NULL;
   PbEmbedModel model;
 
-  if (selected >= self->choices->len)
+  if (selected >= self->choices->len
+      || !embed_model_from_choice (self, g_ptr_array_index (self->choices, selected), &model))
     return;
-  embed_model_from_item (g_ptr_array_index (self->choices, selected), &model);
   if (!pb_embedding_view_embed_models (self, &model, 1, &error))
     report_error (self, error);
 }
@@ -372,6 +478,60 @@ stop_action (GtkWidget  *widget,
   pb_embedder_stop (PB_EMBEDDING_VIEW (widget)->embedder);
 }
 
+/* The comparison's models that kept weights: the report's four first, in its order, then the
+ * others in the comparison's order. */
+static guint
+comparison_models (PbEmbeddingView *self,
+                   PbEmbedModel    *models)
+{
+  const PbSession *session;
+  guint order[PB_SESSION_MAX_MODELS];
+  guint n_order = 0, n = 0;
+
+  if (n_comparison_models (self) == 0)
+    return 0;
+  session = pb_comparison_get_session (self->comparison);
+  for (guint r = 0; r < N_GRID; r++)
+    for (int m = 0; m < session->n_models; m++)
+      if (g_strcmp0 (pb_arch_name (&session->models[m]), compare_models[r]) == 0)
+        order[n_order++] = m;
+  for (int m = 0; m < session->n_models; m++)
+    {
+      gboolean listed = FALSE;
+
+      for (guint k = 0; k < n_order; k++)
+        listed |= order[k] == (guint) m;
+      if (!listed)
+        order[n_order++] = m;
+    }
+  for (guint k = 0; k < n_order && n < N_GRID; k++)
+    if (pb_comparison_get_embed_model (self->comparison, order[k], &models[n]))
+      n++;
+  return n;
+}
+
+gboolean
+pb_embedding_view_embed_comparison (PbEmbeddingView  *self,
+                                    GError          **error)
+{
+  PbEmbedModel models[N_GRID];
+  guint n;
+
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), FALSE);
+
+  n = comparison_models (self, models);
+  if (n == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           self->comparison && pb_comparison_get_loaded (self->comparison)
+                           ? _("A comparison opened from a file keeps no weights to map; run it "
+                               "again to map its models")
+                           : _("No model of the comparison has finished a round yet"));
+      return FALSE;
+    }
+  return pb_embedding_view_embed_models (self, models, n, error);
+}
+
 static void
 compare_action (GtkWidget  *widget,
                 const char *action_name,
@@ -379,26 +539,33 @@ compare_action (GtkWidget  *widget,
 {
   PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
   PbEmbedModel models[N_GRID];
-  guint n = 0;
+  guint n = 0, n_runs = n_run_choices (self);
   g_autoptr(GError) error = NULL;
 
+  if (n_comparison_models (self) > 0)
+    {
+      if (!pb_embedding_view_embed_comparison (self, &error))
+        report_error (self, error);
+      return;
+    }
+  /* Run choices come first in self->choices. */
   for (guint m = 0; m < N_GRID; m++)
-    for (guint i = self->choices->len; i-- > 0;)
+    for (guint i = n_runs; i-- > 0;)
       {
-        PbRunItem *item = g_ptr_array_index (self->choices, i);
+        Choice *choice = g_ptr_array_index (self->choices, i);
 
-        if (g_strcmp0 (pb_run_item_get_arch_name (item), compare_models[m]) == 0)
+        if (g_strcmp0 (pb_run_item_get_arch_name (choice->item), compare_models[m]) == 0)
           {
-            embed_model_from_item (item, &models[n++]);
+            embed_model_from_item (choice->item, &models[n++]);
             break;
           }
       }
   /* Fewer than two of the report's models: compare the latest runs of any model instead. */
   if (n < 2)
-    for (n = 0; n < MIN (self->choices->len, N_GRID); n++)
-      embed_model_from_item (g_ptr_array_index (self->choices,
-                                                self->choices->len - MIN (self->choices->len,
-                                                                          N_GRID) + n),
+    for (n = 0; n < MIN (n_runs, N_GRID); n++)
+      embed_model_from_item (((Choice *) g_ptr_array_index (self->choices,
+                                                            n_runs - MIN (n_runs, N_GRID) + n))
+                               ->item,
                              &models[n]);
   if (n == 0)
     return;
@@ -549,6 +716,8 @@ pb_embedding_view_dispose (GObject *object)
     g_signal_handlers_disconnect_by_data (self->embedder, self);
   if (self->runs != NULL)
     g_signal_handlers_disconnect_by_data (self->runs, self);
+  if (self->comparison != NULL)
+    g_signal_handlers_disconnect_by_data (self->comparison, self);
   gtk_widget_dispose_template (GTK_WIDGET (self), PB_TYPE_EMBEDDING_VIEW);
   /* Template children without an id are not unparented by dispose_template in GTK 4.8. */
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
@@ -556,6 +725,7 @@ pb_embedding_view_dispose (GObject *object)
   /* Cancels and joins the worker. */
   g_clear_object (&self->embedder);
   g_clear_object (&self->runs);
+  g_clear_object (&self->comparison);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->choices, g_ptr_array_unref);
   g_clear_object (&self->choice_names);
@@ -580,6 +750,7 @@ pb_embedding_view_class_init (PbEmbeddingViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, iterations_spin);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, seed_spin);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, pairs_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, compare_group);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, status_label);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, status_detail);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, progress_bar);
@@ -606,7 +777,7 @@ pb_embedding_view_init (PbEmbeddingView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->settings = g_settings_new (PB_SCHEMA_ID);
-  self->choices = g_ptr_array_new_with_free_func (g_object_unref);
+  self->choices = g_ptr_array_new_with_free_func (choice_free);
   self->choice_names = gtk_string_list_new (NULL);
   adw_combo_row_set_model (self->run_row, G_LIST_MODEL (self->choice_names));
   self->embedder = pb_embedder_new ();
@@ -621,6 +792,7 @@ pb_embedding_view_init (PbEmbeddingView *self)
   g_object_bind_property (self->grid_view0, "highlight", self->single_view, "highlight",
                           G_BINDING_BIDIRECTIONAL);
 
+  update_compare_group (self);
   gtk_label_set_label (self->status_label, _("No map yet"));
   gtk_label_set_label (self->status_detail, _("Choose a trained run and press Embed"));
   update_actions (self);
@@ -650,16 +822,56 @@ pb_embedding_view_set_runs (PbEmbeddingView *self,
     rebuild_choices (self);
 }
 
+static void
+on_comparison_changed (PbEmbeddingView *self)
+{
+  rebuild_choices (self);
+}
+
+void
+pb_embedding_view_set_comparison (PbEmbeddingView *self,
+                                  PbComparison    *comparison)
+{
+  g_return_if_fail (PB_IS_EMBEDDING_VIEW (self));
+  g_return_if_fail (comparison == NULL || PB_IS_COMPARISON (comparison));
+
+  if (self->comparison != NULL)
+    g_signal_handlers_disconnect_by_data (self->comparison, self);
+  g_set_object (&self->comparison, comparison);
+  if (comparison != NULL)
+    {
+      g_signal_connect_swapped (comparison, "changed", G_CALLBACK (on_comparison_changed), self);
+      g_signal_connect_swapped (comparison, "finished", G_CALLBACK (on_comparison_changed),
+                                self);
+    }
+  rebuild_choices (self);
+}
+
+guint
+pb_embedding_view_get_n_choices (PbEmbeddingView *self)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), 0);
+  return self->choices->len;
+}
+
+char *
+pb_embedding_view_get_choice_label (PbEmbeddingView *self,
+                                    guint            index)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
+  g_return_val_if_fail (index < self->choices->len, NULL);
+  return g_strdup (gtk_string_list_get_string (self->choice_names, index));
+}
+
 void
 pb_embedding_view_select_run (PbEmbeddingView *self,
                               PbRunItem       *item)
 {
-  guint pos;
-
   g_return_if_fail (PB_IS_EMBEDDING_VIEW (self));
 
-  if (g_ptr_array_find (self->choices, item, &pos))
-    adw_combo_row_set_selected (self->run_row, pos);
+  for (guint i = 0; i < self->choices->len; i++)
+    if (((Choice *) g_ptr_array_index (self->choices, i))->item == item)
+      adw_combo_row_set_selected (self->run_row, i);
 }
 
 PbEmbedder *

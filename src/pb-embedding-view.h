@@ -3,6 +3,7 @@
 
 #include <gtk/gtk.h>
 
+#include "pb-comparison.h"
 #include "pb-embedder.h"
 #include "pb-export.h"
 #include "pb-run-item.h"
@@ -18,11 +19,19 @@ GtkWidget  *pb_embedding_view_new (void);
 /* The session's runs (PbRunItem); those with a model can be mapped. */
 void        pb_embedding_view_set_runs (PbEmbeddingView *self, GListModel *runs);
 void        pb_embedding_view_select_run (PbEmbeddingView *self, PbRunItem *item);
+/* The Compare page's comparison: its models that kept weights are offered after the runs, and
+ * "Compare" maps them rather than the last runs. */
+void        pb_embedding_view_set_comparison (PbEmbeddingView *self, PbComparison *comparison);
+/* What the model picker offers: the runs, then the comparison's models. */
+guint       pb_embedding_view_get_n_choices (PbEmbeddingView *self);
+char       *pb_embedding_view_get_choice_label (PbEmbeddingView *self, guint index);
 void        pb_embedding_view_get_settings (PbEmbeddingView *self, PbEmbedSettings *out);
 void        pb_embedding_view_set_settings (PbEmbeddingView *self, const PbEmbedSettings *s);
 /* Maps n models with the view's settings, one after another, side by side when n > 1. */
 gboolean    pb_embedding_view_embed_models (PbEmbeddingView *self, const PbEmbedModel *models,
                                             guint n_models, GError **error);
+/* One map per model of the comparison, side by side, in the report's order. */
+gboolean    pb_embedding_view_embed_comparison (PbEmbeddingView *self, GError **error);
 PbEmbedder *pb_embedding_view_get_embedder (PbEmbeddingView *self);
 /* Every map shown, as one figure; or map index alone. height follows width. */
 gboolean    pb_embedding_view_export (PbEmbeddingView *self, const char *path,

@@ -601,6 +601,19 @@ pb_window_dispose (GObject *object)
 }
 
 static void
+embed_comparison_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+
+  adw_view_stack_set_visible_child_name (self->stack, "embedding");
+  if (!pb_embedding_view_embed_comparison (self->embedding_view, &error))
+    show_error (self, _("Could Not Map the Comparison"), error->message, FALSE);
+}
+
+static void
 pb_window_class_init (PbWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -658,6 +671,8 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,
                                        "win.open-weights", NULL);
   gtk_widget_class_install_action (widget_class, "win.open-folder", "s", open_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.embed-comparison", NULL,
+                                   embed_comparison_action);
 }
 
 static void
@@ -682,6 +697,8 @@ pb_window_init (PbWindow *self)
   pb_curve_view_set_model (self->error_view, G_LIST_MODEL (self->runs));
   pb_run_list_set_model (self->run_list, self->runs);
   pb_embedding_view_set_runs (self->embedding_view, G_LIST_MODEL (self->runs));
+  pb_embedding_view_set_comparison (self->embedding_view,
+                                    pb_compare_page_get_comparison (self->compare_page));
   g_object_bind_property (self->loss_view, "hover-epoch", self->error_view, "hover-epoch",
                           G_BINDING_BIDIRECTIONAL);
   g_settings_bind (self->settings, "log-scale", self->log_toggle, "active",

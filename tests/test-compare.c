@@ -4,12 +4,14 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
 #include "pb-application.h"
 #include "pb-compare-page.h"
+#include "pb-embedding-view.h"
 #include "pb-plot.h"
 #include "pb-window.h"
 
@@ -72,6 +74,12 @@ set_tiny_budget (void)
   g_settings_set_int (settings, "test-pairs", 100);
   g_settings_set_int (settings, "batch-size", 50);
   settle ();
+}
+
+static gboolean
+embedder_idle (gpointer data)
+{
+  return !pb_embedder_get_running (data);
 }
 
 static void
@@ -250,6 +258,93 @@ test_compare_save_open (void)
   g_assert_cmpuint (pb_compare_page_get_n_rows (p, PB_COMPARE_TABLE_RESULTS), ==, 2);
 }
 
+/* The comparison's models keep their weights: the Embedding view maps them, though the session
+ * has no run of its own. */
+static void
+test_compare_embed (void)
+{
+  PbComparePage *p = page ();
+  PbComparison *c = pb_compare_page_get_comparison (p);
+  PbEmbeddingView *view = pb_window_get_embedding_view (window);
+  GtkWidget *stack = gtk_widget_get_ancestor (GTK_WIDGET (p), ADW_TYPE_VIEW_STACK);
+  const PbSession *session;
+  PbEmbedder *embedder;
+  PbEmbedSettings es;
+  PbEmbedModel model;
+  const char *const titles[] = { "stacked · comparison round 1",
+                                 "siamese-aux · comparison round 1" };
+
+  g_assert_cmpuint (g_list_model_get_n_items (pb_window_get_runs (window)), ==, 0);
+  /* The reopened comparison of /compare/save-open has metrics only. */
+  g_assert_true (pb_comparison_get_loaded (c));
+  g_assert_cmpuint (pb_comparison_get_n_embed_models (c), ==, 0);
+  /* compare.embed is disabled: nothing happens. */
+  gtk_widget_activate_action (GTK_WIDGET (p), "compare.embed", NULL);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (stack)), ==, "compare");
+  g_assert_cmpuint (pb_embedding_view_get_n_choices (view), ==, 0);
+
+  set_tiny_budget ();
+  run_comparison (p, 1);
+  session = pb_comparison_get_session (c);
+  g_assert_false (pb_comparison_get_loaded (c));
+  g_assert_cmpuint (pb_comparison_get_n_models (c), ==, 2);
+  g_assert_cmpuint (pb_comparison_get_n_embed_models (c), ==, 2);
+  for (guint m = 0; m < 2; m++)
+    {
+      g_autofree char *label = pb_embedding_view_get_choice_label (view, m);
+
+      g_assert_true (pb_comparison_get_embed_model (c, m, &model));
+      g_assert_cmpint (pb_comparison_get_embed_round (c, m), ==, 0);
+      g_assert_cmpstr (model.title, ==, titles[m]);
+      g_assert_cmpstr (pb_arch_name (pb_model_arch (model.model)), ==,
+                       pb_arch_name (&session->models[m]));
+      g_assert_cmpuint (model.settings->seed, ==, session->base.seed);
+      g_assert_cmpint (model.settings->test_pairs, ==, 100);
+      g_assert_cmpfloat (model.input_std, >, 0);
+      g_assert_cmpstr (label, ==, titles[m]);
+    }
+  g_assert_false (pb_comparison_get_embed_model (c, 2, &model));
+  g_assert_cmpuint (pb_embedding_view_get_n_choices (view), ==, 2);
+
+  pb_embed_settings_init (&es);
+  es.iterations = 100;
+  es.test_pairs = 60;
+  es.perplexity = 10;
+  pb_embedding_view_set_settings (view, &es);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.embed", NULL));
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (stack)), ==,
+                   "embedding");
+  embedder = pb_embedding_view_get_embedder (view);
+  g_assert_cmpuint (pb_embedder_get_n_maps (embedder), ==, 2);
+  g_assert_true (wait_until (embedder_idle, embedder, RUN_TIMEOUT_S));
+  settle ();
+  /* The report's order, whatever the comparison's; stacked has one point per pair, siamese
+   * one per image. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const PbEmbedMap *map = pb_embedder_get_map (embedder, i);
+
+      g_assert_cmpstr (map->title, ==, titles[i]);
+      g_assert_cmpstr (map->arch_name, ==, i == 0 ? "stacked" : "siamese-aux");
+      g_assert_cmpint (map->state, ==, PB_EMBED_DONE);
+      g_assert_cmpint (map->iteration, ==, 100);
+      g_assert_cmpint (map->n, ==, (i == 0 ? 1 : 2) * es.test_pairs);
+      g_assert_nonnull (map->xy);
+      for (int k = 0; k < 2 * map->n; k++)
+        g_assert_true (isfinite (map->xy[k]));
+    }
+
+  /* The view's own Compare button maps the comparison too, as there are no runs. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.compare", NULL));
+  g_assert_cmpuint (pb_embedder_get_n_maps (embedder = pb_embedding_view_get_embedder (view)),
+                    ==, 2);
+  g_assert_cmpstr (pb_embedder_get_map (embedder, 1)->title, ==, titles[1]);
+  pb_embedder_stop (embedder);
+  g_assert_true (wait_until (embedder_idle, embedder, RUN_TIMEOUT_S));
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (stack), "compare");
+  settle ();
+}
+
 static void
 test_compare_stop (void)
 {
@@ -319,6 +414,7 @@ main (int   argc,
   g_test_add_func ("/compare/run", test_compare_run);
   g_test_add_func ("/compare/export", test_compare_export);
   g_test_add_func ("/compare/save-open", test_compare_save_open);
+  g_test_add_func ("/compare/embed", test_compare_embed);
   g_test_add_func ("/compare/stop", test_compare_stop);
   g_test_add_func ("/compare/close-while-running", test_compare_close_while_running);
   status = g_test_run ();
