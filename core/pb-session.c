@@ -526,6 +526,7 @@ pb_session_from_json (const char *text, size_t len, const char *what, PbSession 
   long version, rounds;
   const char *format;
   const PbJson *partial;
+  PbError e;
   PbStatus st;
 
   memset (out, 0, sizeof *out);
@@ -552,6 +553,11 @@ pb_session_from_json (const char *text, size_t len, const char *what, PbSession 
   if ((st = expect (partial, PB_JSON_BOOL, what, "\"partial\"", "true or false", err)) != PB_OK)
     goto out;
   base.arch = models[0];
+  if (pb_train_settings_validate (&base, &e) != PB_OK)
+    {
+      st = pb_error_set (err, PB_ERR_FORMAT, "%s: \"settings\": %s", what, e.message);
+      goto out;
+    }
   if ((st = pb_session_init (out, &base, models, n_models, (int) rounds, err)) != PB_OK)
     goto out;
   out->partial = partial->boolean;

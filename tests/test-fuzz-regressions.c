@@ -10,6 +10,7 @@
 
 #include "pb-core.h"
 #include "pb-points.h"
+#include "pb-session.h"
 
 typedef PbStatus (*ReadFunc) (const char *name, const guint8 *data, gsize len, PbError *err);
 
@@ -80,6 +81,32 @@ read_json (const char *name, const guint8 *data, gsize len, PbError *err)
   return st;
 }
 
+static PbStatus
+read_session (const char *name, const guint8 *data, gsize len, PbError *err)
+{
+  PbSession session;
+  PbStatus st = pb_session_from_json ((const char *) data, len, name, &session, err);
+  if (st == PB_OK)
+    {
+      PbSession again;
+      PbStr out, out2;
+
+      /* What the app saves, it opens again unchanged. */
+      pb_str_init (&out);
+      pb_str_init (&out2);
+      pb_session_to_json (&session, &out);
+      g_assert_false (out.failed);
+      g_assert_cmpint (pb_session_from_json (out.data, out.len, name, &again, NULL), ==, PB_OK);
+      pb_session_to_json (&again, &out2);
+      g_assert_cmpstr (out.data, ==, out2.data);
+      pb_str_clear (&out2);
+      pb_str_clear (&out);
+      pb_session_clear (&again);
+      pb_session_clear (&session);
+    }
+  return st;
+}
+
 typedef struct
 {
   const char *reader;
@@ -92,6 +119,7 @@ static const Reader readers[] = {
   { "csv", read_csv },
   { "npy", read_npy },
   { "json", read_json },
+  { "session", read_session },
 };
 
 static void

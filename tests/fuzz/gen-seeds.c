@@ -2,6 +2,7 @@
 /* Writes the seed corpora in tests/fuzz/corpus/: a few small valid files per reader and some
  * edge cases. Run from the source root: tools/run-fuzzers --seeds. */
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <zlib.h>
 
 #include "pb-core.h"
+#include "pb-session.h"
 
 static const char *root = "tests/fuzz/corpus";
 
@@ -195,6 +197,56 @@ npy_seed (const char *name, const char *descr, int rows, int cols, int version, 
   put ("npy", name, buf, at);
 }
 
+static void
+session_seed (const char *name, int epochs, int rounds, int done_rounds_last, bool partial)
+{
+  static const char *const names[] = { "siamese", "twin-aux" };
+  PbArch models[2];
+  PbTrainSettings base;
+  PbSession session;
+  PbEpochRecord records[8];
+  PbError err;
+  PbStr out;
+
+  if (pb_train_settings_init (&base, "siamese", &err) != PB_OK)
+    die (name, &err);
+  base.epochs = epochs;
+  base.train_pairs = base.test_pairs = 200;
+  base.batch = 50;
+  for (int m = 0; m < 2; m++)
+    if (pb_arch_from_name (names[m], &models[m], &err) != PB_OK)
+      die (names[m], &err);
+  models[1].dropout = 0.25f;
+  if (pb_session_init (&session, &base, models, 2, rounds, &err) != PB_OK)
+    die (name, &err);
+  session.partial = partial;
+  for (int m = 0; m < 2; m++)
+    for (int r = 0; r < (m == 1 ? done_rounds_last : rounds); r++)
+      {
+        PbRoundResult res = *pb_session_round (&session, m, r);
+        for (int e = 0; e < epochs; e++)
+          records[e] = (PbEpochRecord) {
+            .epoch = e + 1, .train_loss = 0.7 / (e + 1), .train_main_loss = 0.5 / (e + 1),
+            .train_aux_loss = 0.2 / (e + 1), .train_error = 0.3 - 0.01 * (r + e),
+            .test_error = 0.25 - 0.02 * e + 0.003 * r + 0.01 * m, .digit_error = 0.1,
+            .chunk_sd = 0.02, .seconds = 1.5 * (e + 1), .train_seconds = 1.25 * (e + 1),
+            .eval_seconds = 0.25 * (e + 1),
+          };
+        records[0].digit_error = m == 0 ? NAN : 0.1;
+        res.status = PB_OK;
+        res.epochs = records;
+        res.n_epochs = epochs;
+        res.final = records[epochs - 1];
+        if (pb_session_set_round (&session, &res, &err) != PB_OK)
+          die (name, &err);
+      }
+  pb_str_init (&out);
+  pb_session_to_json (&session, &out);
+  put ("session", name, out.data, out.len);
+  pb_str_clear (&out);
+  pb_session_clear (&session);
+}
+
 int
 main (void)
 {
@@ -241,5 +293,28 @@ main (void)
            "\"test_pairs\":1000,\"augment\":10,\"seed\":1}");
   put_str ("json", "deep", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
   put_str ("json", "numbers", "[0, -1, 1e308, 1e-308, 123456789012345678901234567890, 1E+2]");
+
+  session_seed ("complete", 3, 3, 3, false);
+  session_seed ("partial", 2, 4, 1, true);
+  session_seed ("one-round", 1, 1, 1, false);
+  session_seed ("nothing-done", 2, 2, 0, true);
+  put_str ("session", "wrong-version", "{\"format\":\"pairbench-comparison\",\"version\":2}");
+  put_str ("session", "duplicate-round",
+           "{\"format\":\"pairbench-comparison\",\"version\":1,\"partial\":false,"
+           "\"rounds\":2,\"settings\":{\"epochs\":1,\"batch\":10,\"lr\":0.001,"
+           "\"beta1\":0.9,\"beta2\":0.999,\"adam_eps\":1e-08,\"train_pairs\":100,"
+           "\"test_pairs\":100,\"augment_deg\":0,\"seed\":7},"
+           "\"models\":[{\"name\":\"twin\",\"aux_weight\":1,\"dropout\":0}],\"results\":["
+           "{\"model\":\"twin\",\"round\":2,\"seed\":8,\"params\":5,\"epochs\":[{\"epoch\":1,"
+           "\"train_loss\":1,\"train_main_loss\":1,\"train_aux_loss\":null,\"train_error\":0.5,"
+           "\"test_error\":0.5,\"digit_error\":null,\"chunk_sd\":0,\"seconds\":1,"
+           "\"train_seconds\":1,\"eval_seconds\":0}]},"
+           "{\"model\":\"twin\",\"round\":2,\"seed\":8,\"params\":5,\"epochs\":[]}]}");
+  put_str ("session", "unknown-model",
+           "{\"format\":\"pairbench-comparison\",\"version\":1,\"partial\":true,"
+           "\"rounds\":1,\"settings\":{\"epochs\":1,\"batch\":1,\"lr\":1,\"beta1\":0,"
+           "\"beta2\":0,\"adam_eps\":1,\"train_pairs\":1,\"test_pairs\":1,"
+           "\"augment_deg\":180,\"seed\":0},\"models\":[{\"name\":\"lenet\"}],"
+           "\"results\":[]}");
   return 0;
 }
