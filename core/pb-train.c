@@ -102,8 +102,8 @@ pb_train_settings_validate (const PbTrainSettings *self, PbError *err)
   if (!(self->beta1 >= 0.0f && self->beta1 < 1.0f) || !(self->beta2 >= 0.0f && self->beta2 < 1.0f))
     return pb_error_set (err, PB_ERR_INVALID, "Adam betas: expected 0 ≤ β < 1, got %g and %g",
                          (double) self->beta1, (double) self->beta2);
-  if (!(self->adam_eps > 0.0f))
-    return pb_error_set (err, PB_ERR_INVALID, "Adam eps: expected > 0, got %g",
+  if (!(self->adam_eps > 0.0f) || !isfinite (self->adam_eps))
+    return pb_error_set (err, PB_ERR_INVALID, "Adam eps: expected a finite number > 0, got %g",
                          (double) self->adam_eps);
   if (!(self->augment_deg >= 0.0f && self->augment_deg <= 180.0f))
     return pb_error_set (err, PB_ERR_INVALID, "--augment: expected 0–180 degrees, got %g",
