@@ -42,7 +42,8 @@ pb_train_settings_append_json (const PbTrainSettings *s, PbStr *out)
   pb_str_printf (out, ",\"train_pairs\":%d,\"test_pairs\":%d,\"augment\":", s->train_pairs,
                  s->test_pairs);
   pb_str_append_float (out, s->augment_deg);
-  pb_str_printf (out, ",\"seed\":%llu}", (unsigned long long) s->seed);
+  pb_str_printf (out, ",\"seed\":%llu,\"eval_every\":%d}", (unsigned long long) s->seed,
+                 s->eval_every);
 }
 
 static PbStatus
@@ -120,7 +121,8 @@ pb_train_settings_from_json (const PbJson *obj, PbTrainSettings *s, const char *
       || (st = read_float (obj, "adam_eps", &s->adam_eps, what, err)) != PB_OK
       || (st = read_int (obj, "train_pairs", &s->train_pairs, what, err)) != PB_OK
       || (st = read_int (obj, "test_pairs", &s->test_pairs, what, err)) != PB_OK
-      || (st = read_float (obj, "augment", &s->augment_deg, what, err)) != PB_OK)
+      || (st = read_float (obj, "augment", &s->augment_deg, what, err)) != PB_OK
+      || (st = read_int (obj, "eval_every", &s->eval_every, what, err)) != PB_OK)
     return st;
   seed = pb_json_get_number (obj, "seed", (double) s->seed);
   if (!(seed >= 0 && seed < 1.8e19 && seed == floor (seed)))

@@ -78,6 +78,7 @@ pb_train_settings_init (PbTrainSettings *self, const char *model, PbError *err)
   self->test_pairs = 1000;
   self->augment_deg = 10.0f;
   self->seed = 1;
+  self->eval_every = 1;
   return pb_arch_from_name (model != NULL ? model : "siamese-aux", &self->arch, err);
 }
 
@@ -105,6 +106,9 @@ pb_train_settings_validate (const PbTrainSettings *self, PbError *err)
   if (!(self->adam_eps > 0.0f) || !isfinite (self->adam_eps))
     return pb_error_set (err, PB_ERR_INVALID, "Adam eps: expected a finite number > 0, got %g",
                          (double) self->adam_eps);
+  if (self->eval_every < 0 || self->eval_every > 10000)
+    return pb_error_set (err, PB_ERR_INVALID, "--eval-every: expected 0–10000, got %d",
+                         self->eval_every);
   if (!(self->augment_deg >= 0.0f && self->augment_deg <= 180.0f))
     return pb_error_set (err, PB_ERR_INVALID, "--augment: expected 0–180 degrees, got %g",
                          (double) self->augment_deg);
@@ -332,19 +336,24 @@ static void
 end_epoch (PbRun *self)
 {
   PbEpochRecord *r = &self->epochs[self->n_epochs_done];
-  PbEvaluation train_eval, test_eval;
-  double t0 = pb_now_seconds ();
-  int nb = self->batch_index;
+  PbEvaluation train_eval = { NAN, NAN, NAN }, test_eval = { NAN, NAN, NAN };
+  int nb = self->batch_index, done = self->epoch + 1;
+  bool due = done == self->s.epochs
+             || (self->s.eval_every > 0 && done % self->s.eval_every == 0);
 
-  predict_standardised (self->model, self->orig_x, self->train.n, self->eval_pred,
-                        self->eval_digits, NULL);
-  score (&self->train, self->eval_pred, self->eval_digits, &train_eval);
-  predict_standardised (self->model, self->test_x, self->test.n, self->eval_pred,
-                        self->eval_digits, NULL);
-  score (&self->test, self->eval_pred, self->eval_digits, &test_eval);
-  self->eval_seconds += pb_now_seconds () - t0;
+  if (due)
+    {
+      double t0 = pb_now_seconds ();
+      predict_standardised (self->model, self->orig_x, self->train.n, self->eval_pred,
+                            self->eval_digits, NULL);
+      score (&self->train, self->eval_pred, self->eval_digits, &train_eval);
+      predict_standardised (self->model, self->test_x, self->test.n, self->eval_pred,
+                            self->eval_digits, NULL);
+      score (&self->test, self->eval_pred, self->eval_digits, &test_eval);
+      self->eval_seconds += pb_now_seconds () - t0;
+    }
 
-  r->epoch = self->epoch + 1;
+  r->epoch = done;
   r->train_loss = self->loss_sum / nb;
   r->train_main_loss = self->main_sum / nb;
   r->train_aux_loss = self->aux_sum / nb;

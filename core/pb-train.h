@@ -26,6 +26,7 @@ typedef struct
   int test_pairs;      /* 1000 */
   float augment_deg;   /* 10; 0 turns augmentation off */
   uint64_t seed;       /* 1 */
+  int eval_every;      /* 1: evaluate after every epoch; N: every Nth; 0: the last only */
 } PbTrainSettings;
 
 /* The report's settings for the named model. */
@@ -40,6 +41,8 @@ typedef struct
   double train_loss;      /* mean over the epoch's batches */
   double train_main_loss;
   double train_aux_loss;  /* unweighted CE(d1) + CE(d2) */
+  /* The errors and chunk_sd are NaN for epochs not evaluated (see eval_every); the last epoch
+   * always is. */
   double train_error;     /* original training pairs, eval mode */
   double test_error;
   double digit_error;     /* test images, from the digit logits */

@@ -191,6 +191,13 @@ parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSetting
                                    v ? v : "");
       s->augment_deg = (float) d;
     }
+  else if (pb_cli_match (argc, argv, i, "--eval-every", &v))
+    {
+      if (!pb_cli_parse_int (v, 0, 10000, &n))
+        return pb_cli_usage_error (cmd, "--eval-every: expected an integer 0–10000, got '%s'",
+                                   v ? v : "");
+      s->eval_every = (int) n;
+    }
   else if (pb_cli_match (argc, argv, i, "--aux-weight", &v))
     {
       if (!pb_cli_parse_double (v, 0.0, FLT_MAX, true, &d))
@@ -234,6 +241,7 @@ parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSetting
   "  --pairs N          training pairs (default 1000)\n" \
   "  --test-pairs M     test pairs (default 1000)\n" \
   "  --augment DEG      rotate a copy of every training pair by up to ±DEG (default 10, 0 = off)\n" \
+  "  --eval-every N     evaluate after every Nth epoch (default 1; 0 = the last only)\n" \
   "  --aux-weight W     weight of the auxiliary digit loss (default 1)\n" \
   "  --dropout P        dropout before fc2 (default 0)\n" \
   "  --seed S           seed of pairs, init, order and augmentation (default 1)\n" \
@@ -242,10 +250,14 @@ parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSetting
 static void
 print_epoch (const char *label, const PbEpochRecord *r, int epochs)
 {
-  fprintf (stderr, "%s epoch %3d/%d  loss %.4f (main %.4f, aux %.4f)  train err %.3f  "
-           "test err %.3f  digit err %.3f  %.1f s\n", label, r->epoch, epochs, r->train_loss,
-           r->train_main_loss, r->train_aux_loss, r->train_error, r->test_error, r->digit_error,
-           r->seconds);
+  fprintf (stderr, "%s epoch %3d/%d  loss %.4f (main %.4f, aux %.4f)  ", label, r->epoch, epochs,
+           r->train_loss, r->train_main_loss, r->train_aux_loss);
+  if (isfinite (r->test_error))
+    fprintf (stderr, "train err %.3f  test err %.3f  digit err %.3f  ", r->train_error,
+             r->test_error, r->digit_error);
+  else
+    fputs ("not evaluated  ", stderr);
+  fprintf (stderr, "%.1f s\n", r->seconds);
 }
 
 static void

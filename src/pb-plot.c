@@ -435,14 +435,13 @@ line_through (cairo_t *cr, const PbPlotMapping *m, const double *y, int n)
       else
         cairo_move_to (cr, px, py);
       pen = TRUE;
-    }
-  /* A single epoch still shows, as a dot. */
-  if (n == 1 && isfinite (y[0]))
-    {
-      double px, py;
-      pb_plot_mapping_to_pixel (m, 1, y[0], &px, &py);
-      cairo_new_sub_path (cr);
-      cairo_arc (cr, px, py, 1.5, 0, 2 * G_PI);
+      /* An epoch with no evaluated neighbour (one epoch, or epochs not evaluated) still shows,
+       * as a dot. */
+      if ((e == 0 || !isfinite (y[e - 1])) && (e == n - 1 || !isfinite (y[e + 1])))
+        {
+          cairo_new_sub_path (cr);
+          cairo_arc (cr, px, py, 1.5, 0, 2 * G_PI);
+        }
     }
 }
 

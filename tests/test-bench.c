@@ -71,6 +71,32 @@ test_train_one_epoch (void)
   g_assert_nonnull (strstr (out, "peak RSS"));
 }
 
+/* The study evaluates after the last epoch only, unless asked for more. */
+static void
+test_study_eval_every (void)
+{
+  for (int every = 0; every <= 1; every++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+      PbJson *json = NULL;
+      PbError perr = { { 0 } };
+
+      int status = run_cli (&out, &err, "bench", "study", "--rounds", "1", "--epochs", "2",
+                            "--pairs", "200", "--test-pairs", "200", "--models", "stacked",
+                            "--json", every ? "--eval-every" : NULL, "1", NULL);
+      g_test_message ("stderr: %s", err);
+      g_assert_cmpint (status, ==, 0);
+      g_assert_cmpint (pb_json_parse (out, strlen (out), "stdout", &json, &perr), ==, PB_OK);
+      g_assert_cmpint ((int) pb_json_get_number (json, "eval_every", -1), ==, every);
+      g_assert_cmpint ((int) pb_json_get_number (json, "evaluations_per_run", -1), ==,
+                       every ? 2 : 1);
+      const PbJson *models = pb_json_get (json, "models");
+      g_assert_nonnull (models);
+      g_assert_cmpfloat (pb_json_get_number (&models->items[0], "mean_test_error", -1), >=, 0.0);
+      pb_json_free (json);
+    }
+}
+
 static void
 test_bad_usage (void)
 {
@@ -89,6 +115,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/bench/train-one-epoch", test_train_one_epoch);
+  g_test_add_func ("/bench/study-eval-every", test_study_eval_every);
   g_test_add_func ("/bench/bad-usage", test_bad_usage);
   return g_test_run ();
 }

@@ -43,6 +43,7 @@ test_defaults (void)
   g_assert_cmpint (s.train_pairs, ==, 1000);
   g_assert_cmpint (s.test_pairs, ==, 1000);
   g_assert_cmpfloat (s.augment_deg, ==, 10.0f);
+  g_assert_cmpint (s.eval_every, ==, 1);
   g_assert_cmpfloat (s.arch.aux_weight, ==, 1.0f);
   g_assert_true (s.arch.aux);
   g_assert_cmpint (pb_train_settings_validate (&s, NULL), ==, PB_OK);
@@ -70,6 +71,10 @@ test_validation (void)
   s.augment_deg = 181;
   g_assert_cmpint (pb_train_settings_validate (&s, &err), ==, PB_ERR_INVALID);
   g_assert_nonnull (strstr (err.message, "--augment"));
+  small_settings (&s, "siamese", 1);
+  s.eval_every = -1;
+  g_assert_cmpint (pb_train_settings_validate (&s, &err), ==, PB_ERR_INVALID);
+  g_assert_nonnull (strstr (err.message, "--eval-every"));
 
   /* More pairs than the data holds depends on the data, so pb_run_new reports it. */
   PbRun *run = NULL;
@@ -109,6 +114,64 @@ test_deterministic (void)
   pb_run_free (a);
   pb_run_free (b);
   pb_run_free (c);
+}
+
+/* Evaluating less often changes nothing but the records of the epochs skipped. */
+static void
+test_eval_every (void)
+{
+  PbTrainSettings s;
+  small_settings (&s, "siamese-aux", 5);
+  s.augment_deg = 0.0f;
+  PbRun *every = train (&s);
+  s.eval_every = 0;
+  PbRun *last = train (&s);
+  s.eval_every = 2;
+  PbRun *second = train (&s);
+  PbModel *me = pb_run_model (every), *ml = pb_run_model (last);
+  const PbEpochRecord *re = pb_run_epochs (every), *rl = pb_run_epochs (last);
+  const PbEpochRecord *r2 = pb_run_epochs (second);
+
+  g_assert_cmpmem (pb_model_params (me), pb_model_param_count (me) * sizeof (float),
+                   pb_model_params (ml), pb_model_param_count (ml) * sizeof (float));
+  g_assert_cmpmem (pb_model_buffers (me), pb_model_buffer_count (me) * sizeof (float),
+                   pb_model_buffers (ml), pb_model_buffer_count (ml) * sizeof (float));
+  g_assert_cmpint (pb_run_n_epochs_done (last), ==, 5);
+  for (int e = 0; e < 5; e++)
+    {
+      g_assert_cmpint (rl[e].epoch, ==, e + 1);
+      g_assert_cmpfloat (rl[e].train_loss, ==, re[e].train_loss);
+      g_assert_cmpfloat (r2[e].train_loss, ==, re[e].train_loss);
+      g_assert_true (isfinite (re[e].test_error));
+      if (e < 4)
+        {
+          g_assert_true (isnan (rl[e].train_error) && isnan (rl[e].test_error));
+          g_assert_true (isnan (rl[e].digit_error) && isnan (rl[e].chunk_sd));
+        }
+      g_assert_true (isfinite (r2[e].test_error) == (e == 1 || e == 3 || e == 4));
+    }
+  g_assert_cmpfloat (rl[4].test_error, ==, re[4].test_error);
+  g_assert_cmpfloat (rl[4].train_error, ==, re[4].train_error);
+  g_assert_cmpfloat (rl[4].digit_error, ==, re[4].digit_error);
+  g_assert_cmpfloat (rl[4].chunk_sd, ==, re[4].chunk_sd);
+
+  /* The setting goes through the settings JSON. */
+  PbStr json;
+  PbJson *obj = NULL;
+  PbTrainSettings back;
+  pb_str_init (&json);
+  s.eval_every = 0;
+  pb_train_settings_append_json (&s, &json);
+  g_assert_cmpint (pb_json_parse (json.data, json.len, "settings", &obj, NULL), ==, PB_OK);
+  small_settings (&back, "siamese", 1);
+  g_assert_cmpint (pb_train_settings_from_json (obj, &back, "settings", NULL), ==, PB_OK);
+  g_assert_cmpint (back.eval_every, ==, 0);
+  pb_json_free (obj);
+  pb_str_clear (&json);
+
+  pb_run_free (every);
+  pb_run_free (last);
+  pb_run_free (second);
 }
 
 static void
@@ -380,6 +443,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/train/defaults", test_defaults);
   g_test_add_func ("/core/train/validation", test_validation);
   g_test_add_func ("/core/train/deterministic", test_deterministic);
+  g_test_add_func ("/core/train/eval-every", test_eval_every);
   g_test_add_func ("/core/train/learns", test_learns);
   g_test_add_func ("/core/train/records", test_records);
   g_test_add_func ("/core/train/callbacks-and-cancel", test_callbacks_and_cancel);

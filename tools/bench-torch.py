@@ -16,7 +16,9 @@ GFLOP/s by the count `bench train` prints, against the sgemm ceiling `bench trai
 With --study it also times `pairbench-cli bench study` (4 models x R rounds on all cores) and
 compares it with PyTorch's single-thread time for the same study, taken as R x the sum over the
 four models of the median PyTorch run (training plus one final test evaluation, as
-tools/torch-study.py does), measured above.
+tools/torch-study.py does), measured above. Like PyTorch's, each Pairbench run of the study
+evaluates once, after its last epoch (it evaluates the training pairs too);
+--study-eval-every 1 times it with the app's evaluation after every epoch instead.
 
 Run it with Debian's python3-torch:  /usr/bin/python3 tools/bench-torch.py --cli build/src/pairbench-cli
 """
@@ -65,7 +67,8 @@ def export_pairs(cli, workdir, seed, pairs, test_pairs):
 
 
 def torch_run(name, data, epochs, seed):
-    """(training-loop seconds, final test evaluation seconds) of one PyTorch run."""
+    """(training-loop seconds, final test evaluation seconds, CPU seconds of both) of one
+    PyTorch run."""
     train_x, train_c = data["train"]
     test_x, test_c = data["test"]
     mean, std = train_x.mean().item(), train_x.std().item()
@@ -81,6 +84,7 @@ def torch_run(name, data, epochs, seed):
     n = train_x.shape[0]
 
     model.train()
+    cpu_start = time.process_time()
     start = time.perf_counter()
     for _epoch in range(epochs):
         perm = torch.randperm(n, generator=gen)
@@ -97,7 +101,7 @@ def torch_run(name, data, epochs, seed):
     with torch.no_grad():
         out, _, _ = model(test_x)
         (out.argmax(1) != test_y).float().mean().item()
-    return train_seconds, time.perf_counter() - start
+    return train_seconds, time.perf_counter() - start, time.process_time() - cpu_start
 
 
 def pairbench_run(cli, name, epochs, pairs, seed):
@@ -121,6 +125,9 @@ def main():
     parser.add_argument("--study", action="store_true",
                         help="also time `bench study` against PyTorch's single-thread study")
     parser.add_argument("--rounds", type=int, default=20, help="study rounds (default 20)")
+    parser.add_argument("--study-eval-every", type=int, default=0,
+                        help="Pairbench study: evaluate after every Nth epoch (default 0: the "
+                        "last only, as PyTorch's study)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -139,7 +146,7 @@ def main():
     rows = []
     ceilings, rss = [], []
     for name in models:
-        pb_times, torch_times, torch_evals = [], [], []
+        pb_times, torch_times, torch_evals, torch_cpus = [], [], [], []
         gflop = None
         for rep in range(args.repeat):
             t, gflop, ceiling, peak = pairbench_run(args.cli, name, args.epochs, args.pairs,
@@ -147,15 +154,17 @@ def main():
             pb_times.append(t)
             ceilings.append(ceiling)
             rss.append(peak)
-            tt, te = torch_run(name, data, args.epochs, args.seed)
+            tt, te, tc = torch_run(name, data, args.epochs, args.seed)
             torch_times.append(tt)
             torch_evals.append(te)
+            torch_cpus.append(tc)
             print(f"{name:12s} #{rep + 1}: pairbench {t:6.3f} s   pytorch {tt:6.3f} s",
                   file=sys.stderr)
         rows.append({"model": name, "gflop": gflop,
                      "pairbench_seconds": statistics.median(pb_times),
                      "pytorch_seconds": statistics.median(torch_times),
                      "pytorch_eval_seconds": statistics.median(torch_evals),
+                     "pytorch_cpu_seconds": statistics.median(torch_cpus),
                      "pairbench_runs": pb_times, "pytorch_runs": torch_times})
 
     ceiling = statistics.median(ceilings)
@@ -168,13 +177,19 @@ def main():
     if args.study:
         out = run([args.cli, "bench", "study", "--rounds", str(args.rounds), "--epochs",
                    str(args.epochs), "--pairs", str(args.pairs), "--seed", str(args.seed),
-                   "--json"])
+                   "--eval-every", str(args.study_eval_every), "--json"])
         s = json.loads(out)
         by_name = {r["model"]: r for r in rows}
         torch_study = args.rounds * sum(by_name[m]["pytorch_seconds"]
                                         + by_name[m]["pytorch_eval_seconds"]
                                         for m in STUDY_MODELS)
+        torch_cpu = args.rounds * sum(by_name[m]["pytorch_cpu_seconds"] for m in STUDY_MODELS)
         study = {"pairbench_wall_seconds": s["wall_seconds"], "jobs": s["jobs"],
+                 "pairbench_cpu_seconds": s["cpu_seconds"],
+                 "pytorch_single_thread_cpu_seconds": torch_cpu,
+                 "cpu_fraction": s["cpu_seconds"] / s["jobs"] / torch_cpu,
+                 "pairbench_eval_every": s["eval_every"],
+                 "pairbench_peak_rss_mb": s["peak_rss_mb"],
                  "rounds": args.rounds, "pytorch_single_thread_seconds": torch_study,
                  "fraction": s["wall_seconds"] / torch_study}
 
@@ -204,6 +219,15 @@ def main():
               f"{study['pairbench_wall_seconds']:.1f} s on {study['jobs']} threads; PyTorch "
               f"single-thread {study['pytorch_single_thread_seconds']:.1f} s (rounds x median "
               f"runs above) -> {study['fraction']:.3f} of PyTorch's time")
+        print(f"  by CPU time, as on {study['jobs']} free cores: Pairbench "
+              f"{study['pairbench_cpu_seconds']:.1f} s / {study['jobs']} against PyTorch "
+              f"{study['pytorch_single_thread_cpu_seconds']:.1f} s -> {study['cpu_fraction']:.3f}")
+        every = study["pairbench_eval_every"]
+        print("  Pairbench evaluates " + ("after every epoch" if every == 1 else
+              "after the last epoch only" if every == 0 or every >= args.epochs else
+              f"after every {every} epochs and the last") +
+              f"; study peak RSS {study['pairbench_peak_rss_mb']:.1f} MB; load average now "
+              + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":
