@@ -11,6 +11,7 @@
 #include "pb-run-item.h"
 #include "pb-session.h"
 #include "pb-window.h"
+#include "gui-test-util.h"
 
 /* Stopping a run or a comparison leaves the window consistent, and closing a window mid-run
  * cancels and joins its workers (issue 6, §4). The window is driven through its actions. */
@@ -20,38 +21,6 @@
 static PbApplication *app;
 static GSettings *settings;
 static char *tmp_dir;
-
-static gboolean
-on_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_until (gboolean (*cond) (gpointer), gpointer data, guint timeout_s)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return !timed_out;
-}
-
-static gboolean
-always_false (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-settle (void)
-{
-  wait_until (always_false, NULL, 1);
-}
 
 static gboolean
 is_null (gpointer data)
@@ -135,7 +104,7 @@ set_budget (int epochs,
   g_settings_set_int (settings, "test-pairs", pairs);
   g_settings_set_int (settings, "batch-size", batch);
   g_settings_set_double (settings, "augment-angle", 0);
-  settle ();
+  pb_test_settle ();
 }
 
 static PbWindow *
@@ -145,7 +114,7 @@ open_window (void)
 
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
   gtk_window_present (GTK_WINDOW (window));
-  settle ();
+  pb_test_settle ();
   return window;
 }
 
@@ -176,9 +145,9 @@ destroy_and_join (PbWindow *window,
   g_object_add_weak_pointer (G_OBJECT (window), &weak_window);
   g_object_add_weak_pointer (G_OBJECT (worker_owner), &weak_owner);
   gtk_window_destroy (GTK_WINDOW (window));
-  g_assert_true (wait_until (is_null, &weak_owner, 60));
-  g_assert_true (wait_until (is_null, &weak_window, 60));
-  settle ();
+  g_assert_true (pb_test_wait_until (is_null, &weak_owner, 60));
+  g_assert_true (pb_test_wait_until (is_null, &weak_window, 60));
+  pb_test_settle ();
 }
 
 static void
@@ -192,11 +161,11 @@ test_cancel_run_stop (void)
   set_budget (50, 1000, 100);
   item = start_run (window);
   g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_RUNNING);
-  g_assert_true (wait_until (has_epoch, item, RUN_TIMEOUT_S));
+  g_assert_true (pb_test_wait_until (has_epoch, item, RUN_TIMEOUT_S));
   pb_run_item_get_epochs (item, &ne_at_stop);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
-  g_assert_true (wait_until (trainer_idle, window, RUN_TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (trainer_idle, window, RUN_TIMEOUT_S));
+  pb_test_settle ();
 
   g_assert_true (action_enabled (GTK_WIDGET (window), "win.start"));
   g_assert_false (action_enabled (GTK_WIDGET (window), "win.stop"));
@@ -216,8 +185,8 @@ test_cancel_run_stop (void)
   /* A new run starts cleanly and finishes; the stopped one keeps its records. */
   set_budget (1, 200, 100);
   item = start_run (window);
-  g_assert_true (wait_until (trainer_idle, window, RUN_TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (trainer_idle, window, RUN_TIMEOUT_S));
+  pb_test_settle ();
   g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
   pb_run_item_get_epochs (item, &ne);
   g_assert_cmpuint (ne, ==, 1);
@@ -241,7 +210,7 @@ test_cancel_run_destroy (void)
 
   set_budget (50, 1000, 100);
   item = g_object_ref (start_run (window));
-  g_assert_true (wait_until (has_batch, item, RUN_TIMEOUT_S));
+  g_assert_true (pb_test_wait_until (has_batch, item, RUN_TIMEOUT_S));
   destroy_and_join (window, pb_window_get_trainer (window));
   /* The worker is gone; late updates found no trainer and were dropped. */
   g_assert_cmpint (G_OBJECT (item)->ref_count, ==, 1);
@@ -277,11 +246,11 @@ test_cancel_comparison_stop (void)
 
   set_budget (2, 200, 50);
   start_comparison (page, 40);
-  g_assert_true (wait_until (has_round, page, RUN_TIMEOUT_S));
+  g_assert_true (pb_test_wait_until (has_round, page, RUN_TIMEOUT_S));
   done_at_stop = pb_session_total_done (pb_comparison_get_session (comparison));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (page), "compare.stop", NULL));
-  g_assert_true (wait_until (comparison_idle, page, RUN_TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (comparison_idle, page, RUN_TIMEOUT_S));
+  pb_test_settle ();
 
   g_assert_true (action_enabled (GTK_WIDGET (page), "compare.start"));
   g_assert_false (action_enabled (GTK_WIDGET (page), "compare.stop"));
@@ -319,8 +288,8 @@ test_cancel_comparison_stop (void)
   /* A new comparison then runs to the end and is whole. */
   set_budget (1, 100, 50);
   start_comparison (page, 2);
-  g_assert_true (wait_until (comparison_idle, page, RUN_TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (comparison_idle, page, RUN_TIMEOUT_S));
+  pb_test_settle ();
   g_assert_false (pb_compare_page_get_session_partial (page));
   g_assert_cmpint (pb_session_total_done (pb_comparison_get_session (comparison)), ==, 4);
   g_assert_true (action_enabled (GTK_WIDGET (page), "compare.start"));
@@ -337,7 +306,7 @@ test_cancel_comparison_destroy (void)
 
   set_budget (20, 1000, 100);
   start_comparison (page, 8);
-  settle ();
+  pb_test_settle ();
   g_assert_true (pb_comparison_get_running (pb_compare_page_get_comparison (page)));
   destroy_and_join (window, pb_compare_page_get_comparison (page));
 }

@@ -14,6 +14,7 @@
 #include "pb-embedding-view.h"
 #include "pb-plot.h"
 #include "pb-window.h"
+#include "gui-test-util.h"
 
 #define RUN_TIMEOUT_S 240
 
@@ -21,38 +22,6 @@ static PbApplication *app;
 static PbWindow *window;
 static GSettings *settings;
 static char *tmp_dir;
-
-static gboolean
-on_timeout (gpointer data)
-{
-  *(gboolean *) data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_until (gboolean (*cond) (gpointer), gpointer data, guint timeout_s)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return !timed_out;
-}
-
-static gboolean
-always_false (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-settle (void)
-{
-  wait_until (always_false, NULL, 1);
-}
 
 static gboolean
 comparison_idle (gpointer data)
@@ -73,7 +42,7 @@ set_tiny_budget (void)
   g_settings_set_int (settings, "train-pairs", 100);
   g_settings_set_int (settings, "test-pairs", 100);
   g_settings_set_int (settings, "batch-size", 50);
-  settle ();
+  pb_test_settle ();
 }
 
 static gboolean
@@ -90,8 +59,8 @@ run_comparison (PbComparePage *p, int rounds)
   pb_compare_page_set_selection (p, models, rounds);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.start", NULL));
   g_assert_true (pb_comparison_get_running (pb_compare_page_get_comparison (p)));
-  g_assert_true (wait_until (comparison_idle, p, RUN_TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (comparison_idle, p, RUN_TIMEOUT_S));
+  pb_test_settle ();
 }
 
 static void
@@ -129,50 +98,6 @@ read_file (const char *path, gsize *len)
 }
 
 static void
-check_png (const char *path, double width)
-{
-  cairo_surface_t *s = cairo_image_surface_create_from_png (path);
-
-  g_assert_cmpint (cairo_surface_status (s), ==, CAIRO_STATUS_SUCCESS);
-  g_assert_cmpint (cairo_image_surface_get_width (s), ==, (int) (width * PB_PLOT_PNG_SCALE));
-  g_assert_cmpint (cairo_image_surface_get_height (s), >, 50);
-  cairo_surface_destroy (s);
-}
-
-static void
-check_svg (const char *path, const char *const *labels)
-{
-  gsize len;
-  g_autofree char *data = read_file (path, &len);
-  GMarkupParser parser = { 0 };
-  g_autoptr(GMarkupParseContext) ctx = g_markup_parse_context_new (&parser, 0, NULL, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_markup_parse_context_parse (ctx, data, (gssize) len, &error));
-  g_assert_true (g_markup_parse_context_end_parse (ctx, &error));
-  g_assert_no_error (error);
-  g_assert_nonnull (strstr (data, "<svg"));
-  for (; *labels != NULL; labels++)
-    g_assert_nonnull (strstr (data, *labels));
-}
-
-static void
-check_pdf (const char *path)
-{
-  gsize len;
-  g_autofree char *data = read_file (path, &len);
-  int pages = 0;
-
-  g_assert_cmpuint (len, >, 100);
-  g_assert_true (g_str_has_prefix (data, "%PDF-1."));
-  /* memmem: the streams hold NUL bytes. */
-  for (const char *s = data; (s = memmem (s, data + len - s, "/Type /Page", 11)) != NULL; s++)
-    if (s[11] != 's')
-      pages++;
-  g_assert_cmpint (pages, ==, 1);
-}
-
-static void
 test_compare_export (void)
 {
   static const char *const kinds[] = { "small-multiples", "box", "curves" };
@@ -193,11 +118,11 @@ test_compare_export (void)
           g_assert_true (pb_compare_page_export_to (p, kinds[k], path, 345, &error));
           g_assert_no_error (error);
           if (e == 0)
-            check_png (path, 345);
+            pb_test_check_png (path, 345, 0);
           else if (e == 1)
-            check_svg (path, g_str_equal (kinds[k], "box") ? model_labels : epoch_labels);
+            pb_test_check_svg (path, g_str_equal (kinds[k], "box") ? model_labels : epoch_labels);
           else
-            check_pdf (path);
+            pb_test_check_pdf (path);
         }
     }
 
@@ -316,8 +241,8 @@ test_compare_embed (void)
                    "embedding");
   embedder = pb_embedding_view_get_embedder (view);
   g_assert_cmpuint (pb_embedder_get_n_maps (embedder), ==, 2);
-  g_assert_true (wait_until (embedder_idle, embedder, RUN_TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (embedder_idle, embedder, RUN_TIMEOUT_S));
+  pb_test_settle ();
   /* The report's order, whatever the comparison's; stacked has one point per pair, siamese
    * one per image. */
   for (guint i = 0; i < 2; i++)
@@ -340,9 +265,9 @@ test_compare_embed (void)
                     ==, 2);
   g_assert_cmpstr (pb_embedder_get_map (embedder, 1)->title, ==, titles[1]);
   pb_embedder_stop (embedder);
-  g_assert_true (wait_until (embedder_idle, embedder, RUN_TIMEOUT_S));
+  g_assert_true (pb_test_wait_until (embedder_idle, embedder, RUN_TIMEOUT_S));
   adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (stack), "compare");
-  settle ();
+  pb_test_settle ();
 }
 
 static void
@@ -353,13 +278,13 @@ test_compare_stop (void)
   PbComparison *c = pb_compare_page_get_comparison (p);
 
   g_settings_set_int (settings, "epochs", 20);
-  settle ();
+  pb_test_settle ();
   pb_compare_page_set_selection (p, models, 6);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.start", NULL));
   g_assert_true (pb_comparison_get_running (c));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.stop", NULL));
-  g_assert_true (wait_until (comparison_idle, p, RUN_TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (comparison_idle, p, RUN_TIMEOUT_S));
+  pb_test_settle ();
   g_assert_true (pb_compare_page_get_session_partial (p));
   set_tiny_budget ();
 }
@@ -373,12 +298,12 @@ test_compare_close_while_running (void)
 
   g_settings_set_int (settings, "epochs", 20);
   gtk_window_present (GTK_WINDOW (other));
-  settle ();
+  pb_test_settle ();
   pb_compare_page_set_selection (p, models, 8);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.start", NULL));
   g_assert_true (pb_comparison_get_running (pb_compare_page_get_comparison (p)));
   gtk_window_close (GTK_WINDOW (other));
-  settle ();
+  pb_test_settle ();
   set_tiny_budget ();
 }
 
@@ -409,7 +334,7 @@ main (int   argc,
   adw_view_stack_set_visible_child_name (
     ADW_VIEW_STACK (gtk_widget_get_ancestor (GTK_WIDGET (page ()), ADW_TYPE_VIEW_STACK)),
     "compare");
-  settle ();
+  pb_test_settle ();
 
   g_test_add_func ("/compare/run", test_compare_run);
   g_test_add_func ("/compare/export", test_compare_export);
@@ -420,7 +345,7 @@ main (int   argc,
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  pb_test_settle ();
   g_object_unref (settings);
   g_object_unref (app);
   {

@@ -10,38 +10,13 @@
 #include "pb-run-item.h"
 #include "pb-uninstalled.h"
 #include "pb-window.h"
+#include "gui-test-util.h"
 
 #define TIMEOUT_S 240
 
 static PbApplication *app;
 static PbWindow *window;
 static GSettings *settings;
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-on_timeout (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_until (Condition cond,
-            gpointer  data,
-            guint     timeout_s)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return !timed_out;
-}
 
 static gboolean
 trainer_idle (gpointer data)
@@ -55,18 +30,6 @@ embedder_idle (gpointer data)
   return !pb_embedder_get_running (data);
 }
 
-static gboolean
-always_false (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-settle (void)
-{
-  wait_until (always_false, NULL, 1);
-}
-
 static PbRunItem *
 train (gboolean two_channel)
 {
@@ -78,10 +41,10 @@ train (gboolean two_channel)
   g_settings_set_int (settings, "epochs", 2);
   g_settings_set_int (settings, "train-pairs", 200);
   g_settings_set_int (settings, "test-pairs", 200);
-  settle ();
+  pb_test_settle ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.start", NULL));
-  g_assert_true (wait_until (trainer_idle, NULL, TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (trainer_idle, NULL, TIMEOUT_S));
+  pb_test_settle ();
   n = g_list_model_get_n_items (runs);
   item = g_list_model_get_item (runs, n - 1);
   g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
@@ -151,9 +114,9 @@ test_embedding_runs (void)
   id = g_signal_connect (embedder, "updated", G_CALLBACK (on_updated), &o);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.start", NULL));
   g_assert_true (pb_embedder_get_running (embedder));
-  g_assert_true (wait_until (embedder_idle, embedder, TIMEOUT_S));
+  g_assert_true (pb_test_wait_until (embedder_idle, embedder, TIMEOUT_S));
   g_signal_handler_disconnect (embedder, id);
-  settle ();
+  pb_test_settle ();
 
   map = pb_embedder_get_map (embedder, 0);
   g_test_message ("%d updates; iteration %d KL %.4f → iteration %d KL %.4f", o.n_updates,
@@ -188,7 +151,7 @@ test_embedding_stop_restart (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.start", NULL));
   embedder = pb_embedding_view_get_embedder (view);
   id = g_signal_connect (embedder, "updated", G_CALLBACK (on_updated), &o);
-  g_assert_true (wait_until (embedder_idle, embedder, TIMEOUT_S));
+  g_assert_true (pb_test_wait_until (embedder_idle, embedder, TIMEOUT_S));
   g_signal_handler_disconnect (embedder, id);
   g_assert_cmpint (pb_embedder_get_map (embedder, 0)->state, ==, PB_EMBED_CANCELLED);
   g_assert_cmpint (pb_embedder_get_map (embedder, 0)->iteration, <, 5000);
@@ -200,8 +163,8 @@ test_embedding_stop_restart (void)
   set_small_embedding (100, 100);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.start", NULL));
   embedder = pb_embedding_view_get_embedder (view);
-  g_assert_true (wait_until (embedder_idle, embedder, TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (embedder_idle, embedder, TIMEOUT_S));
+  pb_test_settle ();
   g_assert_cmpint (pb_embedder_get_map (embedder, 0)->state, ==, PB_EMBED_DONE);
   g_assert_cmpint (pb_embedder_get_map (embedder, 0)->iteration, ==, 100);
 }
@@ -217,8 +180,8 @@ test_embedding_compare (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.compare", NULL));
   embedder = pb_embedding_view_get_embedder (view);
   g_assert_cmpuint (pb_embedder_get_n_maps (embedder), ==, 2);
-  g_assert_true (wait_until (embedder_idle, embedder, TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (embedder_idle, embedder, TIMEOUT_S));
+  pb_test_settle ();
   /* The report's order: stacked first. */
   g_assert_cmpstr (pb_embedder_get_map (embedder, 0)->arch_name, ==, "stacked-aux");
   g_assert_cmpstr (pb_embedder_get_map (embedder, 1)->arch_name, ==, "siamese-aux");
@@ -258,7 +221,7 @@ main (int   argc,
   window = pb_window_new (GTK_APPLICATION (app));
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
   gtk_window_present (GTK_WINDOW (window));
-  settle ();
+  pb_test_settle ();
 
   g_test_add_func ("/embedding/runs", test_embedding_runs);
   g_test_add_func ("/embedding/stop-restart", test_embedding_stop_restart);
@@ -266,7 +229,7 @@ main (int   argc,
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  pb_test_settle ();
   g_object_unref (settings);
   g_object_unref (app);
   return status;

@@ -17,6 +17,7 @@
 #include "pb-safetensors.h"
 #include "pb-samples-view.h"
 #include "pb-window.h"
+#include "gui-test-util.h"
 
 #define TIMEOUT_S 240
 #define SEED 7
@@ -28,32 +29,6 @@ static GSettings *settings;
 static char *tmp_dir;
 static PbRunItem *siamese;
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-on_timeout (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-wait_until (Condition cond,
-            gpointer  data,
-            guint     timeout_s)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return !timed_out;
-}
-
 static gboolean
 trainer_idle (gpointer data)
 {
@@ -64,18 +39,6 @@ static gboolean
 embedder_idle (gpointer data)
 {
   return !pb_embedder_get_running (data);
-}
-
-static gboolean
-always_false (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-settle (void)
-{
-  wait_until (always_false, NULL, 1);
 }
 
 static char *
@@ -99,10 +62,10 @@ train (gboolean two_channel)
   g_settings_set_int (settings, "test-pairs", 200);
   g_settings_set_double (settings, "augment-angle", 10);
   g_settings_set_uint (settings, "seed", SEED);
-  settle ();
+  pb_test_settle ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.start", NULL));
-  g_assert_true (wait_until (trainer_idle, NULL, TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (trainer_idle, NULL, TIMEOUT_S));
+  pb_test_settle ();
   item = g_list_model_get_item (runs, g_list_model_get_n_items (runs) - 1);
   g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
   return item;
@@ -120,63 +83,8 @@ embed (PbEmbeddingView *view,
   s.perplexity = 15;
   pb_embedding_view_set_settings (view, &s);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), action, NULL));
-  g_assert_true (wait_until (embedder_idle, pb_embedding_view_get_embedder (view), TIMEOUT_S));
-  settle ();
-}
-
-/* The checks every exported figure passes. */
-static void
-check_png (const char *path,
-           double      width_pt,
-           double      height_pt)
-{
-  cairo_surface_t *png = cairo_image_surface_create_from_png (path);
-
-  g_assert_cmpint (cairo_surface_status (png), ==, CAIRO_STATUS_SUCCESS);
-  g_assert_cmpint (cairo_image_surface_get_width (png), ==, (int) (width_pt * 2));
-  if (height_pt > 0)
-    g_assert_cmpint (cairo_image_surface_get_height (png), ==, (int) (height_pt * 2));
-  cairo_surface_destroy (png);
-}
-
-static void
-check_svg (const char *path,
-           const char *label)
-{
-  g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
-  GMarkupParser parser = { 0 };
-  GMarkupParseContext *ctx;
-
-  g_assert_true (g_file_get_contents (path, &text, NULL, &error));
-  ctx = g_markup_parse_context_new (&parser, 0, NULL, NULL);
-  g_assert_true (g_markup_parse_context_parse (ctx, text, -1, &error));
-  g_assert_true (g_markup_parse_context_end_parse (ctx, &error));
-  g_assert_no_error (error);
-  g_markup_parse_context_free (ctx);
-  g_assert_nonnull (strstr (text, "<svg"));
-  g_assert_nonnull (strstr (text, label));
-}
-
-static void
-check_pdf (const char *path)
-{
-  g_autofree char *data = NULL;
-  gsize len;
-  int pages = 0;
-  g_autoptr(GRegex) page = g_regex_new ("/Type\\s*/Page[^s]", G_REGEX_RAW, 0, NULL);
-  g_autoptr(GMatchInfo) match = NULL;
-
-  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-  g_assert_cmpuint (len, >, 5);
-  g_assert_true (memcmp (data, "%PDF-", 5) == 0);
-  g_regex_match_full (page, data, (gssize) len, 0, 0, &match, NULL);
-  while (g_match_info_matches (match))
-    {
-      pages++;
-      g_match_info_next (match, NULL);
-    }
-  g_assert_cmpint (pages, ==, 1);
+  g_assert_true (pb_test_wait_until (embedder_idle, pb_embedding_view_get_embedder (view), TIMEOUT_S));
+  pb_test_settle ();
 }
 
 typedef gboolean (*ExportFunc) (const char *path, gpointer data, GError **error);
@@ -200,11 +108,11 @@ check_figure (const char *name,
       g_assert_no_error (error);
       g_test_message ("wrote %s", path);
       if (i == 0)
-        check_png (path, WIDTH_PT, height_pt);
+        pb_test_check_png (path, WIDTH_PT, height_pt);
       else if (i == 1)
-        check_svg (path, label);
+        pb_test_check_svg (path, (const char *const[]) { label, NULL });
       else
-        check_pdf (path);
+        pb_test_check_pdf (path);
     }
 }
 
@@ -380,7 +288,7 @@ test_open_weights (void)
 
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
   pb_window_open_weights (window, path);
-  g_assert_true (wait_until (has_n_runs, GUINT_TO_POINTER (n + 1), TIMEOUT_S));
+  g_assert_true (pb_test_wait_until (has_n_runs, GUINT_TO_POINTER (n + 1), TIMEOUT_S));
   loaded = g_list_model_get_item (runs, n);
   g_assert_nonnull (pb_run_item_get_loaded_path (loaded));
   g_test_message ("trained %.4f, loaded %.4f", er[ne - 1].test_error,
@@ -489,7 +397,7 @@ main (int   argc,
   window = pb_window_new (GTK_APPLICATION (app));
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
   gtk_window_present (GTK_WINDOW (window));
-  settle ();
+  pb_test_settle ();
   siamese = train (FALSE);
 
   g_test_add_func ("/export/curves", test_export_curves);
@@ -502,7 +410,7 @@ main (int   argc,
 
   g_object_unref (siamese);
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  pb_test_settle ();
   g_object_unref (settings);
   g_object_unref (app);
   if (status == 0 && g_getenv ("PAIRBENCH_KEEP_EXPORTS") == NULL)

@@ -11,6 +11,7 @@
 #include "pb-run-item.h"
 #include "pb-samples-view.h"
 #include "pb-window.h"
+#include "gui-test-util.h"
 
 #define RUN_TIMEOUT_S 240
 
@@ -18,49 +19,10 @@ static PbApplication *app;
 static PbWindow *window;
 static GSettings *settings;
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-on_timeout (gpointer data)
-{
-  gboolean *timed_out = data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Iterates the main context until cond holds; the timeout is generous and only a safety net. */
-static gboolean
-wait_until (Condition cond,
-            gpointer  data,
-            guint     timeout_s)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
-
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return !timed_out;
-}
-
 static gboolean
 trainer_idle (gpointer data)
 {
   return !pb_trainer_get_running (pb_window_get_trainer (window));
-}
-
-static gboolean
-always_false (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-settle (void)
-{
-  wait_until (always_false, NULL, 1);
 }
 
 static PbRunItem *
@@ -84,7 +46,7 @@ set_small_run (int epochs,
   g_settings_set_int (settings, "test-pairs", pairs);
   g_settings_set_int (settings, "batch-size", 100);
   g_settings_set_double (settings, "augment-angle", 10);
-  settle ();
+  pb_test_settle ();
 }
 
 static PbRunItem *
@@ -101,8 +63,8 @@ start_run (void)
 static void
 run_to_end (void)
 {
-  g_assert_true (wait_until (trainer_idle, NULL, RUN_TIMEOUT_S));
-  settle ();
+  g_assert_true (pb_test_wait_until (trainer_idle, NULL, RUN_TIMEOUT_S));
+  pb_test_settle ();
 }
 
 static GtkWidget *
@@ -241,23 +203,23 @@ test_window_toggle_model (void)
 
   g_settings_set_boolean (settings, "weight-sharing", FALSE);
   g_settings_set_boolean (settings, "aux-loss", FALSE);
-  settle ();
+  pb_test_settle ();
   assert_next_run_uses ("twin", PB_KIND_TWIN, FALSE);
 
   g_settings_set_boolean (settings, "weight-sharing", TRUE);
   g_settings_set_boolean (settings, "aux-loss", TRUE);
-  settle ();
+  pb_test_settle ();
   assert_next_run_uses ("siamese-aux", PB_KIND_SIAMESE, TRUE);
 
   g_settings_set_boolean (settings, "two-channel", TRUE);
   g_settings_set_boolean (settings, "aux-loss", FALSE);
-  settle ();
+  pb_test_settle ();
   assert_next_run_uses ("stacked", PB_KIND_STACKED, FALSE);
 
   g_settings_reset (settings, "two-channel");
   g_settings_reset (settings, "aux-loss");
   g_settings_reset (settings, "weight-sharing");
-  settle ();
+  pb_test_settle ();
 }
 
 static void
@@ -276,7 +238,7 @@ test_window_invalid_disables_start (void)
   g_assert_true (gtk_widget_get_sensitive (start));
 
   gtk_editable_set_text (GTK_EDITABLE (spin), "0");
-  settle ();
+  pb_test_settle ();
   g_assert_nonnull (pb_window_get_problem (window));
   g_assert_nonnull (strstr (pb_window_get_problem (window), "Epochs"));
   g_assert_nonnull (strstr (pb_window_get_problem (window), "1000"));
@@ -285,11 +247,11 @@ test_window_invalid_disables_start (void)
   g_assert_cmpuint (g_list_model_get_n_items (pb_window_get_runs (window)), ==, before);
 
   gtk_editable_set_text (GTK_EDITABLE (spin), "abc");
-  settle ();
+  pb_test_settle ();
   g_assert_false (gtk_widget_get_sensitive (start));
 
   gtk_editable_set_text (GTK_EDITABLE (spin), "1");
-  settle ();
+  pb_test_settle ();
   g_assert_null (pb_window_get_problem (window));
   g_assert_true (gtk_widget_get_sensitive (start));
 }
@@ -303,7 +265,7 @@ test_window_missing_data (void)
 
   set_small_run (1, 200);
   g_settings_set_string (settings, "data-dir", "/nonexistent/pairbench-mnist");
-  settle ();
+  pb_test_settle ();
   item = g_object_ref (start_run ());
   run_to_end ();
 
@@ -329,7 +291,7 @@ test_window_missing_data (void)
   g_assert_true (dialog_shown);
 
   g_settings_reset (settings, "data-dir");
-  settle ();
+  pb_test_settle ();
   g_object_unref (item);
 }
 
@@ -349,17 +311,17 @@ test_window_samples (void)
 
   set_small_run (1, 200);
   adw_view_stack_set_visible_child_name (stack, "samples");
-  g_assert_true (wait_until (samples_have_tiles, samples, 60));
+  g_assert_true (pb_test_wait_until (samples_have_tiles, samples, 60));
   g_assert_cmpuint (pb_samples_view_get_n_tiles (samples), ==, 36);
 
   /* The last finished run's mistakes (after a one-epoch run there are always some). */
   pb_samples_view_set_mode (samples, "mistakes");
-  settle ();
+  pb_test_settle ();
   g_assert_cmpuint (pb_samples_view_get_n_tiles (samples), >, 0);
 
   pb_samples_view_set_mode (samples, "pairs");
   adw_view_stack_set_visible_child_name (stack, "train");
-  settle ();
+  pb_test_settle ();
 }
 
 static void
@@ -406,11 +368,11 @@ test_window_secondary_windows (void)
   gboolean prefs = FALSE, about = FALSE, shortcuts = FALSE;
 
   g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
-  settle ();
+  pb_test_settle ();
   g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
-  settle ();
+  pb_test_settle ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
-  settle ();
+  pb_test_settle ();
 
   g_assert_cmpuint (g_list_model_get_n_items (toplevels), >=, before + 2);
   for (guint i = g_list_model_get_n_items (toplevels); i > 0; i--)
@@ -430,7 +392,7 @@ test_window_secondary_windows (void)
   g_assert_true (prefs);
   g_assert_true (about);
   g_assert_true (shortcuts);
-  settle ();
+  pb_test_settle ();
 }
 
 static void
@@ -443,7 +405,7 @@ test_window_close_while_training (void)
   set_small_run (50, 1000);
   second = pb_window_new (GTK_APPLICATION (app));
   gtk_window_present (GTK_WINDOW (second));
-  settle ();
+  pb_test_settle ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (second), "win.start", NULL));
   item = g_list_model_get_item (pb_window_get_runs (second), 0);
   while (nb == 0)
@@ -453,7 +415,7 @@ test_window_close_while_training (void)
     }
   /* Closing joins the worker; late updates are dropped through the weak reference. */
   gtk_window_destroy (GTK_WINDOW (second));
-  settle ();
+  pb_test_settle ();
   g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_RUNNING);
   g_object_unref (item);
 }
@@ -482,7 +444,7 @@ main (int   argc,
   window = pb_window_new (GTK_APPLICATION (app));
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
   gtk_window_present (GTK_WINDOW (window));
-  settle ();
+  pb_test_settle ();
 
   g_test_add_func ("/window/opens", test_window_opens);
   g_test_add_func ("/window/run-finishes", test_window_run_finishes);
@@ -497,7 +459,7 @@ main (int   argc,
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
-  settle ();
+  pb_test_settle ();
   g_object_unref (settings);
   g_object_unref (app);
   return status;
