@@ -544,6 +544,38 @@ pb_model_trunk_prefix (const PbModel *self, int trunk)
   return trunk == 0 ? "trunk_a" : "trunk_b";
 }
 
+int
+pb_model_feature_side (const PbModel *self, int layer)
+{
+  return self->geom.side[layer + 1];
+}
+
+void
+pb_model_feature_maps (const PbModel *self, int application, int layer, int b, float *out)
+{
+  const TrunkPass *ps;
+  int n;
+
+  assert (layer >= 0 && layer < PB_N_CONV && b >= 0 && b < self->batch);
+  if (self->n_passes == 2)
+    {
+      ps = &self->passes[application];
+      n = b;
+    }
+  else
+    {
+      /* one pass: stacked (application 0) or siamese over both images (groups of B) */
+      ps = &self->passes[0];
+      n = ps->groups == 2 ? application * self->batch + b : b;
+    }
+  const int N = self->batch * ps->groups;
+  const int C = self->arch.channels[layer];
+  const size_t S = (size_t) self->geom.side[layer + 1] * (size_t) self->geom.side[layer + 1];
+  for (int c = 0; c < C; c++)
+    memcpy (out + (size_t) c * S, ps->act[layer] + ((size_t) c * N + (size_t) n) * S,
+            S * sizeof (float));
+}
+
 const float *
 pb_model_hidden (const PbModel *self, int application)
 {

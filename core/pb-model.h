@@ -104,6 +104,13 @@ const float *pb_model_digit_logits (const PbModel *self);
 /* The fc1 output (before dropout) of trunk application a: [B, hidden] (stacked: a = 0 only). */
 const float *pb_model_hidden (const PbModel *self, int application);
 int      pb_model_n_applications (const PbModel *self);
+/* Side of conv layer l's output after pooling (the feature maps' height and width). */
+int      pb_model_feature_side (const PbModel *self, int layer);
+/* Copies conv layer l's feature maps (after batch norm, pooling and ReLU) of pair b from the
+ * last forward, for trunk application a (stacked: a = 0).
+ * out: [channels[l], side, side] with side = pb_model_feature_side (self, l) */
+void     pb_model_feature_maps (const PbModel *self, int application, int layer, int b,
+                                float *out);
 
 typedef struct
 {

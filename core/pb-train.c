@@ -52,6 +52,8 @@ struct PbRun
   int n_epochs_done;
   PbBatchRecord *batches;
   int n_batches_done;
+  PbLrChange lr_changes[PB_MAX_LR_CHANGES];
+  int n_lr_changes;
 
   double started, train_seconds, eval_seconds;
 };
@@ -428,6 +430,8 @@ pb_run_step (PbRun *self, PbError *err)
   rec->loss = (float) loss.total;
   rec->main_loss = (float) loss.main;
   rec->aux_loss = (float) loss.aux;
+  rec->lr = self->adam.lr;
+  rec->seconds = pb_now_seconds () - self->started;
   self->loss_sum += loss.total;
   self->main_sum += loss.main;
   self->aux_sum += loss.aux;
@@ -475,6 +479,25 @@ const PbEpochRecord *pb_run_epochs (const PbRun *self) { return self->epochs; }
 int pb_run_n_batches_done (const PbRun *self) { return self->n_batches_done; }
 const PbBatchRecord *pb_run_batches (const PbRun *self) { return self->batches; }
 int pb_run_batches_per_epoch (const PbRun *self) { return self->batches_per_epoch; }
+float pb_run_lr (const PbRun *self) { return self->adam.lr; }
+int pb_run_n_lr_changes (const PbRun *self) { return self->n_lr_changes; }
+const PbLrChange *pb_run_lr_changes (const PbRun *self) { return self->lr_changes; }
+
+PbStatus
+pb_run_set_lr (PbRun *self, float lr, PbError *err)
+{
+  if (!(lr > 0.0f) || !isfinite (lr))
+    return pb_error_set (err, PB_ERR_INVALID, "learning rate: expected a finite number > 0, got %g",
+                         (double) lr);
+  if (self->n_lr_changes >= PB_MAX_LR_CHANGES)
+    return pb_error_set (err, PB_ERR_INVALID, "learning rate: at most %d changes per run",
+                         PB_MAX_LR_CHANGES);
+  self->lr_changes[self->n_lr_changes++] = (PbLrChange) {
+    .step = self->n_batches_done, .epoch = self->epoch + 1, .lr = lr,
+  };
+  self->adam.lr = lr;
+  return PB_OK;
+}
 
 PbStatus
 pb_model_predict (PbModel *model, double mean, double std, const PbPairs *pairs,

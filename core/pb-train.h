@@ -59,7 +59,19 @@ typedef struct
   float loss;
   float main_loss;
   float aux_loss;
+  float lr;               /* the learning rate this step used */
+  double seconds;         /* wall time since the run started, at the end of the step */
 } PbBatchRecord;
+
+/* A learning-rate change made during the run (pb_run_set_lr). */
+typedef struct
+{
+  int step;               /* batches done before it: it applies from step + 1 on */
+  int epoch;              /* 1-based epoch in progress */
+  float lr;               /* the new base learning rate */
+} PbLrChange;
+
+#define PB_MAX_LR_CHANGES 256
 
 typedef struct PbRun PbRun;
 
@@ -105,6 +117,14 @@ const PbEpochRecord *pb_run_epochs (const PbRun *self);
 int            pb_run_n_batches_done (const PbRun *self);
 const PbBatchRecord *pb_run_batches (const PbRun *self);
 int            pb_run_batches_per_epoch (const PbRun *self);
+
+/* Changes the base learning rate from the next step on and records the change (a run with
+ * changes is "modified"). Not thread-safe: call it between steps, on the training thread.
+ * Fails with PB_ERR_INVALID for a non-finite or non-positive lr, or after PB_MAX_LR_CHANGES. */
+PbStatus       pb_run_set_lr (PbRun *self, float lr, PbError *err);
+float          pb_run_lr (const PbRun *self);
+int            pb_run_n_lr_changes (const PbRun *self);
+const PbLrChange *pb_run_lr_changes (const PbRun *self);
 
 /* Eval-mode predictions on a pair set (0–255 scale; standardised with mean and std here).
  * Any output may be NULL. labels_out: [n]  prob1: [n], P(label = 1)  digits: [n, 2] */
