@@ -9,6 +9,7 @@ typedef struct
   float beta1;
   float beta2;
   float eps;
+  float weight_decay; /* decoupled, as torch.optim.AdamW; 0 is plain Adam */
 } PbAdam;
 
 /* One step over flat blocks of n floats; t is the 1-based step count (bias correction). */

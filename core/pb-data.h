@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-/* MNIST loading, digit pairs as the course's generate_pair_sets makes them, and the report's
- * rotation augmentation. */
+/* MNIST loading, digit pairs as the course's generate_pair_sets makes them, the report's
+ * rotation augmentation and the per-image primitives of the other augmentations. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -81,6 +81,11 @@ void pb_pairs_pixel_stats (const PbPairs *pairs, double *mean, double *std);
 /* Bilinear rotation about the image centre (6.5, 6.5), zero fill; positive degrees turn the
  * digit counter-clockwise as displayed (row 0 at the top). in, out: [14, 14], must not alias. */
 void pb_rotate_image (const float *in, float *out, float degrees);
+
+/* Integer shift with zero fill: out[r, c] = in[r − dy, c − dx], so a positive dx moves the digit
+ * right and a positive dy moves it down; what leaves the frame is lost.
+ * in, out: [14, 14], must not alias. */
+void pb_translate_image (const float *in, float *out, int dx, int dy);
 
 /* out gets 2n pairs: the n originals, then each pair again with both images rotated on their
  * own by a uniform angle in ±max_degrees. Classes, labels and sources are copied.

@@ -159,6 +159,15 @@ pb_rotate_image (const float *in, float *out, float degrees)
       }
 }
 
+void
+pb_translate_image (const float *in, float *out, int dx, int dy)
+{
+  assert (in != out);
+  for (int r = 0; r < PB_IMAGE_SIDE; r++)
+    for (int c = 0; c < PB_IMAGE_SIDE; c++)
+      out[r * PB_IMAGE_SIDE + c] = image_at (in, r - dy, c - dx);
+}
+
 PbStatus
 pb_pairs_augment_rotate (const PbPairs *in, float max_degrees, PbRng *rng, PbPairs *out,
                          float *angles, PbError *err)

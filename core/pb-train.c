@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,24 +23,33 @@ enum
   STREAM_SHUFFLE,
   STREAM_DROPOUT,
 };
+/* Epoch e's per-epoch augmentation uses stream STREAM_EPOCH + e, far from the ones above. */
+#define STREAM_EPOCH ((uint64_t) 1 << 32)
 
 struct PbRun
 {
   PbTrainSettings s;
-  PbPairs train, test, augmented;
+  PbPairs train, val, test, augmented;
+  PbPairs current;   /* the epoch's training set, when augmenting per epoch */
   float *angles;
   double mean, std;
   PbModel *model;
   PbAdam adam;
-  long step;
+  float base_lr;
+  long step, total_steps;
+  bool per_epoch;
+  int current_epoch; /* 0-based epoch that current and train_x hold */
 
   float *train_x;    /* [n_aug, 2, 14, 14], standardised */
-  float *orig_x;     /* [n_train, ...], standardised: the first n_train rows of train_x */
+  float *orig_x;     /* [n_train, ...], standardised: the first n_train rows of train_x, or
+                      * its own buffer when train_x changes every epoch */
+  float *val_x;      /* [n_val, ...], standardised, or NULL */
   float *test_x;     /* [n_test, ...], standardised */
   int *order;        /* [n_aug] */
+  int *pool_perm;    /* [2 n_aug]: the image slots of an epoch's pairs */
   float *batch_x;    /* [batch, 2, 14, 14] */
   uint8_t *batch_classes, *batch_labels;
-  uint8_t *eval_pred;   /* [max(n_train, n_test)] */
+  uint8_t *eval_pred;   /* [max(n_train, n_val, n_test)] */
   uint8_t *eval_digits; /* [max(...), 2] */
 
   PbRng shuffle_rng, dropout_rng;
@@ -81,7 +91,80 @@ pb_train_settings_init (PbTrainSettings *self, const char *model, PbError *err)
   self->augment_deg = 10.0f;
   self->seed = 1;
   self->eval_every = 1;
+  self->schedule = PB_SCHEDULE_CONSTANT;
   return pb_arch_from_name (model != NULL ? model : "siamese-aux", &self->arch, err);
+}
+
+static const char *const preset_names[] = { "report", "best", NULL };
+
+const char *const *
+pb_train_preset_names (void)
+{
+  return preset_names;
+}
+
+PbStatus
+pb_train_settings_preset (PbTrainSettings *self, const char *name, PbError *err)
+{
+  PbTrainSettings s;
+  PbStatus st;
+  bool known = false;
+  char names[128] = "";
+
+  for (int i = 0; preset_names[i] != NULL; i++)
+    {
+      known = known || (name != NULL && strcmp (name, preset_names[i]) == 0);
+      size_t n = strlen (names);
+      snprintf (names + n, sizeof names - n, "%s%s", i > 0 ? ", " : "", preset_names[i]);
+    }
+  if (!known)
+    return pb_error_set (err, PB_ERR_INVALID, "--preset: expected one of %s, got '%s'", names,
+                         name != NULL ? name : "");
+  if ((st = pb_train_settings_init (&s, "siamese-aux", err)) != PB_OK)
+    return st;
+  if (strcmp (name, "best") == 0)
+    {
+      /* A strong guess until a search on the validation split says otherwise: a kernel that
+       * keeps the 14×14 size, a decaying rate, and fresh augmentation every epoch. */
+      s.arch.kernel = 3;
+      for (int l = 0; l < PB_N_CONV; l++)
+        s.arch.padding[l] = 1;
+      s.schedule = PB_SCHEDULE_COSINE;
+      s.translate = 1;
+      s.swap = true;
+      s.repair = true;
+      s.augment_deg = 10.0f;
+    }
+  if ((st = pb_train_settings_validate (&s, err)) != PB_OK)
+    return st;
+  *self = s;
+  return PB_OK;
+}
+
+const char *
+pb_schedule_name (PbSchedule schedule)
+{
+  return schedule == PB_SCHEDULE_COSINE ? "cosine" : "constant";
+}
+
+bool
+pb_schedule_from_name (const char *name, PbSchedule *out)
+{
+  if (name != NULL && strcmp (name, "constant") == 0)
+    *out = PB_SCHEDULE_CONSTANT;
+  else if (name != NULL && strcmp (name, "cosine") == 0)
+    *out = PB_SCHEDULE_COSINE;
+  else
+    return false;
+  return true;
+}
+
+float
+pb_schedule_lr (PbSchedule schedule, float base, long t, long total)
+{
+  if (schedule != PB_SCHEDULE_COSINE || total <= 0)
+    return base;
+  return (float) ((double) base * 0.5 * (1.0 + cos (M_PI * (double) t / (double) total)));
 }
 
 PbStatus
@@ -96,9 +179,13 @@ pb_train_settings_validate (const PbTrainSettings *self, PbError *err)
   if (self->test_pairs < 1 || self->test_pairs > PB_MAX_PAIRS)
     return pb_error_set (err, PB_ERR_INVALID, "--test-pairs: expected 1–%d, got %d",
                          PB_MAX_PAIRS, self->test_pairs);
-  if (self->batch < 1 || self->batch > self->train_pairs)
+  if (self->val_pairs < 0 || self->val_pairs >= self->train_pairs)
+    return pb_error_set (err, PB_ERR_INVALID,
+                         "--val-pairs: expected 0–%d (fewer than the %d training pairs), got %d",
+                         self->train_pairs - 1, self->train_pairs, self->val_pairs);
+  if (self->batch < 1 || self->batch > self->train_pairs - self->val_pairs)
     return pb_error_set (err, PB_ERR_INVALID, "--batch: expected 1–%d (the training pairs), got %d",
-                         self->train_pairs, self->batch);
+                         self->train_pairs - self->val_pairs, self->batch);
   if (!(self->lr > 0.0f) || !isfinite (self->lr))
     return pb_error_set (err, PB_ERR_INVALID, "--lr: expected a finite number > 0, got %g",
                          (double) self->lr);
@@ -114,6 +201,15 @@ pb_train_settings_validate (const PbTrainSettings *self, PbError *err)
   if (!(self->augment_deg >= 0.0f && self->augment_deg <= 180.0f))
     return pb_error_set (err, PB_ERR_INVALID, "--augment: expected 0–180 degrees, got %g",
                          (double) self->augment_deg);
+  if (self->schedule != PB_SCHEDULE_CONSTANT && self->schedule != PB_SCHEDULE_COSINE)
+    return pb_error_set (err, PB_ERR_INVALID, "--schedule: expected constant or cosine, got %d",
+                         (int) self->schedule);
+  if (!(self->weight_decay >= 0.0f && self->weight_decay <= PB_MAX_WEIGHT_DECAY))
+    return pb_error_set (err, PB_ERR_INVALID, "--weight-decay: expected 0–%g, got %g",
+                         (double) PB_MAX_WEIGHT_DECAY, (double) self->weight_decay);
+  if (self->translate < 0 || self->translate > PB_MAX_TRANSLATE)
+    return pb_error_set (err, PB_ERR_INVALID, "--translate: expected 0–%d pixels, got %d",
+                         PB_MAX_TRANSLATE, self->translate);
   return pb_arch_validate (&self->arch, err);
 }
 
@@ -138,19 +234,111 @@ pb_run_draw_pairs (const PbTrainSettings *settings, const PbMnist *mnist, PbSpli
                             &rng, out, err);
 }
 
+/* Epoch e's (0-based) training set from the augmented pairs (the pool), the same whenever it is
+ * built: the image slots, re-paired when asked; each pair swapped or not; each image shifted.
+ * out: [n_aug] pairs, allocated  perm: [2 n_aug] scratch  info: NULL or [n_aug]. Allocates
+ * nothing, so the training loop can call it. */
+static void
+build_epoch (const PbRun *self, int epoch, PbPairs *out, int *perm, PbAugmentInfo *info)
+{
+  const PbPairs *pool = &self->augmented;
+  const int n = pool->n, n_orig_images = 2 * self->train.n, k = self->s.translate;
+  PbRng rng;
+
+  pb_rng_seed (&rng, self->s.seed, STREAM_EPOCH + (uint64_t) epoch);
+  for (int i = 0; i < 2 * n; i++)
+    perm[i] = i;
+  if (self->s.repair)
+    pb_rng_shuffle (&rng, perm, 2 * n);
+
+  for (int p = 0; p < n; p++)
+    {
+      int slot[2] = { perm[2 * p], perm[2 * p + 1] };
+      bool swapped = self->s.swap && pb_rng_below (&rng, 2) == 1;
+
+      if (swapped)
+        {
+          int t = slot[0];
+          slot[0] = slot[1];
+          slot[1] = t;
+        }
+      for (int h = 0; h < 2; h++)
+        {
+          int dx = 0, dy = 0, o = 2 * p + h;
+          const float *src = pool->images + (size_t) slot[h] * PB_IMAGE_PIXELS;
+          float *dst = out->images + (size_t) o * PB_IMAGE_PIXELS;
+
+          if (k > 0)
+            {
+              dx = (int) pb_rng_below (&rng, (uint32_t) (2 * k + 1)) - k;
+              dy = (int) pb_rng_below (&rng, (uint32_t) (2 * k + 1)) - k;
+            }
+          if (dx == 0 && dy == 0)
+            memcpy (dst, src, PB_IMAGE_PIXELS * sizeof (float));
+          else
+            pb_translate_image (src, dst, dx, dy);
+          out->classes[o] = pool->classes[slot[h]];
+          out->source[o] = pool->source[slot[h]];
+          if (info != NULL)
+            {
+              info[p].slot[h] = slot[h];
+              info[p].source[h] = out->source[o];
+              info[p].angle[h] = slot[h] >= n_orig_images && self->angles != NULL
+                                   ? self->angles[slot[h] - n_orig_images] : 0.0f;
+              info[p].dx[h] = dx;
+              info[p].dy[h] = dy;
+            }
+        }
+      out->labels[p] = pb_pair_label (out->classes[2 * p], out->classes[2 * p + 1]);
+      if (info != NULL)
+        info[p].swapped = swapped;
+    }
+  out->n = n;
+}
+
+PbStatus
+pb_run_epoch_pairs (const PbRun *run, int epoch, PbPairs *out, PbAugmentInfo *info,
+                    PbError *err)
+{
+  PbStatus st;
+  int *perm;
+
+  memset (out, 0, sizeof *out);
+  if (epoch < 1 || epoch > run->s.epochs)
+    return pb_error_set (err, PB_ERR_INVALID, "epoch: expected 1–%d, got %d", run->s.epochs,
+                         epoch);
+  if ((st = pb_pairs_alloc (run->augmented.n, out, err)) != PB_OK)
+    return st;
+  perm = malloc ((size_t) run->augmented.n * 2 * sizeof (int) + 1);
+  if (perm == NULL)
+    {
+      pb_pairs_clear (out);
+      return pb_error_set (err, PB_ERR_NOMEM, "out of memory for epoch %d's pairs", epoch);
+    }
+  build_epoch (run, epoch - 1, out, perm, info);
+  free (perm);
+  return PB_OK;
+}
+
 void
 pb_run_free (PbRun *self)
 {
   if (self == NULL)
     return;
   pb_pairs_clear (&self->train);
+  pb_pairs_clear (&self->val);
   pb_pairs_clear (&self->test);
   pb_pairs_clear (&self->augmented);
+  pb_pairs_clear (&self->current);
   pb_model_free (self->model);
   free (self->angles);
+  if (self->orig_x != self->train_x)
+    free (self->orig_x);
   free (self->train_x);
+  free (self->val_x);
   free (self->test_x);
   free (self->order);
+  free (self->pool_perm);
   free (self->batch_x);
   free (self->batch_classes);
   free (self->eval_pred);
@@ -187,13 +375,24 @@ pb_run_new (const PbTrainSettings *settings, const PbMnist *mnist, PbRun **out, 
   if ((st = pb_run_draw_pairs (settings, mnist, PB_SPLIT_TRAIN, &self->train, err)) != PB_OK
       || (st = pb_run_draw_pairs (settings, mnist, PB_SPLIT_TEST, &self->test, err)) != PB_OK)
     goto fail;
+  /* The validation split is the tail of the drawn pairs; train keeps its (larger) buffers. */
+  int n_val = settings->val_pairs, n_fit = settings->train_pairs - n_val;
+  if ((st = pb_pairs_alloc (n_val, &self->val, err)) != PB_OK)
+    goto fail;
+  memcpy (self->val.images, self->train.images + (size_t) n_fit * PB_PAIR_FLOATS,
+          (size_t) n_val * PB_PAIR_FLOATS * sizeof (float));
+  memcpy (self->val.classes, self->train.classes + 2 * (size_t) n_fit, 2 * (size_t) n_val);
+  memcpy (self->val.labels, self->train.labels + n_fit, (size_t) n_val);
+  memcpy (self->val.source, self->train.source + 2 * (size_t) n_fit,
+          2 * (size_t) n_val * sizeof (int));
+  self->train.n = n_fit;
   pb_pairs_pixel_stats (&self->train, &self->mean, &self->std);
   if (!(self->std > 0.0))
     self->std = 1.0;
 
   if (settings->augment_deg > 0.0f)
     {
-      self->angles = malloc ((size_t) settings->train_pairs * 2 * sizeof (float));
+      self->angles = malloc ((size_t) self->train.n * 2 * sizeof (float));
       if (self->angles == NULL)
         {
           st = pb_error_set (err, PB_ERR_NOMEM, "out of memory for augmentation angles");
@@ -216,12 +415,29 @@ pb_run_new (const PbTrainSettings *settings, const PbMnist *mnist, PbRun **out, 
     }
 
   int n_aug = self->augmented.n;
-  int n_eval = settings->train_pairs > settings->test_pairs ? settings->train_pairs
-                                                            : settings->test_pairs;
+  int n_eval = n_fit > settings->test_pairs ? n_fit : settings->test_pairs;
+  self->per_epoch = settings->translate > 0 || settings->swap || settings->repair;
   self->batches_per_epoch = (n_aug + settings->batch - 1) / settings->batch;
+  self->total_steps = (long) settings->epochs * self->batches_per_epoch;
   self->train_x = malloc ((size_t) n_aug * PB_PAIR_FLOATS * sizeof (float));
   self->test_x = malloc ((size_t) self->test.n * PB_PAIR_FLOATS * sizeof (float));
   self->order = malloc ((size_t) n_aug * sizeof (int));
+  self->pool_perm = malloc ((size_t) n_aug * 2 * sizeof (int));
+  if (n_val > 0 && (self->val_x = malloc ((size_t) n_val * PB_PAIR_FLOATS * sizeof (float))) == NULL)
+    {
+      st = pb_error_set (err, PB_ERR_NOMEM, "out of memory for the validation pairs");
+      goto fail;
+    }
+  if (self->per_epoch)
+    {
+      if ((st = pb_pairs_alloc (n_aug, &self->current, err)) != PB_OK)
+        goto fail;
+      if ((self->orig_x = malloc ((size_t) n_fit * PB_PAIR_FLOATS * sizeof (float))) == NULL)
+        {
+          st = pb_error_set (err, PB_ERR_NOMEM, "out of memory for the training pairs");
+          goto fail;
+        }
+    }
   self->batch_x = malloc ((size_t) settings->batch * PB_PAIR_FLOATS * sizeof (float));
   self->batch_classes = malloc ((size_t) settings->batch * 3);
   self->eval_pred = malloc ((size_t) n_eval);
@@ -230,16 +446,27 @@ pb_run_new (const PbTrainSettings *settings, const PbMnist *mnist, PbRun **out, 
   self->batches = calloc ((size_t) settings->epochs * (size_t) self->batches_per_epoch,
                           sizeof (PbBatchRecord));
   if (self->train_x == NULL || self->test_x == NULL || self->order == NULL
-      || self->batch_x == NULL || self->batch_classes == NULL || self->eval_pred == NULL
+      || self->pool_perm == NULL || self->batch_x == NULL || self->batch_classes == NULL || self->eval_pred == NULL
       || self->eval_digits == NULL || self->epochs == NULL || self->batches == NULL)
     {
       st = pb_error_set (err, PB_ERR_NOMEM, "out of memory allocating the run's buffers");
       goto fail;
     }
   self->batch_labels = self->batch_classes + 2 * settings->batch;
-  standardise (&self->augmented, self->mean, self->std, self->train_x);
   standardise (&self->test, self->mean, self->std, self->test_x);
-  self->orig_x = self->train_x;
+  if (n_val > 0)
+    standardise (&self->val, self->mean, self->std, self->val_x);
+  if (self->per_epoch)
+    {
+      standardise (&self->train, self->mean, self->std, self->orig_x);
+      build_epoch (self, 0, &self->current, self->pool_perm, NULL);
+      standardise (&self->current, self->mean, self->std, self->train_x);
+    }
+  else
+    {
+      standardise (&self->augmented, self->mean, self->std, self->train_x);
+      self->orig_x = self->train_x;
+    }
   for (int i = 0; i < n_aug; i++)
     self->order[i] = i;
 
@@ -250,10 +477,12 @@ pb_run_new (const PbTrainSettings *settings, const PbMnist *mnist, PbRun **out, 
   pb_rng_seed (&self->shuffle_rng, settings->seed, STREAM_SHUFFLE);
   pb_rng_seed (&self->dropout_rng, settings->seed, STREAM_DROPOUT);
 
+  self->base_lr = settings->lr;
   self->adam.lr = settings->lr;
   self->adam.beta1 = settings->beta1;
   self->adam.beta2 = settings->beta2;
   self->adam.eps = settings->adam_eps;
+  self->adam.weight_decay = settings->weight_decay;
   self->started = -1.0;
   *out = self;
   return PB_OK;
@@ -339,6 +568,7 @@ end_epoch (PbRun *self)
 {
   PbEpochRecord *r = &self->epochs[self->n_epochs_done];
   PbEvaluation train_eval = { NAN, NAN, NAN }, test_eval = { NAN, NAN, NAN };
+  PbEvaluation val_eval = { NAN, NAN, NAN };
   int nb = self->batch_index, done = self->epoch + 1;
   bool due = done == self->s.epochs
              || (self->s.eval_every > 0 && done % self->s.eval_every == 0);
@@ -352,6 +582,12 @@ end_epoch (PbRun *self)
       predict_standardised (self->model, self->test_x, self->test.n, self->eval_pred,
                             self->eval_digits, NULL);
       score (&self->test, self->eval_pred, self->eval_digits, &test_eval);
+      if (self->val.n > 0)
+        {
+          predict_standardised (self->model, self->val_x, self->val.n, self->eval_pred,
+                                self->eval_digits, NULL);
+          score (&self->val, self->eval_pred, self->eval_digits, &val_eval);
+        }
       self->eval_seconds += pb_now_seconds () - t0;
     }
 
@@ -363,6 +599,8 @@ end_epoch (PbRun *self)
   r->test_error = test_eval.error;
   r->digit_error = test_eval.digit_error;
   r->chunk_sd = test_eval.chunk_sd;
+  r->val_error = val_eval.error;
+  r->val_digit_error = val_eval.digit_error;
   r->seconds = pb_now_seconds () - self->started;
   r->train_seconds = self->train_seconds;
   r->eval_seconds = self->eval_seconds;
@@ -392,7 +630,16 @@ pb_run_step (PbRun *self, PbError *err)
 
   t0 = pb_now_seconds ();
   if (self->batch_index == 0)
-    pb_rng_shuffle (&self->shuffle_rng, self->order, n_aug);
+    {
+      if (self->per_epoch && self->current_epoch != self->epoch)
+        {
+          build_epoch (self, self->epoch, &self->current, self->pool_perm, NULL);
+          standardise (&self->current, self->mean, self->std, self->train_x);
+          self->current_epoch = self->epoch;
+        }
+      pb_rng_shuffle (&self->shuffle_rng, self->order, n_aug);
+    }
+  const PbPairs *set = self->per_epoch ? &self->current : &self->augmented;
 
   int start = self->batch_index * bs;
   int B = n_aug - start < bs ? n_aug - start : bs;
@@ -401,9 +648,9 @@ pb_run_step (PbRun *self, PbError *err)
       int i = self->order[start + b];
       memcpy (self->batch_x + (size_t) b * PB_PAIR_FLOATS,
               self->train_x + (size_t) i * PB_PAIR_FLOATS, PB_PAIR_FLOATS * sizeof (float));
-      self->batch_classes[2 * b] = self->augmented.classes[2 * i];
-      self->batch_classes[2 * b + 1] = self->augmented.classes[2 * i + 1];
-      self->batch_labels[b] = self->augmented.labels[i];
+      self->batch_classes[2 * b] = set->classes[2 * i];
+      self->batch_classes[2 * b + 1] = set->classes[2 * i + 1];
+      self->batch_labels[b] = set->labels[i];
     }
 
   pb_model_forward (self->model, self->batch_x, B, true, &self->dropout_rng);
@@ -418,6 +665,8 @@ pb_run_step (PbRun *self, PbError *err)
     }
   pb_model_zero_grad (self->model);
   pb_model_backward (self->model, self->batch_classes, self->batch_labels);
+  self->adam.lr = pb_schedule_lr (self->s.schedule, self->base_lr, self->step,
+                                  self->total_steps);
   self->step++;
   pb_adam_step (&self->adam, pb_model_param_count (self->model), pb_model_params (self->model),
                 pb_model_grads (self->model), pb_model_adam_m (self->model),
@@ -471,7 +720,13 @@ const PbModel *pb_run_model_const (const PbRun *self) { return self->model; }
 const PbPairs *pb_run_train_pairs (const PbRun *self) { return &self->train; }
 const PbPairs *pb_run_augmented_pairs (const PbRun *self) { return &self->augmented; }
 const float *pb_run_augment_angles (const PbRun *self) { return self->angles; }
+const PbPairs *pb_run_val_pairs (const PbRun *self) { return &self->val; }
 const PbPairs *pb_run_test_pairs (const PbRun *self) { return &self->test; }
+bool pb_run_augments_per_epoch (const PbRun *self) { return self->per_epoch; }
+const PbPairs *pb_run_current_pairs (const PbRun *self)
+{
+  return self->per_epoch ? &self->current : &self->augmented;
+}
 double pb_run_input_mean (const PbRun *self) { return self->mean; }
 double pb_run_input_std (const PbRun *self) { return self->std; }
 int pb_run_n_epochs_done (const PbRun *self) { return self->n_epochs_done; }
@@ -479,7 +734,7 @@ const PbEpochRecord *pb_run_epochs (const PbRun *self) { return self->epochs; }
 int pb_run_n_batches_done (const PbRun *self) { return self->n_batches_done; }
 const PbBatchRecord *pb_run_batches (const PbRun *self) { return self->batches; }
 int pb_run_batches_per_epoch (const PbRun *self) { return self->batches_per_epoch; }
-float pb_run_lr (const PbRun *self) { return self->adam.lr; }
+float pb_run_lr (const PbRun *self) { return self->base_lr; }
 int pb_run_n_lr_changes (const PbRun *self) { return self->n_lr_changes; }
 const PbLrChange *pb_run_lr_changes (const PbRun *self) { return self->lr_changes; }
 
@@ -495,7 +750,7 @@ pb_run_set_lr (PbRun *self, float lr, PbError *err)
   self->lr_changes[self->n_lr_changes++] = (PbLrChange) {
     .step = self->n_batches_done, .epoch = self->epoch + 1, .lr = lr,
   };
-  self->adam.lr = lr;
+  self->base_lr = lr;
   return PB_OK;
 }
 

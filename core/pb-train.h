@@ -13,6 +13,14 @@
 #include "pb-status.h"
 
 #define PB_MAX_PAIRS 1000000
+#define PB_MAX_TRANSLATE 7
+#define PB_MAX_WEIGHT_DECAY 1.0f
+
+typedef enum
+{
+  PB_SCHEDULE_CONSTANT, /* the base learning rate throughout */
+  PB_SCHEDULE_COSINE,   /* step t of T: base · ½(1 + cos(π t / T)) */
+} PbSchedule;
 
 typedef struct
 {
@@ -27,10 +35,28 @@ typedef struct
   float augment_deg;   /* 10; 0 turns augmentation off */
   uint64_t seed;       /* 1 */
   int eval_every;      /* 1: evaluate after every epoch; N: every Nth; 0: the last only */
+  PbSchedule schedule; /* constant */
+  float weight_decay;  /* 0: decoupled (AdamW) weight decay on every parameter */
+  /* Augmentations drawn afresh every epoch, on the training pairs only (not the validation
+   * split); labels are always recomputed from the classes. */
+  int translate;       /* 0: off; k: shift each image by its own (dx, dy) uniform in [−k, k] */
+  bool swap;           /* false: swap each pair's two images with probability ½ */
+  bool repair;         /* false: pair the training images (and rotated copies) afresh */
+  int val_pairs;       /* 0: the last val_pairs drawn training pairs, held out for validation */
 } PbTrainSettings;
 
 /* The report's settings for the named model. */
 PbStatus pb_train_settings_init (PbTrainSettings *self, const char *model, PbError *err);
+/* Replaces every setting with a named preset: "report" (the report's siamese-aux) or "best".
+ * Unknown names fail with PB_ERR_INVALID and a message listing the valid ones. */
+PbStatus pb_train_settings_preset (PbTrainSettings *self, const char *name, PbError *err);
+/* The preset names, NULL-terminated; static storage. */
+const char *const *pb_train_preset_names (void);
+/* "constant", "cosine"; and back (false for an unknown name). */
+const char *pb_schedule_name (PbSchedule schedule);
+bool        pb_schedule_from_name (const char *name, PbSchedule *out);
+/* The learning rate of 0-based step t out of total for a base rate. */
+float       pb_schedule_lr (PbSchedule schedule, float base, long t, long total);
 /* Range checks, with the option's name and accepted range in the message. Data-dependent
  * limits (pairs vs. images available) are checked by pb_run_new. */
 PbStatus pb_train_settings_validate (const PbTrainSettings *self, PbError *err);
@@ -47,6 +73,8 @@ typedef struct
   double test_error;
   double digit_error;     /* test images, from the digit logits */
   double chunk_sd;        /* std of the test error over 20 chunks (the report's "±") */
+  double val_error;       /* the validation split; also NaN when val_pairs is 0 */
+  double val_digit_error;
   double seconds;         /* wall time since the run started */
   double train_seconds;   /* cumulative forward + backward + Adam */
   double eval_seconds;    /* cumulative evaluation */
@@ -106,10 +134,17 @@ bool     pb_run_finished (const PbRun *self);
 const PbTrainSettings *pb_run_settings (const PbRun *self);
 PbModel       *pb_run_model (PbRun *self);
 const PbModel *pb_run_model_const (const PbRun *self);
-const PbPairs *pb_run_train_pairs (const PbRun *self);     /* originals */
+/* The training part of the drawn pairs (train_pairs − val_pairs), as drawn. */
+const PbPairs *pb_run_train_pairs (const PbRun *self);
 const PbPairs *pb_run_augmented_pairs (const PbRun *self); /* originals then rotated copies */
 const float   *pb_run_augment_angles (const PbRun *self);  /* [n, 2] for the copies, or NULL */
+const PbPairs *pb_run_val_pairs (const PbRun *self);       /* the held-out last val_pairs */
 const PbPairs *pb_run_test_pairs (const PbRun *self);
+/* Whether translate, swap or repair make every epoch's training set anew. */
+bool           pb_run_augments_per_epoch (const PbRun *self);
+/* The training set of the epoch in progress (or the last), in pair order before the shuffle:
+ * what the run trains on. Without per-epoch augmentation it is pb_run_augmented_pairs. */
+const PbPairs *pb_run_current_pairs (const PbRun *self);
 double         pb_run_input_mean (const PbRun *self);
 double         pb_run_input_std (const PbRun *self);
 int            pb_run_n_epochs_done (const PbRun *self);
@@ -118,11 +153,28 @@ int            pb_run_n_batches_done (const PbRun *self);
 const PbBatchRecord *pb_run_batches (const PbRun *self);
 int            pb_run_batches_per_epoch (const PbRun *self);
 
+/* What a pair of an epoch's training set is made of. */
+typedef struct
+{
+  int slot[2];      /* each image's index in pb_run_augmented_pairs, image-major: pair p's
+                     * image h is 2p + h (≥ 2n: a rotated copy) */
+  int source[2];    /* each image's index in the MNIST training split */
+  float angle[2];   /* each image's rotation in degrees, 0 if not rotated */
+  int dx[2], dy[2]; /* each image's shift in pixels (pb_translate_image) */
+  bool swapped;     /* the two images were swapped */
+} PbAugmentInfo;
+
+/* The training set of 1-based epoch `epoch` (1 to settings.epochs), the pairs in order before the
+ * shuffle, reproduced without touching the run: out is allocated (pb_pairs_clear it), info is
+ * NULL or has pb_run_augmented_pairs (run)->n entries. */
+PbStatus pb_run_epoch_pairs (const PbRun *run, int epoch, PbPairs *out, PbAugmentInfo *info,
+                             PbError *err);
+
 /* Changes the base learning rate from the next step on and records the change (a run with
  * changes is "modified"). Not thread-safe: call it between steps, on the training thread.
  * Fails with PB_ERR_INVALID for a non-finite or non-positive lr, or after PB_MAX_LR_CHANGES. */
 PbStatus       pb_run_set_lr (PbRun *self, float lr, PbError *err);
-float          pb_run_lr (const PbRun *self);
+float          pb_run_lr (const PbRun *self);  /* the base rate; the schedule scales it */
 int            pb_run_n_lr_changes (const PbRun *self);
 const PbLrChange *pb_run_lr_changes (const PbRun *self);
 
