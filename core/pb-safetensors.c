@@ -42,8 +42,13 @@ pb_train_settings_append_json (const PbTrainSettings *s, PbStr *out)
   pb_str_printf (out, ",\"train_pairs\":%d,\"test_pairs\":%d,\"augment\":", s->train_pairs,
                  s->test_pairs);
   pb_str_append_float (out, s->augment_deg);
-  pb_str_printf (out, ",\"seed\":%llu,\"eval_every\":%d}", (unsigned long long) s->seed,
+  pb_str_printf (out, ",\"seed\":%llu,\"eval_every\":%d", (unsigned long long) s->seed,
                  s->eval_every);
+  pb_str_printf (out, ",\"schedule\":\"%s\",\"weight_decay\":", pb_schedule_name (s->schedule));
+  pb_str_append_float (out, s->weight_decay);
+  pb_str_printf (out, ",\"translate\":%d,\"swap\":%s,\"repair\":%s,\"val_pairs\":%d}",
+                 s->translate, s->swap ? "true" : "false", s->repair ? "true" : "false",
+                 s->val_pairs);
 }
 
 static PbStatus
@@ -69,6 +74,19 @@ read_float (const PbJson *obj, const char *key, float *out, const char *what, Pb
     return pb_error_set (err, PB_ERR_FORMAT, "%s: settings key '%s': expected a number", what,
                          key);
   *out = (float) v->number;
+  return PB_OK;
+}
+
+static PbStatus
+read_bool (const PbJson *obj, const char *key, bool *out, const char *what, PbError *err)
+{
+  const PbJson *v = pb_json_get (obj, key);
+  if (v == NULL)
+    return PB_OK;
+  if (v->type != PB_JSON_BOOL)
+    return pb_error_set (err, PB_ERR_FORMAT, "%s: settings key '%s': expected true or false",
+                         what, key);
+  *out = v->boolean;
   return PB_OK;
 }
 
@@ -99,6 +117,7 @@ pb_train_settings_from_json (const PbJson *obj, PbTrainSettings *s, const char *
   PbStatus st;
   const char *model = pb_json_get_string (obj, "model");
   const PbJson *aux = pb_json_get (obj, "aux");
+  const PbJson *schedule = pb_json_get (obj, "schedule");
   double seed;
 
   if (obj == NULL || obj->type != PB_JSON_OBJECT)
@@ -122,8 +141,18 @@ pb_train_settings_from_json (const PbJson *obj, PbTrainSettings *s, const char *
       || (st = read_int (obj, "train_pairs", &s->train_pairs, what, err)) != PB_OK
       || (st = read_int (obj, "test_pairs", &s->test_pairs, what, err)) != PB_OK
       || (st = read_float (obj, "augment", &s->augment_deg, what, err)) != PB_OK
-      || (st = read_int (obj, "eval_every", &s->eval_every, what, err)) != PB_OK)
+      || (st = read_int (obj, "eval_every", &s->eval_every, what, err)) != PB_OK
+      || (st = read_float (obj, "weight_decay", &s->weight_decay, what, err)) != PB_OK
+      || (st = read_int (obj, "translate", &s->translate, what, err)) != PB_OK
+      || (st = read_bool (obj, "swap", &s->swap, what, err)) != PB_OK
+      || (st = read_bool (obj, "repair", &s->repair, what, err)) != PB_OK
+      || (st = read_int (obj, "val_pairs", &s->val_pairs, what, err)) != PB_OK)
     return st;
+  if (schedule != NULL
+      && (schedule->type != PB_JSON_STRING
+          || !pb_schedule_from_name (schedule->string, &s->schedule)))
+    return pb_error_set (err, PB_ERR_FORMAT, "%s: settings key 'schedule': expected \"constant\" "
+                         "or \"cosine\"", what);
   seed = pb_json_get_number (obj, "seed", (double) s->seed);
   if (!(seed >= 0 && seed < 1.8e19 && seed == floor (seed)))
     return pb_error_set (err, PB_ERR_FORMAT, "%s: settings key 'seed': expected an integer ≥ 0",
@@ -167,6 +196,64 @@ PbStatus
 pb_safetensors_save (const char *path, PbModel *model, const PbTrainSettings *settings,
                      double input_mean, double input_std, PbError *err)
 {
+  return pb_safetensors_save_with_lr (path, model, settings, input_mean, input_std, NULL, 0, err);
+}
+
+static void
+append_lr_changes (const PbLrChange *changes, int n, PbStr *out)
+{
+  pb_str_append (out, "[");
+  for (int i = 0; i < n; i++)
+    {
+      pb_str_printf (out, "%s{\"step\":%d,\"epoch\":%d,\"lr\":", i > 0 ? "," : "",
+                     changes[i].step, changes[i].epoch);
+      pb_str_append_float (out, changes[i].lr);
+      pb_str_append (out, "}");
+    }
+  pb_str_append (out, "]");
+}
+
+/* "lr_changes": a JSON array in a string, as every __metadata__ value is a string. */
+static PbStatus
+read_lr_changes (const char *text, const char *what, PbWeightsInfo *info, PbError *err)
+{
+  PbJson *list = NULL;
+  char lwhat[300];
+  PbStatus st;
+
+  snprintf (lwhat, sizeof lwhat, "%s: __metadata__ lr_changes", what);
+  if ((st = pb_json_parse (text, strlen (text), lwhat, &list, err)) != PB_OK)
+    return st;
+  if (list->type != PB_JSON_ARRAY || list->n > PB_MAX_LR_CHANGES)
+    st = pb_error_set (err, PB_ERR_FORMAT, "%s: expected an array of at most %d changes", lwhat,
+                       PB_MAX_LR_CHANGES);
+  for (int i = 0; st == PB_OK && i < list->n; i++)
+    {
+      const PbJson *c = &list->items[i];
+      double step = pb_json_get_number (c, "step", -1.0);
+      double epoch = pb_json_get_number (c, "epoch", -1.0);
+      double lr = pb_json_get_number (c, "lr", NAN);
+
+      if (c->type != PB_JSON_OBJECT || !(step >= 0 && step <= 1e9 && step == floor (step))
+          || !(epoch >= 1 && epoch <= 1e9 && epoch == floor (epoch)) || !(lr > 0.0)
+          || !isfinite (lr))
+        st = pb_error_set (err, PB_ERR_FORMAT, "%s[%d]: expected {\"step\": integer ≥ 0, "
+                           "\"epoch\": integer ≥ 1, \"lr\": number > 0}", lwhat, i);
+      else
+        info->lr_changes[i] = (PbLrChange) { .step = (int) step, .epoch = (int) epoch,
+                                             .lr = (float) lr };
+    }
+  if (st == PB_OK)
+    info->n_lr_changes = list->n;
+  pb_json_free (list);
+  return st;
+}
+
+PbStatus
+pb_safetensors_save_with_lr (const char *path, PbModel *model, const PbTrainSettings *settings,
+                             double input_mean, double input_std, const PbLrChange *lr_changes,
+                             int n_lr_changes, PbError *err)
+{
   PbStr header, meta, body;
   size_t offset = 0;
   PbStatus st;
@@ -186,6 +273,16 @@ pb_safetensors_save (const char *path, PbModel *model, const PbTrainSettings *se
   pb_str_printf (&header, "\",\"seed\":\"%llu\",\"settings\":",
                  (unsigned long long) settings->seed);
   pb_str_append_json_string (&header, meta.data != NULL ? meta.data : "{}");
+  if (n_lr_changes > 0)
+    {
+      PbStr changes;
+      pb_str_init (&changes);
+      append_lr_changes (lr_changes, n_lr_changes, &changes);
+      pb_str_append (&header, ",\"lr_changes\":");
+      pb_str_append_json_string (&header, changes.data != NULL ? changes.data : "[]");
+      meta.failed = meta.failed || changes.failed;
+      pb_str_clear (&changes);
+    }
   pb_str_append (&header, "}");
 
   for (int i = 0; i < pb_model_n_tensors (model); i++)
@@ -344,6 +441,7 @@ pb_safetensors_load_bytes (const uint8_t *data, size_t len, const char *what, in
   const char *seed_str = pb_json_get_string (meta, "seed");
   const char *mean_str = pb_json_get_string (meta, "input_mean");
   const char *std_str = pb_json_get_string (meta, "input_std");
+  const char *lr_changes_str = pb_json_get_string (meta, "lr_changes");
 
   if (meta == NULL || meta->type != PB_JSON_OBJECT || model_name == NULL)
     {
@@ -399,6 +497,9 @@ pb_safetensors_load_bytes (const uint8_t *data, size_t len, const char *what, in
     }
   info->seed = seed_str != NULL ? strtoull (seed_str, NULL, 10) : info->settings.seed;
   info->settings.seed = info->seed;
+  info->n_lr_changes = 0;
+  if (lr_changes_str != NULL && (st = read_lr_changes (lr_changes_str, what, info, err)) != PB_OK)
+    goto out;
 
   /* A few bytes of settings can describe a model of gigabytes: check it against the data first. */
   if (pb_arch_validate (&info->settings.arch, NULL) == PB_OK)

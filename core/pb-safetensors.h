@@ -17,10 +17,18 @@ typedef struct
   double input_mean;
   double input_std;
   uint64_t seed;
+  int n_lr_changes;           /* from the "lr_changes" metadata (0 where absent) */
+  PbLrChange lr_changes[PB_MAX_LR_CHANGES];
 } PbWeightsInfo;
 
 PbStatus pb_safetensors_save (const char *path, PbModel *model, const PbTrainSettings *settings,
                               double input_mean, double input_std, PbError *err);
+/* The same, also recording the run's learning-rate changes (pb_run_lr_changes) in the metadata
+ * key "lr_changes": a JSON array of {"step", "epoch", "lr"}. */
+PbStatus pb_safetensors_save_with_lr (const char *path, PbModel *model,
+                                      const PbTrainSettings *settings, double input_mean,
+                                      double input_std, const PbLrChange *lr_changes,
+                                      int n_lr_changes, PbError *err);
 /* Builds the model the metadata names (max_batch pairs per forward) and fills it. */
 PbStatus pb_safetensors_load (const char *path, int max_batch, PbModel **model,
                               PbWeightsInfo *info, PbError *err);

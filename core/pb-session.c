@@ -225,6 +225,8 @@ append_epoch (PbStr *out, const PbEpochRecord *e)
   append_key_double (out, "test_error", e->test_error, true);
   append_key_double (out, "digit_error", e->digit_error, true);
   append_key_double (out, "chunk_sd", e->chunk_sd, true);
+  append_key_double (out, "val_error", e->val_error, true);
+  append_key_double (out, "val_digit_error", e->val_digit_error, true);
   append_key_double (out, "seconds", e->seconds, true);
   append_key_double (out, "train_seconds", e->train_seconds, true);
   append_key_double (out, "eval_seconds", e->eval_seconds, true);
@@ -247,6 +249,11 @@ pb_session_to_json (const PbSession *self, PbStr *out)
   append_key_float (out, "adam_eps", s->adam_eps);
   pb_str_printf (out, ",\"train_pairs\":%d,\"test_pairs\":%d", s->train_pairs, s->test_pairs);
   append_key_float (out, "augment_deg", s->augment_deg);
+  pb_str_printf (out, ",\"schedule\":\"%s\"", pb_schedule_name (s->schedule));
+  append_key_float (out, "weight_decay", s->weight_decay);
+  pb_str_printf (out, ",\"translate\":%d,\"swap\":%s,\"repair\":%s,\"val_pairs\":%d",
+                 s->translate, s->swap ? "true" : "false", s->repair ? "true" : "false",
+                 s->val_pairs);
   pb_str_printf (out, ",\"seed\":%llu},\n\"models\":[", (unsigned long long) s->seed);
   for (int m = 0; m < self->n_models; m++)
     {
@@ -343,6 +350,46 @@ get_double (const PbJson *obj, const char *key, bool nullable, const char *what,
            ? (*out = v->number, PB_OK) : PB_ERR_FORMAT;
 }
 
+/* The settings added after version 1's first files: absent keys keep the defaults. */
+static PbStatus
+read_later_settings (const PbJson *s, const char *what, PbTrainSettings *out, PbError *err)
+{
+  const PbJson *schedule = pb_json_get (s, "schedule");
+  static const char *const flags[] = { "swap", "repair" };
+  bool *flag_out[] = { &out->swap, &out->repair };
+  long translate = out->translate, val_pairs = out->val_pairs;
+  double wd = out->weight_decay;
+  PbStatus st;
+
+  if (schedule != NULL
+      && (schedule->type != PB_JSON_STRING
+          || !pb_schedule_from_name (schedule->string, &out->schedule)))
+    return pb_error_set (err, PB_ERR_FORMAT, "%s: settings \"schedule\": expected \"constant\" "
+                         "or \"cosine\", found %s", what, type_name (schedule));
+  if ((pb_json_get (s, "weight_decay") != NULL
+       && (st = get_double (s, "weight_decay", false, what, "settings", &wd, err)) != PB_OK)
+      || (pb_json_get (s, "translate") != NULL
+          && (st = get_int (s, "translate", 0, 1000, what, "settings", &translate, err)) != PB_OK)
+      || (pb_json_get (s, "val_pairs") != NULL
+          && (st = get_int (s, "val_pairs", 0, PB_MAX_PAIRS, what, "settings", &val_pairs,
+                            err)) != PB_OK))
+    return st;
+  for (int i = 0; i < 2; i++)
+    {
+      const PbJson *v = pb_json_get (s, flags[i]);
+      char place[64];
+      snprintf (place, sizeof place, "settings \"%s\"", flags[i]);
+      if (v != NULL && (st = expect (v, PB_JSON_BOOL, what, place, "true or false", err)) != PB_OK)
+        return st;
+      if (v != NULL)
+        *flag_out[i] = v->boolean;
+    }
+  out->weight_decay = (float) wd;
+  out->translate = (int) translate;
+  out->val_pairs = (int) val_pairs;
+  return PB_OK;
+}
+
 static PbStatus
 read_settings (const PbJson *s, const char *what, PbTrainSettings *out, PbError *err)
 {
@@ -376,7 +423,7 @@ read_settings (const PbJson *s, const char *what, PbTrainSettings *out, PbError 
   out->beta2 = (float) b2;
   out->adam_eps = (float) eps;
   out->augment_deg = (float) aug;
-  return PB_OK;
+  return read_later_settings (s, what, out, err);
 }
 
 static PbStatus
@@ -448,6 +495,14 @@ read_epoch (const PbJson *e, const char *what, const char *where, int index, PbE
     if ((st = get_double (e, fields[f].key, true, what, place,
                           (double *) (void *) ((char *) out + fields[f].offset), err)) != PB_OK)
       return st;
+  /* Absent from files written before the validation split. */
+  out->val_error = out->val_digit_error = NAN;
+  if ((pb_json_get (e, "val_error") != NULL
+       && (st = get_double (e, "val_error", true, what, place, &out->val_error, err)) != PB_OK)
+      || (pb_json_get (e, "val_digit_error") != NULL
+          && (st = get_double (e, "val_digit_error", true, what, place, &out->val_digit_error,
+                               err)) != PB_OK))
+    return st;
   return PB_OK;
 }
 

@@ -834,6 +834,58 @@ test_rotate_mass (void)
   pb_mnist_clear (&m);
 }
 
+/* Every pixel moves by (dx, dy) exactly; the digit keeps its mass except what leaves the frame,
+ * and what comes in is zero. */
+static void
+test_translate (void)
+{
+  PbMnist m;
+  PbError err = { { 0 } };
+  float out[PB_IMAGE_PIXELS];
+  int clipped = 0;
+
+  if (pb_mnist_load (data_dir (), &m, &err) != PB_OK)
+    g_error ("%s", err.message);
+  for (int i = 0; i < 40; i++)
+    for (int dy = -3; dy <= 3; dy++)
+      for (int dx = -3; dx <= 3; dx++)
+        {
+          const float *img = m.train_images + (size_t) i * PB_IMAGE_PIXELS;
+          double kept = 0.0;
+
+          /* The input pixels whose destination stays inside, in row-major order: the same
+           * order as the output's, so the two sums agree to the last bit. */
+          for (int r = 0; r < 14; r++)
+            for (int c = 0; c < 14; c++)
+              if (r + dy >= 0 && r + dy < 14 && c + dx >= 0 && c + dx < 14)
+                kept += img[r * 14 + c];
+          pb_translate_image (img, out, dx, dy);
+          g_assert_cmpfloat (image_mass (out), ==, kept);
+          clipped += kept < image_mass (img);
+          for (int r = 0; r < 14; r++)
+            for (int c = 0; c < 14; c++)
+              {
+                int sr = r - dy, sc = c - dx;
+                float want = sr >= 0 && sr < 14 && sc >= 0 && sc < 14 ? img[sr * 14 + sc] : 0.0f;
+                g_assert_cmpfloat (out[r * 14 + c], ==, want);
+              }
+        }
+  /* Some shifts push ink out of the frame, so the check above is not only the identity's. */
+  g_assert_cmpint (clipped, >, 0);
+
+  /* Positive dx moves right, positive dy moves down; (0, 0) copies. */
+  float dot[PB_IMAGE_PIXELS] = { 0 };
+  dot[5 * 14 + 7] = 3.0f;
+  pb_translate_image (dot, out, 2, -1);
+  g_assert_cmpfloat (out[4 * 14 + 9], ==, 3.0f);
+  g_assert_cmpfloat (image_mass (out), ==, 3.0);
+  pb_translate_image (dot, out, 7, 0);
+  g_assert_cmpfloat (image_mass (out), ==, 0.0);
+  pb_translate_image (dot, out, 0, 0);
+  g_assert_cmpmem (dot, sizeof dot, out, sizeof out);
+  pb_mnist_clear (&m);
+}
+
 static void
 test_augment_pairs (void)
 {
@@ -927,6 +979,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/data/augment/quarter-turn", test_rotate_quarter);
   g_test_add_func ("/core/data/augment/mass", test_rotate_mass);
   g_test_add_func ("/core/data/augment/pairs", test_augment_pairs);
+  g_test_add_func ("/core/data/augment/translate", test_translate);
 
   return g_test_run ();
 }

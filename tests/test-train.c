@@ -3,11 +3,14 @@
  * and the study's pairing of seeds. */
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "pb-core.h"
+#include "pb-session.h"
 
 static PbMnist mnist;
 
@@ -430,6 +433,667 @@ test_study (void)
   g_assert_nonnull (strstr (err.message, "--jobs"));
 }
 
+/* ---- optimiser ------------------------------------------------------------------------- */
+
+static void
+test_cosine_schedule (void)
+{
+  PbTrainSettings s;
+  PbError err = { { 0 } };
+  PbRun *run = NULL;
+
+  small_settings (&s, "siamese", 2);
+  s.augment_deg = 0.0f;
+  s.schedule = PB_SCHEDULE_COSINE;
+  s.lr = 2e-3f;
+  PbRun *whole = train (&s);
+  const PbBatchRecord *b = pb_run_batches (whole);
+  /* 300 pairs in batches of 50: T = 2 × 6 steps. */
+  int T = 2 * pb_run_batches_per_epoch (whole);
+  g_assert_cmpint (T, ==, 12);
+  g_assert_cmpfloat (b[0].lr, ==, 2e-3f);
+  g_assert_cmpfloat_with_epsilon (b[T / 2].lr, 1e-3, 1e-10);
+  g_assert_cmpfloat_with_epsilon (b[T - 1].lr, 2e-3 * 0.5 * (1.0 + cos (M_PI * 11.0 / 12.0)),
+                                  1e-10);
+  for (int t = 1; t < T; t++)
+    g_assert_cmpfloat (b[t].lr, <, b[t - 1].lr);
+  g_assert_cmpfloat (pb_run_lr (whole), ==, 2e-3f);
+
+  /* A live change sets the base from the next step; the schedule goes on scaling it. */
+  g_assert_cmpint (pb_run_new (&s, &mnist, &run, &err), ==, PB_OK);
+  for (int t = 0; t < 3; t++)
+    g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_set_lr (run, 1e-2f, &err), ==, PB_OK);
+  while (!pb_run_finished (run))
+    g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+  const PbBatchRecord *c = pb_run_batches (run);
+  for (int t = 0; t < 3; t++)
+    g_assert_cmpfloat (c[t].lr, ==, b[t].lr);
+  for (int t = 3; t < T; t++)
+    g_assert_cmpfloat_with_epsilon (c[t].lr, 1e-2 * 0.5 * (1.0 + cos (M_PI * t / T)), 1e-9);
+  g_assert_cmpfloat (pb_run_lr (run), ==, 1e-2f);
+  g_assert_cmpint (pb_run_n_lr_changes (run), ==, 1);
+  g_assert_cmpint (pb_run_lr_changes (run)[0].step, ==, 3);
+  g_assert_cmpfloat (pb_run_lr_changes (run)[0].lr, ==, 1e-2f);
+
+  /* The constant schedule keeps the base exactly. */
+  s.schedule = PB_SCHEDULE_CONSTANT;
+  PbRun *flat = train (&s);
+  for (int t = 0; t < T; t++)
+    g_assert_cmpfloat (pb_run_batches (flat)[t].lr, ==, 2e-3f);
+  pb_run_free (whole);
+  pb_run_free (run);
+  pb_run_free (flat);
+}
+
+/* The Adam step as it was before weight decay, for the bit-for-bit comparison. */
+static void
+reference_adam (const PbAdam *adam, size_t n, float *params, const float *grads, float *m,
+                float *v, long t)
+{
+  float b1 = adam->beta1, b2 = adam->beta2;
+  float step = (float) ((double) adam->lr / (1.0 - pow ((double) b1, (double) t)));
+  float v_scale = (float) (1.0 / sqrt (1.0 - pow ((double) b2, (double) t)));
+  for (size_t i = 0; i < n; i++)
+    {
+      float g = grads[i];
+      m[i] = b1 * m[i] + (1.0f - b1) * g;
+      v[i] = b2 * v[i] + (1.0f - b2) * g * g;
+      params[i] -= step * m[i] / (sqrtf (v[i]) * v_scale + adam->eps);
+    }
+}
+
+static void
+test_adamw (void)
+{
+  PbAdam adam = { .lr = 0.01f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+                  .weight_decay = 0.1f };
+  float p[3] = { 1.0f, -2.0f, 0.5f }, g[3] = { 0.1f, -0.3f, 0.0f };
+  float m[3] = { 0 }, v[3] = { 0 };
+
+  /* Step 1: p·(1 − lr·wd), then m̂ = g and v̂ = g², so the Adam step is lr·g / (|g| + eps). */
+  pb_adam_step (&adam, 3, p, g, m, v, 1);
+  g_assert_cmpfloat_with_epsilon (p[0], 1.0 * 0.999 - 0.01 * 0.1 / (0.1 + 1e-8), 1e-6);
+  g_assert_cmpfloat_with_epsilon (p[1], -2.0 * 0.999 + 0.01 * 0.3 / (0.3 + 1e-8), 1e-6);
+  g_assert_cmpfloat_with_epsilon (p[2], 0.5 * 0.999, 1e-7);
+  g_assert_cmpfloat_with_epsilon (m[1], -0.03, 1e-8);
+  /* 1 − 0.999f is 0.00099999…, not 0.001, in float. */
+  g_assert_cmpfloat_with_epsilon (v[1], 0.001 * 0.09, 1e-8);
+
+  /* With wd = 0 every bit is plain Adam's, over several steps. */
+  enum { N = 257 };
+  float pa[N], pb[N], ma[N] = { 0 }, mb[N] = { 0 }, va[N] = { 0 }, vb[N] = { 0 }, gr[N];
+  PbRng rng;
+  pb_rng_seed (&rng, 9, 0);
+  for (int i = 0; i < N; i++)
+    pa[i] = pb[i] = (float) pb_rng_normal (&rng);
+  adam.weight_decay = 0.0f;
+  adam.lr = 1e-3f;
+  for (long t = 1; t <= 5; t++)
+    {
+      for (int i = 0; i < N; i++)
+        gr[i] = (float) pb_rng_normal (&rng) * (i % 7 == 0 ? 0.0f : 1.0f);
+      pb_adam_step (&adam, N, pa, gr, ma, va, t);
+      reference_adam (&adam, N, pb, gr, mb, vb, t);
+    }
+  g_assert_cmpmem (pa, sizeof pa, pb, sizeof pb);
+  g_assert_cmpmem (ma, sizeof ma, mb, sizeof mb);
+  g_assert_cmpmem (va, sizeof va, vb, sizeof vb);
+}
+
+/* In a run, the first step with decay differs from the one without by lr·wd·p₀ alone: the same
+ * init and batch give the same gradient. */
+static void
+test_weight_decay_in_run (void)
+{
+  PbTrainSettings s;
+  PbError err = { { 0 } };
+  PbRun *plain = NULL, *decayed = NULL;
+
+  small_settings (&s, "twin-aux", 1);
+  g_assert_cmpint (pb_run_new (&s, &mnist, &plain, &err), ==, PB_OK);
+  s.weight_decay = 0.5f;
+  s.lr = 0.01f;
+  g_assert_cmpint (pb_run_new (&s, &mnist, &decayed, &err), ==, PB_OK);
+  PbModel *mp = pb_run_model (plain), *md = pb_run_model (decayed);
+  size_t n = pb_model_param_count (mp);
+  g_autofree float *p0 = g_memdup2 (pb_model_params (mp), n * sizeof (float));
+  g_assert_cmpint (pb_run_set_lr (plain, 0.01f, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_step (plain, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_step (decayed, &err), ==, PB_OK);
+  double worst = 0.0;
+  for (size_t i = 0; i < n; i++)
+    {
+      double diff = (double) pb_model_params (mp)[i] - pb_model_params (md)[i];
+      worst = MAX (worst, fabs (diff - 0.01 * 0.5 * p0[i]));
+    }
+  g_assert_cmpfloat (worst, <, 2e-6);
+  g_assert_cmpfloat (pb_run_batches (decayed)[0].loss, ==, pb_run_batches (plain)[0].loss);
+  pb_run_free (plain);
+  pb_run_free (decayed);
+}
+
+/* ---- per-epoch augmentation ------------------------------------------------------------ */
+
+static void
+class_counts (const PbPairs *p, int counts[10])
+{
+  memset (counts, 0, 10 * sizeof (int));
+  for (int i = 0; i < 2 * p->n; i++)
+    counts[p->classes[i]]++;
+}
+
+static void
+test_swap (void)
+{
+  PbTrainSettings s;
+  PbError err = { { 0 } };
+  PbRun *run = NULL;
+  PbPairs ep;
+
+  small_settings (&s, "siamese", 2);
+  s.swap = true;
+  g_assert_cmpint (pb_run_new (&s, &mnist, &run, &err), ==, PB_OK);
+  g_assert_true (pb_run_augments_per_epoch (run));
+  const PbPairs *pool = pb_run_augmented_pairs (run);
+  g_autofree PbAugmentInfo *info = g_new (PbAugmentInfo, pool->n);
+  g_assert_cmpint (pb_run_epoch_pairs (run, 1, &ep, info, &err), ==, PB_OK);
+  g_assert_cmpint (ep.n, ==, pool->n);
+
+  int swapped = 0, flipped = 0, ties = 0;
+  for (int p = 0; p < ep.n; p++)
+    {
+      int a = info[p].swapped ? 1 : 0;
+      g_assert_cmpint (info[p].slot[0], ==, 2 * p + a);
+      g_assert_cmpint (info[p].slot[1], ==, 2 * p + 1 - a);
+      g_assert_cmpint (ep.classes[2 * p], ==, pool->classes[2 * p + a]);
+      g_assert_cmpint (ep.classes[2 * p + 1], ==, pool->classes[2 * p + 1 - a]);
+      g_assert_cmpmem (ep.images + (size_t) (2 * p) * PB_IMAGE_PIXELS,
+                       PB_IMAGE_PIXELS * sizeof (float),
+                       pool->images + (size_t) (2 * p + a) * PB_IMAGE_PIXELS,
+                       PB_IMAGE_PIXELS * sizeof (float));
+      bool tie = pool->classes[2 * p] == pool->classes[2 * p + 1];
+      if (info[p].swapped && !tie)
+        {
+          /* A strict order reverses, so the label flips. */
+          g_assert_cmpint (ep.labels[p], ==, 1 - pool->labels[p]);
+          flipped++;
+        }
+      else if (info[p].swapped)
+        {
+          /* Equal digits: the first is not larger either way. */
+          g_assert_cmpint (ep.labels[p], ==, 0);
+          g_assert_cmpint (pool->labels[p], ==, 0);
+          ties++;
+        }
+      else
+        g_assert_cmpint (ep.labels[p], ==, pool->labels[p]);
+      swapped += info[p].swapped;
+    }
+  g_test_message ("%d of %d pairs swapped, %d labels flipped, %d swapped ties", swapped, ep.n,
+                  flipped, ties);
+  g_assert_cmpint (swapped, >, ep.n / 3);
+  g_assert_cmpint (swapped, <, 2 * ep.n / 3);
+  g_assert_cmpint (ties, >, 0);
+  pb_pairs_clear (&ep);
+  pb_run_free (run);
+}
+
+static bool
+contains (const int *items, int n, int x)
+{
+  for (int i = 0; i < n; i++)
+    if (items[i] == x)
+      return true;
+  return false;
+}
+
+/* Re-pairing draws only from the run's training images (never a validation or test image),
+ * keeps the class counts, changes every epoch and is reproducible; the run trains on exactly
+ * what pb_run_epoch_pairs reproduces. */
+static void
+test_repair (void)
+{
+  PbTrainSettings s;
+  PbError err = { { 0 } };
+  PbRun *run = NULL;
+  PbPairs ep[3], again;
+
+  small_settings (&s, "siamese-aux", 3);
+  s.repair = true;
+  s.translate = 2;
+  s.swap = true;
+  s.val_pairs = 40;
+  g_assert_cmpint (pb_run_new (&s, &mnist, &run, &err), ==, PB_OK);
+  const PbPairs *train_part = pb_run_train_pairs (run), *val = pb_run_val_pairs (run);
+  const PbPairs *pool = pb_run_augmented_pairs (run);
+  const PbPairs *test = pb_run_test_pairs (run);
+  int pool_counts[10], counts[10];
+  g_autofree PbAugmentInfo *info = g_new (PbAugmentInfo, pool->n);
+  g_assert_cmpint (train_part->n, ==, 260);
+  g_assert_cmpint (pool->n, ==, 520);
+  class_counts (pool, pool_counts);
+
+  for (int e = 0; e < 3; e++)
+    {
+      int original = 0, rotated = 0, moved = 0;
+      g_assert_cmpint (pb_run_epoch_pairs (run, e + 1, &ep[e], info, &err), ==, PB_OK);
+      class_counts (&ep[e], counts);
+      g_assert_cmpmem (counts, sizeof counts, pool_counts, sizeof pool_counts);
+      for (int p = 0; p < ep[e].n; p++)
+        {
+          for (int h = 0; h < 2; h++)
+            {
+              int slot = info[p].slot[h], src = ep[e].source[2 * p + h];
+              float expect[PB_IMAGE_PIXELS];
+              g_assert_cmpint (slot, >=, 0);
+              g_assert_cmpint (slot, <, 2 * pool->n);
+              g_assert_cmpint (src, ==, pool->source[slot]);
+              g_assert_cmpint (info[p].source[h], ==, src);
+              g_assert_true (contains (train_part->source, 2 * train_part->n, src));
+              g_assert_false (contains (val->source, 2 * val->n, src));
+              g_assert_cmpint (ep[e].classes[2 * p + h], ==, pool->classes[slot]);
+              g_assert_cmpint (abs (info[p].dx[h]), <=, 2);
+              g_assert_cmpint (abs (info[p].dy[h]), <=, 2);
+              pb_translate_image (pool->images + (size_t) slot * PB_IMAGE_PIXELS, expect,
+                                  info[p].dx[h], info[p].dy[h]);
+              g_assert_cmpmem (ep[e].images + (size_t) (2 * p + h) * PB_IMAGE_PIXELS,
+                               sizeof expect, expect, sizeof expect);
+              if (slot < 2 * train_part->n)
+                {
+                  g_assert_cmpfloat (info[p].angle[h], ==, 0.0f);
+                  original++;
+                }
+              else
+                {
+                  g_assert_cmpfloat (info[p].angle[h], ==,
+                                     pb_run_augment_angles (run)[slot - 2 * train_part->n]);
+                  rotated++;
+                }
+              moved += info[p].dx[h] != 0 || info[p].dy[h] != 0;
+            }
+          g_assert_cmpint (ep[e].labels[p], ==,
+                           pb_pair_label (ep[e].classes[2 * p], ep[e].classes[2 * p + 1]));
+        }
+      /* Every image of the pool once: the originals and the rotated copies. */
+      g_assert_cmpint (original, ==, 520);
+      g_assert_cmpint (rotated, ==, 520);
+      g_assert_cmpint (moved, >, 520);
+      /* The test pairs come from the other MNIST split; the indices may coincide, the images
+       * do not. */
+      g_assert_cmpint (test->n, ==, 200);
+
+      g_assert_cmpint (pb_run_epoch_pairs (run, e + 1, &again, NULL, &err), ==, PB_OK);
+      g_assert_cmpmem (again.images, (size_t) again.n * PB_PAIR_FLOATS * sizeof (float),
+                       ep[e].images, (size_t) ep[e].n * PB_PAIR_FLOATS * sizeof (float));
+      g_assert_cmpmem (again.labels, (size_t) again.n, ep[e].labels, (size_t) ep[e].n);
+      pb_pairs_clear (&again);
+    }
+  g_assert_true (memcmp (ep[0].source, ep[1].source, 2 * 520 * sizeof (int)) != 0);
+  g_assert_true (memcmp (ep[1].source, ep[2].source, 2 * 520 * sizeof (int)) != 0);
+
+  /* What the run trains on, epoch by epoch, is what pb_run_epoch_pairs gives. */
+  for (int e = 0; e < 3; e++)
+    {
+      g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+      const PbPairs *cur = pb_run_current_pairs (run);
+      g_assert_cmpint (cur->n, ==, ep[e].n);
+      g_assert_cmpmem (cur->images, (size_t) cur->n * PB_PAIR_FLOATS * sizeof (float),
+                       ep[e].images, (size_t) ep[e].n * PB_PAIR_FLOATS * sizeof (float));
+      g_assert_cmpmem (cur->classes, 2 * (size_t) cur->n, ep[e].classes, 2 * (size_t) ep[e].n);
+      g_assert_cmpmem (cur->labels, (size_t) cur->n, ep[e].labels, (size_t) ep[e].n);
+      while (pb_run_n_epochs_done (run) == e)
+        g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+    }
+  g_assert_true (pb_run_finished (run));
+  g_assert_cmpint (pb_run_epoch_pairs (run, 0, &again, NULL, &err), ==, PB_ERR_INVALID);
+  g_assert_cmpint (pb_run_epoch_pairs (run, 4, &again, NULL, &err), ==, PB_ERR_INVALID);
+  for (int e = 0; e < 3; e++)
+    pb_pairs_clear (&ep[e]);
+  pb_run_free (run);
+}
+
+/* The held-out split: the drawn pairs' tail, never trained on, with its own errors; the
+ * standardisation comes from the training part alone. */
+static void
+test_validation_split (void)
+{
+  PbTrainSettings s;
+  PbError err = { { 0 } };
+  PbPairs drawn, fit;
+  double mean, std;
+
+  small_settings (&s, "siamese-aux", 2);
+  s.val_pairs = 50;
+  s.repair = true;
+  PbRun *run = train (&s);
+  const PbPairs *t = pb_run_train_pairs (run), *v = pb_run_val_pairs (run);
+  g_assert_cmpint (pb_run_draw_pairs (&s, &mnist, PB_SPLIT_TRAIN, &drawn, &err), ==, PB_OK);
+  g_assert_cmpint (drawn.n, ==, 300);
+  g_assert_cmpint (t->n, ==, 250);
+  g_assert_cmpint (v->n, ==, 50);
+  g_assert_cmpmem (v->images, 50 * PB_PAIR_FLOATS * sizeof (float),
+                   drawn.images + (size_t) 250 * PB_PAIR_FLOATS, 50 * PB_PAIR_FLOATS * sizeof (float));
+  g_assert_cmpmem (v->source, 100 * sizeof (int), drawn.source + 500, 100 * sizeof (int));
+  g_assert_cmpmem (t->source, 500 * sizeof (int), drawn.source, 500 * sizeof (int));
+  for (int i = 0; i < 100; i++)
+    g_assert_false (contains (t->source, 500, v->source[i]));
+  for (int e = 1; e <= 2; e++)
+    {
+      PbPairs ep;
+      g_assert_cmpint (pb_run_epoch_pairs (run, e, &ep, NULL, &err), ==, PB_OK);
+      for (int i = 0; i < 2 * ep.n; i++)
+        g_assert_false (contains (v->source, 100, ep.source[i]));
+      pb_pairs_clear (&ep);
+    }
+
+  fit = drawn;
+  fit.n = 250;
+  pb_pairs_pixel_stats (&fit, &mean, &std);
+  g_assert_cmpfloat (pb_run_input_mean (run), ==, mean);
+  g_assert_cmpfloat (pb_run_input_std (run), ==, std);
+
+  PbEvaluation ev;
+  g_assert_cmpint (pb_model_evaluate (pb_run_model (run), mean, std, v, &ev, &err), ==, PB_OK);
+  for (int e = 0; e < 2; e++)
+    {
+      const PbEpochRecord *r = &pb_run_epochs (run)[e];
+      g_assert_cmpfloat (r->val_error, >=, 0.0);
+      g_assert_cmpfloat (r->val_error, <=, 1.0);
+      g_assert_true (isfinite (r->val_digit_error));
+    }
+  g_assert_cmpfloat (pb_run_epochs (run)[1].val_error, ==, ev.error);
+  g_assert_cmpfloat (pb_run_epochs (run)[1].val_digit_error, ==, ev.digit_error);
+
+  /* Without a split, or on an epoch not evaluated, the validation errors are NaN. */
+  s.val_pairs = 0;
+  s.eval_every = 2;
+  PbRun *none = train (&s);
+  g_assert_true (isnan (pb_run_epochs (none)[0].val_error));
+  g_assert_true (isnan (pb_run_epochs (none)[1].val_error));
+  g_assert_true (isnan (pb_run_epochs (none)[1].val_digit_error));
+  g_assert_true (isfinite (pb_run_epochs (none)[1].test_error));
+  s.val_pairs = 50;
+  PbRun *every2 = train (&s);
+  g_assert_true (isnan (pb_run_epochs (every2)[0].val_error));
+  g_assert_true (isfinite (pb_run_epochs (every2)[1].val_error));
+  pb_pairs_clear (&drawn);
+  pb_run_free (run);
+  pb_run_free (none);
+  pb_run_free (every2);
+}
+
+static void
+test_deterministic_augmented (void)
+{
+  PbTrainSettings s;
+  small_settings (&s, "siamese-aux", 3);
+  s.schedule = PB_SCHEDULE_COSINE;
+  s.weight_decay = 0.05f;
+  s.translate = 1;
+  s.swap = true;
+  s.repair = true;
+  s.val_pairs = 30;
+  PbRun *a = train (&s), *b = train (&s);
+  PbModel *ma = pb_run_model (a), *mb = pb_run_model (b);
+
+  g_assert_cmpint (pb_run_n_batches_done (a), ==, pb_run_n_batches_done (b));
+  for (int i = 0; i < pb_run_n_batches_done (a); i++)
+    {
+      const PbBatchRecord *x = &pb_run_batches (a)[i], *y = &pb_run_batches (b)[i];
+      g_assert_cmpfloat (x->loss, ==, y->loss);
+      g_assert_cmpfloat (x->main_loss, ==, y->main_loss);
+      g_assert_cmpfloat (x->aux_loss, ==, y->aux_loss);
+      g_assert_cmpfloat (x->lr, ==, y->lr);
+    }
+  for (int e = 0; e < 3; e++)
+    {
+      const PbEpochRecord *x = &pb_run_epochs (a)[e], *y = &pb_run_epochs (b)[e];
+      g_assert_cmpfloat (x->train_loss, ==, y->train_loss);
+      g_assert_cmpfloat (x->train_error, ==, y->train_error);
+      g_assert_cmpfloat (x->test_error, ==, y->test_error);
+      g_assert_cmpfloat (x->val_error, ==, y->val_error);
+      g_assert_cmpfloat (x->val_digit_error, ==, y->val_digit_error);
+    }
+  g_assert_cmpmem (pb_model_params (ma), pb_model_param_count (ma) * sizeof (float),
+                   pb_model_params (mb), pb_model_param_count (mb) * sizeof (float));
+
+  /* The augmentations change the run, and leave the pairs drawn and the init alone. */
+  s.translate = 0;
+  s.swap = s.repair = false;
+  PbRun *c = train (&s);
+  g_assert_true (pb_run_batches (c)[0].loss != pb_run_batches (a)[0].loss);
+  g_assert_cmpmem (pb_run_train_pairs (c)->source, 540 * sizeof (int),
+                   pb_run_train_pairs (a)->source, 540 * sizeof (int));
+  pb_run_free (a);
+  pb_run_free (b);
+  pb_run_free (c);
+}
+
+/* ---- settings: presets, validation, JSON ---------------------------------------------- */
+
+static void
+test_presets (void)
+{
+  PbTrainSettings s, report;
+  PbError err = { { 0 } };
+  const char *const *names = pb_train_preset_names ();
+  int n = 0;
+
+  while (names[n] != NULL)
+    n++;
+  g_assert_cmpint (n, >=, 2);
+  g_assert_cmpstr (names[0], ==, "report");
+  g_assert_true (g_strv_contains ((const char *const *) names, "best"));
+
+  g_assert_cmpint (pb_train_settings_init (&report, "siamese-aux", NULL), ==, PB_OK);
+  small_settings (&s, "stacked", 1);
+  g_assert_cmpint (pb_train_settings_preset (&s, "report", &err), ==, PB_OK);
+  g_assert_cmpmem (&s, sizeof s, &report, sizeof report);
+
+  for (int i = 0; i < n; i++)
+    {
+      g_assert_cmpint (pb_train_settings_preset (&s, names[i], &err), ==, PB_OK);
+      g_assert_cmpint (pb_train_settings_validate (&s, &err), ==, PB_OK);
+    }
+  g_assert_cmpint (pb_train_settings_preset (&s, "best", &err), ==, PB_OK);
+  g_assert_cmpint (s.schedule, ==, PB_SCHEDULE_COSINE);
+  g_assert_true (s.swap && s.repair);
+  g_assert_cmpint (s.translate, ==, 1);
+  g_assert_cmpint (s.val_pairs, ==, 0);
+
+  PbTrainSettings before = s;
+  g_assert_cmpint (pb_train_settings_preset (&s, "fastest", &err), ==, PB_ERR_INVALID);
+  g_test_message ("%s", err.message);
+  g_assert_nonnull (strstr (err.message, "fastest"));
+  g_assert_nonnull (strstr (err.message, "report"));
+  g_assert_nonnull (strstr (err.message, "best"));
+  g_assert_null (strchr (err.message, '\n'));
+  g_assert_cmpmem (&s, sizeof s, &before, sizeof before);
+}
+
+static void
+expect_invalid (const PbTrainSettings *s, const char *option)
+{
+  PbError err = { { 0 } };
+  g_assert_cmpint (pb_train_settings_validate (s, &err), ==, PB_ERR_INVALID);
+  g_test_message ("%s", err.message);
+  g_assert_nonnull (strstr (err.message, option));
+  g_assert_null (strchr (err.message, '\n'));
+}
+
+static void
+test_new_settings_validation (void)
+{
+  PbTrainSettings s;
+
+  small_settings (&s, "siamese", 1);
+  s.schedule = (PbSchedule) 7;
+  expect_invalid (&s, "--schedule");
+  small_settings (&s, "siamese", 1);
+  s.weight_decay = -0.1f;
+  expect_invalid (&s, "--weight-decay");
+  s.weight_decay = NAN;
+  expect_invalid (&s, "--weight-decay");
+  s.weight_decay = 2.0f;
+  expect_invalid (&s, "--weight-decay");
+  small_settings (&s, "siamese", 1);
+  s.translate = -1;
+  expect_invalid (&s, "--translate");
+  s.translate = PB_MAX_TRANSLATE + 1;
+  expect_invalid (&s, "--translate");
+  small_settings (&s, "siamese", 1);
+  s.val_pairs = -1;
+  expect_invalid (&s, "--val-pairs");
+  s.val_pairs = s.train_pairs;
+  expect_invalid (&s, "--val-pairs");
+  /* A batch must fit the pairs left for training. */
+  s.val_pairs = 260;
+  expect_invalid (&s, "--batch");
+  s.val_pairs = 250;
+  s.translate = PB_MAX_TRANSLATE;
+  s.weight_decay = 1.0f;
+  s.schedule = PB_SCHEDULE_COSINE;
+  g_assert_cmpint (pb_train_settings_validate (&s, NULL), ==, PB_OK);
+
+  PbSchedule sch;
+  g_assert_true (pb_schedule_from_name ("cosine", &sch) && sch == PB_SCHEDULE_COSINE);
+  g_assert_true (pb_schedule_from_name (pb_schedule_name (PB_SCHEDULE_CONSTANT), &sch)
+                 && sch == PB_SCHEDULE_CONSTANT);
+  g_assert_false (pb_schedule_from_name ("step", &sch));
+}
+
+static void
+test_settings_json (void)
+{
+  PbTrainSettings s, back, defaults;
+  PbStr json;
+  PbJson *obj = NULL;
+  PbError err = { { 0 } };
+
+  small_settings (&s, "twin-aux", 4);
+  s.schedule = PB_SCHEDULE_COSINE;
+  s.weight_decay = 0.0125f;
+  s.translate = 2;
+  s.swap = true;
+  s.repair = true;
+  s.val_pairs = 40;
+  pb_str_init (&json);
+  pb_train_settings_append_json (&s, &json);
+  g_assert_cmpint (pb_json_parse (json.data, json.len, "settings", &obj, NULL), ==, PB_OK);
+  small_settings (&back, "siamese", 1);
+  g_assert_cmpint (pb_train_settings_from_json (obj, &back, "settings", &err), ==, PB_OK);
+  g_assert_cmpmem (&back, sizeof back, &s, sizeof s);
+  pb_json_free (obj);
+  pb_str_clear (&json);
+
+  /* Files written before these settings load with the defaults. */
+  const char *old = "{\"model\":\"siamese-aux\",\"epochs\":3,\"lr\":0.002}";
+  g_assert_cmpint (pb_json_parse (old, strlen (old), "old", &obj, NULL), ==, PB_OK);
+  g_assert_cmpint (pb_train_settings_init (&back, "siamese-aux", NULL), ==, PB_OK);
+  g_assert_cmpint (pb_train_settings_from_json (obj, &back, "old", &err), ==, PB_OK);
+  g_assert_cmpint (pb_train_settings_init (&defaults, "siamese-aux", NULL), ==, PB_OK);
+  defaults.epochs = 3;
+  defaults.lr = 0.002f;
+  g_assert_cmpmem (&back, sizeof back, &defaults, sizeof defaults);
+  pb_json_free (obj);
+
+  const char *bad[][2] = {
+    { "{\"schedule\":\"step\"}", "'schedule'" },
+    { "{\"schedule\":1}", "'schedule'" },
+    { "{\"swap\":1}", "'swap'" },
+    { "{\"translate\":1.5}", "'translate'" },
+    { "{\"weight_decay\":\"x\"}", "'weight_decay'" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_cmpint (pb_json_parse (bad[i][0], strlen (bad[i][0]), "bad", &obj, NULL), ==,
+                       PB_OK);
+      g_assert_cmpint (pb_train_settings_from_json (obj, &back, "bad.safetensors", &err), ==,
+                       PB_ERR_FORMAT);
+      g_assert_nonnull (strstr (err.message, bad[i][1]));
+      g_assert_nonnull (strstr (err.message, "bad.safetensors"));
+      pb_json_free (obj);
+    }
+
+  /* A comparison keeps them too, and the validation errors of its rounds. */
+  PbSession session, loaded;
+  PbArch model;
+  PbStr text;
+  PbEpochRecord epochs[2] = {
+    { .epoch = 1, .train_loss = 1, .train_error = 0.5, .test_error = 0.4, .digit_error = 0.3,
+      .chunk_sd = 0.1, .val_error = 0.25, .val_digit_error = NAN },
+    { .epoch = 2, .train_loss = 0.5, .train_error = 0.3, .test_error = 0.2, .digit_error = 0.1,
+      .chunk_sd = 0.05, .val_error = 0.125, .val_digit_error = 0.0625 },
+  };
+  PbRoundResult round = { .model_index = 0, .round = 0, .seed = 3, .status = PB_OK,
+                          .params = 10, .epochs = epochs, .n_epochs = 2 };
+  s.epochs = 2;
+  pb_arch_from_name ("twin-aux", &model, NULL);
+  g_assert_cmpint (pb_session_init (&session, &s, &model, 1, 1, &err), ==, PB_OK);
+  g_assert_cmpint (pb_session_set_round (&session, &round, &err), ==, PB_OK);
+  pb_str_init (&text);
+  pb_session_to_json (&session, &text);
+  g_assert_cmpint (pb_session_from_json (text.data, text.len, "c.json", &loaded, &err), ==,
+                   PB_OK);
+  g_assert_cmpint (loaded.base.schedule, ==, PB_SCHEDULE_COSINE);
+  g_assert_cmpfloat (loaded.base.weight_decay, ==, 0.0125f);
+  g_assert_cmpint (loaded.base.translate, ==, 2);
+  g_assert_true (loaded.base.swap && loaded.base.repair);
+  g_assert_cmpint (loaded.base.val_pairs, ==, 40);
+  const PbRoundResult *r = pb_session_round (&loaded, 0, 0);
+  g_assert_cmpfloat (r->epochs[0].val_error, ==, 0.25);
+  g_assert_true (isnan (r->epochs[0].val_digit_error));
+  g_assert_cmpfloat (r->epochs[1].val_digit_error, ==, 0.0625);
+  pb_session_clear (&loaded);
+  pb_str_clear (&text);
+  pb_session_clear (&session);
+}
+
+/* The learning-rate changes of a run go into the weights' metadata and come back. */
+static void
+test_lr_changes_saved (void)
+{
+  PbTrainSettings s;
+  PbError err = { { 0 } };
+  PbRun *run = NULL;
+  PbModel *loaded = NULL;
+  PbWeightsInfo info;
+  g_autofree char *dir = g_dir_make_tmp ("pb-train-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "w.safetensors", NULL);
+
+  small_settings (&s, "siamese", 1);
+  s.schedule = PB_SCHEDULE_COSINE;
+  g_assert_cmpint (pb_run_new (&s, &mnist, &run, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_set_lr (run, 5e-4f, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_set_lr (run, 3e-3f, &err), ==, PB_OK);
+  g_assert_cmpint (pb_safetensors_save_with_lr (path, pb_run_model (run), &s,
+                                                pb_run_input_mean (run), pb_run_input_std (run),
+                                                pb_run_lr_changes (run),
+                                                pb_run_n_lr_changes (run), &err), ==, PB_OK);
+  g_assert_cmpint (pb_safetensors_load (path, 10, &loaded, &info, &err), ==, PB_OK);
+  g_assert_cmpint (info.n_lr_changes, ==, 2);
+  g_assert_cmpint (info.lr_changes[0].step, ==, 1);
+  g_assert_cmpint (info.lr_changes[0].epoch, ==, 1);
+  g_assert_cmpfloat (info.lr_changes[0].lr, ==, 5e-4f);
+  g_assert_cmpint (info.lr_changes[1].step, ==, 3);
+  g_assert_cmpfloat (info.lr_changes[1].lr, ==, 3e-3f);
+  g_assert_cmpint (info.settings.schedule, ==, PB_SCHEDULE_COSINE);
+  pb_model_free (loaded);
+
+  /* Without changes the key is absent and the count 0. */
+  g_assert_cmpint (pb_safetensors_save (path, pb_run_model (run), &s, 1.0, 2.0, &err), ==, PB_OK);
+  g_assert_cmpint (pb_safetensors_load (path, 10, &loaded, &info, &err), ==, PB_OK);
+  g_assert_cmpint (info.n_lr_changes, ==, 0);
+  pb_model_free (loaded);
+  g_remove (path);
+  g_rmdir (dir);
+  pb_run_free (run);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -451,6 +1115,17 @@ main (int argc, char **argv)
   g_test_add_func ("/core/train/step", test_step);
   g_test_add_func ("/core/train/augmentation", test_augmentation_in_run);
   g_test_add_func ("/core/train/study", test_study);
+  g_test_add_func ("/core/train/cosine-schedule", test_cosine_schedule);
+  g_test_add_func ("/core/train/adamw", test_adamw);
+  g_test_add_func ("/core/train/weight-decay-in-run", test_weight_decay_in_run);
+  g_test_add_func ("/core/train/swap", test_swap);
+  g_test_add_func ("/core/train/repair", test_repair);
+  g_test_add_func ("/core/train/validation-split", test_validation_split);
+  g_test_add_func ("/core/train/deterministic-augmented", test_deterministic_augmented);
+  g_test_add_func ("/core/train/presets", test_presets);
+  g_test_add_func ("/core/train/new-settings-validation", test_new_settings_validation);
+  g_test_add_func ("/core/train/settings-json", test_settings_json);
+  g_test_add_func ("/core/train/lr-changes-saved", test_lr_changes_saved);
   rc = g_test_run ();
   pb_mnist_clear (&mnist);
   return rc;
