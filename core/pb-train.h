@@ -170,8 +170,9 @@ typedef struct
 PbStatus pb_run_epoch_pairs (const PbRun *run, int epoch, PbPairs *out, PbAugmentInfo *info,
                              PbError *err);
 
-/* Changes the base learning rate from the next step on and records the change (a run with
- * changes is "modified"). Not thread-safe: call it between steps, on the training thread.
+/* Changes the base learning rate (which the schedule scales) from the next step on and records
+ * the change (a run with changes is "modified"). Not thread-safe: call it between steps, on the
+ * training thread.
  * Fails with PB_ERR_INVALID for a non-finite or non-positive lr, or after PB_MAX_LR_CHANGES. */
 PbStatus       pb_run_set_lr (PbRun *self, float lr, PbError *err);
 float          pb_run_lr (const PbRun *self);  /* the base rate; the schedule scales it */
@@ -184,7 +185,8 @@ PbStatus pb_model_predict (PbModel *model, double mean, double std, const PbPair
                            uint8_t *labels_out, float *prob1, uint8_t *digits, PbError *err);
 
 /* The pairs a run with these settings draws (seed, train_pairs or test_pairs), without building
- * the run: the first n test pairs are the same whatever test_pairs is. */
+ * the run: the first n test pairs are the same whatever test_pairs is. Of the training pairs,
+ * the last val_pairs are the validation split. */
 PbStatus pb_run_draw_pairs (const PbTrainSettings *settings, const PbMnist *mnist, PbSplit split,
                             PbPairs *out, PbError *err);
 
