@@ -166,7 +166,8 @@ typedef struct
 
 /* The training set of 1-based epoch `epoch` (1 to settings.epochs), the pairs in order before the
  * shuffle, reproduced without touching the run: out is allocated (pb_pairs_clear it), info is
- * NULL or has pb_run_augmented_pairs (run)->n entries. */
+ * NULL or has pb_run_augmented_pairs (run)->n entries. It reads only what pb_run_new fixed, so
+ * another thread may call it while the run trains. */
 PbStatus pb_run_epoch_pairs (const PbRun *run, int epoch, PbPairs *out, PbAugmentInfo *info,
                              PbError *err);
 
