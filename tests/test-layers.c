@@ -996,6 +996,8 @@ test_conv2d_cm (void)
     { 2, 32, 3, 3, 4, 5, 2 },   /* im2col with every tap partly outside */
     { 2, 32, 3, 3, 4, 5, 4 },   /* kn2row, 5×5, 7×7 output from 3×3 */
     { 2, 40, 4, 4, 3, 3, 2 },   /* kn2row, 3×3, 6×6 output */
+    { 2, 32, 3, 3, 4, 3, 3 },   /* kn2row, padding = kernel: the border reads only padding */
+    { 2, 3, 3, 3, 4, 2, 2 },    /* the same through im2col */
   };
 
   for (guint t = 0; t < G_N_ELEMENTS (configs); t++)
