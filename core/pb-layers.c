@@ -1242,3 +1242,195 @@ pb_bn_pool_relu_backward (const PbBnPoolShape *s, const float *conv, const float
           dconv_bias[c] += (float) ((double) base * (double) count + (double) k * sum_dy);
       }
 }
+
+/* ---- max-pool + ReLU without batch norm -------------------------------------------------- */
+
+/* conv: [C, N, H·W pool order] → act, argmax: [C, N, H/2, W/2]. The shared pooling kernel
+ * computes scale·(x − mu) + shift; mu = 0, scale = 1 leave x + bias exactly. */
+void
+pb_pool_relu_forward (const PbBnPoolShape *s, const float *conv, const float *bias, float *act,
+                      uint8_t *argmax)
+{
+  const size_t pooled = (size_t) (s->h / 2) * (s->w / 2);
+  const size_t plane = s->pooled_only ? 4 * pooled : (size_t) s->h * s->w;
+  const size_t n_img = (size_t) s->groups * s->batch;
+
+  for (int c = 0; c < s->channels; c++)
+    pool_relu_plane ((int) n_img, plane, pooled, conv + (size_t) c * n_img * plane, 0.0f, 1.0f,
+                     bias[c], act + (size_t) c * n_img * pooled,
+                     argmax != NULL ? argmax + (size_t) c * n_img * pooled : NULL);
+}
+
+/* dy = dact where act > 0, written at the window's maximum and 0 at its three other positions. */
+#define POOL_GRAD_LANES(FT, IT, L, ACC)                                                         \
+  do                                                                                            \
+    {                                                                                           \
+      FT va, vda, zero = { 0 };                                                                 \
+      IT code = { 0 };                                                                          \
+      V_LOAD (va, an + j);                                                                      \
+      V_LOAD (vda, dan + j);                                                                    \
+      for (int l = 0; l < (L); l++)                                                             \
+        code[l] = amn[j + l];                                                                   \
+      FT dy = V_SELECT (IT, FT, va > zero, vda, zero);                                          \
+      ACC += dy;                                                                                \
+      for (int p = 0; p < 4; p++)                                                               \
+        {                                                                                       \
+          FT v = V_SELECT (IT, FT, code == p, dy, zero);                                        \
+          V_STORE (dx0 + (size_t) p * q + j, v);                                                \
+        }                                                                                       \
+    }                                                                                           \
+  while (0)
+
+/* One channel: a, da, am: [N, q] → dx: [N, plane] (written); returns Σ dy */
+PB_HOT static double
+pool_relu_grad (int n_img, size_t plane, size_t q, const float *a, const float *da,
+                const uint8_t *am, float *dx)
+{
+  PbV8 a8 = { 0 };
+  PbV4 a4 = { 0 };
+  double total = 0.0;
+
+  for (int n = 0; n < n_img; n++)
+    {
+      const float *an = a + (size_t) n * q, *dan = da + (size_t) n * q;
+      const uint8_t *amn = am + (size_t) n * q;
+      float *dx0 = dx + (size_t) n * plane;
+      size_t j = 0;
+
+      for (; j + 8 <= q; j += 8)
+        POOL_GRAD_LANES (PbV8, PbV8i, 8, a8);
+      for (; j + 4 <= q; j += 4)
+        POOL_GRAD_LANES (PbV4, PbV4i, 4, a4);
+      for (; j < q; j++)
+        {
+          float dy = an[j] > 0.0f ? dan[j] : 0.0f;
+          total += dy;
+          for (int p = 0; p < 4; p++)
+            dx0[(size_t) p * q + j] = amn[j] == p ? dy : 0.0f;
+        }
+      /* positions no window covers */
+      memset (dx0 + 4 * q, 0, (plane - 4 * q) * sizeof (float));
+    }
+  for (int l = 0; l < 8; l++)
+    total += a8[l];
+  for (int l = 0; l < 4; l++)
+    total += a4[l];
+  return total;
+}
+
+/* dact: [C, N, H/2, W/2] → dbias += [C], dconv = [C, N, H·W pool order] */
+void
+pb_pool_relu_backward (const PbBnPoolShape *s, const float *act, const uint8_t *argmax,
+                       const float *dact, float *dbias, float *dconv)
+{
+  const size_t plane = (size_t) s->h * s->w, q = (size_t) (s->h / 2) * (s->w / 2);
+  const size_t n_img = (size_t) s->groups * s->batch;
+
+  assert (!s->pooled_only);
+  for (int c = 0; c < s->channels; c++)
+    {
+      const size_t img0 = (size_t) c * n_img;
+      double sum = pool_relu_grad ((int) n_img, plane, q, act + img0 * q, dact + img0 * q,
+                                   argmax + img0 * q, dconv + img0 * plane);
+      if (dbias != NULL)
+        dbias[c] += (float) sum;
+    }
+}
+
+/* ---- digit posterior --------------------------------------------------------------------- */
+
+#define PB_DIGITS 10
+
+/* log P(event) for one pair, event "first > second" when greater, else "first ≤ second".
+ * z1, z2: [10]. With the optional outputs: p1, p2 the two softmaxes and r1, r2 the digit
+ * distributions given the event. All in double. */
+static double
+posterior_event (const float *z1, const float *z2, bool greater, double *p1, double *p2,
+                 double *r1, double *r2)
+{
+  double a[PB_DIGITS], b[PB_DIGITS], m1 = z1[0], m2 = z2[0], la = 0.0, lb = 0.0;
+  double top = -INFINITY, sum = 0.0;
+
+  for (int i = 1; i < PB_DIGITS; i++)
+    {
+      m1 = fmax (m1, z1[i]);
+      m2 = fmax (m2, z2[i]);
+    }
+  for (int i = 0; i < PB_DIGITS; i++)
+    {
+      a[i] = (double) z1[i] - m1;
+      b[i] = (double) z2[i] - m2;
+      la += exp (a[i]);
+      lb += exp (b[i]);
+    }
+  la = log (la);
+  lb = log (lb);
+  for (int i = 0; i < PB_DIGITS; i++)
+    for (int j = 0; j < PB_DIGITS; j++)
+      if ((i > j) == greater && a[i] + b[j] > top)
+        top = a[i] + b[j];
+  if (r1 != NULL)
+    for (int i = 0; i < PB_DIGITS; i++)
+      r1[i] = r2[i] = 0.0;
+  for (int i = 0; i < PB_DIGITS; i++)
+    for (int j = 0; j < PB_DIGITS; j++)
+      if ((i > j) == greater)
+        {
+          double w = exp (a[i] + b[j] - top);
+          sum += w;
+          if (r1 != NULL)
+            {
+              r1[i] += w;
+              r2[j] += w;
+            }
+        }
+  if (r1 != NULL)
+    for (int i = 0; i < PB_DIGITS; i++)
+      {
+        r1[i] /= sum;
+        r2[i] /= sum;
+        p1[i] = exp (a[i] - la);
+        p2[i] = exp (b[i] - lb);
+      }
+  return top + log (sum) - la - lb;
+}
+
+double
+pb_digit_posterior (const float *logits1, const float *logits2)
+{
+  return exp (posterior_event (logits1, logits2, true, NULL, NULL, NULL, NULL));
+}
+
+/* digits: [B, 20] → logp: [B, 2] */
+void
+pb_posterior_forward (int batch, const float *digits, float *logp)
+{
+  for (int b = 0; b < batch; b++)
+    {
+      const float *z = digits + (size_t) b * 2 * PB_DIGITS;
+      logp[2 * b] = (float) posterior_event (z, z + PB_DIGITS, false, NULL, NULL, NULL, NULL);
+      logp[2 * b + 1] = (float) posterior_event (z, z + PB_DIGITS, true, NULL, NULL, NULL, NULL);
+    }
+}
+
+/* digits: [B, 20]  labels, scale: [B] → ddigits += [B, 20] */
+void
+pb_posterior_backward (int batch, const float *digits, const uint8_t *labels,
+                       const float *scale, float *ddigits)
+{
+  for (int b = 0; b < batch; b++)
+    {
+      const float *z = digits + (size_t) b * 2 * PB_DIGITS;
+      float *dz = ddigits + (size_t) b * 2 * PB_DIGITS;
+      double p1[PB_DIGITS], p2[PB_DIGITS], r1[PB_DIGITS], r2[PB_DIGITS];
+
+      assert (labels[b] <= 1);
+      /* d(−log q)/dz = p − r: the softmax's gradient minus that of the event's log-sum-exp */
+      posterior_event (z, z + PB_DIGITS, labels[b] == 1, p1, p2, r1, r2);
+      for (int i = 0; i < PB_DIGITS; i++)
+        {
+          dz[i] += (float) (scale[b] * (p1[i] - r1[i]));
+          dz[PB_DIGITS + i] += (float) (scale[b] * (p2[i] - r2[i]));
+        }
+    }
+}

@@ -155,3 +155,35 @@ void pb_bn_pool_relu_backward (const PbBnPoolShape *s, const float *conv, const 
                                const float *invstd, const float *gamma, const float *act,
                                const uint8_t *argmax, const float *dact, float *dgamma,
                                float *dbeta, float *dconv_bias, float *dconv);
+
+/* Max-pool and ReLU without batch norm: act = ReLU(max over each 2×2 window of conv + bias).
+ * The bias is one per channel, so it commutes with the max and is added after pooling: the
+ * convolution runs without it, as before a batch norm. Only s->groups · s->batch (the number of
+ * images N) matters; with s->pooled_only, conv holds just the pooled positions.
+ * conv: [C, N, H·W in pool order]  bias: [C]
+ * → act: [C, N, H/2, W/2], argmax: [C, N, H/2, W/2] (0–3 as above; may be NULL) */
+void pb_pool_relu_forward (const PbBnPoolShape *s, const float *conv, const float *bias,
+                           float *act, uint8_t *argmax);
+/* dact: [C, N, H/2, W/2] → dbias += [C] (Σ dact where act > 0; may be NULL),
+ * dconv = [C, N, H·W in pool order] (written: dact at each window's maximum where act > 0,
+ * 0 everywhere else) */
+void pb_pool_relu_backward (const PbBnPoolShape *s, const float *act, const uint8_t *argmax,
+                            const float *dact, float *dbias, float *dconv);
+
+/* ---- the digit posterior: a decision rule without parameters ----------------------------- *
+ * With p1 = softmax(logits1) and p2 = softmax(logits2) over the 10 digits,
+ * P(first > second) = Σ_{i>j} p1(i)·p2(j) and P(first ≤ second) = Σ_{i≤j} p1(i)·p2(j) (a tie has
+ * label 0). Each event is summed on its own as a log-sum-exp over its terms in double, so
+ * neither probability is 1 minus the other and neither underflows for any finite logits. */
+
+/* logits1, logits2: [10] → P(first > second) */
+double pb_digit_posterior (const float *logits1, const float *logits2);
+/* digits: [B, 20] (image 1's 10 logits, then image 2's)
+ * → logp: [B, 2] = [log P(first ≤ second), log P(first > second)] */
+void pb_posterior_forward (int batch, const float *digits, float *logp);
+/* The gradient of −log P(label_b) with respect to digit row b, times scale[b]:
+ * ddigits[b] += scale[b] · (p − r), where p is each image's softmax and r each image's digit
+ * distribution given the label's event (the share of that event's probability with that digit).
+ * digits: [B, 20]  labels, scale: [B] → ddigits += [B, 20] */
+void pb_posterior_backward (int batch, const float *digits, const uint8_t *labels,
+                            const float *scale, float *ddigits);

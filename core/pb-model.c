@@ -16,6 +16,7 @@
 #define PB_N_DIGITS 10
 #define PB_MAX_TENSORS 64
 #define PB_MAX_TRUNKS 2
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 const char *const pb_model_names[PB_N_MODEL_NAMES] = {
   "siamese", "siamese-aux", "twin", "twin-aux", "stacked", "stacked-aux",
@@ -26,7 +27,7 @@ typedef struct
   int in_c;
   int n_out;
   int conv_w[PB_N_CONV], conv_b[PB_N_CONV];
-  int bn_g[PB_N_CONV], bn_b[PB_N_CONV], bn_rm[PB_N_CONV], bn_rv[PB_N_CONV];
+  int bn_g[PB_N_CONV], bn_b[PB_N_CONV], bn_rm[PB_N_CONV], bn_rv[PB_N_CONV]; /* −1: no BN */
   int fc1_w, fc1_b, fc2_w, fc2_b;
   int64_t batches_tracked;
 } Trunk;
@@ -49,12 +50,12 @@ typedef struct
   int image;              /* twin: the image of the pair; -1: both (as groups or channels) */
   float *x;               /* [Cin, N, 14, 14] */
   float *conv[PB_N_CONV]; /* [C_l, N, conv_side², pool order], without the conv bias */
-  float *mean[PB_N_CONV], *invstd[PB_N_CONV]; /* [G, C_l] */
+  float *mean[PB_N_CONV], *invstd[PB_N_CONV]; /* [G, C_l], with batch norm */
   uint8_t *argmax[PB_N_CONV];
-  float *act[PB_N_CONV];  /* [C_l, N, side/2, side/2], after BN, pool and ReLU */
+  float *act[PB_N_CONV];  /* [C_l, N, side/2, side/2], after (BN,) pool and ReLU */
   float *work[PB_N_CONV]; /* each convolution's workspace, kept from forward to backward */
   float *flat;            /* [N, C_3·side·side], fc1's input in PyTorch's flatten order */
-  float *hidden;          /* [N, hidden] */
+  float *hidden;          /* [N, hidden], after the hidden activation */
   float *dropped;         /* [N, hidden] */
   float *mask;            /* [N, hidden] */
   float *logits;          /* [N, n_out] */
@@ -77,7 +78,7 @@ struct PbModel
 
   int n_trunks;
   Trunk trunks[PB_MAX_TRUNKS];
-  int head_w, head_b;
+  int head_w, head_b;    /* −1: no head (PB_RULE_POSTERIOR) */
 
   int n_apps;            /* trunk applications as PyTorch sees them: 2, or 1 for stacked */
   int n_passes;
@@ -92,7 +93,10 @@ struct PbModel
 
   float *concat;         /* [B, 20] */
   float *dconcat;        /* [B, 20] */
-  float *main_logits;    /* [B, 2] */
+  float *main_logits;    /* [B, 2], as the rule gives them */
+  float *head_out;       /* [B, 2]: the head's logits (the main logits under PB_RULE_HEAD) */
+  float *post_logp;      /* [B, 2]: log P(first ≤ second), log P(first > second) */
+  float *post_scale;     /* [B]: each pair's weight in the posterior's backward */
   float *digits[2];      /* [B, 10] each, contiguous copies for the cross-entropy */
   float *probs_main;     /* [B, 2] */
   float *probs_digit[2]; /* [B, 10] */
@@ -110,7 +114,51 @@ static const PbArch report_arch = {
   .padding = { 0, 1, 1 },
   .hidden = 64,
   .dropout = 0.0f,
+  .hidden_act = PB_HIDDEN_NONE,
+  .batch_norm = true,
+  .rule = PB_RULE_HEAD,
 };
+
+static const char *const hidden_act_names[] = { "none", "relu" };
+static const char *const rule_names[] = { "head", "posterior", "both" };
+
+const char *
+pb_hidden_act_name (PbHiddenAct act)
+{
+  return (unsigned) act < 2 ? hidden_act_names[act] : "?";
+}
+
+PbStatus
+pb_hidden_act_from_name (const char *name, PbHiddenAct *out, PbError *err)
+{
+  for (int i = 0; i < 2; i++)
+    if (strcmp (name, hidden_act_names[i]) == 0)
+      {
+        *out = (PbHiddenAct) i;
+        return PB_OK;
+      }
+  return pb_error_set (err, PB_ERR_INVALID,
+                       "unknown hidden activation '%s'; expected none or relu", name);
+}
+
+const char *
+pb_rule_name (PbRule rule)
+{
+  return (unsigned) rule < 3 ? rule_names[rule] : "?";
+}
+
+PbStatus
+pb_rule_from_name (const char *name, PbRule *out, PbError *err)
+{
+  for (int i = 0; i < 3; i++)
+    if (strcmp (name, rule_names[i]) == 0)
+      {
+        *out = (PbRule) i;
+        return PB_OK;
+      }
+  return pb_error_set (err, PB_ERR_INVALID,
+                       "unknown decision rule '%s'; expected head, posterior or both", name);
+}
 
 PbStatus
 pb_arch_from_name (const char *name, PbArch *out, PbError *err)
@@ -139,7 +187,8 @@ pb_arch_name (const PbArch *arch)
   return pb_model_names[index + (arch->aux ? 1 : 0)];
 }
 
-static bool
+/* Returns the first conv layer whose output is too small for the 2×2 pooling, or −1. */
+static int
 trunk_geometry (const PbArch *arch, TrunkGeometry *g)
 {
   g->side[0] = PB_IMAGE_SIDE;
@@ -147,16 +196,17 @@ trunk_geometry (const PbArch *arch, TrunkGeometry *g)
     {
       g->conv_side[l] = g->side[l] + 2 * arch->padding[l] - arch->kernel + 1;
       if (g->conv_side[l] < 2)
-        return false;
+        return l;
       g->side[l + 1] = g->conv_side[l] / 2;
     }
-  return true;
+  return -1;
 }
 
 PbStatus
 pb_arch_validate (const PbArch *arch, PbError *err)
 {
   TrunkGeometry g;
+  int bad;
 
   if (arch->kind != PB_KIND_SIAMESE && arch->kind != PB_KIND_TWIN
       && arch->kind != PB_KIND_STACKED)
@@ -182,10 +232,19 @@ pb_arch_validate (const PbArch *arch, PbError *err)
   if (!(arch->aux_weight >= 0.0f && isfinite (arch->aux_weight)))
     return pb_error_set (err, PB_ERR_INVALID, "aux weight: expected a finite value ≥ 0, got %g",
                          (double) arch->aux_weight);
-  if (!trunk_geometry (arch, &g))
+  if (arch->hidden_act != PB_HIDDEN_NONE && arch->hidden_act != PB_HIDDEN_RELU)
+    return pb_error_set (err, PB_ERR_INVALID, "hidden activation %d is not none or relu",
+                         (int) arch->hidden_act);
+  if (arch->rule != PB_RULE_HEAD && arch->rule != PB_RULE_POSTERIOR && arch->rule != PB_RULE_BOTH)
+    return pb_error_set (err, PB_ERR_INVALID, "decision rule %d is not head, posterior or both",
+                         (int) arch->rule);
+  if ((bad = trunk_geometry (arch, &g)) >= 0)
     return pb_error_set (err, PB_ERR_INVALID,
-                         "kernel %d with padding %d/%d/%d shrinks the 14×14 image to nothing",
-                         arch->kernel, arch->padding[0], arch->padding[1], arch->padding[2]);
+                         "kernel %d with padding %d/%d/%d: conv%d maps its %d×%d input to "
+                         "%d×%d, too small for the 2×2 pooling (needs at least 2×2)",
+                         arch->kernel, arch->padding[0], arch->padding[1], arch->padding[2],
+                         bad + 1, g.side[bad], g.side[bad], MAX (g.conv_side[bad], 0),
+                         MAX (g.conv_side[bad], 0));
   return PB_OK;
 }
 
@@ -237,6 +296,10 @@ add_trunk_tensors (PbModel *self, Trunk *tr, const char *prefix)
       tr->conv_w[l] = add_tensor (self, prefix, name, PB_BLOCK_PARAMS, 4, wshape);
       snprintf (name, sizeof name, "conv%d.bias", l + 1);
       tr->conv_b[l] = add_tensor (self, prefix, name, PB_BLOCK_PARAMS, 1, &c);
+      in_c = c;
+      tr->bn_g[l] = tr->bn_b[l] = tr->bn_rm[l] = tr->bn_rv[l] = -1;
+      if (!a->batch_norm)
+        continue;
       snprintf (name, sizeof name, "bn%d.weight", l + 1);
       tr->bn_g[l] = add_tensor (self, prefix, name, PB_BLOCK_PARAMS, 1, &c);
       snprintf (name, sizeof name, "bn%d.bias", l + 1);
@@ -245,7 +308,6 @@ add_trunk_tensors (PbModel *self, Trunk *tr, const char *prefix)
       tr->bn_rm[l] = add_tensor (self, prefix, name, PB_BLOCK_BUFFERS, 1, &c);
       snprintf (name, sizeof name, "bn%d.running_var", l + 1);
       tr->bn_rv[l] = add_tensor (self, prefix, name, PB_BLOCK_BUFFERS, 1, &c);
-      in_c = c;
     }
 
   int flat = a->channels[PB_N_CONV - 1] * self->geom.side[PB_N_CONV] * self->geom.side[PB_N_CONV];
@@ -273,8 +335,12 @@ build_table (PbModel *self)
       tr->n_out = a->kind == PB_KIND_STACKED ? 2 * PB_N_DIGITS : PB_N_DIGITS;
       add_trunk_tensors (self, tr, a->kind == PB_KIND_TWIN ? twin_prefixes[t] : "trunk.");
     }
-  self->head_w = add_tensor (self, "", "head.weight", PB_BLOCK_PARAMS, 2, head_shape);
-  self->head_b = add_tensor (self, "", "head.bias", PB_BLOCK_PARAMS, 1, &two);
+  self->head_w = self->head_b = -1;
+  if (a->rule != PB_RULE_POSTERIOR)
+    {
+      self->head_w = add_tensor (self, "", "head.weight", PB_BLOCK_PARAMS, 2, head_shape);
+      self->head_b = add_tensor (self, "", "head.bias", PB_BLOCK_PARAMS, 1, &two);
+    }
 
   self->n_apps = a->kind == PB_KIND_STACKED ? 1 : 2;
   /* A siamese trunk could also make one pass over both images (groups = 2, N = 2B: one GEMM
@@ -306,7 +372,7 @@ pb_arch_param_count (const PbArch *arch)
   PbModel *m = calloc (1, sizeof *m);
   size_t n;
 
-  if (m == NULL || !trunk_geometry (arch, &m->geom))
+  if (m == NULL || trunk_geometry (arch, &m->geom) >= 0)
     {
       free (m);
       return 0;
@@ -365,8 +431,11 @@ layout_activations (PbModel *self)
           PbConvShape cs = conv_shape (self, tr, l, (int) N);
 
           ps->conv[l] = take (self, conv);
-          ps->mean[l] = take (self, c * (size_t) ps->groups);
-          ps->invstd[l] = take (self, c * (size_t) ps->groups);
+          if (a->batch_norm)
+            {
+              ps->mean[l] = take (self, c * (size_t) ps->groups);
+              ps->invstd[l] = take (self, c * (size_t) ps->groups);
+            }
           ps->act[l] = take (self, pooled);
           ps->dact[l] = take (self, pooled);
           ps->argmax[l] = take_bytes (self, pooled);
@@ -388,6 +457,9 @@ layout_activations (PbModel *self)
   self->concat = take (self, B * 2 * PB_N_DIGITS);
   self->dconcat = take (self, B * 2 * PB_N_DIGITS);
   self->main_logits = take (self, B * 2);
+  self->head_out = take (self, B * 2);
+  self->post_logp = take (self, B * 2);
+  self->post_scale = take (self, B);
   self->probs_main = take (self, B * 2);
   self->dmain = take (self, B * 2);
   for (int i = 0; i < 2; i++)
@@ -431,7 +503,7 @@ pb_model_new (const PbArch *arch, int max_batch, PbModel **out, PbError *err)
     return pb_error_set (err, PB_ERR_NOMEM, "out of memory creating the model");
   self->arch = *arch;
   self->max_batch = max_batch;
-  trunk_geometry (arch, &self->geom);
+  (void) trunk_geometry (arch, &self->geom);
   build_table (self);
 
   layout_activations (self);
@@ -459,7 +531,7 @@ pb_model_new (const PbArch *arch, int max_batch, PbModel **out, PbError *err)
   layout_activations (self);
 
   for (int t = 0; t < self->n_trunks; t++)
-    for (int l = 0; l < PB_N_CONV; l++)
+    for (int l = 0; l < PB_N_CONV && arch->batch_norm; l++)
       {
         float *rv = pb_model_tensor_data (self, self->trunks[t].bn_rv[l]);
         for (size_t i = 0; i < self->tensors[self->trunks[t].bn_rv[l]].size; i++)
@@ -614,10 +686,14 @@ pb_model_init (PbModel *self, PbRng *rng)
       for (int l = 0; l < PB_N_CONV; l++)
         {
           int c = a->channels[l];
-          float *g = pb_model_tensor_data (self, tr->bn_g[l]);
-          float *rv = pb_model_tensor_data (self, tr->bn_rv[l]);
 
           init_affine (self, rng, tr->conv_w[l], tr->conv_b[l], in_c * a->kernel * a->kernel);
+          in_c = c;
+          if (!a->batch_norm)
+            continue;
+
+          float *g = pb_model_tensor_data (self, tr->bn_g[l]);
+          float *rv = pb_model_tensor_data (self, tr->bn_rv[l]);
           for (int i = 0; i < c; i++)
             {
               g[i] = 1.0f;
@@ -625,13 +701,13 @@ pb_model_init (PbModel *self, PbRng *rng)
             }
           memset (pb_model_tensor_data (self, tr->bn_b[l]), 0, (size_t) c * sizeof (float));
           memset (pb_model_tensor_data (self, tr->bn_rm[l]), 0, (size_t) c * sizeof (float));
-          in_c = c;
         }
       init_affine (self, rng, tr->fc1_w, tr->fc1_b, self->tensors[tr->fc1_w].shape[1]);
       init_affine (self, rng, tr->fc2_w, tr->fc2_b, a->hidden);
       tr->batches_tracked = 0;
     }
-  init_affine (self, rng, self->head_w, self->head_b, 2 * PB_N_DIGITS);
+  if (self->head_w >= 0)
+    init_affine (self, rng, self->head_w, self->head_b, 2 * PB_N_DIGITS);
   memset (self->grads, 0, self->n_params * 3 * sizeof (float));
 }
 
@@ -682,9 +758,13 @@ pass_forward (PbModel *self, TrunkPass *ps, const float *x, int B, bool training
 
       /* Evaluation needs no batch statistics, so only the positions the pooling reads. */
       cs.pooled_only = bs.pooled_only = !training;
-      /* The bias moves the batch mean only, so it enters through the batch norm. */
+      /* The bias is one per channel: with batch norm it moves the batch mean only and enters
+       * through the normalisation; without, it commutes with the max and is added after it. */
       pb_conv2d_cm_forward (&cs, in, P (tr->conv_w[l]), NULL, ps->conv[l], ps->work[l]);
-      if (training)
+      if (!a->batch_norm)
+        pb_pool_relu_forward (&bs, ps->conv[l], P (tr->conv_b[l]), ps->act[l],
+                              training ? ps->argmax[l] : NULL);
+      else if (training)
         pb_bn_pool_relu_forward_train (&bs, ps->conv[l], P (tr->conv_b[l]), P (tr->bn_g[l]),
                                        P (tr->bn_b[l]), ps->mean[l], ps->invstd[l],
                                        P (tr->bn_rm[l]), P (tr->bn_rv[l]), PB_BN_MOMENTUM,
@@ -709,6 +789,8 @@ pass_forward (PbModel *self, TrunkPass *ps, const float *x, int B, bool training
 
   size_t nh = (size_t) N * (size_t) a->hidden;
   pb_linear_forward (N, flat, a->hidden, ps->flat, P (tr->fc1_w), P (tr->fc1_b), ps->hidden);
+  if (a->hidden_act == PB_HIDDEN_RELU)
+    pb_relu_forward (nh, ps->hidden, ps->hidden);
   if (training && a->dropout > 0.0f)
     pb_dropout_forward (nh, a->dropout, rng, ps->hidden, ps->dropped, ps->mask);
   else
@@ -742,6 +824,11 @@ pass_backward (PbModel *self, TrunkPass *ps, int B)
     }
   else
     memcpy (ps->dhidden, ps->ddropped, nh * sizeof (float));
+  /* ReLU backward in place: hidden holds its output, the gradient passes where it is > 0 */
+  if (a->hidden_act == PB_HIDDEN_RELU)
+    for (size_t i = 0; i < nh; i++)
+      if (!(ps->hidden[i] > 0.0f))
+        ps->dhidden[i] = 0.0f;
 
   pb_linear_backward (N, flat, H, ps->flat, P (tr->fc1_w), ps->dhidden, G (tr->fc1_w),
                       G (tr->fc1_b), NULL);
@@ -761,12 +848,103 @@ pass_backward (PbModel *self, TrunkPass *ps, int B)
         .groups = ps->groups, .batch = B, .channels = a->channels[l], .h = side, .w = side,
       };
 
-      pb_bn_pool_relu_backward (&bs, ps->conv[l], ps->mean[l], ps->invstd[l], P (tr->bn_g[l]),
-                                ps->act[l], ps->argmax[l], ps->dact[l], G (tr->bn_g[l]),
-                                G (tr->bn_b[l]), G (tr->conv_b[l]), self->dconv);
+      if (a->batch_norm)
+        pb_bn_pool_relu_backward (&bs, ps->conv[l], ps->mean[l], ps->invstd[l],
+                                  P (tr->bn_g[l]), ps->act[l], ps->argmax[l], ps->dact[l],
+                                  G (tr->bn_g[l]), G (tr->bn_b[l]), G (tr->conv_b[l]),
+                                  self->dconv);
+      else
+        pb_pool_relu_backward (&bs, ps->act[l], ps->argmax[l], ps->dact[l], G (tr->conv_b[l]),
+                               self->dconv);
       pb_conv2d_cm_backward (&cs, l == 0 ? ps->x : ps->act[l - 1], P (tr->conv_w[l]),
                              self->dconv, G (tr->conv_w[l]), NULL,
                              l > 0 ? ps->dact[l - 1] : NULL, ps->work[l]);
+    }
+}
+
+/* log((e^x + e^y) / 2) */
+static double
+log_mean_exp (double x, double y)
+{
+  double m = x > y ? x : y;
+  return m + log ((exp (x - m) + exp (y - m)) / 2.0);
+}
+
+/* log softmax of a row of two logits: out [2] */
+static void
+log_softmax2 (const float *z, double *out)
+{
+  double m = z[0] > z[1] ? z[0] : z[1];
+  double lse = m + log (exp ((double) z[0] - m) + exp ((double) z[1] - m));
+  out[0] = (double) z[0] - lse;
+  out[1] = (double) z[1] - lse;
+}
+
+/* concat [B, 20] → main_logits [B, 2] */
+static void
+rule_forward (PbModel *self, int B)
+{
+  switch (self->arch.rule)
+    {
+    case PB_RULE_HEAD:
+      pb_linear_forward (B, 2 * PB_N_DIGITS, 2, self->concat, P (self->head_w),
+                         P (self->head_b), self->main_logits);
+      break;
+    case PB_RULE_POSTERIOR:
+      pb_posterior_forward (B, self->concat, self->main_logits);
+      break;
+    case PB_RULE_BOTH:
+      pb_linear_forward (B, 2 * PB_N_DIGITS, 2, self->concat, P (self->head_w),
+                         P (self->head_b), self->head_out);
+      pb_posterior_forward (B, self->concat, self->post_logp);
+      /* [log((h0 + q0)/2), log((h1 + q1)/2)], h the head's softmax and q the posterior */
+      for (int b = 0; b < B; b++)
+        {
+          double lh[2];
+          log_softmax2 (self->head_out + 2 * b, lh);
+          for (int c = 0; c < 2; c++)
+            self->main_logits[2 * b + c] = (float) log_mean_exp (lh[c], self->post_logp[2 * b + c]);
+        }
+      break;
+    }
+}
+
+/* The main loss −log P(label) is the cross-entropy of the main logits under every rule (their
+ * softmax is the rule's probabilities); its gradient flows into dconcat [B, 20] (added) and
+ * the head's parameters. */
+static void
+rule_backward (PbModel *self, const uint8_t *labels, int B)
+{
+  switch (self->arch.rule)
+    {
+    case PB_RULE_HEAD:
+      memset (self->dmain, 0, (size_t) B * 2 * sizeof (float));
+      pb_cross_entropy_backward (B, 2, self->probs_main, labels, 1.0f, self->dmain);
+      pb_linear_backward (B, 2 * PB_N_DIGITS, 2, self->concat, P (self->head_w), self->dmain,
+                          G (self->head_w), G (self->head_b), self->dconcat);
+      break;
+    case PB_RULE_POSTERIOR:
+      for (int b = 0; b < B; b++)
+        self->post_scale[b] = 1.0f / (float) B;
+      pb_posterior_backward (B, self->concat, labels, self->post_scale, self->dconcat);
+      break;
+    case PB_RULE_BOTH:
+      /* −log((h_y + q_y)/2): each part gets the gradient of its own −log, weighted by its share
+       * α = h_y / (h_y + q_y) of the mixture */
+      for (int b = 0; b < B; b++)
+        {
+          const int y = labels[b];
+          double lh[2];
+          log_softmax2 (self->head_out + 2 * b, lh);
+          const double alpha = 1.0 / (1.0 + exp ((double) self->post_logp[2 * b + y] - lh[y]));
+          for (int c = 0; c < 2; c++)
+            self->dmain[2 * b + c] = (float) (alpha / B * (exp (lh[c]) - (c == y ? 1.0 : 0.0)));
+          self->post_scale[b] = (float) ((1.0 - alpha) / B);
+        }
+      pb_linear_backward (B, 2 * PB_N_DIGITS, 2, self->concat, P (self->head_w), self->dmain,
+                          G (self->head_w), G (self->head_b), self->dconcat);
+      pb_posterior_backward (B, self->concat, labels, self->post_scale, self->dconcat);
+      break;
     }
 }
 
@@ -799,8 +977,7 @@ pb_model_forward (PbModel *self, const float *x, int batch, bool training, PbRng
         memcpy (self->digits[i] + (size_t) b * PB_N_DIGITS, row + i * PB_N_DIGITS,
                 PB_N_DIGITS * sizeof (float));
     }
-  pb_linear_forward (batch, 2 * PB_N_DIGITS, 2, self->concat, P (self->head_w),
-                     P (self->head_b), self->main_logits);
+  rule_forward (self, batch);
 }
 
 PbLoss
@@ -830,10 +1007,7 @@ pb_model_backward (PbModel *self, const uint8_t *classes, const uint8_t *labels)
 
   assert (self->last_training);
   memset (self->dconcat, 0, nc * sizeof (float));
-  memset (self->dmain, 0, (size_t) B * 2 * sizeof (float));
-  pb_cross_entropy_backward (B, 2, self->probs_main, labels, 1.0f, self->dmain);
-  pb_linear_backward (B, 2 * PB_N_DIGITS, 2, self->concat, P (self->head_w), self->dmain,
-                      G (self->head_w), G (self->head_b), self->dconcat);
+  rule_backward (self, labels, B);
   if (self->arch.aux)
     for (int i = 0; i < 2; i++)
       {

@@ -21,6 +21,22 @@ typedef enum
 
 #define PB_N_CONV 3
 
+/* What follows fc1 in a trunk. */
+typedef enum
+{
+  PB_HIDDEN_NONE, /* the report's: fc1 → fc2 directly */
+  PB_HIDDEN_RELU, /* fc1 → ReLU → (dropout) → fc2 */
+} PbHiddenAct;
+
+/* How the pair's label is decided from the 20 digit logits. */
+typedef enum
+{
+  PB_RULE_HEAD,      /* the report's learned Linear(20 → 2) head on the concatenated logits */
+  PB_RULE_POSTERIOR, /* P(first > second) = Σ_{i>j} p1(i)·p2(j) from the two digit softmaxes;
+                        no head tensors */
+  PB_RULE_BOTH,      /* the average of the head's P(label = 1) and the posterior */
+} PbRule;
+
 typedef struct
 {
   PbKind kind;
@@ -31,6 +47,9 @@ typedef struct
   int padding[PB_N_CONV];     /* 0, 1, 1 */
   int hidden;                 /* fc1 width (64) */
   float dropout;              /* before fc2 (0) */
+  PbHiddenAct hidden_act;     /* after fc1 (PB_HIDDEN_NONE) */
+  bool batch_norm;            /* conv → BN → pool → ReLU (true); off: conv → pool → ReLU */
+  PbRule rule;                /* decision rule (PB_RULE_HEAD) */
 } PbArch;
 
 #define PB_N_MODEL_NAMES 6
@@ -43,6 +62,12 @@ const char *pb_arch_name (const PbArch *arch);
 /* Checks that the trunk's spatial sizes stay ≥ 1 and the settings are in range. */
 PbStatus pb_arch_validate (const PbArch *arch, PbError *err);
 size_t pb_arch_param_count (const PbArch *arch);
+
+/* "none", "relu" / "head", "posterior", "both": the names the settings JSON uses. */
+const char *pb_hidden_act_name (PbHiddenAct act);
+PbStatus pb_hidden_act_from_name (const char *name, PbHiddenAct *out, PbError *err);
+const char *pb_rule_name (PbRule rule);
+PbStatus pb_rule_from_name (const char *name, PbRule *out, PbError *err);
 
 typedef enum
 {
@@ -97,16 +122,20 @@ void     pb_model_copy_weights (PbModel *dst, const PbModel *src);
 
 /* x: [B, 2, 14, 14], standardised. Training mode uses batch statistics, moves the running ones
  * and applies dropout with rng; eval mode uses running statistics and no dropout.
- * After it: main logits [B, 2] and digit logits [B, 20] (first image's 10, then the second's). */
+ * After it: main logits [B, 2] and digit logits [B, 20] (first image's 10, then the second's).
+ * The main logits follow the rule: the head's output, or [log(1 − p), log p] with p the
+ * rule's P(label = 1), so that softmax gives the rule's probabilities and o[1] > o[0] its
+ * decision in every case. */
 void     pb_model_forward (PbModel *self, const float *x, int batch, bool training, PbRng *rng);
 const float *pb_model_main_logits (const PbModel *self);
 const float *pb_model_digit_logits (const PbModel *self);
-/* The fc1 output (before dropout) of trunk application a: [B, hidden] (stacked: a = 0 only). */
+/* The fc1 output (after the hidden activation, before dropout) of trunk application a:
+ * [B, hidden] (stacked: a = 0 only). */
 const float *pb_model_hidden (const PbModel *self, int application);
 int      pb_model_n_applications (const PbModel *self);
 /* Side of conv layer l's output after pooling (the feature maps' height and width). */
 int      pb_model_feature_side (const PbModel *self, int layer);
-/* Copies conv layer l's feature maps (after batch norm, pooling and ReLU) of pair b from the
+/* Copies conv layer l's feature maps (after batch norm if any, pooling and ReLU) of pair b from the
  * last forward, for trunk application a (stacked: a = 0).
  * out: [channels[l], side, side] with side = pb_model_feature_side (self, l) */
 void     pb_model_feature_maps (const PbModel *self, int application, int layer, int b,
@@ -114,7 +143,7 @@ void     pb_model_feature_maps (const PbModel *self, int application, int layer,
 
 typedef struct
 {
-  double main;  /* CE of the head */
+  double main;  /* −log of the rule's probability of the label, mean over the batch */
   double aux;   /* CE(digit 1) + CE(digit 2), unweighted; computed for every model */
   double total; /* main, plus aux_weight · aux when arch.aux */
 } PbLoss;

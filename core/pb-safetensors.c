@@ -31,6 +31,9 @@ pb_train_settings_append_json (const PbTrainSettings *s, PbStr *out)
                  "\"hidden\":%d,\"dropout\":", a->kernel, a->channels[0], a->channels[1],
                  a->channels[2], a->padding[0], a->padding[1], a->padding[2], a->hidden);
   pb_str_append_float (out, a->dropout);
+  pb_str_printf (out, ",\"hidden_act\":\"%s\",\"batch_norm\":%s,\"rule\":\"%s\"",
+                 pb_hidden_act_name (a->hidden_act), a->batch_norm ? "true" : "false",
+                 pb_rule_name (a->rule));
   pb_str_printf (out, ",\"epochs\":%d,\"batch\":%d,\"lr\":", s->epochs, s->batch);
   pb_str_append_float (out, s->lr);
   pb_str_append (out, ",\"beta1\":");
@@ -110,6 +113,31 @@ read_int3 (const PbJson *obj, const char *key, int out[3], const char *what, PbE
   return PB_OK;
 }
 
+/* The architecture's named options; absent keys keep the report's defaults. */
+static PbStatus
+read_arch_names (const PbJson *obj, PbArch *arch, const char *what, PbError *err)
+{
+  const PbJson *act = pb_json_get (obj, "hidden_act"), *rule = pb_json_get (obj, "rule");
+
+  if (act != NULL
+      && (act->type != PB_JSON_STRING
+          || pb_hidden_act_from_name (act->string, &arch->hidden_act, NULL) != PB_OK))
+    return pb_error_set (err, PB_ERR_FORMAT,
+                         "%s: settings key 'hidden_act': expected \"none\" or \"relu\", found %s%s%s",
+                         what, act->type == PB_JSON_STRING ? "\"" : "",
+                         act->type == PB_JSON_STRING ? act->string : "another type",
+                         act->type == PB_JSON_STRING ? "\"" : "");
+  if (rule != NULL
+      && (rule->type != PB_JSON_STRING
+          || pb_rule_from_name (rule->string, &arch->rule, NULL) != PB_OK))
+    return pb_error_set (err, PB_ERR_FORMAT, "%s: settings key 'rule': expected \"head\", "
+                         "\"posterior\" or \"both\", found %s%s%s",
+                         what, rule->type == PB_JSON_STRING ? "\"" : "",
+                         rule->type == PB_JSON_STRING ? rule->string : "another type",
+                         rule->type == PB_JSON_STRING ? "\"" : "");
+  return read_bool (obj, "batch_norm", &arch->batch_norm, what, err);
+}
+
 PbStatus
 pb_train_settings_from_json (const PbJson *obj, PbTrainSettings *s, const char *what,
                              PbError *err)
@@ -132,6 +160,7 @@ pb_train_settings_from_json (const PbJson *obj, PbTrainSettings *s, const char *
       || (st = read_int3 (obj, "padding", s->arch.padding, what, err)) != PB_OK
       || (st = read_int (obj, "hidden", &s->arch.hidden, what, err)) != PB_OK
       || (st = read_float (obj, "dropout", &s->arch.dropout, what, err)) != PB_OK
+      || (st = read_arch_names (obj, &s->arch, what, err)) != PB_OK
       || (st = read_int (obj, "epochs", &s->epochs, what, err)) != PB_OK
       || (st = read_int (obj, "batch", &s->batch, what, err)) != PB_OK
       || (st = read_float (obj, "lr", &s->lr, what, err)) != PB_OK

@@ -261,7 +261,10 @@ pb_session_to_json (const PbSession *self, PbStr *out)
       pb_str_append_json_string (out, pb_arch_name (&self->models[m]));
       append_key_float (out, "aux_weight", self->models[m].aux_weight);
       append_key_float (out, "dropout", self->models[m].dropout);
-      pb_str_append (out, "}");
+      pb_str_printf (out, ",\"hidden_act\":\"%s\",\"batch_norm\":%s,\"rule\":\"%s\"}",
+                     pb_hidden_act_name (self->models[m].hidden_act),
+                     self->models[m].batch_norm ? "true" : "false",
+                     pb_rule_name (self->models[m].rule));
     }
   pb_str_append (out, "],\n\"results\":[");
   for (int m = 0; m < self->n_models; m++)
@@ -426,6 +429,46 @@ read_settings (const PbJson *s, const char *what, PbTrainSettings *out, PbError 
   return read_later_settings (s, what, out, err);
 }
 
+/* The architecture's named options of models[i]; absent keys keep the report's defaults
+ * (sessions written before they existed). */
+static PbStatus
+read_model_options (const PbJson *m, const char *what, const char *where, PbArch *arch,
+                    PbError *err)
+{
+  const PbJson *act = pb_json_get (m, "hidden_act"), *rule = pb_json_get (m, "rule");
+  const PbJson *bn = pb_json_get (m, "batch_norm");
+  char place[160];
+  PbStatus st;
+
+  if (act != NULL)
+    {
+      snprintf (place, sizeof place, "%s \"hidden_act\"", where);
+      if ((st = expect (act, PB_JSON_STRING, what, place, "\"none\" or \"relu\"", err)) != PB_OK)
+        return st;
+      if (pb_hidden_act_from_name (act->string, &arch->hidden_act, NULL) != PB_OK)
+        return pb_error_set (err, PB_ERR_FORMAT, "%s: %s: expected \"none\" or \"relu\", "
+                             "found \"%s\"", what, place, act->string);
+    }
+  if (rule != NULL)
+    {
+      snprintf (place, sizeof place, "%s \"rule\"", where);
+      if ((st = expect (rule, PB_JSON_STRING, what, place,
+                        "\"head\", \"posterior\" or \"both\"", err)) != PB_OK)
+        return st;
+      if (pb_rule_from_name (rule->string, &arch->rule, NULL) != PB_OK)
+        return pb_error_set (err, PB_ERR_FORMAT, "%s: %s: expected \"head\", \"posterior\" "
+                             "or \"both\", found \"%s\"", what, place, rule->string);
+    }
+  if (bn != NULL)
+    {
+      snprintf (place, sizeof place, "%s \"batch_norm\"", where);
+      if ((st = expect (bn, PB_JSON_BOOL, what, place, "true or false", err)) != PB_OK)
+        return st;
+      arch->batch_norm = bn->boolean;
+    }
+  return PB_OK;
+}
+
 static PbStatus
 read_models (const PbJson *list, const char *what, PbArch *models, int *n, PbError *err)
 {
@@ -458,6 +501,8 @@ read_models (const PbJson *list, const char *what, PbArch *models, int *n, PbErr
         return st;
       models[i].aux_weight = (float) aux_weight;
       models[i].dropout = (float) dropout;
+      if ((st = read_model_options (m, what, where, &models[i], err)) != PB_OK)
+        return st;
       if (pb_arch_validate (&models[i], &e) != PB_OK)
         return pb_error_set (err, PB_ERR_FORMAT, "%s: %s: %s", what, where, e.message);
     }

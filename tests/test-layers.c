@@ -989,6 +989,15 @@ test_conv2d_cm (void)
     { 2, 2, 5, 4, 3, 3, 1 },
     { 2, 32, 3, 3, 5, 2, 1 },   /* kn2row */
     { 3, 33, 2, 3, 4, 3, 2 },   /* kn2row, 3×3 */
+    /* the trunk's layers with kernels 3 and 5 and the paddings that keep the side */
+    { 2, 1, 14, 14, 3, 3, 1 },
+    { 2, 32, 7, 7, 4, 3, 1 },   /* as many positions in as out: im2col */
+    { 2, 2, 14, 14, 3, 5, 2 },
+    { 2, 32, 3, 3, 4, 5, 2 },   /* im2col with every tap partly outside */
+    { 2, 32, 3, 3, 4, 5, 4 },   /* kn2row, 5×5, 7×7 output from 3×3 */
+    { 2, 40, 4, 4, 3, 3, 2 },   /* kn2row, 3×3, 6×6 output */
+    { 2, 32, 3, 3, 4, 3, 3 },   /* kn2row, padding = kernel: the border reads only padding */
+    { 2, 3, 3, 3, 4, 2, 2 },    /* the same through im2col */
   };
 
   for (guint t = 0; t < G_N_ELEMENTS (configs); t++)
@@ -1054,11 +1063,26 @@ test_conv2d_cm (void)
         pb_conv2d_cm_backward (&ps, in, ref->weight, po_r, po_dw, NULL, po_din, po_work);
         for (size_t img = 0; img < (size_t) s.out_c * s.batch; img++)
           for (size_t p = 0; p < p_out; p++)
-            g_assert_cmpfloat (po[img * p_out + order[p]], ==, out[img * p_out + p]);
+            /* the same sums; BLAS may block the permuted columns differently */
+            g_assert_cmpfloat (fabsf (po[img * p_out + order[p]] - out[img * p_out + p]), <=,
+                               1e-5f * (1.0f + fabsf (out[img * p_out + p])));
         for (size_t i = 0; i < ref->in_n; i++)
           g_assert_cmpfloat (fabsf (po_din[i] - din[i]), <=, 1e-5f * (1.0f + fabsf (din[i])));
         for (size_t i = 0; i < ref->w_n; i++)
           g_assert_cmpfloat (fabsf (po_dw[i] - dweight[i]), <=, 1e-4f * (1.0f + fabsf (dweight[i])));
+
+        /* pooled_only: the first 4·(Ho/2)·(Wo/2) positions of each image, nothing more */
+        const size_t p4 = 4 * (size_t) (ho / 2) * (size_t) (wo / 2);
+        if (p4 > 0)
+          {
+            g_autofree float *pq = g_new (float, (size_t) s.out_c * s.batch * p4);
+            ps.pooled_only = 1;
+            pb_conv2d_cm_forward (&ps, in, ref->weight, ref->bias, pq, po_work);
+            for (size_t img = 0; img < (size_t) s.out_c * s.batch; img++)
+              for (size_t p = 0; p < p4; p++)
+                g_assert_cmpfloat (fabsf (pq[img * p4 + p] - po[img * p_out + p]), <=,
+                                   1e-5f * (1.0f + fabsf (po[img * p_out + p])));
+          }
       }
 
       check_grad ("cm conv din", in, ref->in_n, din, NULL, cm_loss, &cc, 1e-2f);
@@ -1233,6 +1257,261 @@ test_bn_pool_relu (void)
     }
 }
 
+typedef struct
+{
+  PbBnPoolShape s;
+  size_t n_conv, n_act;
+  float *conv, *bias, *act, *r;
+  uint8_t *argmax;
+} PrCase;
+
+static double
+pr_loss (void *ctx)
+{
+  PrCase *pc = ctx;
+  pb_pool_relu_forward (&pc->s, pc->conv, pc->bias, pc->act, pc->argmax);
+  return project (pc->act, pc->r, pc->n_act);
+}
+
+/* Max-pool → ReLU with the conv bias, without batch norm: the same as adding the bias and then
+ * the two layers, in training and eval (pooled-only) layouts; the backward writes dconv and adds
+ * dbias, and both match finite differences away from ties and the ReLU's kink. */
+static void
+test_pool_relu (void)
+{
+  static const int shapes[][4] = {
+    /* images, channels, h, w */
+    { 3, 2, 4, 4 },
+    { 2, 3, 5, 7 },
+    { 5, 2, 6, 6 },   /* 9 windows per image: the 8-lane path and the tail */
+  };
+
+  for (guint t = 0; t < G_N_ELEMENTS (shapes); t++)
+    {
+      const int *k = shapes[t];
+      const int N = k[0], C = k[1], H = k[2], W = k[3];
+      const size_t plane = (size_t) H * W, q = (size_t) (H / 2) * (W / 2);
+      PrCase pc = { .s = { .groups = 1, .batch = N, .channels = C, .h = H, .w = W } };
+      g_autofree int32_t *order = g_new (int32_t, plane);
+      PbRng rng;
+
+      pb_pool_order (H, W, order);
+      pc.n_conv = (size_t) C * N * plane;
+      pc.n_act = (size_t) C * N * q;
+      pc.conv = g_new (float, pc.n_conv);
+      pc.bias = g_new (float, C);
+      pc.act = g_new (float, pc.n_act);
+      pc.r = g_new (float, pc.n_act);
+      pc.argmax = g_new (uint8_t, pc.n_act);
+      pb_rng_seed (&rng, 950 + t, 1);
+      fill_uniform (&rng, pc.conv, pc.n_conv, -2, 2);
+      fill_uniform (&rng, pc.bias, C, -1, 1);
+      fill_uniform (&rng, pc.r, pc.n_act, -1, 1);
+
+      /* reference: [N·C, H, W] row-major, bias added, then max-pool and ReLU */
+      {
+        g_autofree float *x = g_new (float, pc.n_conv), *pool = g_new (float, pc.n_act);
+        g_autofree int32_t *am = g_new (int32_t, pc.n_act);
+        for (int c = 0; c < C; c++)
+          for (int n = 0; n < N; n++)
+            for (size_t p = 0; p < plane; p++)
+              x[((size_t) n * C + c) * plane + p]
+                = pc.conv[((size_t) c * N + n) * plane + order[p]] + pc.bias[c];
+        pb_maxpool2_forward (N * C, H, W, x, pool, am);
+        pb_relu_forward (pc.n_act, pool, pool);
+        pr_loss (&pc);
+        for (int c = 0; c < C; c++)
+          for (int n = 0; n < N; n++)
+            for (size_t p = 0; p < q; p++)
+              g_assert_cmpfloat (fabsf (pc.act[((size_t) c * N + n) * q + p]
+                                        - pool[((size_t) n * C + c) * q + p]), <=, 1e-6f);
+      }
+
+      /* pooled-only input (eval): only the 4·q pooled positions of each image */
+      {
+        g_autofree float *short_conv = g_new (float, (size_t) C * N * 4 * q);
+        g_autofree float *act2 = g_new (float, pc.n_act);
+        PbBnPoolShape es = pc.s;
+        es.pooled_only = 1;
+        for (size_t img = 0; img < (size_t) C * N; img++)
+          memcpy (short_conv + img * 4 * q, pc.conv + img * plane, 4 * q * sizeof (float));
+        pb_pool_relu_forward (&es, short_conv, pc.bias, act2, NULL);
+        g_assert_cmpmem (act2, pc.n_act * sizeof (float), pc.act, pc.n_act * sizeof (float));
+      }
+
+      g_autofree float *dconv = g_new (float, pc.n_conv), *dbias = g_new (float, C);
+      g_autofree gboolean *skip = g_new0 (gboolean, pc.n_conv);
+      for (size_t i = 0; i < pc.n_conv; i++)
+        dconv[i] = NAN;
+      for (int c = 0; c < C; c++)
+        dbias[c] = 0.5f;
+      pr_loss (&pc);
+      pb_pool_relu_backward (&pc.s, pc.act, pc.argmax, pc.r, dbias, dconv);
+      for (int c = 0; c < C; c++)
+        dbias[c] -= 0.5f; /* it added */
+      for (size_t i = 0; i < pc.n_conv; i++)
+        g_assert_false (isnan (dconv[i]));
+
+      for (int c = 0; c < C; c++)
+        for (int n = 0; n < N; n++)
+          for (int py = 0; py < H / 2; py++)
+            for (int px = 0; px < W / 2; px++)
+              {
+                const float *x = pc.conv + ((size_t) c * N + n) * plane;
+                float v[4] = { x[order[2 * py * W + 2 * px]], x[order[2 * py * W + 2 * px + 1]],
+                               x[order[(2 * py + 1) * W + 2 * px]],
+                               x[order[(2 * py + 1) * W + 2 * px + 1]] };
+                gboolean close = FALSE;
+                for (int i = 0; i < 4; i++)
+                  for (int j = i + 1; j < 4; j++)
+                    close |= fabsf (v[i] - v[j]) < 0.05f;
+                float pre = fmaxf (fmaxf (v[0], v[1]), fmaxf (v[2], v[3])) + pc.bias[c];
+                close |= fabsf (pre) < 0.05f;
+                if (close)
+                  for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++)
+                      skip[((size_t) c * N + n) * plane
+                           + (size_t) order[(2 * py + dy) * W + 2 * px + dx]] = TRUE;
+              }
+      check_grad ("pool-relu dconv", pc.conv, pc.n_conv, dconv, skip, pr_loss, &pc, 1e-3f);
+      check_grad ("pool-relu dbias", pc.bias, C, dbias, NULL, pr_loss, &pc, 1e-3f);
+
+      g_free (pc.conv); g_free (pc.bias); g_free (pc.act); g_free (pc.r); g_free (pc.argmax);
+    }
+}
+
+/* fc1 → ReLU (in place, as the trunk applies it) → fc2, projected: the trunk's hidden layer. */
+typedef struct
+{
+  int batch, in_f, hid, out_f;
+  float *x, *w1, *b1, *w2, *b2, *h, *y, *r;
+} HiddenCase;
+
+static double
+hidden_loss (void *ctx)
+{
+  HiddenCase *hc = ctx;
+  pb_linear_forward (hc->batch, hc->in_f, hc->hid, hc->x, hc->w1, hc->b1, hc->h);
+  pb_relu_forward ((size_t) hc->batch * hc->hid, hc->h, hc->h);
+  pb_linear_forward (hc->batch, hc->hid, hc->out_f, hc->h, hc->w2, hc->b2, hc->y);
+  return project (hc->y, hc->r, (size_t) hc->batch * hc->out_f);
+}
+
+static void
+test_hidden_relu (void)
+{
+  HiddenCase hc = { .batch = 4, .in_f = 6, .hid = 5, .out_f = 3 };
+  const size_t nh = (size_t) hc.batch * hc.hid;
+  PbRng rng;
+
+  hc.x = g_new (float, hc.batch * hc.in_f);
+  hc.w1 = g_new (float, hc.hid * hc.in_f);
+  hc.b1 = g_new (float, hc.hid);
+  hc.w2 = g_new (float, hc.out_f * hc.hid);
+  hc.b2 = g_new (float, hc.out_f);
+  hc.h = g_new (float, nh);
+  hc.y = g_new (float, hc.batch * hc.out_f);
+  hc.r = g_new (float, hc.batch * hc.out_f);
+  pb_rng_seed (&rng, 77, 1);
+  fill_uniform (&rng, hc.x, hc.batch * hc.in_f, -1, 1);
+  fill_uniform (&rng, hc.w1, hc.hid * hc.in_f, -1, 1);
+  fill_uniform (&rng, hc.b1, hc.hid, -0.5, 0.5);
+  fill_uniform (&rng, hc.w2, hc.out_f * hc.hid, -1, 1);
+  fill_uniform (&rng, hc.b2, hc.out_f, -1, 1);
+  fill_uniform (&rng, hc.r, hc.batch * hc.out_f, -1, 1);
+
+  g_autofree float *dh = g_new0 (float, nh), *dpre = g_new0 (float, nh);
+  g_autofree float *dx = g_new0 (float, hc.batch * hc.in_f);
+  g_autofree float *dw1 = g_new0 (float, hc.hid * hc.in_f), *db1 = g_new0 (float, hc.hid);
+  g_autofree float *dw2 = g_new0 (float, hc.out_f * hc.hid), *db2 = g_new0 (float, hc.out_f);
+  int zeros = 0;
+
+  hidden_loss (&hc);
+  for (size_t i = 0; i < nh; i++)
+    zeros += hc.h[i] == 0.0f;
+  /* Some units must be cut, or the ReLU is not exercised. */
+  g_assert_cmpint (zeros, >, 0);
+  g_assert_cmpint (zeros, <, (int) nh);
+  pb_linear_backward (hc.batch, hc.hid, hc.out_f, hc.h, hc.w2, hc.r, dw2, db2, dh);
+  pb_relu_backward (nh, hc.h, dh, dpre);
+  pb_linear_backward (hc.batch, hc.in_f, hc.hid, hc.x, hc.w1, dpre, dw1, db1, dx);
+
+  check_grad ("hidden relu dx", hc.x, hc.batch * hc.in_f, dx, NULL, hidden_loss, &hc, 1e-3f);
+  check_grad ("hidden relu dw1", hc.w1, hc.hid * hc.in_f, dw1, NULL, hidden_loss, &hc, 1e-3f);
+  check_grad ("hidden relu db1", hc.b1, hc.hid, db1, NULL, hidden_loss, &hc, 1e-3f);
+  check_grad ("hidden relu dw2", hc.w2, hc.out_f * hc.hid, dw2, NULL, hidden_loss, &hc, 1e-3f);
+
+  g_free (hc.x); g_free (hc.w1); g_free (hc.b1); g_free (hc.w2); g_free (hc.b2);
+  g_free (hc.h); g_free (hc.y); g_free (hc.r);
+}
+
+/* −Σ_b scale_b · log P_b(label_b) of the digit posterior */
+typedef struct
+{
+  int batch;
+  float *digits, *logp, *scale;
+  uint8_t *labels;
+} PostCase;
+
+static double
+post_loss (void *ctx)
+{
+  PostCase *pc = ctx;
+  double l = 0.0;
+  pb_posterior_forward (pc->batch, pc->digits, pc->logp);
+  for (int b = 0; b < pc->batch; b++)
+    l -= pc->scale[b] * (double) pc->logp[2 * b + pc->labels[b]];
+  return l;
+}
+
+static void
+test_posterior (void)
+{
+  PostCase pc = { .batch = 5 };
+  PbRng rng;
+
+  pc.digits = g_new (float, 5 * 20);
+  pc.logp = g_new (float, 5 * 2);
+  pc.scale = g_new (float, 5);
+  pc.labels = g_new (uint8_t, 5);
+  pb_rng_seed (&rng, 31, 1);
+  fill_uniform (&rng, pc.digits, 5 * 20, -3, 3);
+  fill_uniform (&rng, pc.scale, 5, 0.1, 1.0);
+  for (int b = 0; b < 5; b++)
+    pc.labels[b] = (uint8_t) (b % 2);
+  /* a confident pair, wrong for its label: the gradient stays bounded (|p − r| ≤ 1) */
+  pc.digits[20 * 4 + 9] = 12.0f;
+  pc.digits[20 * 4 + 10] = 12.0f;
+  pc.labels[4] = 0;
+
+  g_autofree float *grad = g_new (float, 5 * 20);
+  for (int i = 0; i < 5 * 20; i++)
+    grad[i] = 0.25f;
+  post_loss (&pc);
+  pb_posterior_backward (pc.batch, pc.digits, pc.labels, pc.scale, grad);
+  for (int i = 0; i < 5 * 20; i++)
+    {
+      grad[i] -= 0.25f; /* it added */
+      g_assert_cmpfloat (fabsf (grad[i]), <=, 1.0f);
+    }
+  /* each image's softmax sums to 1 and so does r: the gradient of each half sums to 0 */
+  for (int h = 0; h < 10; h++)
+    {
+      double sum = 0.0;
+      for (int i = 0; i < 10; i++)
+        sum += grad[h * 10 + i];
+      g_assert_cmpfloat (fabs (sum), <=, 1e-6);
+    }
+  for (int b = 0; b < 5; b++)
+    {
+      double total = exp ((double) pc.logp[2 * b]) + exp ((double) pc.logp[2 * b + 1]);
+      g_assert_cmpfloat_with_epsilon (total, 1.0, 1e-6);
+    }
+  check_grad ("posterior ddigits", pc.digits, 5 * 20, grad, NULL, post_loss, &pc, 1e-3f);
+
+  g_free (pc.digits); g_free (pc.logp); g_free (pc.scale); g_free (pc.labels);
+}
+
 static void
 test_grad_check_rejects_wrong (void)
 {
@@ -1274,6 +1553,9 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/layers/backward-adds", test_backward_adds);
   g_test_add_func ("/core/layers/conv2d-cm", test_conv2d_cm);
   g_test_add_func ("/core/layers/bn-pool-relu", test_bn_pool_relu);
+  g_test_add_func ("/core/layers/pool-relu", test_pool_relu);
+  g_test_add_func ("/core/layers/hidden-relu", test_hidden_relu);
+  g_test_add_func ("/core/layers/posterior", test_posterior);
 
   return g_test_run ();
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* The six models against PyTorch (tools/gen-fixtures.py) and against finite differences. */
+/* The six models, and non-default architectures, against PyTorch (tools/gen-fixtures.py) and
+ * against finite differences. */
 
 #include <glib.h>
 #include <math.h>
@@ -92,7 +93,7 @@ fixture_free (Fixture *fx)
 }
 
 static const FxTensor *
-fx_get (const Fixture *fx, const char *name)
+fx_find (const Fixture *fx, const char *name)
 {
   for (guint i = 0; i < fx->tensors->len; i++)
     {
@@ -100,8 +101,59 @@ fx_get (const Fixture *fx, const char *name)
       if (strcmp (t->name, name) == 0)
         return t;
     }
-  g_error ("fixture has no tensor '%s'", name);
   return NULL;
+}
+
+static const FxTensor *
+fx_get (const Fixture *fx, const char *name)
+{
+  const FxTensor *t = fx_find (fx, name);
+  if (t == NULL)
+    g_error ("fixture has no tensor '%s'", name);
+  return t;
+}
+
+/* The fixtures of non-default architectures: the same settings as EXTRA in
+ * tools/gen-fixtures.py. */
+static const struct
+{
+  const char *file, *model;
+  int kernel, channels[PB_N_CONV], padding[PB_N_CONV], hidden;
+  PbHiddenAct hidden_act;
+  gboolean batch_norm;
+  PbRule rule;
+} extra_fixtures[] = {
+  { "siamese-k3-both", "siamese-aux", 3, { 32, 48, 64 }, { 1, 1, 1 }, 96, PB_HIDDEN_RELU, TRUE,
+    PB_RULE_BOTH },
+  { "stacked-nobn-posterior", "stacked", 2, { 16, 64, 128 }, { 0, 1, 1 }, 64, PB_HIDDEN_NONE,
+    FALSE, PB_RULE_POSTERIOR },
+  { "twin-k5-nobn-posterior", "twin-aux", 5, { 8, 16, 32 }, { 2, 2, 2 }, 32, PB_HIDDEN_RELU,
+    FALSE, PB_RULE_POSTERIOR },
+};
+
+/* The architecture of a fixture: a model name, or one of extra_fixtures. */
+static void
+fixture_arch (const char *file, PbArch *arch)
+{
+  if (pb_arch_from_name (file, arch, NULL) == PB_OK)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (extra_fixtures); i++)
+    if (strcmp (extra_fixtures[i].file, file) == 0)
+      {
+        g_assert_cmpint (pb_arch_from_name (extra_fixtures[i].model, arch, NULL), ==, PB_OK);
+        arch->kernel = extra_fixtures[i].kernel;
+        arch->hidden = extra_fixtures[i].hidden;
+        for (int l = 0; l < PB_N_CONV; l++)
+          {
+            arch->channels[l] = extra_fixtures[i].channels[l];
+            arch->padding[l] = extra_fixtures[i].padding[l];
+          }
+        arch->hidden_act = extra_fixtures[i].hidden_act;
+        arch->batch_norm = extra_fixtures[i].batch_norm;
+        arch->rule = extra_fixtures[i].rule;
+        return;
+      }
+  g_error ("no architecture for fixture '%s'", file);
 }
 
 /* Asserts |a − b| ≤ rel · max|b| over the tensor, and reports the worst difference. The small
@@ -135,9 +187,10 @@ setup_from_fixture (const Fixture *fx, const char *name, Setup *s)
   PbArch arch;
   PbError err;
   const FxTensor *input = fx_get (fx, "input"), *classes = fx_get (fx, "classes");
-  const FxTensor *labels = fx_get (fx, "labels");
+  const FxTensor *labels = fx_get (fx, "labels"), *count = fx_find (fx, "param_count");
+  int n_params = 0;
 
-  g_assert_cmpint (pb_arch_from_name (name, &arch, &err), ==, PB_OK);
+  fixture_arch (name, &arch);
   if (arch.aux)
     arch.aux_weight = fx_get (fx, "aux_weight")->data[0];
   s->batch = input->dims[0];
@@ -163,6 +216,16 @@ setup_from_fixture (const Fixture *fx, const char *name, Setup *s)
       for (int d = 0; d < info->ndim; d++)
         g_assert_cmpint (t->dims[d], ==, info->shape[d]);
       memcpy (pb_model_tensor_data (s->model, i), t->data, info->size * sizeof (float));
+    }
+  /* and no PyTorch tensor that the model lacks (bn.* without batch norm, head.* without head) */
+  for (guint i = 0; i < fx->tensors->len; i++)
+    n_params += g_str_has_prefix (((const FxTensor *) g_ptr_array_index (fx->tensors, i))->name,
+                                  "param.");
+  g_assert_cmpint (n_params, ==, pb_model_n_tensors (s->model));
+  if (count != NULL)
+    {
+      g_assert_cmpuint (pb_model_param_count (s->model), ==, (size_t) count->data[0]);
+      g_assert_cmpuint (pb_arch_param_count (&arch), ==, (size_t) count->data[0]);
     }
 }
 
@@ -291,6 +354,222 @@ test_param_counts (void)
     }
 }
 
+/* Counts from PyTorch: pairbench_torch.count_params (make_model (kind, **options)). */
+static void
+test_param_counts_options (void)
+{
+  static const struct
+  {
+    const char *name;
+    int kernel, pad, c1, c2, c3, hidden; /* 0: the default */
+    PbHiddenAct act;
+    gboolean batch_norm;
+    PbRule rule;
+    size_t params;
+  } expected[] = {
+    { "siamese", 0, -1, 0, 0, 0, 0, PB_HIDDEN_NONE, TRUE, PB_RULE_POSTERIOR, 71034 },
+    { "twin", 0, -1, 0, 0, 0, 0, PB_HIDDEN_NONE, TRUE, PB_RULE_BOTH, 142110 },
+    { "stacked", 0, -1, 0, 0, 0, 0, PB_HIDDEN_NONE, TRUE, PB_RULE_POSTERIOR, 71748 },
+    { "siamese", 0, -1, 0, 0, 0, 0, PB_HIDDEN_NONE, FALSE, PB_RULE_HEAD, 70660 },
+    { "twin", 0, -1, 0, 0, 0, 0, PB_HIDDEN_NONE, FALSE, PB_RULE_POSTERIOR, 141236 },
+    { "stacked", 0, -1, 0, 0, 0, 0, PB_HIDDEN_RELU, FALSE, PB_RULE_HEAD, 71374 },
+    { "siamese", 3, 1, 32, 48, 64, 96, PB_HIDDEN_NONE, TRUE, PB_RULE_HEAD, 49444 },
+    { "twin", 5, 2, 8, 16, 32, 32, PB_HIDDEN_NONE, FALSE, PB_RULE_POSTERIOR, 35284 },
+    { "stacked", 1, 0, 0, 0, 0, 0, PB_HIDDEN_NONE, TRUE, PB_RULE_HEAD, 19470 },
+    { "siamese", 7, 3, 0, 0, 0, 0, PB_HIDDEN_NONE, TRUE, PB_RULE_HEAD, 461940 },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      PbArch arch;
+      PbModel *model;
+      PbError err;
+      g_assert_cmpint (pb_arch_from_name (expected[i].name, &arch, NULL), ==, PB_OK);
+      if (expected[i].kernel > 0)
+        arch.kernel = expected[i].kernel;
+      for (int l = 0; l < PB_N_CONV && expected[i].pad >= 0; l++)
+        arch.padding[l] = expected[i].pad;
+      if (expected[i].c1 > 0)
+        {
+          arch.channels[0] = expected[i].c1;
+          arch.channels[1] = expected[i].c2;
+          arch.channels[2] = expected[i].c3;
+        }
+      if (expected[i].hidden > 0)
+        arch.hidden = expected[i].hidden;
+      arch.hidden_act = expected[i].act;
+      arch.batch_norm = expected[i].batch_norm;
+      arch.rule = expected[i].rule;
+      g_assert_cmpint (pb_arch_validate (&arch, &err), ==, PB_OK);
+      g_assert_cmpuint (pb_arch_param_count (&arch), ==, expected[i].params);
+      g_assert_cmpint (pb_model_new (&arch, 2, &model, NULL), ==, PB_OK);
+      g_assert_cmpuint (pb_model_param_count (model), ==, expected[i].params);
+      /* state_dict names: no bn* tensors without batch norm, no head without one */
+      g_assert_cmpint (pb_model_find_tensor (model, "head.weight") >= 0, ==,
+                       expected[i].rule != PB_RULE_POSTERIOR);
+      g_assert_cmpint (pb_model_find_tensor (model, arch.kind == PB_KIND_TWIN
+                                                    ? "trunk_a.bn1.running_var"
+                                                    : "trunk.bn1.running_var") >= 0, ==,
+                       expected[i].batch_norm);
+      g_assert_cmpuint (pb_model_buffer_count (model) > 0, ==, expected[i].batch_norm);
+      pb_model_free (model);
+    }
+}
+
+/* The defaults are the report's, and out-of-range settings get a message naming them. */
+static void
+test_arch_validate (void)
+{
+  static const struct { const char *what; int field, value; const char *message; } bad[] = {
+    { "kernel 0", 0, 0, "kernel size: expected 1–7, got 0" },
+    { "kernel 8", 0, 8, "kernel size: expected 1–7, got 8" },
+    { "padding", 1, 3, "conv2 padding: expected 0–2, got 3" },
+    { "hidden act", 2, 7, "hidden activation 7 is not none or relu" },
+    { "rule", 3, 5, "decision rule 5 is not head, posterior or both" },
+    /* kernel 7 without padding: 14 → 8 → pool 4 → conv2 (pad 1) 0 */
+    { "geometry", 4, 7, "conv2 maps its 4×4 input to 0×0, too small for the 2×2 pooling" },
+  };
+  PbArch arch;
+  PbError err;
+  PbRule rule;
+  PbHiddenAct act;
+
+  g_assert_cmpint (pb_arch_from_name ("twin", &arch, NULL), ==, PB_OK);
+  g_assert_cmpint (arch.hidden_act, ==, PB_HIDDEN_NONE);
+  g_assert_true (arch.batch_norm);
+  g_assert_cmpint (arch.rule, ==, PB_RULE_HEAD);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_assert_cmpint (pb_arch_from_name ("siamese", &arch, NULL), ==, PB_OK);
+      switch (bad[i].field)
+        {
+        case 0: arch.kernel = bad[i].value; break;
+        case 1: arch.padding[1] = bad[i].value; break;
+        case 2: arch.hidden_act = (PbHiddenAct) bad[i].value; break;
+        case 3: arch.rule = (PbRule) bad[i].value; break;
+        case 4: arch.kernel = bad[i].value; arch.padding[0] = 0; break;
+        }
+      g_assert_cmpint (pb_arch_validate (&arch, &err), ==, PB_ERR_INVALID);
+      g_test_message ("%s: %s", bad[i].what, err.message);
+      g_assert_nonnull (strstr (err.message, bad[i].message));
+    }
+
+  /* kernels 2, 3 and 5 with the paddings that keep each layer's side */
+  for (int k = 1; k <= 7; k++)
+    {
+      g_assert_cmpint (pb_arch_from_name ("stacked", &arch, NULL), ==, PB_OK);
+      arch.kernel = k;
+      for (int l = 0; l < PB_N_CONV; l++)
+        arch.padding[l] = k / 2;
+      g_assert_cmpint (pb_arch_validate (&arch, &err), ==, PB_OK);
+    }
+
+  g_assert_cmpint (pb_rule_from_name ("posterior", &rule, NULL), ==, PB_OK);
+  g_assert_cmpint (rule, ==, PB_RULE_POSTERIOR);
+  g_assert_cmpstr (pb_rule_name (PB_RULE_BOTH), ==, "both");
+  g_assert_cmpint (pb_rule_from_name ("vote", &rule, &err), ==, PB_ERR_INVALID);
+  g_assert_nonnull (strstr (err.message, "'vote'"));
+  g_assert_cmpint (pb_hidden_act_from_name ("relu", &act, NULL), ==, PB_OK);
+  g_assert_cmpint (act, ==, PB_HIDDEN_RELU);
+  g_assert_cmpstr (pb_hidden_act_name (PB_HIDDEN_NONE), ==, "none");
+  g_assert_cmpint (pb_hidden_act_from_name ("tanh", &act, &err), ==, PB_ERR_INVALID);
+}
+
+/* P(first > second) by hand.
+ * p1: digit 2 → 1/2, digit 5 → 1/4, digit 8 → 1/4;  p2: digit 4 → 1/2, digit 5 → 1/2.
+ * first > second: (5, 4) 1/8, (8, 4) 1/8, (8, 5) 1/8 → 3/8. The tie (5, 5), 1/8, counts for
+ * "not larger", so P(first ≤ second) = 5/8. Both uniform: 45 of the 100 pairs → 0.45. */
+static void
+test_digit_posterior (void)
+{
+  float z1[10], z2[10], pair[20], logp[2];
+
+  for (int i = 0; i < 10; i++)
+    z1[i] = z2[i] = -100.0f; /* e^−100 ≈ 4e−44: nothing at the 1e−12 scale */
+  z1[2] = logf (0.5f);
+  z1[5] = z1[8] = logf (0.25f);
+  z2[4] = z2[5] = logf (0.5f);
+  g_assert_cmpfloat_with_epsilon (pb_digit_posterior (z1, z2), 0.375, 1e-7);
+  /* swapped: (4, 2), (5, 2) 1/4 each → 1/2 */
+  g_assert_cmpfloat_with_epsilon (pb_digit_posterior (z2, z1), 0.5, 1e-7);
+  memcpy (pair, z1, sizeof z1);
+  memcpy (pair + 10, z2, sizeof z2);
+  pb_posterior_forward (1, pair, logp);
+  g_assert_cmpfloat_with_epsilon (logp[0], log (0.625), 1e-6);
+  g_assert_cmpfloat_with_epsilon (logp[1], log (0.375), 1e-6);
+
+  for (int i = 0; i < 10; i++)
+    z1[i] = z2[i] = 3.0f;
+  g_assert_cmpfloat_with_epsilon (pb_digit_posterior (z1, z2), 0.45, 1e-7);
+
+  /* Near certainty: first is 9 and second is 0 up to e^−50 each. P(first ≤ second) ≈ 2·e^−50,
+   * from (0, 0) and (9, 9), far below what 1 − P(first > second) can hold. */
+  for (int i = 0; i < 10; i++)
+    pair[i] = pair[10 + i] = 0.0f;
+  pair[9] = 50.0f;
+  pair[10] = 50.0f;
+  pb_posterior_forward (1, pair, logp);
+  g_assert_cmpfloat_with_epsilon (logp[0], log (2.0) - 50.0, 1e-5);
+  g_assert_cmpfloat (logp[1], <=, 0.0f);
+  g_assert_cmpfloat (logp[1], >, -1e-6f);
+  g_assert_cmpfloat (pb_digit_posterior (pair, pair + 10), ==, 1.0);
+}
+
+/* Under every rule the main logits give the rule's probability through softmax, the label
+ * through o[1] > o[0], and the loss is −log of that probability. */
+static void
+test_rule_logits (void)
+{
+  const PbRule rules[] = { PB_RULE_POSTERIOR, PB_RULE_BOTH };
+  const int B = 4;
+  float x[4 * 2 * 196];
+  guint8 classes[8] = { 1, 2, 7, 3, 5, 5, 9, 0 }, labels[4];
+  PbRng rng;
+
+  pb_rng_seed (&rng, 5, 1);
+  for (gsize i = 0; i < G_N_ELEMENTS (x); i++)
+    x[i] = (float) pb_rng_normal (&rng);
+  for (int b = 0; b < B; b++)
+    labels[b] = pb_pair_label (classes[2 * b], classes[2 * b + 1]);
+  for (gsize r = 0; r < G_N_ELEMENTS (rules); r++)
+    {
+      PbArch arch;
+      PbModel *model;
+      g_assert_cmpint (pb_arch_from_name ("siamese", &arch, NULL), ==, PB_OK);
+      arch.rule = rules[r];
+      g_assert_cmpint (pb_model_new (&arch, B, &model, NULL), ==, PB_OK);
+      pb_model_init (model, &rng);
+      pb_model_forward (model, x, B, FALSE, NULL);
+      const float *o = pb_model_main_logits (model), *d = pb_model_digit_logits (model);
+      double want_loss = 0.0;
+      for (int b = 0; b < B; b++)
+        {
+          double post = pb_digit_posterior (d + 20 * b, d + 20 * b + 10);
+          double p = post;
+          if (rules[r] == PB_RULE_BOTH)
+            {
+              int hw = pb_model_find_tensor (model, "head.weight");
+              int hb = pb_model_find_tensor (model, "head.bias");
+              const float *w = pb_model_tensor_data (model, hw), *bias = pb_model_tensor_data (model, hb);
+              double h[2];
+              for (int c = 0; c < 2; c++)
+                {
+                  h[c] = bias[c];
+                  for (int j = 0; j < 20; j++)
+                    h[c] += (double) w[c * 20 + j] * d[20 * b + j];
+                }
+              p = (1.0 / (1.0 + exp (h[0] - h[1])) + post) / 2.0;
+            }
+          g_assert_cmpfloat_with_epsilon (exp (o[2 * b]) + exp (o[2 * b + 1]), 1.0, 1e-5);
+          g_assert_cmpfloat_with_epsilon (1.0 / (1.0 + exp ((double) o[2 * b] - o[2 * b + 1])), p,
+                                          1e-5);
+          want_loss -= log (labels[b] ? p : 1.0 - p) / B;
+        }
+      PbLoss loss = pb_model_loss (model, classes, labels);
+      g_assert_cmpfloat_with_epsilon (loss.main, want_loss, 1e-5);
+      pb_model_free (model);
+    }
+}
+
 static void
 test_unknown_model (void)
 {
@@ -325,7 +604,7 @@ test_model_gradient (gconstpointer data)
   guint8 classes[12], labels[6];
   int checked = 0, failed = 0, significant = 0, caught = 0;
 
-  g_assert_cmpint (pb_arch_from_name (name, &arch, NULL), ==, PB_OK);
+  fixture_arch (name, &arch);
   arch.aux_weight = 0.6f;
   g_assert_cmpint (pb_model_new (&arch, B, &model, NULL), ==, PB_OK);
   pb_rng_seed (&rng, 42, 7);
@@ -404,7 +683,21 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/core/model/param-counts", test_param_counts);
+  g_test_add_func ("/core/model/param-counts-options", test_param_counts_options);
+  g_test_add_func ("/core/model/arch-validate", test_arch_validate);
+  g_test_add_func ("/core/model/digit-posterior", test_digit_posterior);
+  g_test_add_func ("/core/model/rule-logits", test_rule_logits);
   g_test_add_func ("/core/model/unknown-name", test_unknown_model);
+  for (gsize i = 0; i < G_N_ELEMENTS (extra_fixtures); i++)
+    {
+      const char *file = extra_fixtures[i].file;
+      g_autofree char *p1 = g_strdup_printf ("/core/model/pytorch/%s", file);
+      g_autofree char *p2 = g_strdup_printf ("/core/model/pytorch-adam/%s", file);
+      g_autofree char *p3 = g_strdup_printf ("/core/model/finite-differences/%s", file);
+      g_test_add_data_func (p1, file, test_fixture);
+      g_test_add_data_func (p2, file, test_fixture_adam);
+      g_test_add_data_func (p3, file, test_model_gradient);
+    }
   for (int i = 0; i < PB_N_MODEL_NAMES; i++)
     {
       g_autofree char *p1 = g_strdup_printf ("/core/model/pytorch/%s", pb_model_names[i]);

@@ -4,11 +4,17 @@
 (strict) and predict what `pairbench-cli predict` predicts, on the run's own test pairs.
 
     /usr/bin/python3 tools/check-torch-predict.py [--cli build/src/pairbench-cli] [--epochs 3]
+        [--train-args "<more train options, e.g. the architecture's>"]
+
+The PyTorch model is built from the architecture in the file's settings (kernel, channels,
+padding, hidden, hidden_act, batch_norm, rule), so any architecture the CLI can train is
+checked the same way.
 """
 
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -26,6 +32,8 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--models", default="siamese,siamese-aux,twin,twin-aux,stacked,stacked-aux")
+    ap.add_argument("--train-args", default="",
+                    help="extra options for 'pairbench-cli train' (one shell-quoted string)")
     args = ap.parse_args()
 
     worst = 0.0
@@ -40,13 +48,14 @@ def main():
             weights = os.path.join(tmp, name + ".safetensors")
             run = json.loads(subprocess.run(
                 [args.cli, "train", "--model", name, "--epochs", str(args.epochs),
-                 "--seed", str(args.seed), "--weights", weights, "--json"],
+                 "--seed", str(args.seed), "--weights", weights, "--json"]
+                + shlex.split(args.train_args),
                 check=True, capture_output=True, text=True).stdout)
             pred = json.loads(subprocess.run(
                 [args.cli, "predict", "--weights", weights, "--input", images,
                  "--labels", classes, "--json"],
                 check=True, capture_output=True, text=True).stdout)
-            model, meta = pt.load_pairbench(weights)
+            model, meta = pt.load_pairbench(weights)  # strict: every state_dict name must match
             with torch.no_grad():
                 out, d1, d2 = model(pt.standardise(x, meta))
             labels = (out[:, 1] > out[:, 0]).long().numpy()

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Writes the PyTorch reference fixtures the C core's tests compare against.
 
-For each of the six models this writes tests/fixtures/<model>.pbfx: a batch of 8 pairs, the
+For each of the six models, and for the non-default architectures in EXTRA, this writes
+tests/fixtures/<name>.pbfx: a batch of 8 pairs, the
 initial parameters, the training-mode forward outputs, losses, gradients and updated batch-norm
 running statistics, the eval-mode outputs after that forward, and the losses of 5 Adam steps.
 The format is described in tests/fixtures/README.md. Regenerate with
@@ -28,6 +29,19 @@ BATCH = 8
 SEED_BASE = 1234
 AUX_WEIGHT = 0.7   # not 1, so that a missing multiply shows
 ADAM_STEPS = 5
+
+# Fixtures of non-default architectures: (file name, model name, PairNet options). The C test
+# (tests/test-model.c) builds the same PbArch for each file name.
+EXTRA = (
+    ("siamese-k3-both", "siamese-aux",
+     {"kernel": 3, "padding": (1, 1, 1), "channels": (32, 48, 64), "hidden": 96,
+      "hidden_act": "relu", "rule": "both"}),
+    ("stacked-nobn-posterior", "stacked",
+     {"batch_norm": False, "rule": "posterior"}),
+    ("twin-k5-nobn-posterior", "twin-aux",
+     {"kernel": 5, "padding": (2, 2, 2), "channels": (8, 16, 32), "hidden": 32,
+      "hidden_act": "relu", "batch_norm": False, "rule": "posterior"}),
+)
 
 
 def encode_pbfx(tensors):
@@ -99,8 +113,11 @@ def count_pool_ties(model, x):
         ties.append(int(((win == mx).sum(-1) > 1).sum()))
 
     model = copy.deepcopy(model)
+    # the pooling's input: the batch norm's output, or the convolution's without batch norm
+    pool_input = (torch.nn.BatchNorm2d if any(isinstance(m, torch.nn.BatchNorm2d)
+                                              for m in model.modules()) else torch.nn.Conv2d)
     handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, torch.nn.BatchNorm2d)]
+               if isinstance(m, pool_input)]
     with torch.no_grad():
         model.train()
         model(x)
@@ -109,11 +126,11 @@ def count_pool_ties(model, x):
     return sum(ties)
 
 
-def build(index, name):
+def build(index, name, options):
     """(list of (name, tensor), diagnostics dict) for one model."""
     torch.manual_seed(SEED_BASE + index)
     gen = torch.Generator().manual_seed(SEED_BASE + index)
-    model = pbt.make_model(name)  # default init draws from the global generator
+    model = pbt.make_model(name, **options)  # default init draws from the global generator
     randomise_bn(model, gen)
     x, classes = make_batch(gen)
     labels = pbt.pair_labels(classes)
@@ -126,6 +143,9 @@ def build(index, name):
         ("labels", labels.float()),
         ("aux_weight", torch.tensor([aux_weight])),
     ]
+    if options:
+        # Only in the newer files, so that the six default ones keep their bytes.
+        tensors.append(("param_count", torch.tensor([float(pbt.count_params(model))])))
     state = model.state_dict()
     for key, value in state.items():
         if not key.endswith("num_batches_tracked"):
@@ -188,21 +208,22 @@ def main():
     os.makedirs(args.out_dir, exist_ok=True)
 
     total_bytes = 0
-    for index, name in enumerate(pbt.MODEL_NAMES):
-        tensors, diag = build(index, name)
+    jobs = [(name, name, {}) for name in pbt.MODEL_NAMES] + list(EXTRA)
+    for index, (file_name, name, options) in enumerate(jobs):
+        tensors, diag = build(index, name, options)
         data = encode_pbfx(tensors)
-        again, _ = build(index, name)
+        again, _ = build(index, name, options)
         if encode_pbfx(again) != data:
-            sys.exit(f"{name}: two builds differ; the fixture would not be reproducible")
+            sys.exit(f"{file_name}: two builds differ; the fixture would not be reproducible")
         decoded = decode_pbfx(data)
         assert [n for n, _ in decoded] == [n for n, _ in tensors]
         assert all(torch.equal(a, b.detach().float()) for (_, a), (_, b) in zip(decoded, tensors))
-        path = os.path.join(args.out_dir, name + ".pbfx")
+        path = os.path.join(args.out_dir, file_name + ".pbfx")
         with open(path, "wb") as f:
             f.write(data)
         total_bytes += len(data)
         adam = " ".join(f"{v:.5f}" for v in diag["adam"])
-        print(f"{name:12s} {len(data):8d} bytes  {len(tensors):3d} tensors  "
+        print(f"{file_name:22s} {len(data):8d} bytes  {len(tensors):3d} tensors  "
               f"loss {diag['loss']:.5f}  adam {adam}  pool ties {diag['pool_ties']}")
     print(f"total {total_bytes} bytes")
 

@@ -16,6 +16,7 @@ optional and not used here).
 import collections
 import gzip
 import json
+import math
 import struct
 
 import numpy as np
@@ -31,31 +32,85 @@ MODEL_NAMES = (
 PARAM_COUNTS = {"siamese": 71076, "twin": 142110, "stacked": 71790}
 
 
+# The report's trunk; PairNet's keyword options override these (the C core's PbArch).
+DEFAULT_ARCH = {
+    "kernel": 2,
+    "channels": (16, 64, 128),
+    "padding": (0, 1, 1),
+    "hidden": 64,
+    "hidden_act": "none",   # or "relu": fc1 -> ReLU -> fc2
+    "batch_norm": True,     # False: conv -> max-pool -> ReLU, no bn* modules
+    "dropout": 0.0,         # before fc2
+    "rule": "head",         # or "posterior", "both" (see PairNet)
+}
+
+
+def trunk_side(kernel, padding):
+    """Side of the last pooled map: each stage maps s to (s + 2p - k + 1) // 2."""
+    side = 14
+    for p in padding:
+        conv = side + 2 * p - kernel + 1
+        if conv < 2:
+            raise ValueError(f"kernel {kernel} with padding {list(padding)} leaves a {conv}x{conv} "
+                             "map, too small for the 2x2 pooling")
+        side = conv // 2
+    return side
+
+
 class Trunk(nn.Module):
     """One image (or the stacked pair) to n_out logits.
 
-    in: [B, in_ch, 14, 14]; 14 -> conv1 13 -> pool 6 -> conv2 7 -> pool 3 -> conv3 4 -> pool 2.
-    Each stage is conv -> batch norm -> 2x2 max-pool -> ReLU. fc1 and fc2 have no activation
-    between them, as in the authors' code.
+    in: [B, in_ch, 14, 14]. With the report's defaults: 14 -> conv1 13 -> pool 6 -> conv2 7 ->
+    pool 3 -> conv3 4 -> pool 2. Each stage is conv -> batch norm -> 2x2 max-pool -> ReLU (no
+    batch norm when batch_norm is False). fc1 and fc2 have no activation between them, as in the
+    authors' code, unless hidden_act is "relu".
     """
 
-    def __init__(self, in_ch, n_out):
+    def __init__(self, in_ch, n_out, kernel=2, channels=(16, 64, 128), padding=(0, 1, 1),
+                 hidden=64, hidden_act="none", batch_norm=True, dropout=0.0):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_ch, 16, kernel_size=2, padding=0)
-        self.bn1 = nn.BatchNorm2d(16)
-        self.conv2 = nn.Conv2d(16, 64, kernel_size=2, padding=1)
-        self.bn2 = nn.BatchNorm2d(64)
-        self.conv3 = nn.Conv2d(64, 128, kernel_size=2, padding=1)
-        self.bn3 = nn.BatchNorm2d(128)
-        self.fc1 = nn.Linear(128 * 2 * 2, 64)
-        self.fc2 = nn.Linear(64, n_out)
+        if hidden_act not in ("none", "relu"):
+            raise ValueError(f"unknown hidden activation {hidden_act!r}")
+        self.batch_norm = batch_norm
+        self.hidden_act = hidden_act
+        widths = (in_ch,) + tuple(channels)
+        for i in range(3):
+            setattr(self, f"conv{i + 1}", nn.Conv2d(widths[i], widths[i + 1],
+                                                    kernel_size=kernel, padding=padding[i]))
+            if batch_norm:
+                setattr(self, f"bn{i + 1}", nn.BatchNorm2d(widths[i + 1]))
+        side = trunk_side(kernel, padding)
+        self.fc1 = nn.Linear(channels[2] * side * side, hidden)
+        self.drop = nn.Dropout(dropout)
+        self.fc2 = nn.Linear(hidden, n_out)
 
     def forward(self, x):
-        x = F.relu(F.max_pool2d(self.bn1(self.conv1(x)), 2))
-        x = F.relu(F.max_pool2d(self.bn2(self.conv2(x)), 2))
-        x = F.relu(F.max_pool2d(self.bn3(self.conv3(x)), 2))
-        x = x.flatten(1)
-        return self.fc2(self.fc1(x))
+        for i in range(1, 4):
+            x = getattr(self, f"conv{i}")(x)
+            if self.batch_norm:
+                x = getattr(self, f"bn{i}")(x)
+            x = F.relu(F.max_pool2d(x, 2))
+        x = self.fc1(x.flatten(1))
+        if self.hidden_act == "relu":
+            x = F.relu(x)
+        return self.fc2(self.drop(x))
+
+
+def digit_posterior_logp(d1, d2):
+    """[log P(first <= second), log P(first > second)] as [B, 2] from two [B, 10] digit logits.
+
+    P(first > second) = sum_{i>j} p1(i) p2(j), p = softmax; each event is its own logsumexp.
+    """
+    t = F.log_softmax(d1, 1)[:, :, None] + F.log_softmax(d2, 1)[:, None, :]  # [B, i, j]
+    greater = torch.ones(10, 10, dtype=torch.bool, device=d1.device).tril(-1)  # i > j
+    lp1 = torch.logsumexp(t.masked_fill(~greater, float("-inf")).flatten(1), 1)
+    lp0 = torch.logsumexp(t.masked_fill(greater, float("-inf")).flatten(1), 1)
+    return torch.stack([lp0, lp1], 1)
+
+
+def digit_posterior(d1, d2):
+    """P(first digit > second digit) [B] from two [B, 10] digit logits."""
+    return digit_posterior_logp(d1, d2)[:, 1].exp()
 
 
 class PairNet(nn.Module):
@@ -64,22 +119,32 @@ class PairNet(nn.Module):
     kind 'siamese': one trunk applied to each image separately (so batch norm sees each image
     batch on its own and its running statistics move twice per forward); 'twin': one trunk
     per image, no sharing; 'stacked': one trunk on the 2-channel pair with 20 outputs.
+
+    rule 'head': out = head(cat(digits1, digits2)), the report's learned Linear(20, 2);
+    'posterior': out = [log P(first <= second), log P(first > second)] from the two digit
+    softmaxes (no head module); 'both': out = log of the average of softmax(head(...)) and the
+    posterior. In every case softmax(out) is the rule's probabilities, so CE(out, label) is the
+    negative log-likelihood. The other keywords are Trunk's (see DEFAULT_ARCH).
     """
 
-    def __init__(self, kind, aux=False):
+    def __init__(self, kind, aux=False, rule="head", **trunk_options):
         super().__init__()
         if kind not in ("siamese", "twin", "stacked"):
             raise ValueError(f"unknown model kind {kind!r}")
+        if rule not in ("head", "posterior", "both"):
+            raise ValueError(f"unknown decision rule {rule!r}")
         self.kind = kind
         self.aux = aux
+        self.rule = rule
         if kind == "siamese":
-            self.trunk = Trunk(1, 10)
+            self.trunk = Trunk(1, 10, **trunk_options)
         elif kind == "twin":
-            self.trunk_a = Trunk(1, 10)
-            self.trunk_b = Trunk(1, 10)
+            self.trunk_a = Trunk(1, 10, **trunk_options)
+            self.trunk_b = Trunk(1, 10, **trunk_options)
         else:
-            self.trunk = Trunk(2, 20)
-        self.head = nn.Linear(20, 2)
+            self.trunk = Trunk(2, 20, **trunk_options)
+        if rule != "posterior":
+            self.head = nn.Linear(20, 2)
 
     def forward(self, x):
         if self.kind == "siamese":
@@ -92,7 +157,13 @@ class PairNet(nn.Module):
             o = self.trunk(x)
             d1 = o[:, :10]
             d2 = o[:, 10:]
-        out = self.head(torch.cat([d1, d2], 1))
+        if self.rule == "head":
+            out = self.head(torch.cat([d1, d2], 1))
+        elif self.rule == "posterior":
+            out = digit_posterior_logp(d1, d2)
+        else:
+            lh = F.log_softmax(self.head(torch.cat([d1, d2], 1)), 1)
+            out = torch.logaddexp(lh, digit_posterior_logp(d1, d2)) - math.log(2.0)
         return out, d1, d2
 
 
@@ -108,13 +179,33 @@ def count_params(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-def make_model(name):
-    """A freshly initialised (PyTorch default init) model from one of MODEL_NAMES."""
+def _is_default(key, value):
+    default = DEFAULT_ARCH[key]
+    return tuple(value) == default if isinstance(default, tuple) else value == default
+
+
+def make_model(name, **options):
+    """A freshly initialised (PyTorch default init) model from one of MODEL_NAMES, with
+    optional architecture options (the keys of DEFAULT_ARCH)."""
     kind, aux = parse_model_name(name)
-    model = PairNet(kind, aux)
-    n = count_params(model)
-    assert n == PARAM_COUNTS[kind], f"{name}: {n} parameters, expected {PARAM_COUNTS[kind]}"
+    unknown = set(options) - set(DEFAULT_ARCH)
+    if unknown:
+        raise ValueError(f"unknown architecture options {sorted(unknown)}")
+    arch = dict(DEFAULT_ARCH, **options)
+    rule = arch.pop("rule")
+    arch["channels"] = tuple(arch["channels"])
+    arch["padding"] = tuple(arch["padding"])
+    model = PairNet(kind, aux, rule=rule, **arch)
+    if all(_is_default(k, v) for k, v in options.items()):
+        n = count_params(model)
+        assert n == PARAM_COUNTS[kind], f"{name}: {n} parameters, expected {PARAM_COUNTS[kind]}"
     return model
+
+
+def arch_from_settings(settings):
+    """The DEFAULT_ARCH keys found in a Pairbench settings dict (absent keys: the defaults)."""
+    return {k: (tuple(settings[k]) if isinstance(DEFAULT_ARCH[k], tuple) else settings[k])
+            for k in DEFAULT_ARCH if k in settings}
 
 
 def pair_labels(classes):
@@ -273,14 +364,17 @@ def save_safetensors(path, tensors, metadata=None):
 def load_pairbench(path):
     """(model in eval mode, metadata) from a Pairbench .safetensors file.
 
-    The model kind comes from metadata["model"]; the state dict must match exactly.
+    The model kind comes from metadata["model"] and the architecture options from
+    metadata["settings"] (files without them get the report's trunk); the state dict must
+    match exactly.
     """
     tensors, metadata = load_safetensors(path)
     if metadata.get("format") not in (None, "pairbench-1"):
         raise ValueError(f"{path}: format {metadata.get('format')!r}, expected 'pairbench-1'")
     if "model" not in metadata:
         raise ValueError(f"{path}: no 'model' in the metadata")
-    model = make_model(metadata["model"])
+    settings = json.loads(metadata.get("settings", "{}"))
+    model = make_model(metadata["model"], **arch_from_settings(settings))
     model.load_state_dict(tensors, strict=True)
     model.eval()
     return model, metadata
