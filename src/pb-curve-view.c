@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "pb-curve-view.h"
 #include "pb-run-item.h"
+#include "pb-smooth.h"
 #include "pb-util.h"
 
 #define PAD 8.0
@@ -21,6 +23,9 @@ struct _PbCurveView
   GListModel *model;
   GPtrArray *watched;
   gboolean log_scale;
+  double smoothing;
+  PbCurveXAxis x_axis;
+  gboolean ignore_outliers;
   double hover_epoch;
   guint n_draws;
 };
@@ -31,11 +36,20 @@ G_DEFINE_ENUM_TYPE (PbCurveKind, pb_curve_kind,
                     G_DEFINE_ENUM_VALUE (PB_CURVE_KIND_LOSS, "loss"),
                     G_DEFINE_ENUM_VALUE (PB_CURVE_KIND_ERROR, "error"))
 
+/* The nicks are the GSettings enum's (curve-x-axis). */
+G_DEFINE_ENUM_TYPE (PbCurveXAxis, pb_curve_x_axis,
+                    G_DEFINE_ENUM_VALUE (PB_CURVE_X_EPOCH, "epoch"),
+                    G_DEFINE_ENUM_VALUE (PB_CURVE_X_STEP, "step"),
+                    G_DEFINE_ENUM_VALUE (PB_CURVE_X_WALL_TIME, "wall-time"))
+
 enum {
   PROP_0,
   PROP_KIND,
   PROP_MODEL,
   PROP_LOG_SCALE,
+  PROP_SMOOTHING,
+  PROP_X_AXIS,
+  PROP_IGNORE_OUTLIERS,
   PROP_HOVER_EPOCH,
   N_PROPS
 };
@@ -53,23 +67,24 @@ typedef enum
 typedef struct
 {
   const char *name;
+  const char *id;       /* the series column of the CSV */
   double width;
   Dash dash;
 } SeriesStyle;
 
 static SeriesStyle
 loss_styles[] = {
-  { N_("per batch"), 1.0, DASH_SOLID },
-  { N_("per epoch"), 2.5, DASH_SOLID },
-  { N_("main part"), 1.5, DASH_DASHED },
-  { N_("aux part"), 1.5, DASH_DOTTED },
+  { N_("per batch"), "batch_loss", 1.0, DASH_SOLID },
+  { N_("per epoch"), "epoch_loss", 2.5, DASH_SOLID },
+  { N_("main part"), "epoch_main_loss", 1.5, DASH_DASHED },
+  { N_("aux part"), "epoch_aux_loss", 1.5, DASH_DOTTED },
 };
 
 static SeriesStyle
 error_styles[] = {
-  { N_("test"), 2.5, DASH_SOLID },
-  { N_("train"), 1.5, DASH_DASHED },
-  { N_("digit"), 1.5, DASH_DOTTED },
+  { N_("test"), "test_error", 2.5, DASH_SOLID },
+  { N_("train"), "train_error", 1.5, DASH_DASHED },
+  { N_("digit"), "digit_error", 1.5, DASH_DOTTED },
 };
 
 static void
@@ -157,53 +172,201 @@ series_applies (PbCurveKind  kind,
   return TRUE;
 }
 
+/* One series of one run as drawn: the x on the current axis, the raw values in the plotted unit
+ * (errors in percent) and their smoothing, with what the CSV needs. */
+typedef struct
+{
+  guint n;
+  double *x;
+  double *raw;
+  double *smoothed;
+  int *step;
+  int *epoch;
+  double *seconds;
+} Points;
+
+static void
+points_init (Points *p,
+             guint   capacity)
+{
+  capacity = MAX (capacity, 1);
+  p->n = 0;
+  p->x = g_new (double, capacity);
+  p->raw = g_new (double, capacity);
+  p->smoothed = g_new (double, capacity);
+  p->step = g_new (int, capacity);
+  p->epoch = g_new (int, capacity);
+  p->seconds = g_new (double, capacity);
+}
+
+static void
+points_clear (Points *p)
+{
+  g_free (p->x);
+  g_free (p->raw);
+  g_free (p->smoothed);
+  g_free (p->step);
+  g_free (p->epoch);
+  g_free (p->seconds);
+  memset (p, 0, sizeof *p);
+}
+
+static guint
+points_capacity (PbRunItem *item)
+{
+  guint ne, nb;
+
+  pb_run_item_get_epochs (item, &ne);
+  pb_run_item_get_batches (item, &nb);
+  return MAX (ne, nb);
+}
+
+static double
+x_for (PbCurveXAxis axis,
+       double       epochs,
+       int          step,
+       double       seconds)
+{
+  switch (axis)
+    {
+    case PB_CURVE_X_STEP:
+      return step;
+    case PB_CURVE_X_WALL_TIME:
+      return seconds;
+    case PB_CURVE_X_EPOCH:
+    default:
+      return epochs;
+    }
+}
+
+static gboolean
+is_batch_series (PbCurveKind kind,
+                 guint       series)
+{
+  return kind == PB_CURVE_KIND_LOSS && series == 0;
+}
+
+/* p must hold points_capacity (item) points. */
+static void
+fill_points (PbCurveView *self,
+             PbRunItem   *item,
+             guint        series,
+             Points      *p)
+{
+  guint ne, nb, bpe = pb_run_item_get_batches_per_epoch (item);
+  const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
+  const PbBatchRecord *br = pb_run_item_get_batches (item, &nb);
+
+  p->n = 0;
+  if (is_batch_series (self->kind, series))
+    {
+      for (guint b = 0; b < nb; b++)
+        {
+          p->step[b] = br[b].step;
+          p->epoch[b] = br[b].epoch;
+          p->seconds[b] = br[b].seconds;
+          p->raw[b] = br[b].loss;
+          p->x[b] = x_for (self->x_axis, bpe > 0 ? br[b].step / (double) bpe : NAN, br[b].step,
+                           br[b].seconds);
+        }
+      p->n = nb;
+    }
+  else
+    {
+      for (guint e = 0; e < ne; e++)
+        {
+          p->step[e] = er[e].epoch * (int) bpe;
+          p->epoch[e] = er[e].epoch;
+          p->seconds[e] = er[e].seconds;
+          p->raw[e] = epoch_value (self->kind, &er[e], series);
+          p->x[e] = x_for (self->x_axis, er[e].epoch, p->step[e], er[e].seconds);
+        }
+      p->n = ne;
+    }
+  pb_smooth_ema (p->raw, p->n, self->smoothing, p->smoothed);
+}
+
+static gboolean
+smoothing_on (PbCurveView *self)
+{
+  return self->smoothing > 0;
+}
+
+/* The x range's end in data units: the planned epochs (or steps) so that a run fills the axis as
+ * it trains; the latest time seen on the wall-time axis, which has no plan. */
+static double
+x_extent (PbCurveView *self,
+          PbRunItem   *item,
+          double       seen)
+{
+  int epochs = pb_run_item_get_settings (item)->epochs;
+  guint bpe = pb_run_item_get_batches_per_epoch (item);
+
+  switch (self->x_axis)
+    {
+    case PB_CURVE_X_STEP:
+      return bpe > 0 ? MAX ((double) epochs * bpe, seen) : seen;
+    case PB_CURVE_X_WALL_TIME:
+      return seen;
+    case PB_CURVE_X_EPOCH:
+    default:
+      return epochs;
+    }
+}
+
 static void
 data_ranges (PbCurveView *self,
              double      *xmax,
              double      *ymin,
              double      *ymax,
+             int         *max_epochs,
              gboolean    *has_data)
 {
   guint n = self->model ? g_list_model_get_n_items (self->model) : 0;
-  double lo = INFINITY, hi = -INFINITY;
+  g_autoptr(GArray) values = g_array_new (FALSE, FALSE, sizeof (double));
+  double lo = INFINITY, hi = -INFINITY, xhi = 0;
   int epochs = 0;
 
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
-      const PbEpochRecord *er;
-      const PbBatchRecord *br;
-      guint ne, nb;
+      double seen = 0;
+      Points p;
 
       if (!pb_run_item_get_shown (item))
         continue;
       epochs = MAX (epochs, pb_run_item_get_settings (item)->epochs);
-      er = pb_run_item_get_epochs (item, &ne);
-      br = pb_run_item_get_batches (item, &nb);
+      points_init (&p, points_capacity (item));
       for (guint s = 0; s < n_series (self->kind); s++)
         {
           if (!series_applies (self->kind, s, item))
             continue;
-          for (guint e = 0; e < ne; e++)
-            {
-              double v = epoch_value (self->kind, &er[e], s);
-              if (isfinite (v) && (!self->log_scale || v > 0))
-                lo = MIN (lo, v), hi = MAX (hi, v);
-            }
+          fill_points (self, item, s, &p);
+          for (guint k = 0; k < p.n; k++)
+            if (isfinite (p.x[k]))
+              seen = MAX (seen, p.x[k]);
+          /* Ignoring outliers, the range follows the bold (smoothed) curves only, as in
+           * TensorBoard; otherwise it holds every point drawn, the faint raw ones included. */
+          if (!self->ignore_outliers || !smoothing_on (self))
+            g_array_append_vals (values, p.raw, p.n);
+          if (smoothing_on (self))
+            g_array_append_vals (values, p.smoothed, p.n);
         }
-      if (self->kind == PB_CURVE_KIND_LOSS)
-        for (guint b = 0; b < nb; b++)
-          if (isfinite (br[b].loss) && (!self->log_scale || br[b].loss > 0))
-            lo = MIN (lo, br[b].loss), hi = MAX (hi, br[b].loss);
+      points_clear (&p);
+      xhi = MAX (xhi, x_extent (self, item, seen));
     }
 
-  *has_data = isfinite (lo);
-  *xmax = epochs > 0 ? epochs : 10;
+  *has_data = pb_robust_range ((double *) (gpointer) values->data, values->len,
+                               self->ignore_outliers ? PB_SMOOTH_OUTLIER_QUANTILE : 0,
+                               self->ignore_outliers ? 0.1 : 0, self->log_scale, &lo, &hi) > 0;
+  *max_epochs = epochs;
+  *xmax = xhi > 0 ? xhi : self->x_axis == PB_CURVE_X_WALL_TIME ? 60 : 10;
   if (!*has_data)
     {
       lo = self->log_scale ? 0.1 : 0;
       hi = self->kind == PB_CURVE_KIND_LOSS ? 1 : 50;
     }
+  /* Losses and errors are never negative: the linear axis starts at 0, as a baseline. */
   if (!self->log_scale)
     lo = 0;
   *ymin = lo;
@@ -272,11 +435,50 @@ y_label_for (PbCurveKind kind)
 
 typedef struct
 {
-  PbPlotMapping map;
-  PbTicks xt, yt;
+  PbPlotMapping map;     /* x in data units: epochs, steps or seconds */
+  PbTicks xt, yt;        /* xt in x_unit: minutes or hours of wall time */
+  double x_unit;
+  int max_epochs;
   double legend_h;
   double y_label_w;
 } Layout;
+
+/* Seconds per tick unit, so a long run reads "12 min" rather than "720 s". */
+static double
+time_unit_for (double seconds)
+{
+  if (seconds <= 180)
+    return 1;
+  if (seconds <= 3 * 3600)
+    return 60;
+  return 3600;
+}
+
+static const char *
+x_label_for (PbCurveXAxis axis,
+             double       unit)
+{
+  switch (axis)
+    {
+    case PB_CURVE_X_STEP:
+      return _("Step (batches)");
+    case PB_CURVE_X_WALL_TIME:
+      return unit >= 3600 ? _("Wall time (h)") : unit >= 60 ? _("Wall time (min)")
+                                                            : _("Wall time (s)");
+    case PB_CURVE_X_EPOCH:
+    default:
+      return _("Epoch");
+    }
+}
+
+static double
+x_to_px (const Layout *lo,
+         double        x)
+{
+  const PbPlotMapping *m = &lo->map;
+
+  return m->x + (x - m->xmin) / (m->xmax - m->xmin) * m->width;
+}
 
 static void
 compute_layout (PbCurveView *self,
@@ -285,14 +487,14 @@ compute_layout (PbCurveView *self,
                 Layout      *lo)
 {
   double xmax, ymin, ymax, tw, th, tick_w = 0;
-  gboolean has_data;
+  gboolean has_data, integer_x;
   g_autoptr(PangoLayout) probe = make_layout (self, "0.000", FALSE, 0.85);
   double line_h;
   int max_yticks;
 
   /* A fixed minimum for the tick labels keeps the loss and error panels' epoch axes aligned. */
   layout_size (probe, &tick_w, &line_h);
-  data_ranges (self, &xmax, &ymin, &ymax, &has_data);
+  data_ranges (self, &xmax, &ymin, &ymax, &lo->max_epochs, &has_data);
 
   /* Title and legend share the top row(s); legend wraps, estimated by width. */
   lo->legend_h = line_h + 6;
@@ -318,12 +520,17 @@ compute_layout (PbCurveView *self,
   lo->map.width = MAX (10, width - lo->map.x - PAD - 8);
   lo->map.height = MAX (10, height - lo->map.y - PAD - 2 * line_h - TICK_LEN - 6);
 
-  pb_nice_ticks (0, xmax, CLAMP ((int) (lo->map.width / 60), 2, 12), &lo->xt);
-  if (lo->xt.step < 1)
+  lo->x_unit = self->x_axis == PB_CURVE_X_WALL_TIME ? time_unit_for (xmax) : 1;
+  integer_x = self->x_axis != PB_CURVE_X_WALL_TIME;
+  xmax /= lo->x_unit;
+  /* Step numbers are wide: fewer of them fit. */
+  pb_nice_ticks (0, xmax, CLAMP ((int) (lo->map.width / (self->x_axis == PB_CURVE_X_STEP ? 80 : 60)),
+                                 2, 12), &lo->xt);
+  if (integer_x && lo->xt.step < 1)
     pb_nice_ticks (0, xmax, (int) xmax + 1, &lo->xt);
 
   lo->map.xmin = 0;
-  lo->map.xmax = MAX (lo->xt.last, 1);
+  lo->map.xmax = MAX (lo->xt.last, integer_x ? 1 : 1e-3) * lo->x_unit;
   lo->map.ymin = lo->yt.first;
   lo->map.ymax = lo->yt.last;
   lo->map.log_y = self->log_scale;
@@ -405,10 +612,9 @@ draw_axes (PbCurveView   *self,
       double v = lo->xt.first + i * lo->xt.step;
       g_autofree char *s = format_tick (v, lo->xt.step, FALSE);
 
-      if (v > m->xmax + 1e-9)
+      if (v * lo->x_unit > m->xmax * (1 + 1e-9))
         break;
-      pb_plot_mapping_to_pixel (m, v, m->ymin, &px, &py);
-      px = floor (px) + .5;
+      px = floor (x_to_px (lo, v * lo->x_unit)) + .5;
       set_rgba (cr, fg, i == 0 ? 0.45 : 0.12);
       cairo_move_to (cr, px, m->y);
       cairo_line_to (cr, px, m->y + m->height + TICK_LEN);
@@ -421,7 +627,7 @@ draw_axes (PbCurveView   *self,
     }
 
   /* Axis labels, with their units. */
-  pango_layout_set_text (layout, _("Epoch"), -1);
+  pango_layout_set_text (layout, x_label_for (self->x_axis, lo->x_unit), -1);
   layout_size (layout, &tw, &th);
   set_rgba (cr, fg, 0.75);
   draw_text (cr, layout, m->x + m->width / 2 - tw / 2, m->y + m->height + TICK_LEN + 2 + th);
@@ -479,7 +685,7 @@ draw_title_and_legend (PbCurveView   *self,
 {
   g_autoptr(PangoLayout) title = make_layout (self, title_for (self->kind), TRUE, 1);
   g_autoptr(PangoLayout) layout = make_layout (self, "", FALSE, 0.85);
-  double tw, th, x, y = PAD, line_h;
+  double tw, th, x, y = PAD, line_h, right = width - PAD;
   guint n = self->model ? g_list_model_get_n_items (self->model) : 0;
   gboolean any_aux = FALSE, any_shown = FALSE;
 
@@ -501,6 +707,19 @@ draw_title_and_legend (PbCurveView   *self,
   if (!any_shown)
     return;
 
+  /* Say so when the bold lines are smoothed, so that an exported figure says it too. */
+  if (smoothing_on (self))
+    {
+      g_autofree char *note = g_strdup_printf (_("smoothed %.2f"), self->smoothing);
+
+      pango_layout_set_text (layout, note, -1);
+      layout_size (layout, &tw, &th);
+      right = lo->map.x + lo->map.width - tw;
+      set_rgba (cr, fg, 0.6);
+      draw_text (cr, layout, right, y + (line_h - th) / 2);
+      right -= 12;
+    }
+
   /* The line styles, in the text colour; each run's colour is in the run list and the readout. */
   cairo_save (cr);
   for (guint s = 0; s < n_series (self->kind); s++)
@@ -513,7 +732,7 @@ draw_title_and_legend (PbCurveView   *self,
         continue;
       pango_layout_set_text (layout, _(style->name), -1);
       layout_size (layout, &lw, &th);
-      if (x + 26 + lw > width - PAD)
+      if (x + 26 + lw > right)
         break;
       next = draw_legend_entry (self, cr, layout, x, y, line_h, fg, style, _(style->name));
       set_rgba (cr, fg, 0.8);
@@ -531,7 +750,7 @@ draw_title_and_legend (PbCurveView   *self,
         continue;
       pango_layout_set_text (layout, pb_run_item_get_label (item), -1);
       layout_size (layout, &lw, &th);
-      if (x + 26 + lw > width - PAD)
+      if (x + 26 + lw > right)
         break;
       pb_run_color (GTK_WIDGET (self), pb_run_item_get_color_index (item), &color);
       next = draw_legend_entry (self, cr, layout, x, y, line_h, &color, NULL,
@@ -556,7 +775,7 @@ stroke_series (cairo_t *cr,
     {
       double px, py;
 
-      if (!isfinite (ys[i]) || (m->log_y && ys[i] <= 0))
+      if (!isfinite (ys[i]) || !isfinite (xs[i]) || (m->log_y && ys[i] <= 0))
         {
           pen_down = FALSE;
           continue;
@@ -578,56 +797,141 @@ draw_run (PbCurveView  *self,
           PbRunItem    *item)
 {
   const PbPlotMapping *m = &lo->map;
+  gboolean smoothed = smoothing_on (self);
   GdkRGBA color;
-  guint ne, nb, bpe = pb_run_item_get_batches_per_epoch (item);
-  const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
-  const PbBatchRecord *br = pb_run_item_get_batches (item, &nb);
-  g_autofree double *xs = g_new (double, MAX (MAX (ne, nb), 1) + 1);
-  g_autofree double *ys = g_new (double, MAX (MAX (ne, nb), 1) + 1);
+  Points p;
 
   pb_run_color (GTK_WIDGET (self), pb_run_item_get_color_index (item), &color);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  points_init (&p, points_capacity (item));
 
-  if (self->kind == PB_CURVE_KIND_LOSS && nb > 0 && bpe > 0)
-    {
-      for (guint b = 0; b < nb; b++)
-        {
-          xs[b] = br[b].step / (double) bpe;
-          ys[b] = br[b].loss;
-        }
-      set_rgba (cr, &color, 0.45);
-      set_dash (cr, DASH_SOLID, loss_styles[0].width);
-      stroke_series (cr, m, xs, ys, nb);
-    }
+  /* Raw first, faint, so that every smoothed curve lies above every raw one. */
+  if (smoothed)
+    for (guint s = 0; s < n_series (self->kind); s++)
+      {
+        if (!series_applies (self->kind, s, item))
+          continue;
+        fill_points (self, item, s, &p);
+        set_rgba (cr, &color, is_batch_series (self->kind, s) ? 0.2 : 0.28);
+        set_dash (cr, DASH_SOLID, 1);
+        stroke_series (cr, m, p.x, p.raw, p.n);
+      }
 
   for (guint s = 0; s < n_series (self->kind); s++)
     {
       const SeriesStyle *style = series_style (self->kind, s);
+      const double *ys;
 
-      if ((self->kind == PB_CURVE_KIND_LOSS && s == 0) || !series_applies (self->kind, s, item))
+      if (!series_applies (self->kind, s, item))
         continue;
-      for (guint e = 0; e < ne; e++)
+      fill_points (self, item, s, &p);
+      ys = smoothed ? p.smoothed : p.raw;
+      if (is_batch_series (self->kind, s))
         {
-          xs[e] = er[e].epoch;
-          ys[e] = epoch_value (self->kind, &er[e], s);
+          /* Unsmoothed, the per-batch noise stays light so the epoch means read over it. */
+          set_rgba (cr, &color, smoothed ? 0.8 : 0.45);
+          set_dash (cr, style->dash, smoothed ? 1.5 : style->width);
+          stroke_series (cr, m, p.x, ys, p.n);
+          continue;
         }
       set_rgba (cr, &color, 1);
       set_dash (cr, style->dash, style->width);
-      stroke_series (cr, m, xs, ys, ne);
+      stroke_series (cr, m, p.x, ys, p.n);
 
       /* Dots on the bold series so that a single epoch is visible. */
       if (style->width > 2)
-        for (guint e = 0; e < ne; e++)
+        for (guint e = 0; e < p.n; e++)
           {
             double px, py;
-            if (!isfinite (ys[e]))
+            if (!isfinite (ys[e]) || !isfinite (p.x[e]) || (m->log_y && ys[e] <= 0))
               continue;
-            pb_plot_mapping_to_pixel (m, xs[e], ys[e], &px, &py);
+            pb_plot_mapping_to_pixel (m, p.x[e], ys[e], &px, &py);
             cairo_arc (cr, px, py, 3, 0, 2 * G_PI);
             cairo_fill (cr);
           }
     }
   cairo_set_dash (cr, NULL, 0, 0);
+  points_clear (&p);
+}
+
+/* The shown run that places epochs on the step and wall-time axes, where runs differ: the first
+ * one with data. NULL on the epoch axis, where every run agrees, or when none has data. */
+static PbRunItem *
+reference_item (PbCurveView *self)
+{
+  guint n = self->model ? g_list_model_get_n_items (self->model) : 0;
+
+  if (self->x_axis == PB_CURVE_X_EPOCH)
+    return NULL;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
+      guint ne;
+
+      pb_run_item_get_epochs (item, &ne);
+      if (!pb_run_item_get_shown (item))
+        continue;
+      if (self->x_axis == PB_CURVE_X_STEP ? pb_run_item_get_batches_per_epoch (item) > 0
+                                          : ne > 0)
+        return g_steal_pointer (&item);
+    }
+  return NULL;
+}
+
+/* Where an epoch ends on the x axis; NaN when that is not known (yet). */
+static double
+epoch_to_x (PbCurveView *self,
+            PbRunItem   *ref,
+            int          epoch)
+{
+  guint ne;
+  const PbEpochRecord *er;
+
+  if (self->x_axis == PB_CURVE_X_EPOCH)
+    return epoch;
+  if (ref == NULL)
+    return NAN;
+  if (self->x_axis == PB_CURVE_X_STEP)
+    return (double) epoch * pb_run_item_get_batches_per_epoch (ref);
+  er = pb_run_item_get_epochs (ref, &ne);
+  return epoch >= 1 && (guint) epoch <= ne ? er[epoch - 1].seconds : NAN;
+}
+
+/* The epoch whose end is nearest to x, or -1. */
+static double
+x_to_epoch (PbCurveView *self,
+            int          max_epochs,
+            double       x)
+{
+  g_autoptr(PbRunItem) ref = reference_item (self);
+  double best = -1, best_d = INFINITY;
+
+  if (self->x_axis == PB_CURVE_X_EPOCH)
+    return MAX (1, round (x));
+  for (int e = 1; e <= max_epochs; e++)
+    {
+      double d = fabs (epoch_to_x (self, ref, e) - x);
+
+      if (d < best_d)
+        best = e, best_d = d;
+    }
+  return best;
+}
+
+static double
+smoothed_headline (PbCurveView *self,
+                   PbRunItem   *item,
+                   int          epoch)
+{
+  Points p;
+  double v = NAN;
+
+  points_init (&p, points_capacity (item));
+  fill_points (self, item, self->kind == PB_CURVE_KIND_LOSS ? 1 : 0, &p);
+  if (epoch >= 1 && (guint) epoch <= p.n)
+    v = p.smoothed[epoch - 1];
+  points_clear (&p);
+  return v;
 }
 
 static void
@@ -643,14 +947,18 @@ draw_hover (PbCurveView   *self,
   g_autoptr(GString) text = g_string_new (NULL);
   g_autoptr(PangoLayout) layout = NULL;
   GdkRGBA bg;
-  double px, py, tw, th, bx, by;
+  double px, tw, th, bx, by;
   guint rows = 0;
+  g_autoptr(PbRunItem) ref = reference_item (self);
+  double x, smoothed;
 
-  if (self->hover_epoch < 0 || epoch < 1 || epoch > m->xmax)
+  if (self->hover_epoch < 0 || epoch < 1 || epoch > lo->max_epochs)
+    return;
+  x = epoch_to_x (self, ref, epoch);
+  if (!isfinite (x))
     return;
 
-  pb_plot_mapping_to_pixel (m, epoch, m->ymin, &px, &py);
-  px = floor (px) + .5;
+  px = floor (x_to_px (lo, x)) + .5;
   cairo_save (cr);
   set_rgba (cr, fg, 0.5);
   cairo_set_line_width (cr, 1);
@@ -696,6 +1004,18 @@ draw_hover (PbCurveView   *self,
       else
         values = g_strdup_printf (_("test %.1f\u00a0%%, train %.1f\u00a0%%"),
                                   100 * r->test_error, 100 * r->train_error);
+      smoothed = smoothing_on (self) ? smoothed_headline (self, item, epoch) : NAN;
+      if (isfinite (smoothed))
+        {
+          double v = smoothed;
+          char *with = self->kind == PB_CURVE_KIND_LOSS
+            /* Translators: the readout's values, then the smoothed loss at that epoch */
+            ? g_strdup_printf (_("%s; smoothed %.4f"), values, v)
+            /* Translators: the readout's values, then the smoothed test error */
+            : g_strdup_printf (_("%s; smoothed test %.1f\u00a0%%"), values, v);
+          g_free (values);
+          values = with;
+        }
       g_string_append_printf (text, "\n<span foreground=\"%s\">●</span> %s: %s", hex, esc, values);
       rows++;
     }
@@ -755,6 +1075,8 @@ pb_curve_view_draw (PbCurveView *self,
   cairo_save (cr);
   cairo_rectangle (cr, lo.map.x - 4, lo.map.y - 4, lo.map.width + 8, lo.map.height + 8);
   cairo_clip (cr);
+  /* Marks at an x behind the curves (such as learning-rate changes) belong here, inside the
+   * clip: x_to_px (&lo, pb_curve_view_step_to_x (self, item, step)) on the current axis. */
   n = self->model ? g_list_model_get_n_items (self->model) : 0;
   for (guint i = 0; i < n; i++)
     {
@@ -865,18 +1187,18 @@ on_motion (GtkEventControllerMotion *controller,
            double                    y,
            PbCurveView              *self)
 {
-  PbPlotMapping m;
+  Layout lo;
   double dx, dy;
 
-  pb_curve_view_get_mapping (self, gtk_widget_get_width (GTK_WIDGET (self)),
-                             gtk_widget_get_height (GTK_WIDGET (self)), &m);
-  if (x < m.x - 4 || x > m.x + m.width + 4)
+  compute_layout (self, gtk_widget_get_width (GTK_WIDGET (self)),
+                  gtk_widget_get_height (GTK_WIDGET (self)), &lo);
+  if (x < lo.map.x - 4 || x > lo.map.x + lo.map.width + 4)
     {
       pb_curve_view_set_hover_epoch (self, -1);
       return;
     }
-  pb_plot_mapping_from_pixel (&m, x, y, &dx, &dy);
-  pb_curve_view_set_hover_epoch (self, MAX (1, round (dx)));
+  pb_plot_mapping_from_pixel (&lo.map, x, y, &dx, &dy);
+  pb_curve_view_set_hover_epoch (self, x_to_epoch (self, lo.max_epochs, dx));
 }
 
 static void
@@ -894,23 +1216,23 @@ on_key_pressed (GtkEventControllerKey *controller,
                 GdkModifierType        state,
                 PbCurveView           *self)
 {
-  PbPlotMapping m;
+  Layout lo;
   double epoch = self->hover_epoch;
 
   if (keyval != GDK_KEY_Left && keyval != GDK_KEY_Right && keyval != GDK_KEY_Home &&
       keyval != GDK_KEY_End)
     return FALSE;
-  pb_curve_view_get_mapping (self, gtk_widget_get_width (GTK_WIDGET (self)),
-                             gtk_widget_get_height (GTK_WIDGET (self)), &m);
+  compute_layout (self, gtk_widget_get_width (GTK_WIDGET (self)),
+                  gtk_widget_get_height (GTK_WIDGET (self)), &lo);
   if (keyval == GDK_KEY_Home)
     epoch = 1;
   else if (keyval == GDK_KEY_End)
-    epoch = m.xmax;
+    epoch = lo.max_epochs;
   else if (epoch < 1)
     epoch = 1;
   else
     epoch += keyval == GDK_KEY_Left ? -1 : 1;
-  pb_curve_view_set_hover_epoch (self, CLAMP (epoch, 1, m.xmax));
+  pb_curve_view_set_hover_epoch (self, CLAMP (epoch, 1, MAX (lo.max_epochs, 1)));
   return TRUE;
 }
 
@@ -960,6 +1282,15 @@ pb_curve_view_get_property (GObject    *object,
     case PROP_LOG_SCALE:
       g_value_set_boolean (value, self->log_scale);
       break;
+    case PROP_SMOOTHING:
+      g_value_set_double (value, self->smoothing);
+      break;
+    case PROP_X_AXIS:
+      g_value_set_enum (value, self->x_axis);
+      break;
+    case PROP_IGNORE_OUTLIERS:
+      g_value_set_boolean (value, self->ignore_outliers);
+      break;
     case PROP_HOVER_EPOCH:
       g_value_set_double (value, self->hover_epoch);
       break;
@@ -977,11 +1308,12 @@ update_accessible_label (PbCurveView *self)
                                     ? _("Loss curves") : _("Error curves"),
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                   self->kind == PB_CURVE_KIND_LOSS
-                                    ? _("Training loss against the epoch for each shown run; "
-                                        "Left and Right read the values at an epoch")
-                                    : _("Training, test and digit error against the epoch for "
-                                        "each shown run; Left and Right read the values at an "
-                                        "epoch"),
+                                    ? _("Training loss against the epoch, step or wall time "
+                                        "for each shown run; Left and Right read the values at "
+                                        "an epoch")
+                                    : _("Training, test and digit error against the epoch, step "
+                                        "or wall time for each shown run; Left and Right read "
+                                        "the values at an epoch"),
                                   -1);
 }
 
@@ -1005,6 +1337,15 @@ pb_curve_view_set_property (GObject      *object,
       break;
     case PROP_LOG_SCALE:
       pb_curve_view_set_log_scale (self, g_value_get_boolean (value));
+      break;
+    case PROP_SMOOTHING:
+      pb_curve_view_set_smoothing (self, g_value_get_double (value));
+      break;
+    case PROP_X_AXIS:
+      pb_curve_view_set_x_axis (self, g_value_get_enum (value));
+      break;
+    case PROP_IGNORE_OUTLIERS:
+      pb_curve_view_set_ignore_outliers (self, g_value_get_boolean (value));
       break;
     case PROP_HOVER_EPOCH:
       pb_curve_view_set_hover_epoch (self, g_value_get_double (value));
@@ -1038,6 +1379,15 @@ pb_curve_view_class_init (PbCurveViewClass *klass)
   properties[PROP_LOG_SCALE] =
     g_param_spec_boolean ("log-scale", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SMOOTHING] =
+    g_param_spec_double ("smoothing", NULL, NULL, 0, PB_SMOOTH_MAX, 0.6,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_X_AXIS] =
+    g_param_spec_enum ("x-axis", NULL, NULL, PB_TYPE_CURVE_X_AXIS, PB_CURVE_X_EPOCH,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_IGNORE_OUTLIERS] =
+    g_param_spec_boolean ("ignore-outliers", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_HOVER_EPOCH] =
     g_param_spec_double ("hover-epoch", NULL, NULL, -1, G_MAXDOUBLE, -1,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -1054,6 +1404,7 @@ pb_curve_view_init (PbCurveView *self)
   GtkEventController *key, *focus;
 
   self->hover_epoch = -1;
+  self->smoothing = 0.6;
   self->watched = g_ptr_array_new_with_free_func (g_object_unref);
 
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
@@ -1163,4 +1514,191 @@ pb_curve_view_get_n_draws (PbCurveView *self)
 {
   g_return_val_if_fail (PB_IS_CURVE_VIEW (self), 0);
   return self->n_draws;
+}
+
+double
+pb_curve_view_get_smoothing (PbCurveView *self)
+{
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), 0);
+  return self->smoothing;
+}
+
+void
+pb_curve_view_set_smoothing (PbCurveView *self,
+                             double       smoothing)
+{
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+
+  smoothing = isfinite (smoothing) ? CLAMP (smoothing, 0, PB_SMOOTH_MAX) : 0;
+  if (self->smoothing == smoothing)
+    return;
+  self->smoothing = smoothing;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SMOOTHING]);
+}
+
+PbCurveXAxis
+pb_curve_view_get_x_axis (PbCurveView *self)
+{
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), PB_CURVE_X_EPOCH);
+  return self->x_axis;
+}
+
+void
+pb_curve_view_set_x_axis (PbCurveView  *self,
+                          PbCurveXAxis  axis)
+{
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+  g_return_if_fail (axis <= PB_CURVE_X_WALL_TIME);
+
+  if (self->x_axis == axis)
+    return;
+  self->x_axis = axis;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_AXIS]);
+}
+
+gboolean
+pb_curve_view_get_ignore_outliers (PbCurveView *self)
+{
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), FALSE);
+  return self->ignore_outliers;
+}
+
+void
+pb_curve_view_set_ignore_outliers (PbCurveView *self,
+                                   gboolean     ignore)
+{
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+
+  ignore = !!ignore;
+  if (self->ignore_outliers == ignore)
+    return;
+  self->ignore_outliers = ignore;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IGNORE_OUTLIERS]);
+}
+
+double
+pb_curve_view_step_to_x (PbCurveView *self,
+                         PbRunItem   *item,
+                         int          step)
+{
+  guint nb, bpe;
+  const PbBatchRecord *br;
+
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), NAN);
+  g_return_val_if_fail (PB_IS_RUN_ITEM (item), NAN);
+
+  bpe = pb_run_item_get_batches_per_epoch (item);
+  br = pb_run_item_get_batches (item, &nb);
+  switch (self->x_axis)
+    {
+    case PB_CURVE_X_STEP:
+      return step;
+    case PB_CURVE_X_WALL_TIME:
+      /* Batches are recorded in step order, one per step. */
+      if (step >= 1 && (guint) step <= nb && br[step - 1].step == step)
+        return br[step - 1].seconds;
+      for (guint b = 0; b < nb; b++)
+        if (br[b].step == step)
+          return br[b].seconds;
+      return NAN;
+    case PB_CURVE_X_EPOCH:
+    default:
+      return bpe > 0 ? step / (double) bpe : NAN;
+    }
+}
+
+static void
+append_csv_number (GString    *out,
+                   const char *format,
+                   double      v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_c (out, ',');
+  if (isfinite (v))
+    g_string_append (out, g_ascii_formatd (buf, sizeof buf, format, v));
+}
+
+static void
+append_csv_text (GString    *out,
+                 const char *text)
+{
+  if (strpbrk (text, ",\"\n\r") == NULL)
+    {
+      g_string_append (out, text);
+      return;
+    }
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+append_view_csv (PbCurveView *self,
+                 GString     *out)
+{
+  guint n = self->model ? g_list_model_get_n_items (self->model) : 0;
+  /* The plot shows errors in percent; files keep the fractions the core and metrics CSV use. */
+  double scale = self->kind == PB_CURVE_KIND_ERROR ? 0.01 : 1;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
+      Points p;
+
+      if (!pb_run_item_get_shown (item))
+        continue;
+      points_init (&p, points_capacity (item));
+      for (guint s = 0; s < n_series (self->kind); s++)
+        {
+          if (!series_applies (self->kind, s, item))
+            continue;
+          fill_points (self, item, s, &p);
+          for (guint k = 0; k < p.n; k++)
+            {
+              append_csv_text (out, pb_run_item_get_label (item));
+              g_string_append_printf (out, ",%s,%d,%d", series_style (self->kind, s)->id,
+                                      p.step[k], p.epoch[k]);
+              append_csv_number (out, "%.3f", p.seconds[k]);
+              append_csv_number (out, "%.7g", p.raw[k] * scale);
+              append_csv_number (out, "%.7g", p.smoothed[k] * scale);
+              g_string_append_c (out, '\n');
+            }
+        }
+      points_clear (&p);
+    }
+}
+
+char *
+pb_curve_view_to_csv (PbCurveView *const *views,
+                      guint               n_views)
+{
+  GString *out = g_string_new ("run,series,step,epoch,seconds,raw,smoothed\n");
+
+  for (guint v = 0; v < n_views; v++)
+    {
+      g_return_val_if_fail (PB_IS_CURVE_VIEW (views[v]), g_string_free (out, TRUE));
+      append_view_csv (views[v], out);
+    }
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+pb_curve_view_export_csv (PbCurveView *const *views,
+                          guint               n_views,
+                          const char         *path,
+                          GError            **error)
+{
+  g_autofree char *csv = pb_curve_view_to_csv (views, n_views);
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  return g_file_set_contents_full (path, csv, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0666, error);
 }

@@ -35,6 +35,7 @@ struct _PbWindow
   GtkLabel *status_detail;
   GtkProgressBar *progress_bar;
   GtkToggleButton *log_toggle;
+  GtkAdjustment *smoothing_adjustment;
   PbCurveView *loss_view;
   PbCurveView *error_view;
   PbRunList *run_list;
@@ -390,6 +391,29 @@ save_curves (const char  *path,
 }
 
 static gboolean
+save_curves_csv (const char  *path,
+                 double       width_pt,
+                 gpointer     data,
+                 GError     **error)
+{
+  PbWindow *self = data;
+  PbCurveView *views[] = { self->loss_view, self->error_view };
+
+  return pb_curve_view_export_csv (views, G_N_ELEMENTS (views), path, error);
+}
+
+static void
+export_curves_csv_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+
+  pb_export_run_save_dialog (GTK_WINDOW (self), _("Export the Curves as CSV"), _("curves.csv"),
+                             FALSE, save_curves_csv, g_object_ref (self), g_object_unref);
+}
+
+static gboolean
 save_metrics (const char  *path,
               double       width_pt,
               gpointer     data,
@@ -639,6 +663,7 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbWindow, status_detail);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, log_toggle);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, smoothing_adjustment);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, loss_view);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, error_view);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, run_list);
@@ -663,6 +688,8 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e,
                                        GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-metrics",
                                        NULL);
+  gtk_widget_class_install_action (widget_class, "win.export-curves-csv", NULL,
+                                   export_curves_csv_action);
   gtk_widget_class_install_action (widget_class, "win.export-weights", NULL,
                                    export_weights_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
@@ -705,6 +732,27 @@ pb_window_init (PbWindow *self)
                    G_SETTINGS_BIND_DEFAULT);
   g_object_bind_property (self->log_toggle, "active", self->loss_view, "log-scale",
                           G_BINDING_SYNC_CREATE);
+  /* The curve options live in GSettings; the views and the Curves popover follow it. */
+  g_settings_bind (self->settings, "curve-smoothing", self->smoothing_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  for (guint i = 0; i < 2; i++)
+    {
+      PbCurveView *view = i == 0 ? self->loss_view : self->error_view;
+
+      g_settings_bind (self->settings, "curve-smoothing", view, "smoothing",
+                       G_SETTINGS_BIND_GET);
+      g_settings_bind (self->settings, "curve-x-axis", view, "x-axis", G_SETTINGS_BIND_GET);
+      g_settings_bind (self->settings, "curve-ignore-outliers", view, "ignore-outliers",
+                       G_SETTINGS_BIND_GET);
+    }
+  {
+    g_autoptr(GAction) x_axis = g_settings_create_action (self->settings, "curve-x-axis");
+    g_autoptr(GAction) outliers = g_settings_create_action (self->settings,
+                                                           "curve-ignore-outliers");
+
+    g_action_map_add_action (G_ACTION_MAP (self), x_axis);
+    g_action_map_add_action (G_ACTION_MAP (self), outliers);
+  }
 
   g_signal_connect_swapped (self->trainer, "progress", G_CALLBACK (on_trainer_progress), self);
   g_signal_connect_swapped (self->trainer, "finished", G_CALLBACK (on_trainer_finished), self);

@@ -4,10 +4,16 @@
 #include "config.h"
 
 #include <math.h>
-#include <gtk/gtk.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <adwaita.h>
 
+#include "pb-application.h"
 #include "pb-curve-view.h"
 #include "pb-run-item.h"
+#include "pb-smooth.h"
+#include "pb-window.h"
+#include "gui-test-util.h"
 
 static gboolean have_display;
 
@@ -257,6 +263,402 @@ test_widget_error_axis (void)
   g_object_unref (view);
 }
 
+
+/* 10 epochs of 4 batches whose losses zig-zag around 1/step, with a spike at step 3; batch b
+ * ends at 0.5 s × step, epoch e at 2 s × e (+ 0.1 s of evaluation). */
+static PbRunItem *
+noisy_run (void)
+{
+  PbTrainSettings s;
+  PbError err;
+  PbRunItem *item;
+  PbBatchRecord batches[40];
+  PbEpochRecord records[10];
+
+  g_assert_cmpint (pb_train_settings_init (&s, "siamese-aux", &err), ==, PB_OK);
+  s.epochs = 10;
+  item = pb_run_item_new (&s, 1);
+  pb_run_item_set_batches_per_epoch (item, 4);
+  for (int b = 0; b < 40; b++)
+    {
+      float loss = (b % 2 ? 1.5f : 0.5f) * 2.0f / (b + 1) + 0.2f;
+
+      if (b == 2)
+        loss = 40;
+      batches[b] = (PbBatchRecord) { .epoch = b / 4 + 1, .step = b + 1, .loss = loss,
+                                     .main_loss = loss / 3, .aux_loss = 2 * loss / 3,
+                                     .lr = 1e-3f, .seconds = 0.5 * (b + 1) };
+    }
+  for (int e = 0; e < 10; e++)
+    records[e] = (PbEpochRecord) { .epoch = e + 1, .train_loss = 1.0 / (e + 1) + 0.1,
+                                   .train_main_loss = 0.4 / (e + 1),
+                                   .train_aux_loss = 0.6 / (e + 1),
+                                   .train_error = 0.3 / (e + 1),
+                                   .test_error = (e % 2 ? 0.30 : 0.20) / (0.5 * e + 1),
+                                   .digit_error = 0.1, .seconds = 2.0 * (e + 1) + 0.1 };
+  pb_run_item_append (item, batches, 40, records, 10);
+  return item;
+}
+
+static GtkWidget *
+view_with_run (PbCurveKind  kind,
+               GListStore **store_out,
+               PbRunItem   *item)
+{
+  GListStore *store = g_list_store_new (PB_TYPE_RUN_ITEM);
+  GtkWidget *view = g_object_ref_sink (pb_curve_view_new (kind));
+
+  g_list_store_append (store, item);
+  pb_curve_view_set_model (PB_CURVE_VIEW (view), G_LIST_MODEL (store));
+  *store_out = store;
+  return view;
+}
+
+static GBytes *
+render (GtkWidget *view)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, 600, 300);
+  cairo_t *cr = cairo_create (surface);
+  GBytes *bytes;
+
+  pb_curve_view_draw (PB_CURVE_VIEW (view), cr, 600, 300);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  bytes = g_bytes_new (cairo_image_surface_get_data (surface),
+                       (gsize) cairo_image_surface_get_stride (surface) * 300);
+  cairo_surface_destroy (surface);
+  return bytes;
+}
+
+/* The CSV's rows for one series: [n][raw, smoothed, step, epoch, seconds]. */
+static guint
+csv_series (const char *csv,
+            const char *series,
+            double      (*out)[5],
+            guint       max)
+{
+  g_auto(GStrv) lines = g_strsplit (csv, "\n", -1);
+  guint n = 0;
+
+  g_assert_cmpstr (lines[0], ==, "run,series,step,epoch,seconds,raw,smoothed");
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = NULL;
+
+      if (lines[i][0] == '\0')
+        continue;
+      f = g_strsplit (lines[i], ",", -1);
+      g_assert_cmpuint (g_strv_length (f), ==, 7);
+      if (strcmp (f[1], series) != 0)
+        continue;
+      g_assert_cmpuint (n, <, max);
+      out[n][0] = f[5][0] ? g_ascii_strtod (f[5], NULL) : NAN;
+      out[n][1] = f[6][0] ? g_ascii_strtod (f[6], NULL) : NAN;
+      out[n][2] = g_ascii_strtod (f[2], NULL);
+      out[n][3] = g_ascii_strtod (f[3], NULL);
+      out[n][4] = g_ascii_strtod (f[4], NULL);
+      n++;
+    }
+  return n;
+}
+
+static void
+test_widget_smoothing (void)
+{
+  g_autoptr(PbRunItem) item = noisy_run ();
+  g_autoptr(GListStore) store = NULL;
+  g_autoptr(GBytes) raw = NULL, light = NULL, heavy = NULL, again = NULL;
+  GtkWidget *view;
+  PbCurveView *views[1];
+  double rows[40][5], want[40], ys[40];
+  g_autofree char *csv0 = NULL, *csv9 = NULL;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  view = view_with_run (PB_CURVE_KIND_LOSS, &store, item);
+  views[0] = PB_CURVE_VIEW (view);
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (views[0]), ==, 0.6);
+
+  /* Out-of-range weights are clamped, never 1. */
+  pb_curve_view_set_smoothing (views[0], 1.0);
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (views[0]), ==, PB_SMOOTH_MAX);
+  pb_curve_view_set_smoothing (views[0], -2);
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (views[0]), ==, 0);
+
+  raw = render (view);
+  csv0 = pb_curve_view_to_csv (views, 1);
+  pb_curve_view_set_smoothing (views[0], 0.6);
+  light = render (view);
+  pb_curve_view_set_smoothing (views[0], 0.9);
+  heavy = render (view);
+  csv9 = pb_curve_view_to_csv (views, 1);
+  pb_curve_view_set_smoothing (views[0], 0);
+  again = render (view);
+
+  /* Every weight draws something else; back at 0 the drawing is the raw one again. */
+  g_assert_false (g_bytes_equal (raw, light));
+  g_assert_false (g_bytes_equal (light, heavy));
+  g_assert_true (g_bytes_equal (raw, again));
+
+  /* Unsmoothed, the smoothed column is the raw one. */
+  g_assert_cmpuint (csv_series (csv0, "batch_loss", rows, 40), ==, 40);
+  for (guint i = 0; i < 40; i++)
+    g_assert_cmpfloat (rows[i][1], ==, rows[i][0]);
+
+  /* At 0.9: the debiased average of the raw column, the first point equal to its raw value. */
+  g_assert_cmpuint (csv_series (csv9, "batch_loss", rows, 40), ==, 40);
+  for (guint i = 0; i < 40; i++)
+    ys[i] = rows[i][0];
+  pb_smooth_ema (ys, 40, 0.9, want);
+  g_assert_cmpfloat_with_epsilon (rows[0][1], rows[0][0], 1e-6);
+  for (guint i = 0; i < 40; i++)
+    g_assert_cmpfloat_with_epsilon (rows[i][1], want[i], 1e-6 * MAX (1, fabs (want[i])));
+  g_assert_cmpfloat (fabs (rows[39][1] - rows[39][0]), >, 0.01);
+  /* step, epoch and wall time of the batch. */
+  g_assert_cmpfloat (rows[5][2], ==, 6);
+  g_assert_cmpfloat (rows[5][3], ==, 2);
+  g_assert_cmpfloat_with_epsilon (rows[5][4], 3.0, 1e-9);
+
+  /* The epoch series are there too, with the epoch's step. */
+  g_assert_cmpuint (csv_series (csv9, "epoch_loss", rows, 40), ==, 10);
+  g_assert_cmpfloat (rows[2][2], ==, 12);
+  g_assert_cmpfloat (rows[2][3], ==, 3);
+  g_assert_cmpuint (csv_series (csv9, "epoch_aux_loss", rows, 40), ==, 10);
+  g_object_unref (view);
+}
+
+static void
+test_widget_x_axis (void)
+{
+  g_autoptr(PbRunItem) item = noisy_run ();
+  g_autoptr(GListStore) store = NULL;
+  g_autoptr(GBytes) by_epoch = NULL, by_step = NULL, by_time = NULL;
+  GtkWidget *view;
+  PbCurveView *cv;
+  PbPlotMapping m;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  view = view_with_run (PB_CURVE_KIND_LOSS, &store, item);
+  cv = PB_CURVE_VIEW (view);
+  g_assert_cmpint (pb_curve_view_get_x_axis (cv), ==, PB_CURVE_X_EPOCH);
+
+  pb_curve_view_get_mapping (cv, 600, 300, &m);
+  g_assert_cmpfloat (m.xmax, ==, 10);
+  g_assert_cmpfloat (pb_curve_view_step_to_x (cv, item, 6), ==, 1.5);
+  by_epoch = render (view);
+
+  /* 10 planned epochs of 4 batches. */
+  pb_curve_view_set_x_axis (cv, PB_CURVE_X_STEP);
+  pb_curve_view_get_mapping (cv, 600, 300, &m);
+  g_assert_cmpfloat (m.xmax, ==, 40);
+  g_assert_cmpfloat (pb_curve_view_step_to_x (cv, item, 6), ==, 6);
+  by_step = render (view);
+
+  /* Seconds: the last record is the 10th epoch's evaluation at 20.1 s. */
+  pb_curve_view_set_x_axis (cv, PB_CURVE_X_WALL_TIME);
+  pb_curve_view_get_mapping (cv, 600, 300, &m);
+  g_assert_cmpfloat (m.xmax, >=, 20.1);
+  g_assert_cmpfloat (m.xmax, <=, 30);
+  g_assert_cmpfloat (pb_curve_view_step_to_x (cv, item, 6), ==, 3.0);
+  g_assert_true (isnan (pb_curve_view_step_to_x (cv, item, 41)));
+  by_time = render (view);
+
+  g_assert_false (g_bytes_equal (by_epoch, by_step));
+  g_assert_false (g_bytes_equal (by_step, by_time));
+
+  /* The cross-hair still reads epochs: End goes to the last one on any axis. */
+  pb_curve_view_set_hover_epoch (cv, 10);
+  g_assert_cmpfloat (pb_curve_view_get_hover_epoch (cv), ==, 10);
+  g_object_unref (view);
+}
+
+static void
+test_widget_outliers (void)
+{
+  g_autoptr(PbRunItem) item = noisy_run ();
+  g_autoptr(GListStore) store = NULL;
+  GtkWidget *view;
+  PbCurveView *cv;
+  PbPlotMapping m;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  view = view_with_run (PB_CURVE_KIND_LOSS, &store, item);
+  cv = PB_CURVE_VIEW (view);
+
+  /* The step-3 spike of 40 sets the full range, smoothed or not. */
+  pb_curve_view_set_smoothing (cv, 0);
+  pb_curve_view_get_mapping (cv, 600, 300, &m);
+  g_assert_cmpfloat (m.ymax, >=, 40);
+  pb_curve_view_set_smoothing (cv, 0.6);
+  pb_curve_view_get_mapping (cv, 600, 300, &m);
+  g_assert_cmpfloat (m.ymax, >=, 40);
+
+  /* Ignoring outliers, the axis fits the bulk of the curves. */
+  pb_curve_view_set_ignore_outliers (cv, TRUE);
+  pb_curve_view_set_smoothing (cv, 0);
+  pb_curve_view_get_mapping (cv, 600, 300, &m);
+  g_test_message ("raw, robust: ymax %g", m.ymax);
+  g_assert_cmpfloat (m.ymax, <, 5);
+  g_assert_cmpfloat (m.ymax, >=, 1);
+  g_assert_cmpfloat (m.ymin, ==, 0);
+
+  /* Smoothed, the spike lingers over a few steps, but the 95th percentile still cuts it. */
+  pb_curve_view_set_smoothing (cv, 0.6);
+  pb_curve_view_get_mapping (cv, 600, 300, &m);
+  g_test_message ("smoothed, robust: ymax %g", m.ymax);
+  g_assert_cmpfloat (m.ymax, <, 20);
+
+  /* On the log axis the lower end follows the data too. */
+  pb_curve_view_set_log_scale (cv, TRUE);
+  pb_curve_view_get_mapping (cv, 600, 300, &m);
+  g_assert_cmpfloat (m.ymin, >, 0);
+  g_assert_cmpfloat (m.ymax, <=, 100);
+  g_object_unref (view);
+}
+
+static void
+test_export_csv (void)
+{
+  g_autoptr(PbRunItem) item = noisy_run ();
+  g_autoptr(GListStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("pb-curves-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "curves.csv", NULL);
+  g_autofree char *bad = g_build_filename (dir, "missing", "curves.csv", NULL);
+  g_autofree char *text = NULL;
+  GtkWidget *loss, *err_view;
+  PbCurveView *views[2];
+  double rows[40][5];
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  g_assert_no_error (error);
+  loss = view_with_run (PB_CURVE_KIND_LOSS, &store, item);
+  err_view = g_object_ref_sink (pb_curve_view_new (PB_CURVE_KIND_ERROR));
+  pb_curve_view_set_model (PB_CURVE_VIEW (err_view), G_LIST_MODEL (store));
+  views[0] = PB_CURVE_VIEW (loss);
+  views[1] = PB_CURVE_VIEW (err_view);
+  pb_run_item_set_label (item, "siamese-aux, \"seed\" 1");
+
+  g_assert_true (pb_curve_view_export_csv (views, 2, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  {
+    g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+    /* 40 batches and 3 loss series of 10 epochs, then the 3 error series, and the last \n. */
+    g_assert_cmpuint (g_strv_length (lines), ==, 1 + 40 + 30 + 30 + 1);
+    g_assert_cmpstr (lines[1], ==, "\"siamese-aux, \"\"seed\"\" 1\",batch_loss,1,1,0.500,1.2,1.2");
+  }
+
+  /* Errors are fractions, as in the metrics CSV, the first smoothed value the raw one. */
+  pb_run_item_set_label (item, "siamese-aux");
+  g_clear_pointer (&text, g_free);
+  text = pb_curve_view_to_csv (views, 2);
+  g_assert_cmpuint (csv_series (text, "test_error", rows, 40), ==, 10);
+  g_assert_cmpfloat_with_epsilon (rows[0][0], 0.2, 1e-6);
+  g_assert_cmpfloat_with_epsilon (rows[0][1], 0.2, 1e-6);
+  g_assert_cmpfloat_with_epsilon (rows[0][4], 2.1, 1e-9);
+  /* 0.2, 0.2, then 0.1: the average lags above the drop. */
+  g_assert_cmpfloat_with_epsilon (rows[2][0], 0.1, 1e-6);
+  g_assert_cmpfloat (rows[2][1], >, rows[2][0]);
+  g_assert_cmpfloat (rows[2][1], <, rows[0][0]);
+
+  /* Hidden runs are not exported. */
+  pb_run_item_set_shown (item, FALSE);
+  g_clear_pointer (&text, g_free);
+  text = pb_curve_view_to_csv (views, 2);
+  g_assert_cmpstr (text, ==, "run,series,step,epoch,seconds,raw,smoothed\n");
+
+  /* A folder that does not exist: an error naming the file, and nothing written. */
+  g_assert_false (pb_curve_view_export_csv (views, 2, bad, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "curves.csv"));
+
+  g_remove (path);
+  g_rmdir (dir);
+  g_object_unref (loss);
+  g_object_unref (err_view);
+}
+
+/* The window keeps the options in GSettings: its actions and the settings drive both views. */
+static void
+test_window_controls (void)
+{
+  g_autoptr(PbApplication) app = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = NULL, *png = NULL;
+  PbWindow *window;
+  PbCurveView *loss, *errv;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  adw_init ();
+  app = pb_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  settings = g_settings_new (PB_SCHEMA_ID);
+  window = pb_window_new (GTK_APPLICATION (app));
+  gtk_window_present (GTK_WINDOW (window));
+  loss = pb_window_get_curve_view (window, PB_CURVE_KIND_LOSS);
+  errv = pb_window_get_curve_view (window, PB_CURVE_KIND_ERROR);
+
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (loss), ==, 0.6);
+  g_settings_set_double (settings, "curve-smoothing", 0.95);
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (loss), ==, 0.95);
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (errv), ==, 0.95);
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "curve-x-axis",
+                                  g_variant_new_string ("wall-time"));
+  g_assert_cmpint (pb_curve_view_get_x_axis (loss), ==, PB_CURVE_X_WALL_TIME);
+  g_assert_cmpint (pb_curve_view_get_x_axis (errv), ==, PB_CURVE_X_WALL_TIME);
+  g_assert_cmpint (g_settings_get_enum (settings, "curve-x-axis"), ==, PB_CURVE_X_WALL_TIME);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "curve-x-axis",
+                                  g_variant_new_string ("step"));
+  g_assert_cmpint (pb_curve_view_get_x_axis (errv), ==, PB_CURVE_X_STEP);
+
+  g_assert_false (pb_curve_view_get_ignore_outliers (loss));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "curve-ignore-outliers", NULL);
+  g_assert_true (pb_curve_view_get_ignore_outliers (loss));
+  g_assert_true (pb_curve_view_get_ignore_outliers (errv));
+  g_assert_true (g_settings_get_boolean (settings, "curve-ignore-outliers"));
+
+  /* The figure export draws through the same code with the options applied. */
+  dir = g_dir_make_tmp ("pb-curves-XXXXXX", &error);
+  g_assert_no_error (error);
+  png = g_build_filename (dir, "curves.png", NULL);
+  g_assert_true (pb_window_export_curves (window, png, 400, &error));
+  g_assert_no_error (error);
+  pb_test_check_png (png, 400, 440);
+  g_remove (png);
+  g_rmdir (dir);
+
+  g_settings_reset (settings, "curve-smoothing");
+  g_settings_reset (settings, "curve-x-axis");
+  g_settings_reset (settings, "curve-ignore-outliers");
+  gtk_window_destroy (GTK_WINDOW (window));
+  pb_test_settle ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -272,5 +674,10 @@ main (int   argc,
   g_test_add_func ("/curve-view/mapping-log", test_mapping_log);
   g_test_add_func ("/curve-view/widget-mapping-and-draw", test_widget_mapping_and_draw);
   g_test_add_func ("/curve-view/widget-error-axis", test_widget_error_axis);
+  g_test_add_func ("/curve-view/smoothing", test_widget_smoothing);
+  g_test_add_func ("/curve-view/x-axis", test_widget_x_axis);
+  g_test_add_func ("/curve-view/ignore-outliers", test_widget_outliers);
+  g_test_add_func ("/curve-view/export-csv", test_export_csv);
+  g_test_add_func ("/curve-view/window-controls", test_window_controls);
   return g_test_run ();
 }
