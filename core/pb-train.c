@@ -849,7 +849,8 @@ pb_model_features (PbModel *model, double mean, double std, const PbPairs *pairs
 
 typedef struct
 {
-  const PbTrainSettings *base;
+  const PbTrainSettings *base;  /* with models: shared settings; else NULL */
+  const PbTrainSettings *each;  /* or every model's own settings */
   const PbArch *models;
   int n_models, rounds;
   const PbMnist *mnist;
@@ -893,9 +894,10 @@ study_worker (void *data)
       r = item / study->n_models;
       m = item % study->n_models;
       PbRoundResult *res = &study->results[m * study->rounds + r];
-      PbTrainSettings s = *study->base;
-      s.arch = study->models[m];
-      s.seed = study->base->seed + (uint64_t) r;
+      PbTrainSettings s = study->each != NULL ? study->each[m] : *study->base;
+      if (study->each == NULL)
+        s.arch = study->models[m];
+      s.seed += (uint64_t) r;
 
       st = pb_run_new (&s, study->mnist, &run, &err);
       if (st == PB_OK)
@@ -935,6 +937,46 @@ study_worker (void *data)
   return NULL;
 }
 
+static PbStatus
+study_run (Study *study, int jobs, PbError *err)
+{
+  pthread_t threads[64];
+  int n_threads = jobs, n_models = study->n_models, rounds = study->rounds;
+
+  if (rounds < 1 || rounds > 1000)
+    return pb_error_set (err, PB_ERR_INVALID, "--rounds: expected 1–1000, got %d", rounds);
+  if (jobs < 1 || jobs > 64)
+    return pb_error_set (err, PB_ERR_INVALID, "--jobs: expected 1–64, got %d", jobs);
+  if (n_models < 1)
+    return pb_error_set (err, PB_ERR_INVALID, "--models: expected at least one model");
+
+  memset (study->results, 0, (size_t) n_models * (size_t) rounds * sizeof *study->results);
+  pthread_mutex_init (&study->lock, NULL);
+  if (n_threads > n_models * rounds)
+    n_threads = n_models * rounds;
+  for (int i = 0; i < n_threads; i++)
+    if (pthread_create (&threads[i], NULL, study_worker, study) != 0)
+      {
+        n_threads = i;
+        break;
+      }
+  if (n_threads == 0)
+    study_worker (study);
+  for (int i = 0; i < n_threads; i++)
+    pthread_join (threads[i], NULL);
+  pthread_mutex_destroy (&study->lock);
+
+  if (study->first_error != PB_OK)
+    {
+      if (err != NULL)
+        *err = study->error;
+      return study->first_error;
+    }
+  if (study_cancelled (study))
+    return pb_error_set (err, PB_ERR_CANCELLED, "the study was cancelled");
+  return PB_OK;
+}
+
 PbStatus
 pb_study_run (const PbTrainSettings *base, const PbArch *models, int n_models, int rounds,
               int jobs, const PbMnist *mnist, const PbStudyCallbacks *cb,
@@ -944,47 +986,31 @@ pb_study_run (const PbTrainSettings *base, const PbArch *models, int n_models, i
     .base = base, .models = models, .n_models = n_models, .rounds = rounds,
     .mnist = mnist, .cb = cb, .results = results,
   };
-  pthread_t threads[64];
-  int n_threads = jobs;
   PbStatus st;
 
-  if (rounds < 1 || rounds > 1000)
-    return pb_error_set (err, PB_ERR_INVALID, "--rounds: expected 1–1000, got %d", rounds);
-  if (jobs < 1 || jobs > 64)
-    return pb_error_set (err, PB_ERR_INVALID, "--jobs: expected 1–64, got %d", jobs);
-  if (n_models < 1)
-    return pb_error_set (err, PB_ERR_INVALID, "--models: expected at least one model");
   if ((st = pb_train_settings_validate (base, err)) != PB_OK)
     return st;
   for (int m = 0; m < n_models; m++)
     if ((st = pb_arch_validate (&models[m], err)) != PB_OK)
       return st;
+  return study_run (&study, jobs, err);
+}
 
-  memset (results, 0, (size_t) n_models * (size_t) rounds * sizeof *results);
-  pthread_mutex_init (&study.lock, NULL);
-  if (n_threads > n_models * rounds)
-    n_threads = n_models * rounds;
-  for (int i = 0; i < n_threads; i++)
-    if (pthread_create (&threads[i], NULL, study_worker, &study) != 0)
-      {
-        n_threads = i;
-        break;
-      }
-  if (n_threads == 0)
-    study_worker (&study);
-  for (int i = 0; i < n_threads; i++)
-    pthread_join (threads[i], NULL);
-  pthread_mutex_destroy (&study.lock);
+PbStatus
+pb_study_run_each (const PbTrainSettings *each, int n_models, int rounds, int jobs,
+                   const PbMnist *mnist, const PbStudyCallbacks *cb, PbRoundResult *results,
+                   PbError *err)
+{
+  Study study = {
+    .each = each, .n_models = n_models, .rounds = rounds, .mnist = mnist, .cb = cb,
+    .results = results,
+  };
+  PbStatus st;
 
-  if (study.first_error != PB_OK)
-    {
-      if (err != NULL)
-        *err = study.error;
-      return study.first_error;
-    }
-  if (study_cancelled (&study))
-    return pb_error_set (err, PB_ERR_CANCELLED, "the study was cancelled");
-  return PB_OK;
+  for (int m = 0; m < n_models; m++)
+    if ((st = pb_train_settings_validate (&each[m], err)) != PB_OK)
+      return st;
+  return study_run (&study, jobs, err);
 }
 
 void

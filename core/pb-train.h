@@ -244,6 +244,11 @@ typedef struct
 PbStatus pb_study_run (const PbTrainSettings *base, const PbArch *models, int n_models,
                        int rounds, int jobs, const PbMnist *mnist, const PbStudyCallbacks *cb,
                        PbRoundResult *results, PbError *err);
+/* The same with every model's own settings (a preset beside the report's models); round r of
+ * model m uses seed each[m].seed + r. */
+PbStatus pb_study_run_each (const PbTrainSettings *each, int n_models, int rounds, int jobs,
+                            const PbMnist *mnist, const PbStudyCallbacks *cb,
+                            PbRoundResult *results, PbError *err);
 void     pb_study_results_clear (PbRoundResult *results, int n);
 
 double   pb_now_seconds (void);

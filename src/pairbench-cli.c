@@ -140,6 +140,43 @@ pb_cli_load_mnist (const char *cmd, const char *dir, PbMnist *mnist)
   return 0;
 }
 
+static bool
+parse_int3 (const char *s, long min, long max, int out[3])
+{
+  char buf[64], *save = NULL, *tok;
+  int k = 0, v[3];
+  long n;
+
+  if (s == NULL || strlen (s) >= sizeof buf)
+    return false;
+  snprintf (buf, sizeof buf, "%s", s);
+  for (tok = strtok_r (buf, ",", &save); tok != NULL; tok = strtok_r (NULL, ",", &save))
+    {
+      if (k == 3 || !pb_cli_parse_int (tok, min, max, &n))
+        return false;
+      v[k++] = (int) n;
+    }
+  if (k != 3)
+    return false;
+  memcpy (out, v, sizeof v);
+  return true;
+}
+
+/* A --preset replaces every setting, so it applies first wherever it stands; the other options
+ * then change it. */
+static int
+apply_preset (const char *cmd, int argc, char **argv, PbTrainSettings *s)
+{
+  const char *v;
+  PbError err;
+
+  for (int i = 1; i < argc; i++)
+    if (pb_cli_match (argc, argv, &i, "--preset", &v)
+        && pb_train_settings_preset (s, v != NULL ? v : "", &err) != PB_OK)
+      return pb_cli_usage_error (cmd, "%s", err.message);
+  return 0;
+}
+
 /* Run options shared by train and study. Returns 1 when argv[*i] was one of them, 0 when it
  * was not, and EXIT_USAGE (after printing) when its value is bad. */
 
@@ -212,6 +249,89 @@ parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSetting
                                    v ? v : "");
       s->arch.dropout = (float) d;
     }
+  else if (pb_cli_match (argc, argv, i, "--kernel", &v))
+    {
+      if (!pb_cli_parse_int (v, 1, 7, &n))
+        return pb_cli_usage_error (cmd, "--kernel: expected an integer 1–7, got '%s'", v ? v : "");
+      s->arch.kernel = (int) n;
+    }
+  else if (pb_cli_match (argc, argv, i, "--padding", &v))
+    {
+      if (!parse_int3 (v, 0, 7, s->arch.padding))
+        return pb_cli_usage_error (cmd, "--padding: expected three integers 0–7 like 0,1,1, got "
+                                   "'%s'", v ? v : "");
+    }
+  else if (pb_cli_match (argc, argv, i, "--channels", &v))
+    {
+      if (!parse_int3 (v, 1, 1024, s->arch.channels))
+        return pb_cli_usage_error (cmd, "--channels: expected three integers 1–1024 like "
+                                   "16,64,128, got '%s'", v ? v : "");
+    }
+  else if (pb_cli_match (argc, argv, i, "--hidden", &v))
+    {
+      if (!pb_cli_parse_int (v, 1, 4096, &n))
+        return pb_cli_usage_error (cmd, "--hidden: expected an integer 1–4096, got '%s'",
+                                   v ? v : "");
+      s->arch.hidden = (int) n;
+    }
+  else if (pb_cli_match (argc, argv, i, "--hidden-act", &v))
+    {
+      PbError e;
+      if (v == NULL || pb_hidden_act_from_name (v, &s->arch.hidden_act, &e) != PB_OK)
+        return pb_cli_usage_error (cmd, "--hidden-act: expected none or relu, got '%s'",
+                                   v ? v : "");
+    }
+  else if (pb_cli_match (argc, argv, i, "--batch-norm", &v))
+    {
+      if (v != NULL && strcmp (v, "on") == 0)
+        s->arch.batch_norm = true;
+      else if (v != NULL && strcmp (v, "off") == 0)
+        s->arch.batch_norm = false;
+      else
+        return pb_cli_usage_error (cmd, "--batch-norm: expected on or off, got '%s'", v ? v : "");
+    }
+  else if (pb_cli_match (argc, argv, i, "--rule", &v))
+    {
+      PbError e;
+      if (v == NULL || pb_rule_from_name (v, &s->arch.rule, &e) != PB_OK)
+        return pb_cli_usage_error (cmd, "--rule: expected head, posterior or both, got '%s'",
+                                   v ? v : "");
+    }
+  else if (pb_cli_match (argc, argv, i, "--schedule", &v))
+    {
+      if (v == NULL || !pb_schedule_from_name (v, &s->schedule))
+        return pb_cli_usage_error (cmd, "--schedule: expected constant or cosine, got '%s'",
+                                   v ? v : "");
+    }
+  else if (pb_cli_match (argc, argv, i, "--weight-decay", &v))
+    {
+      if (!pb_cli_parse_double (v, 0.0, PB_MAX_WEIGHT_DECAY, true, &d))
+        return pb_cli_usage_error (cmd, "--weight-decay: expected a number in 0–%g, got '%s'",
+                                   (double) PB_MAX_WEIGHT_DECAY, v ? v : "");
+      s->weight_decay = (float) d;
+    }
+  else if (pb_cli_match (argc, argv, i, "--translate", &v))
+    {
+      if (!pb_cli_parse_int (v, 0, PB_MAX_TRANSLATE, &n))
+        return pb_cli_usage_error (cmd, "--translate: expected pixels 0–%d, got '%s'",
+                                   PB_MAX_TRANSLATE, v ? v : "");
+      s->translate = (int) n;
+    }
+  else if (strcmp (argv[*i], "--swap") == 0)
+    s->swap = true;
+  else if (strcmp (argv[*i], "--repair") == 0)
+    s->repair = true;
+  else if (pb_cli_match (argc, argv, i, "--val-pairs", &v))
+    {
+      if (!pb_cli_parse_int (v, 0, PB_MAX_PAIRS, &n))
+        return pb_cli_usage_error (cmd, "--val-pairs: expected an integer ≥ 0, got '%s'",
+                                   v ? v : "");
+      s->val_pairs = (int) n;
+    }
+  else if (pb_cli_match (argc, argv, i, "--preset", &v))
+    {
+      /* applied before every other option by apply_preset */
+    }
   else if (pb_cli_match (argc, argv, i, "--seed", &v))
     {
       char *end;
@@ -244,6 +364,22 @@ parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSetting
   "  --eval-every N     evaluate after every Nth epoch (default 1; 0 = the last only)\n" \
   "  --aux-weight W     weight of the auxiliary digit loss (default 1)\n" \
   "  --dropout P        dropout before fc2 (default 0)\n" \
+  "  --kernel K         conv kernel size (default 2)\n" \
+  "  --padding A,B,C    each conv layer's zero padding (default 0,1,1)\n" \
+  "  --channels A,B,C   each conv layer's width (default 16,64,128)\n" \
+  "  --hidden N         fc1 width (default 64)\n" \
+  "  --hidden-act ACT   after fc1: none (default) or relu\n" \
+  "  --batch-norm on|off  batch norm after each conv (default on)\n" \
+  "  --rule RULE        head (default), posterior (P(d1 > d2) from the digit\n" \
+  "                     softmaxes; no head) or both (their average)\n" \
+  "  --schedule S       learning rate: constant (default) or cosine (to zero)\n" \
+  "  --weight-decay W   decoupled weight decay, AdamW (default 0)\n" \
+  "  --translate K      shift each training image by up to ±K pixels, fresh every\n" \
+  "                     epoch (default 0 = off)\n" \
+  "  --swap             swap the two images of half the training pairs, every epoch\n" \
+  "  --repair           draw fresh pairs from the training images every epoch\n" \
+  "  --val-pairs N      hold out the last N training pairs as a validation split\n" \
+  "  --preset NAME      start from a preset: report or best (other options change it)\n" \
   "  --seed S           seed of pairs, init, order and augmentation (default 1)\n" \
   "  --data DIR         MNIST IDX folder (plain or .gz; default: the shipped copy)\n"
 
@@ -255,7 +391,9 @@ print_epoch (const char *label, const PbEpochRecord *r, int epochs)
   if (isfinite (r->test_error))
     fprintf (stderr, "train err %.3f  test err %.3f  digit err %.3f  ", r->train_error,
              r->test_error, r->digit_error);
-  else
+  if (isfinite (r->val_error))
+    fprintf (stderr, "val err %.3f  val digit err %.3f  ", r->val_error, r->val_digit_error);
+  if (!isfinite (r->test_error))
     fputs ("not evaluated  ", stderr);
   fprintf (stderr, "%.1f s\n", r->seconds);
 }
@@ -287,9 +425,35 @@ append_epoch_json (PbStr *out, const PbEpochRecord *r)
   pb_str_append_double (out, r->digit_error);
   pb_str_append (out, ",\"chunk_sd\":");
   pb_str_append_double (out, r->chunk_sd);
+  pb_str_append (out, ",\"val_error\":");
+  pb_str_append_double (out, r->val_error);
+  pb_str_append (out, ",\"val_digit_error\":");
+  pb_str_append_double (out, r->val_digit_error);
   pb_str_append (out, ",\"seconds\":");
   pb_str_append_double (out, r->seconds);
   pb_str_append (out, "}");
+}
+
+static int
+print_dry_run (const PbTrainSettings *s, bool json)
+{
+  size_t params = pb_arch_param_count (&s->arch);
+
+  if (json)
+    {
+      PbStr out;
+      pb_str_init (&out);
+      pb_str_append (&out, "{\"model\":");
+      pb_str_append_json_string (&out, pb_arch_name (&s->arch));
+      pb_str_printf (&out, ",\"params\":%zu,\"settings\":", params);
+      pb_train_settings_append_json (s, &out);
+      pb_str_append (&out, "}\n");
+      fputs (out.data, stdout);
+      pb_str_clear (&out);
+    }
+  else
+    printf ("model %s  params %zu\n", pb_arch_name (&s->arch), params);
+  return 0;
 }
 
 static int
@@ -298,7 +462,7 @@ cmd_train (int argc, char **argv)
   const char *cmd = "train";
   PbTrainSettings s;
   const char *data_dir = NULL, *weights = NULL, *model = "siamese-aux", *v;
-  bool json = false;
+  bool json = false, dry_run = false;
   PbError err = { { 0 } };
   PbMnist mnist = { 0 };
   PbRun *run = NULL;
@@ -307,25 +471,34 @@ cmd_train (int argc, char **argv)
 
   pb_train_settings_init (&s, model, NULL);
   for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+      {
+        printf ("Usage: %s train [--model NAME] [options] [--weights OUT.safetensors] [--json]\n"
+                "Trains one run and prints its result; a line per epoch goes to stderr.\n\n"
+                "  --model NAME       siamese, siamese-aux (default), twin, twin-aux, stacked,\n"
+                "                     stacked-aux: the trunk sharing and the auxiliary loss\n"
+                RUN_OPTIONS_HELP
+                "  --weights FILE     write the trained weights as safetensors\n"
+                "  --dry-run          check the settings and print the parameter count only\n"
+                "  --json             print the result as one JSON object\n", prog);
+        return 0;
+      }
+  if ((rc = apply_preset (cmd, argc, argv, &s)) != 0)
+    return rc;
+  for (int i = 1; i < argc; i++)
     {
-      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
-        {
-          printf ("Usage: %s train [--model NAME] [options] [--weights OUT.safetensors] [--json]\n"
-                  "Trains one run and prints its result; a line per epoch goes to stderr.\n\n"
-                  "  --model NAME       siamese, siamese-aux (default), twin, twin-aux, stacked,\n"
-                  "                     stacked-aux\n"
-                  RUN_OPTIONS_HELP
-                  "  --weights FILE     write the trained weights as safetensors\n"
-                  "  --json             print the result as one JSON object\n", prog);
-          return 0;
-        }
       if (pb_cli_match (argc, argv, &i, "--model", &v))
         {
-          float w = s.arch.aux_weight, p = s.arch.dropout;
-          if (v == NULL || pb_arch_from_name (v, &s.arch, &err) != PB_OK)
+          PbArch named;
+          if (v == NULL || pb_arch_from_name (v, &named, &err) != PB_OK)
             return pb_cli_usage_error (cmd, "--model: %s", v ? err.message : "expected a name");
-          s.arch.aux_weight = w;
-          s.arch.dropout = p;
+          s.arch.kind = named.kind;
+          s.arch.aux = named.aux;
+          continue;
+        }
+      if (strcmp (argv[i], "--dry-run") == 0)
+        {
+          dry_run = true;
           continue;
         }
       if (pb_cli_match (argc, argv, &i, "--weights", &v))
@@ -348,6 +521,8 @@ cmd_train (int argc, char **argv)
     }
   if (pb_train_settings_validate (&s, &err) != PB_OK)
     return pb_cli_usage_error (cmd, "%s", err.message);
+  if (dry_run)
+    return print_dry_run (&s, json);
   if ((rc = pb_cli_load_mnist (cmd, data_dir, &mnist)) != 0)
     return rc;
 
@@ -429,7 +604,7 @@ cmd_train (int argc, char **argv)
 
 typedef struct
 {
-  const PbArch *models;
+  const char *const *names;
   int rounds;
   int done;
   PbCliPlots *plots;
@@ -448,7 +623,7 @@ study_round_done (void *user_data, const PbRoundResult *r)
   StudyProgress *p = user_data;
   p->done++;
   fprintf (stderr, "[%d/%d] %s round %d (seed %llu): test error %.3f, digit error %.3f, %.1f s\n",
-           p->done, p->rounds, pb_arch_name (&p->models[r->model_index]), r->round + 1,
+           p->done, p->rounds, p->names[r->model_index], r->round + 1,
            (unsigned long long) r->seed, r->final.test_error, r->final.digit_error,
            r->final.train_seconds);
 }
@@ -466,8 +641,22 @@ mean_std (const double *v, int n, double *mean, double *std)
   *std = n > 1 ? sqrt (ss / (n - 1)) : 0.0;
 }
 
+static bool
+is_preset_name (const char *name)
+{
+  for (const char *const *p = pb_train_preset_names (); *p != NULL; p++)
+    if (strcmp (*p, name) == 0)
+      return true;
+  return false;
+}
+
+/* Each entry of the list is a model name, trained with the shared settings base, or a preset,
+ * trained with its own settings and then the command line's run options. names get static
+ * strings. */
 static int
-parse_models (const char *cmd, const char *list, PbArch *models, int *n_models, const PbArch *base)
+parse_models (const char *cmd, const char *list, int argc, char **argv,
+              const PbTrainSettings *base, PbTrainSettings *each, const char **names,
+              int *n_models)
 {
   char buf[256];
   char *save = NULL;
@@ -479,12 +668,32 @@ parse_models (const char *cmd, const char *list, PbArch *models, int *n_models, 
   *n_models = 0;
   for (char *tok = strtok_r (buf, ",", &save); tok != NULL; tok = strtok_r (NULL, ",", &save))
     {
+      PbTrainSettings *m = &each[*n_models];
+      PbArch named;
+
       if (*n_models >= 16)
         return pb_cli_usage_error (cmd, "--models: at most 16 models");
-      if (pb_arch_from_name (tok, &models[*n_models], &err) != PB_OK)
-        return pb_cli_usage_error (cmd, "--models: %s", err.message);
-      models[*n_models].aux_weight = base->aux_weight;
-      models[*n_models].dropout = base->dropout;
+      if (is_preset_name (tok))
+        {
+          const char *data_dir = NULL;
+          if (pb_train_settings_preset (m, tok, &err) != PB_OK)
+            return pb_cli_usage_error (cmd, "--models: %s", err.message);
+          for (int i = 1; i < argc; i++)
+            if (parse_run_option (cmd, argc, argv, &i, m, &data_dir) == EXIT_USAGE)
+              return EXIT_USAGE;
+          for (const char *const *p = pb_train_preset_names (); *p != NULL; p++)
+            if (strcmp (*p, tok) == 0)
+              names[*n_models] = *p;
+        }
+      else
+        {
+          if (pb_arch_from_name (tok, &named, &err) != PB_OK)
+            return pb_cli_usage_error (cmd, "--models: %s, or a preset (best)", err.message);
+          *m = *base;
+          m->arch.kind = named.kind;
+          m->arch.aux = named.aux;
+          names[*n_models] = pb_arch_name (&m->arch);
+        }
       (*n_models)++;
     }
   if (*n_models == 0)
@@ -524,7 +733,7 @@ study_compare (const double *test, int n_models, int rounds)
 }
 
 static void
-study_append_tests_text (PbStr *out, const PbArch *models, int n_models, int rounds,
+study_append_tests_text (PbStr *out, const char *const *names, int n_models, int rounds,
                          const PbPairedTests *m)
 {
   pb_str_printf (out, "\nPaired tests on the test error over the %d shared seeds (two-sided; "
@@ -535,8 +744,7 @@ study_append_tests_text (PbStr *out, const PbArch *models, int n_models, int rou
     for (int j = i + 1; j < n_models; j++)
       {
         const PbPairedTests *c = &m[i * n_models + j];
-        pb_str_printf (out, "%-12s %-12s %+10.4f  ", pb_arch_name (&models[i]),
-                       pb_arch_name (&models[j]), c->mean_diff);
+        pb_str_printf (out, "%-12s %-12s %+10.4f  ", names[i], names[j], c->mean_diff);
         study_append_p (out, c->t.pvalue, 10);
         pb_str_append (out, "  ");
         study_append_p (out, c->wilcoxon.pvalue, 10);
@@ -547,7 +755,8 @@ study_append_tests_text (PbStr *out, const PbArch *models, int n_models, int rou
 }
 
 static void
-study_append_tests_json (PbStr *out, const PbArch *models, int n_models, const PbPairedTests *m)
+study_append_tests_json (PbStr *out, const char *const *names, int n_models,
+                         const PbPairedTests *m)
 {
   bool first = true;
 
@@ -558,9 +767,9 @@ study_append_tests_json (PbStr *out, const PbArch *models, int n_models, const P
         const PbPairedTests *c = &m[i * n_models + j];
         pb_str_append (out, first ? "{\"a\":" : ",{\"a\":");
         first = false;
-        pb_str_append_json_string (out, pb_arch_name (&models[i]));
+        pb_str_append_json_string (out, names[i]);
         pb_str_append (out, ",\"b\":");
-        pb_str_append_json_string (out, pb_arch_name (&models[j]));
+        pb_str_append_json_string (out, names[j]);
         pb_str_append (out, ",\"mean_diff\":");
         pb_str_append_double (out, c->mean_diff);
         pb_str_append (out, ",\"t_p\":");
@@ -585,6 +794,9 @@ cmd_study (int argc, char **argv)
   bool json = false;
   long rounds = 20, jobs = sysconf (_SC_NPROCESSORS_ONLN);
   PbArch models[16];
+  PbTrainSettings each[16];
+  const char *names[16];
+  bool any_preset = false;
   int n_models = 0, rc;
   PbError err = { { 0 } };
   PbMnist mnist = { 0 };
@@ -592,6 +804,8 @@ cmd_study (int argc, char **argv)
   if (jobs < 1)
     jobs = 1;
   pb_train_settings_init (&s, "siamese", NULL);
+  if ((rc = apply_preset (cmd, argc, argv, &s)) != 0)
+    return rc;
   for (int i = 1; i < argc; i++)
     {
       if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
@@ -604,7 +818,8 @@ cmd_study (int argc, char **argv)
                   "mean difference, and the two-sided paired t-test's and Wilcoxon signed-rank\n"
                   "test's p-values (zero differences dropped; exact when there are no ties and\n"
                   "at most 25 differences, else the normal approximation; — when undefined).\n\n"
-                  "  --models LIST      default stacked,stacked-aux,siamese,siamese-aux\n"
+                  "  --models LIST      default stacked,stacked-aux,siamese,siamese-aux; a preset\n"
+                  "                     (best) trains with its own settings, then the options\n"
                   "  --rounds R         rounds per model (default 20)\n"
                   "  --jobs J           rounds trained at once (default: the number of cores)\n"
                   RUN_OPTIONS_HELP
@@ -670,17 +885,25 @@ cmd_study (int argc, char **argv)
       if (rc == 0)
         return pb_cli_usage_error (cmd, "unknown option '%s' (see --help)", argv[i]);
     }
-  if ((rc = parse_models (cmd, models_arg, models, &n_models, &s.arch)) != 0)
+  if ((rc = parse_models (cmd, models_arg, argc, argv, &s, each, names, &n_models)) != 0)
     return rc;
-  if (pb_train_settings_validate (&s, &err) != PB_OK)
-    return pb_cli_usage_error (cmd, "%s", err.message);
+  for (int m = 0; m < n_models; m++)
+    {
+      models[m] = each[m].arch;
+      any_preset = any_preset || is_preset_name (names[m]);
+      if (pb_train_settings_validate (&each[m], &err) != PB_OK)
+        return pb_cli_usage_error (cmd, "%s: %s", names[m], err.message);
+    }
+  if (any_preset && plots_dir != NULL)
+    return pb_cli_usage_error (cmd, "--plots: figures need models that share their settings; "
+                               "drop the preset from --models");
   if ((rc = pb_cli_load_mnist (cmd, data_dir, &mnist)) != 0)
     return rc;
 
   pb_blas_set_single_thread ();
   int total = n_models * (int) rounds;
   PbRoundResult *results = calloc ((size_t) total, sizeof *results);
-  StudyProgress progress = { .models = models, .rounds = total };
+  StudyProgress progress = { .names = names, .rounds = total };
   PbStudyCallbacks cb = { .round_done = study_round_done, .user_data = &progress };
   if (results == NULL)
     {
@@ -692,8 +915,8 @@ cmd_study (int argc, char **argv)
   progress.plots = plots;
   if (plots != NULL)
     cb.round_run = study_round_run;
-  PbStatus st = pb_study_run (&s, models, n_models, (int) rounds, (int) jobs, &mnist, &cb,
-                              results, &err);
+  PbStatus st = pb_study_run_each (each, n_models, (int) rounds, (int) jobs, &mnist, &cb,
+                                   results, &err);
   pb_mnist_clear (&mnist);
   if (st != PB_OK)
     {
@@ -730,7 +953,7 @@ cmd_study (int argc, char **argv)
       const PbRoundResult *r = &results[m * rounds];
       double tm, ts, dm, dsd, sm, ssd, cm, csd;
       double *test = all_test + m * rounds;
-      const char *name = pb_arch_name (&models[m]);
+      const char *name = names[m];
 
       for (int k = 0; k < rounds; k++)
         {
@@ -791,7 +1014,7 @@ cmd_study (int argc, char **argv)
   if (json)
     {
       pb_str_append (&out, "],");
-      study_append_tests_json (&out, models, n_models, tests);
+      study_append_tests_json (&out, names, n_models, tests);
       pb_str_append (&out, "}\n");
     }
   else
@@ -801,7 +1024,7 @@ cmd_study (int argc, char **argv)
                      (unsigned long long) s.seed,
                      (unsigned long long) (s.seed + (uint64_t) rounds - 1));
       if (tests != NULL)
-        study_append_tests_text (&out, models, n_models, (int) rounds, tests);
+        study_append_tests_text (&out, names, n_models, (int) rounds, tests);
     }
 
   rc = 0;
