@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "pb-core.h"
@@ -131,6 +132,80 @@ test_train_pairs_predict (void)
   result_clear (&pairs);
   result_clear (&pred);
   result_clear (&text);
+}
+
+/* --dry-run counts the parameters of the settings given, presets included, without training. */
+static void
+test_dry_run (void)
+{
+  Result r = run_cli ("train", "--dry-run", "--json", "--kernel", "3", "--padding", "1,1,1",
+                      "--channels", "32,64,64", "--hidden", "96", "--rule", "posterior", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  PbJson *j = parse (r.out);
+  /* conv 320 + 18,496 + 36,928, batch norm 2·(32 + 64 + 64), fc1 6,240, fc2 970; no head */
+  g_assert_cmpfloat (pb_json_get_number (j, "params", 0), ==, 63274);
+  const PbJson *settings = pb_json_get (j, "settings");
+  g_assert_cmpstr (pb_json_get_string (settings, "rule"), ==, "posterior");
+  g_assert_cmpfloat (pb_json_get_number (settings, "kernel", 0), ==, 3);
+  pb_json_free (j);
+  result_clear (&r);
+
+  /* The preset applies first wherever it stands; later options change it. */
+  PbTrainSettings best;
+  g_assert_cmpint (pb_train_settings_preset (&best, "best", NULL), ==, PB_OK);
+  r = run_cli ("train", "--epochs", "7", "--preset", "best", "--dry-run", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  j = parse (r.out);
+  g_assert_cmpfloat (pb_json_get_number (j, "params", 0), ==, pb_arch_param_count (&best.arch));
+  settings = pb_json_get (j, "settings");
+  g_assert_cmpfloat (pb_json_get_number (settings, "epochs", 0), ==, 7);
+  g_assert_cmpfloat (pb_json_get_number (settings, "batch", 0), ==, best.batch);
+  g_assert_cmpstr (pb_json_get_string (settings, "schedule"), ==, pb_schedule_name (best.schedule));
+  pb_json_free (j);
+  result_clear (&r);
+}
+
+/* A validation split reports its own errors, and a study trains a preset beside a named model
+ * on the same seeds and test pairs. */
+static void
+test_val_split_and_preset_study (void)
+{
+  Result r = run_cli ("train", "--epochs", "1", "--pairs", "200", "--test-pairs", "100",
+                      "--val-pairs", "50", "--batch", "25", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  PbJson *j = parse (r.out);
+  const PbJson *epochs = pb_json_get (j, "epochs");
+  double val = pb_json_get_number (&epochs->items[0], "val_error", -1);
+  g_assert_cmpfloat (val, >=, 0.0);
+  g_assert_cmpfloat (val, <=, 1.0);
+  /* 50 pairs: the error is a multiple of 1/50 */
+  g_assert_cmpfloat (fabs (val * 50 - round (val * 50)), <, 1e-9);
+  pb_json_free (j);
+  result_clear (&r);
+
+  r = run_cli ("study", "--models", "siamese-aux,best", "--rounds", "2", "--jobs", "2",
+               "--epochs", "1", "--pairs", "200", "--test-pairs", "100", "--json", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  j = parse (r.out);
+  const PbJson *models = pb_json_get (j, "models");
+  g_assert_cmpint (models->n, ==, 2);
+  g_assert_cmpstr (pb_json_get_string (&models->items[0], "model"), ==, "siamese-aux");
+  g_assert_cmpstr (pb_json_get_string (&models->items[1], "model"), ==, "best");
+  g_assert_cmpfloat (pb_json_get_number (&models->items[0], "params", 0), ==, 71076);
+  PbTrainSettings best;
+  g_assert_cmpint (pb_train_settings_preset (&best, "best", NULL), ==, PB_OK);
+  g_assert_cmpfloat (pb_json_get_number (&models->items[1], "params", 0), ==,
+                     pb_arch_param_count (&best.arch));
+  const PbJson *tests = pb_json_get (j, "tests");
+  g_assert_cmpint (tests->n, ==, 1);
+  g_assert_cmpstr (pb_json_get_string (&tests->items[0], "b"), ==, "best");
+  pb_json_free (j);
+  result_clear (&r);
+
+  r = run_cli ("study", "--models", "siamese,best", "--rounds", "1", "--plots", tmpdir, NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--plots: figures need models that share their settings"));
+  result_clear (&r);
 }
 
 /* embed maps the run's own test digits; with digit logits trained by the auxiliary loss, a
@@ -508,6 +583,8 @@ main (int argc, char **argv)
   tmpdir = g_dir_make_tmp ("pb-cli-XXXXXX", NULL);
   g_test_add_func ("/cli/train-pairs-predict", test_train_pairs_predict);
   g_test_add_func ("/cli/study", test_study);
+  g_test_add_func ("/cli/dry-run", test_dry_run);
+  g_test_add_func ("/cli/val-split-preset-study", test_val_split_and_preset_study);
   g_test_add_func ("/cli/study-tables", test_study_tables);
   g_test_add_func ("/cli/study-plots", test_study_plots);
   g_test_add_func ("/cli/embed", test_embed);
