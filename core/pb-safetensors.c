@@ -167,6 +167,38 @@ PbStatus
 pb_safetensors_save (const char *path, PbModel *model, const PbTrainSettings *settings,
                      double input_mean, double input_std, PbError *err)
 {
+  return pb_safetensors_save_with_lr_changes (path, model, settings, input_mean, input_std, NULL,
+                                              0, err);
+}
+
+/* The "lr_changes" metadata: [{"step":40,"epoch":3,"lr":0.0005}, ...] as one JSON string. */
+static void
+append_lr_changes (PbStr *header, const PbLrChange *changes, int n)
+{
+  PbStr list;
+
+  pb_str_init (&list);
+  pb_str_append (&list, "[");
+  for (int i = 0; i < n; i++)
+    {
+      pb_str_printf (&list, "%s{\"step\":%d,\"epoch\":%d,\"lr\":", i > 0 ? "," : "",
+                     changes[i].step, changes[i].epoch);
+      pb_str_append_float (&list, changes[i].lr);
+      pb_str_append (&list, "}");
+    }
+  pb_str_append (&list, "]");
+  pb_str_append (header, ",\"lr_changes\":");
+  pb_str_append_json_string (header, list.failed ? "[]" : list.data);
+  header->failed |= list.failed;
+  pb_str_clear (&list);
+}
+
+PbStatus
+pb_safetensors_save_with_lr_changes (const char *path, PbModel *model,
+                                     const PbTrainSettings *settings, double input_mean,
+                                     double input_std, const PbLrChange *lr_changes,
+                                     int n_lr_changes, PbError *err)
+{
   PbStr header, meta, body;
   size_t offset = 0;
   PbStatus st;
@@ -186,6 +218,8 @@ pb_safetensors_save (const char *path, PbModel *model, const PbTrainSettings *se
   pb_str_printf (&header, "\",\"seed\":\"%llu\",\"settings\":",
                  (unsigned long long) settings->seed);
   pb_str_append_json_string (&header, meta.data != NULL ? meta.data : "{}");
+  if (n_lr_changes > 0)
+    append_lr_changes (&header, lr_changes, n_lr_changes);
   pb_str_append (&header, "}");
 
   for (int i = 0; i < pb_model_n_tensors (model); i++)

@@ -21,6 +21,12 @@ typedef struct
 
 PbStatus pb_safetensors_save (const char *path, PbModel *model, const PbTrainSettings *settings,
                               double input_mean, double input_std, PbError *err);
+/* The same, with the learning-rate changes made while it trained in the "lr_changes" metadata
+ * (a JSON array of {step, epoch, lr}; absent when there are none). */
+PbStatus pb_safetensors_save_with_lr_changes (const char *path, PbModel *model,
+                                              const PbTrainSettings *settings, double input_mean,
+                                              double input_std, const PbLrChange *lr_changes,
+                                              int n_lr_changes, PbError *err);
 /* Builds the model the metadata names (max_batch pairs per forward) and fills it. */
 PbStatus pb_safetensors_load (const char *path, int max_batch, PbModel **model,
                               PbWeightsInfo *info, PbError *err);

@@ -733,6 +733,59 @@ draw_hover (PbCurveView   *self,
   cairo_restore (cr);
 }
 
+/* A learning-rate change: a dotted line in the run's colour where it took effect, with the new
+ * rate at its top. */
+static void
+draw_lr_markers (PbCurveView  *self,
+                 cairo_t      *cr,
+                 const Layout *lo)
+{
+  const PbPlotMapping *m = &lo->map;
+  guint n = self->model ? g_list_model_get_n_items (self->model) : 0;
+  g_autoptr(PangoLayout) layout = make_layout (self, "", FALSE, 0.75);
+  const double dots[2] = { 2, 3 };
+
+  cairo_save (cr);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
+      guint nc, bpe = pb_run_item_get_batches_per_epoch (item);
+      const PbLrChange *ch = pb_run_item_get_lr_changes (item, &nc);
+      GdkRGBA color;
+
+      if (!pb_run_item_get_shown (item) || bpe == 0)
+        continue;
+      pb_run_color (GTK_WIDGET (self), pb_run_item_get_color_index (item), &color);
+      for (guint c = 0; c < nc; c++)
+        {
+          /* Translators: a learning-rate change on the curves, e.g. "lr 0.0005" */
+          g_autofree char *text = g_strdup_printf (_("lr %g"), (double) ch[c].lr);
+          double px, py, tw, th;
+
+          pb_plot_mapping_to_pixel (m, ch[c].step / (double) bpe, m->ymin, &px, &py);
+          px = floor (px) + .5;
+          set_rgba (cr, &color, 0.9);
+          cairo_set_line_width (cr, 1.5);
+          cairo_set_dash (cr, dots, 2, 0);
+          cairo_move_to (cr, px, m->y);
+          cairo_line_to (cr, px, m->y + m->height);
+          cairo_stroke (cr);
+          cairo_set_dash (cr, NULL, 0, 0);
+          cairo_move_to (cr, px - 4, m->y);
+          cairo_line_to (cr, px + 4, m->y);
+          cairo_line_to (cr, px, m->y + 5);
+          cairo_close_path (cr);
+          cairo_fill (cr);
+
+          pango_layout_set_text (layout, text, -1);
+          layout_size (layout, &tw, &th);
+          draw_text (cr, layout, px + 3 + tw > m->x + m->width ? px - 3 - tw : px + 3,
+                     m->y + 4);
+        }
+    }
+  cairo_restore (cr);
+}
+
 void
 pb_curve_view_draw (PbCurveView *self,
                     cairo_t     *cr,
@@ -765,6 +818,7 @@ pb_curve_view_draw (PbCurveView *self,
           any = TRUE;
         }
     }
+  draw_lr_markers (self, cr, &lo);
   cairo_restore (cr);
 
   if (!any && self->kind == PB_CURVE_KIND_LOSS)

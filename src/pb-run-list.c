@@ -82,6 +82,24 @@ update_subtitle (PbRunItem *item,
   gtk_label_set_label (label, text);
 }
 
+static gboolean
+on_modified_query_tooltip (GtkWidget  *badge,
+                           int         x,
+                           int         y,
+                           gboolean    keyboard,
+                           GtkTooltip *tooltip,
+                           PbRunItem  *item)
+{
+  g_autofree char *changes = pb_run_item_describe_lr_changes (item);
+  g_autofree char *text = NULL;
+
+  if (changes == NULL)
+    return FALSE;
+  text = g_strdup_printf (_("The learning rate was changed while it trained:\n%s"), changes);
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
 static void
 on_delete_clicked (GtkButton *button,
                    PbRunList *self)
@@ -114,7 +132,10 @@ create_row (gpointer object,
   GtkWidget *texts = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *swatch = gtk_drawing_area_new ();
   GtkWidget *check = gtk_check_button_new ();
+  GtkWidget *title = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *name = gtk_editable_label_new (pb_run_item_get_label (item));
+  /* Translators: marks a run whose learning rate was changed while it trained */
+  GtkWidget *modified = gtk_label_new (_("modified"));
   GtkWidget *subtitle = gtk_label_new (NULL);
   GtkWidget *delete = gtk_button_new_from_icon_name ("user-trash-symbolic");
   g_autofree char *check_name = NULL;
@@ -147,7 +168,18 @@ create_row (gpointer object,
   gtk_accessible_update_property (GTK_ACCESSIBLE (name), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Run name"), -1);
   gtk_editable_set_width_chars (GTK_EDITABLE (name), 12);
-  gtk_box_append (GTK_BOX (texts), name);
+  gtk_widget_set_hexpand (name, TRUE);
+  gtk_box_append (GTK_BOX (title), name);
+
+  gtk_widget_set_valign (modified, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (modified, "caption-heading");
+  gtk_widget_add_css_class (modified, "warning");
+  gtk_widget_set_has_tooltip (modified, TRUE);
+  g_signal_connect_object (modified, "query-tooltip", G_CALLBACK (on_modified_query_tooltip),
+                           item, 0);
+  g_object_bind_property (item, "modified", modified, "visible", G_BINDING_SYNC_CREATE);
+  gtk_box_append (GTK_BOX (title), modified);
+  gtk_box_append (GTK_BOX (texts), title);
 
   gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
   gtk_label_set_wrap (GTK_LABEL (subtitle), TRUE);
