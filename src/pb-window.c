@@ -27,6 +27,7 @@ struct _PbWindow
   GListStore *runs;
   PbTrainer *trainer;
   guint next_color;
+  AdwToast *lr_toast;  /* weak: the last learning-rate toast, replaced by the next */
 
   AdwToastOverlay *toast_overlay;
   AdwViewStack *stack;
@@ -344,10 +345,15 @@ set_lr_action (GtkWidget  *widget,
     }
   /* Translators: a toast after a live learning-rate change */
   text = g_strdup_printf (_("Learning rate %g from the next batch on"), (double) (float) lr);
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  if (self->lr_toast != NULL)
+    adw_toast_dismiss (self->lr_toast);
+  g_set_weak_pointer (&self->lr_toast, adw_toast_new (text));
+  adw_toast_overlay_add_toast (self->toast_overlay, self->lr_toast);
 }
 
-/* Space and → are for typing in a field that has the focus. */
+/* Space and → are for typing in a field that has the focus. Otherwise Space pauses while a run
+ * trains and → steps while it is paused, even when a button or the curves have the focus (Enter
+ * still presses a button), so the window catches them before the focused widget does. */
 static gboolean
 focus_in_editable (PbWindow *self)
 {
@@ -743,6 +749,7 @@ pb_window_dispose (GObject *object)
 {
   PbWindow *self = PB_WINDOW (object);
 
+  g_clear_weak_pointer (&self->lr_toast);
   if (self->trainer != NULL)
     g_signal_handlers_disconnect_by_data (self->trainer, self);
   /* Cancels and joins the worker before the widgets it feeds go away. */
@@ -819,11 +826,7 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
   gtk_widget_class_install_property_action (widget_class, "win.pause", "paused");
-  gtk_widget_class_add_binding (widget_class, GDK_KEY_space, 0, pause_shortcut, NULL);
-  gtk_widget_class_add_binding (widget_class, GDK_KEY_KP_Space, 0, pause_shortcut, NULL);
   gtk_widget_class_install_action (widget_class, "win.step", NULL, step_action);
-  gtk_widget_class_add_binding (widget_class, GDK_KEY_Right, 0, step_shortcut, NULL);
-  gtk_widget_class_add_binding (widget_class, GDK_KEY_KP_Right, 0, step_shortcut, NULL);
   gtk_widget_class_install_action (widget_class, "win.set-lr", "d", set_lr_action);
   gtk_widget_class_install_action (widget_class, "win.new-seed", NULL, new_seed_action);
   gtk_widget_class_install_action (widget_class, "win.preset-report", NULL, preset_report_action);
@@ -877,6 +880,22 @@ pb_window_init (PbWindow *self)
                    G_SETTINGS_BIND_DEFAULT);
   g_object_bind_property (self->log_toggle, "active", self->loss_view, "log-scale",
                           G_BINDING_SYNC_CREATE);
+
+  {
+    GtkEventController *keys = gtk_shortcut_controller_new ();
+    struct { guint keyval; GtkShortcutFunc func; } run_keys[] = {
+      { GDK_KEY_space, pause_shortcut }, { GDK_KEY_KP_Space, pause_shortcut },
+      { GDK_KEY_Right, step_shortcut }, { GDK_KEY_KP_Right, step_shortcut },
+    };
+
+    gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+    for (guint i = 0; i < G_N_ELEMENTS (run_keys); i++)
+      gtk_shortcut_controller_add_shortcut (
+        GTK_SHORTCUT_CONTROLLER (keys),
+        gtk_shortcut_new (gtk_keyval_trigger_new (run_keys[i].keyval, 0),
+                          gtk_callback_action_new (run_keys[i].func, NULL, NULL)));
+    gtk_widget_add_controller (GTK_WIDGET (self), keys);
+  }
 
   g_signal_connect_swapped (self->trainer, "progress", G_CALLBACK (on_trainer_progress), self);
   g_signal_connect_swapped (self->trainer, "finished", G_CALLBACK (on_trainer_finished), self);
