@@ -1053,6 +1053,82 @@ draw_hover (PbCurveView   *self,
   cairo_restore (cr);
 }
 
+/* A learning-rate change: a dotted line in the run's colour where it took effect, with the new
+ * rate at its top. Lines first, then the labels on a backing, so that no line crosses a label. */
+static void
+draw_lr_markers (PbCurveView  *self,
+                 cairo_t      *cr,
+                 const Layout *lo)
+{
+  const PbPlotMapping *m = &lo->map;
+  guint n = self->model ? g_list_model_get_n_items (self->model) : 0;
+  g_autoptr(PangoLayout) layout = make_layout (self, "", FALSE, 0.75);
+  const double dots[2] = { 2, 3 };
+  double row_end[4] = { -G_MAXDOUBLE, -G_MAXDOUBLE, -G_MAXDOUBLE, -G_MAXDOUBLE };
+  GdkRGBA bg;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  if (!gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
+                                       "view_bg_color", &bg))
+    bg = (GdkRGBA) { 1, 1, 1, 1 };
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  cairo_save (cr);
+  for (int pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < n; i++)
+      {
+        g_autoptr(PbRunItem) item = g_list_model_get_item (self->model, i);
+        guint nc, bpe = pb_run_item_get_batches_per_epoch (item);
+        const PbLrChange *ch = pb_run_item_get_lr_changes (item, &nc);
+        GdkRGBA color;
+
+        if (!pb_run_item_get_shown (item) || bpe == 0)
+          continue;
+        pb_run_color (GTK_WIDGET (self), pb_run_item_get_color_index (item), &color);
+        for (guint c = 0; c < nc; c++)
+          {
+            /* Translators: a learning-rate change on the curves, e.g. "lr 0.0005" */
+            g_autofree char *text = g_strdup_printf (_("lr %g"), (double) ch[c].lr);
+            double px, py, tw, th, tx, ty;
+            guint row;
+
+            pb_plot_mapping_to_pixel (m, ch[c].step / (double) bpe, m->ymin, &px, &py);
+            px = floor (px) + .5;
+            if (pass == 0)
+              {
+                set_rgba (cr, &color, 0.9);
+                cairo_set_line_width (cr, 1.5);
+                cairo_set_dash (cr, dots, 2, 0);
+                cairo_move_to (cr, px, m->y);
+                cairo_line_to (cr, px, m->y + m->height);
+                cairo_stroke (cr);
+                cairo_set_dash (cr, NULL, 0, 0);
+                cairo_move_to (cr, px - 4, m->y);
+                cairo_line_to (cr, px + 4, m->y);
+                cairo_line_to (cr, px, m->y + 5);
+                cairo_close_path (cr);
+                cairo_fill (cr);
+                continue;
+              }
+
+            pango_layout_set_text (layout, text, -1);
+            layout_size (layout, &tw, &th);
+            tx = px + 4 + tw > m->x + m->width ? px - 4 - tw : px + 4;
+            /* Changes close together put their labels on the next free line. */
+            for (row = 0; row < G_N_ELEMENTS (row_end) - 1 && tx < row_end[row] + 4; row++)
+              ;
+            row_end[row] = MAX (row_end[row], tx + tw);
+            ty = m->y + 6 + row * (th + 1);
+            cairo_set_source_rgba (cr, bg.red, bg.green, bg.blue, 0.85);
+            cairo_rectangle (cr, tx - 2, ty, tw + 4, th);
+            cairo_fill (cr);
+            set_rgba (cr, &color, 1);
+            draw_text (cr, layout, tx, ty);
+          }
+      }
+  cairo_restore (cr);
+}
+
 void
 pb_curve_view_draw (PbCurveView *self,
                     cairo_t     *cr,
@@ -1087,6 +1163,7 @@ pb_curve_view_draw (PbCurveView *self,
           any = TRUE;
         }
     }
+  draw_lr_markers (self, cr, &lo);
   cairo_restore (cr);
 
   if (!any && self->kind == PB_CURVE_KIND_LOSS)

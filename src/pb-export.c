@@ -81,6 +81,34 @@ append_csv_field (PbStr      *out,
   pb_str_append (out, "\"");
 }
 
+/* ",lr,lr_changes": the rate of the epoch's last batch, and the changes made during the epoch as
+ * space-separated "step:lr" (the change applies from batch step + 1 on). */
+static void
+append_lr_fields (PbStr                 *out,
+                  const PbTrainSettings *s,
+                  int                    epoch,
+                  const PbBatchRecord   *br,
+                  guint                  nb,
+                  guint                  bpe,
+                  const PbLrChange      *ch,
+                  guint                  nc)
+{
+  guint last = (guint) epoch * bpe;
+  const char *sep = "";
+
+  pb_str_append (out, ",");
+  /* Batch records run from step 1 without gaps. */
+  pb_str_append_float (out, bpe > 0 && last >= 1 && last <= nb ? br[last - 1].lr : s->lr);
+  pb_str_append (out, ",");
+  for (guint c = 0; c < nc; c++)
+    if (ch[c].epoch == epoch)
+      {
+        pb_str_printf (out, "%s%d:", sep, ch[c].step);
+        pb_str_append_float (out, ch[c].lr);
+        sep = " ";
+      }
+}
+
 char *
 pb_metrics_csv (GListModel *runs)
 {
@@ -90,13 +118,16 @@ pb_metrics_csv (GListModel *runs)
 
   pb_str_init (&out);
   pb_str_append (&out, "run,model,seed,epoch,train_loss,train_main_loss,train_aux_loss,"
-                       "train_error,test_error,digit_error,chunk_sd,seconds\n");
+                       "train_error,test_error,digit_error,chunk_sd,seconds,lr,lr_changes\n");
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(PbRunItem) item = g_list_model_get_item (runs, i);
       const PbTrainSettings *s = pb_run_item_get_settings (item);
-      guint ne;
+      guint ne, nb, nc;
       const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
+      const PbBatchRecord *br = pb_run_item_get_batches (item, &nb);
+      const PbLrChange *ch = pb_run_item_get_lr_changes (item, &nc);
+      guint bpe = pb_run_item_get_batches_per_epoch (item);
 
       for (guint e = 0; e < ne; e++)
         {
@@ -113,6 +144,7 @@ pb_metrics_csv (GListModel *runs)
               pb_str_append (&out, ",");
               pb_str_append_double (&out, values[k]);
             }
+          append_lr_fields (&out, s, er[e].epoch, br, nb, bpe, ch, nc);
           pb_str_append (&out, "\n");
         }
     }
@@ -140,6 +172,8 @@ pb_export_weights (PbRunItem   *item,
   PbModel *model = pb_run_item_get_model (item);
   PbError err = { { 0 } };
   double mean, std;
+  const PbLrChange *changes;
+  guint n_changes;
 
   if (model == NULL)
     {
@@ -148,10 +182,11 @@ pb_export_weights (PbRunItem   *item,
       return FALSE;
     }
   pb_run_item_get_input_stats (item, &mean, &std);
+  changes = pb_run_item_get_lr_changes (item, &n_changes);
   return pb_set_error_from_status (error,
-                                   pb_safetensors_save (path, model,
-                                                        pb_run_item_get_settings (item),
-                                                        mean, std, &err),
+                                   pb_safetensors_save_with_lr (
+                                     path, model, pb_run_item_get_settings (item), mean, std,
+                                     changes, (int) n_changes, &err),
                                    &err);
 }
 

@@ -32,7 +32,9 @@ gboolean pb_export_figure (const char *path, double width_pt, double height_pt,
 
 /* Every epoch of every run (GListModel of PbRunItem), one row each:
  * run,model,seed,epoch,train_loss,train_main_loss,train_aux_loss,train_error,test_error,
- * digit_error,chunk_sd,seconds */
+ * digit_error,chunk_sd,seconds,lr,lr_changes
+ * lr: the learning rate of the epoch's last batch; lr_changes: changes made during the epoch,
+ * space-separated "step:lr" (from batch step + 1 on), empty for none. */
 char    *pb_metrics_csv (GListModel *runs);
 gboolean pb_export_metrics_csv (GListModel *runs, const char *path, GError **error);
 

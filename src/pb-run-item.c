@@ -25,6 +25,7 @@ struct _PbRunItem
 
   GArray *epochs;
   GArray *batches;
+  GArray *lr_changes;
   guint batches_per_epoch;
   double elapsed;
   int batches_at_stop;
@@ -69,6 +70,7 @@ enum {
   PROP_SHOWN,
   PROP_STATUS,
   PROP_N_EPOCHS,
+  PROP_MODIFIED,
   N_PROPS
 };
 
@@ -90,6 +92,7 @@ pb_run_item_finalize (GObject *object)
   g_free (self->message);
   g_array_unref (self->epochs);
   g_array_unref (self->batches);
+  g_array_unref (self->lr_changes);
   g_clear_pointer (&self->run, pb_run_free);
   g_free (self->pred_labels);
   g_free (self->pred_prob1);
@@ -122,6 +125,9 @@ pb_run_item_get_property (GObject    *object,
       break;
     case PROP_N_EPOCHS:
       g_value_set_uint (value, self->epochs->len);
+      break;
+    case PROP_MODIFIED:
+      g_value_set_boolean (value, self->lr_changes->len > 0);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -170,6 +176,10 @@ pb_run_item_class_init (PbRunItemClass *klass)
   properties[PROP_N_EPOCHS] =
     g_param_spec_uint ("n-epochs", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* Its learning rate was changed while it trained. */
+  properties[PROP_MODIFIED] =
+    g_param_spec_boolean ("modified", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* New records arrived. */
@@ -184,6 +194,7 @@ pb_run_item_init (PbRunItem *self)
   self->batches_at_stop = -1;
   self->epochs = g_array_new (FALSE, TRUE, sizeof (PbEpochRecord));
   self->batches = g_array_new (FALSE, TRUE, sizeof (PbBatchRecord));
+  self->lr_changes = g_array_new (FALSE, TRUE, sizeof (PbLrChange));
 }
 
 PbRunItem *
@@ -362,6 +373,77 @@ pb_run_item_append (PbRunItem           *self,
   if (n_epochs > 0)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_EPOCHS]);
   g_signal_emit (self, signals[CHANGED], 0);
+}
+
+const PbLrChange *
+pb_run_item_get_lr_changes (PbRunItem *self,
+                            guint     *n)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  *n = self->lr_changes->len;
+  return (const PbLrChange *) (gpointer) self->lr_changes->data;
+}
+
+void
+pb_run_item_append_lr_changes (PbRunItem        *self,
+                               const PbLrChange *changes,
+                               guint             n)
+{
+  gboolean was_modified;
+
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+
+  if (n == 0)
+    return;
+  was_modified = self->lr_changes->len > 0;
+  g_array_append_vals (self->lr_changes, changes, n);
+  if (!was_modified)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODIFIED]);
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+gboolean
+pb_run_item_get_modified (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), FALSE);
+  return self->lr_changes->len > 0;
+}
+
+double
+pb_run_item_get_lr (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), 0);
+  if (self->lr_changes->len > 0)
+    return g_array_index (self->lr_changes, PbLrChange, self->lr_changes->len - 1).lr;
+  return self->settings.lr;
+}
+
+char *
+pb_run_item_describe_lr_changes (PbRunItem *self)
+{
+  GString *text;
+
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+
+  if (self->lr_changes->len == 0)
+    return NULL;
+  text = g_string_new (NULL);
+  for (guint i = 0; i < self->lr_changes->len; i++)
+    {
+      const PbLrChange *c = &g_array_index (self->lr_changes, PbLrChange, i);
+
+      if (i > 0)
+        g_string_append_c (text, '\n');
+      if (c->step == 0)
+        /* Translators: a learning-rate change made before the first batch */
+        g_string_append_printf (text, _("Before the first batch: learning rate %g"),
+                                (double) c->lr);
+      else
+        /* Translators: a learning-rate change; batch number, epoch number, new rate */
+        g_string_append_printf (text, _("After batch %d (epoch %d): learning rate %g"),
+                                c->step, c->epoch, (double) c->lr);
+    }
+  return g_string_free (text, FALSE);
 }
 
 double

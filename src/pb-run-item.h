@@ -50,6 +50,15 @@ void        pb_run_item_append (PbRunItem *self, const PbBatchRecord *batches, g
 double      pb_run_item_get_elapsed (PbRunItem *self);
 void        pb_run_item_set_elapsed (PbRunItem *self, double seconds);
 
+/* Learning-rate changes made while it trained, in order; a run with any is "modified". */
+const PbLrChange *pb_run_item_get_lr_changes (PbRunItem *self, guint *n);
+void        pb_run_item_append_lr_changes (PbRunItem *self, const PbLrChange *changes, guint n);
+gboolean    pb_run_item_get_modified (PbRunItem *self);
+/* The rate of its last batch so far: the settings' until a change applies. */
+double      pb_run_item_get_lr (PbRunItem *self);
+/* One line per change, e.g. "After batch 40 (epoch 3): 0.0005", or NULL when unmodified. */
+char       *pb_run_item_describe_lr_changes (PbRunItem *self);
+
 /* The worker's batch count when Stop was pressed, or -1. */
 int         pb_run_item_get_batches_at_stop (PbRunItem *self);
 void        pb_run_item_set_batches_at_stop (PbRunItem *self, int n);

@@ -82,6 +82,41 @@ update_subtitle (PbRunItem *item,
   gtk_label_set_label (label, text);
 }
 
+static gboolean
+on_modified_query_tooltip (GtkWidget  *badge,
+                           int         x,
+                           int         y,
+                           gboolean    keyboard,
+                           GtkTooltip *tooltip,
+                           PbRunItem  *item)
+{
+  g_autofree char *changes = pb_run_item_describe_lr_changes (item);
+  g_autofree char *text = NULL;
+
+  if (changes == NULL)
+    return FALSE;
+  text = g_strdup_printf (_("The learning rate was changed while it trained:\n%s"), changes);
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
+/* The "modified" mark: a run whose learning rate was changed while it trained. */
+static void
+update_modified (PbRunItem *item,
+                 GtkLabel  *label)
+{
+  guint n;
+  g_autofree char *text = NULL;
+
+  pb_run_item_get_lr_changes (item, &n);
+  gtk_widget_set_visible (GTK_WIDGET (label), n > 0);
+  if (n == 0)
+    return;
+  text = g_strdup_printf (ngettext ("Modified: learning rate changed once",
+                                    "Modified: learning rate changed %u times", n), n);
+  gtk_label_set_label (label, text);
+}
+
 static void
 on_delete_clicked (GtkButton *button,
                    PbRunList *self)
@@ -115,6 +150,7 @@ create_row (gpointer object,
   GtkWidget *swatch = gtk_drawing_area_new ();
   GtkWidget *check = gtk_check_button_new ();
   GtkWidget *name = gtk_editable_label_new (pb_run_item_get_label (item));
+  GtkWidget *modified = gtk_label_new (NULL);
   GtkWidget *subtitle = gtk_label_new (NULL);
   GtkWidget *delete = gtk_button_new_from_icon_name ("user-trash-symbolic");
   g_autofree char *check_name = NULL;
@@ -157,6 +193,17 @@ create_row (gpointer object,
   g_signal_connect_object (item, "notify::status", G_CALLBACK (update_subtitle), subtitle, 0);
   g_signal_connect_object (item, "notify::n-epochs", G_CALLBACK (update_subtitle), subtitle, 0);
   gtk_box_append (GTK_BOX (texts), subtitle);
+
+  gtk_label_set_xalign (GTK_LABEL (modified), 0);
+  gtk_label_set_wrap (GTK_LABEL (modified), TRUE);
+  gtk_widget_add_css_class (modified, "caption-heading");
+  gtk_widget_add_css_class (modified, "warning");
+  gtk_widget_set_has_tooltip (modified, TRUE);
+  g_signal_connect_object (modified, "query-tooltip", G_CALLBACK (on_modified_query_tooltip),
+                           item, 0);
+  update_modified (item, GTK_LABEL (modified));
+  g_signal_connect_object (item, "changed", G_CALLBACK (update_modified), modified, 0);
+  gtk_box_append (GTK_BOX (texts), modified);
   gtk_box_append (GTK_BOX (box), texts);
 
   gtk_widget_set_valign (delete, GTK_ALIGN_CENTER);

@@ -36,6 +36,10 @@ struct _PbRunSidebar
   GtkSpinButton *seed_spin;
   GtkLabel *problem_label;
   GtkLabel *next_run_label;
+  GtkWidget *live_box;
+  GtkToggleButton *pause_button;
+  AdwButtonContent *pause_content;
+  GtkSpinButton *live_lr_spin;
 };
 
 G_DEFINE_TYPE (PbRunSidebar, pb_run_sidebar, GTK_TYPE_WIDGET)
@@ -217,6 +221,33 @@ on_arch_changed (PbRunSidebar *self)
 }
 
 static void
+on_pause_toggled (PbRunSidebar *self)
+{
+  gboolean paused = gtk_toggle_button_get_active (self->pause_button);
+
+  adw_button_content_set_label (self->pause_content, paused ? _("_Resume") : _("_Pause"));
+  adw_button_content_set_icon_name (self->pause_content,
+                                    paused ? "media-playback-start-symbolic"
+                                           : "media-playback-pause-symbolic");
+}
+
+static void
+on_live_lr_apply (PbRunSidebar *self)
+{
+  g_autofree char *problem = NULL;
+  double lr;
+
+  if (!parse_field (self->live_lr_spin, _("Learning rate"), FALSE, &lr, &problem))
+    {
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->live_lr_spin), problem);
+      gtk_widget_error_bell (GTK_WIDGET (self->live_lr_spin));
+      return;
+    }
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->live_lr_spin), NULL);
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.set-lr", "d", lr);
+}
+
+static void
 pb_run_sidebar_dispose (GObject *object)
 {
   PbRunSidebar *self = PB_RUN_SIDEBAR (object);
@@ -299,6 +330,12 @@ pb_run_sidebar_class_init (PbRunSidebarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, seed_spin);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, problem_label);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, next_run_label);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, live_box);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, pause_button);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, pause_content);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, live_lr_spin);
+  gtk_widget_class_bind_template_callback (widget_class, on_pause_toggled);
+  gtk_widget_class_bind_template_callback (widget_class, on_live_lr_apply);
   gtk_widget_class_bind_template_callback (widget_class, on_value_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_arch_changed);
 
@@ -340,6 +377,11 @@ pb_run_sidebar_init (PbRunSidebar *self)
   for (guint i = 0; i < G_N_ELEMENTS (binds); i++)
     g_settings_bind (self->settings, binds[i].key, binds[i].widget, binds[i].property,
                      G_SETTINGS_BIND_DEFAULT);
+
+  /* Enter in the live learning rate applies it (GtkSpinButton has no "activate" in GTK 4.8). */
+  g_signal_connect_object (gtk_editable_get_delegate (GTK_EDITABLE (self->live_lr_spin)),
+                           "activate", G_CALLBACK (on_live_lr_apply), self,
+                           G_CONNECT_SWAPPED | G_CONNECT_AFTER);
 
   on_arch_changed (self);
 }
@@ -393,4 +435,15 @@ pb_run_sidebar_set_training (PbRunSidebar *self,
 {
   g_return_if_fail (PB_IS_RUN_SIDEBAR (self));
   gtk_widget_set_visible (GTK_WIDGET (self->next_run_label), training);
+  gtk_widget_set_visible (self->live_box, training);
+}
+
+void
+pb_run_sidebar_set_live_lr (PbRunSidebar *self,
+                            double        lr)
+{
+  g_return_if_fail (PB_IS_RUN_SIDEBAR (self));
+  gtk_spin_button_set_value (self->live_lr_spin, lr);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->live_lr_spin), "error");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->live_lr_spin), NULL);
 }

@@ -19,6 +19,9 @@ const char *pb_run_sidebar_get_problem (PbRunSidebar *self);
 gboolean    pb_run_sidebar_get_settings (PbRunSidebar *self, PbTrainSettings *settings);
 /* Commits typed values to GSettings. */
 void        pb_run_sidebar_commit (PbRunSidebar *self);
+/* Shows the run controls (pause, step, live learning rate) while a run trains. */
 void        pb_run_sidebar_set_training (PbRunSidebar *self, gboolean training);
+/* The learning rate the live control starts from when a run starts. */
+void        pb_run_sidebar_set_live_lr (PbRunSidebar *self, double lr);
 
 G_END_DECLS

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include <glib/gi18n.h>
 
 #include "pb-trainer.h"
@@ -10,6 +12,8 @@
 
 /* At most this many updates a second reach the main thread. */
 #define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
+/* The speed readout forgets older batches with this time constant, in seconds of training. */
+#define SPEED_MEMORY_S 3.0
 
 /* Shared by the worker, the pending main-loop source and the trainer; reference-counted so that
  * whichever lets go last frees it. */
@@ -23,10 +27,21 @@ typedef struct
   gint64 started;
 
   GMutex lock;
+  /* Wakes the worker held by a pause: for a step, a resume, a learning rate or a stop. */
+  GCond wake;
+  gboolean paused;
+  int steps;
+  float pending_lr;
+  gboolean held;
   GArray *batches;
   GArray *epochs;
+  GArray *lr_changes;
   int batches_copied;
   int epochs_copied;
+  int lr_changes_copied;
+  /* Decaying sums behind the speed readout (worker only), and what it last published. */
+  double speed_pairs, speed_train_s, speed_wall_s;
+  double seconds_per_pair, pairs_per_second;
   guint batches_per_epoch;
   gboolean dispatch_pending;
   gint64 last_dispatch;
@@ -46,6 +61,12 @@ struct _PbTrainer
   Job *job;
   GThread *thread;
   PbRunItem *item;
+  gboolean paused;
+  gboolean holding;
+  double lr;
+  int n_lr_requested;
+  double seconds_per_pair;
+  double pairs_per_second;
 };
 
 G_DEFINE_TYPE (PbTrainer, pb_trainer, G_TYPE_OBJECT)
@@ -53,6 +74,8 @@ G_DEFINE_TYPE (PbTrainer, pb_trainer, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_RUNNING,
+  PROP_PAUSED,
+  PROP_HOLDING,
   N_PROPS
 };
 
@@ -73,8 +96,10 @@ job_clear (gpointer data)
   g_free (job->data_dir);
   g_weak_ref_clear (&job->trainer);
   g_mutex_clear (&job->lock);
+  g_cond_clear (&job->wake);
   g_array_unref (job->batches);
   g_array_unref (job->epochs);
+  g_array_unref (job->lr_changes);
   g_free (job->message);
   g_clear_pointer (&job->run, pb_run_free);
   g_free (job->labels);
@@ -94,12 +119,42 @@ job_unref (gpointer job)
   g_atomic_rc_box_release_full (job, job_clear);
 }
 
+/* What one dispatch carries from the worker to the main thread. */
+typedef struct
+{
+  GArray *batches;
+  GArray *epochs;
+  GArray *lr_changes;
+  guint batches_per_epoch;
+  gboolean held;
+  double seconds_per_pair;
+  double pairs_per_second;
+} Update;
+
 static void
-apply_update (PbTrainer *self,
-              Job       *job,
-              GArray    *batches,
-              GArray    *epochs,
-              guint      batches_per_epoch)
+set_holding (PbTrainer *self,
+             gboolean   holding)
+{
+  if (self->holding == holding)
+    return;
+  self->holding = holding;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HOLDING]);
+}
+
+static void
+set_paused (PbTrainer *self,
+            gboolean   paused)
+{
+  if (self->paused == paused)
+    return;
+  self->paused = paused;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
+}
+
+static void
+apply_update (PbTrainer    *self,
+              Job          *job,
+              const Update *up)
 {
   PbRunItem *item = self->item;
   gboolean done;
@@ -123,13 +178,21 @@ apply_update (PbTrainer *self,
     }
   g_mutex_unlock (&job->lock);
 
-  if (batches_per_epoch > 0)
-    pb_run_item_set_batches_per_epoch (item, batches_per_epoch);
+  if (up->batches_per_epoch > 0)
+    pb_run_item_set_batches_per_epoch (item, up->batches_per_epoch);
   pb_run_item_set_elapsed (item,
                            (g_get_monotonic_time () - job->started) / (double) G_USEC_PER_SEC);
+  if (up->seconds_per_pair > 0)
+    {
+      self->seconds_per_pair = up->seconds_per_pair;
+      self->pairs_per_second = up->pairs_per_second;
+    }
+  pb_run_item_append_lr_changes (item, (const PbLrChange *) (gpointer) up->lr_changes->data,
+                                 up->lr_changes->len);
   pb_run_item_append (item,
-                      (const PbBatchRecord *) (gpointer) batches->data, batches->len,
-                      (const PbEpochRecord *) (gpointer) epochs->data, epochs->len);
+                      (const PbBatchRecord *) (gpointer) up->batches->data, up->batches->len,
+                      (const PbEpochRecord *) (gpointer) up->epochs->data, up->epochs->len);
+  set_holding (self, self->paused && up->held && !done);
   g_signal_emit (self, signals[PROGRESS], 0, item);
 
   if (done)
@@ -154,6 +217,9 @@ apply_update (PbTrainer *self,
 
       g_thread_join (g_steal_pointer (&self->thread));
       g_clear_pointer (&self->job, job_unref);
+      self->lr = 0;
+      set_paused (self, FALSE);
+      set_holding (self, FALSE);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
       g_signal_emit (self, signals[FINISHED], 0, finished);
     }
@@ -167,30 +233,32 @@ dispatch_cb (gpointer data)
   g_autoptr(PbTrainer) trainer = NULL;
   g_autoptr(GArray) batches = g_array_new (FALSE, FALSE, sizeof (PbBatchRecord));
   g_autoptr(GArray) epochs = g_array_new (FALSE, FALSE, sizeof (PbEpochRecord));
-  guint batches_per_epoch;
-  guint n_batches, n_epochs;
+  g_autoptr(GArray) lr_changes = g_array_new (FALSE, FALSE, sizeof (PbLrChange));
+  Update up = { batches, epochs, lr_changes, 0, FALSE, 0, 0 };
 
   g_mutex_lock (&job->lock);
   job->dispatch_pending = FALSE;
   job->last_dispatch = t0;
   g_array_append_vals (batches, job->batches->data, job->batches->len);
   g_array_append_vals (epochs, job->epochs->data, job->epochs->len);
+  g_array_append_vals (lr_changes, job->lr_changes->data, job->lr_changes->len);
   g_array_set_size (job->batches, 0);
   g_array_set_size (job->epochs, 0);
-  batches_per_epoch = job->batches_per_epoch;
+  g_array_set_size (job->lr_changes, 0);
+  up.batches_per_epoch = job->batches_per_epoch;
+  up.held = job->held;
+  up.seconds_per_pair = job->seconds_per_pair;
+  up.pairs_per_second = job->pairs_per_second;
   g_mutex_unlock (&job->lock);
-
-  n_batches = batches->len;
-  n_epochs = epochs->len;
 
   /* The window, and with it the trainer, may be gone: then the results are dropped. */
   trainer = g_weak_ref_get (&job->trainer);
   if (trainer != NULL && trainer->job == job)
-    apply_update (trainer, job, batches, epochs, batches_per_epoch);
+    apply_update (trainer, job, &up);
 
   if (pb_debug_timing ())
     g_message ("progress handler: %.3f ms (%u batches, %u epochs)",
-               (g_get_monotonic_time () - t0) / 1000.0, n_batches, n_epochs);
+               (g_get_monotonic_time () - t0) / 1000.0, batches->len, epochs->len);
 
   return G_SOURCE_REMOVE;
 }
@@ -218,12 +286,38 @@ schedule_dispatch (Job *job)
   g_source_unref (source);
 }
 
+/* Folds one step into the speed readout. wall_s is the step's time on the worker, evaluation
+ * included; the core's cumulative evaluation time tells how much of it was evaluation. */
 static void
-on_progress (void        *user_data,
-             const PbRun *run,
-             PbProgress   what)
+measure_speed (Job         *job,
+               const PbRun *run,
+               int          epochs_before,
+               double       wall_s)
 {
-  Job *job = user_data;
+  const PbTrainSettings *s = pb_run_settings (run);
+  const PbBatchRecord *last = &pb_run_batches (run)[pb_run_n_batches_done (run) - 1];
+  int bpe = pb_run_batches_per_epoch (run);
+  int index = (last->step - 1) % MAX (bpe, 1);
+  int pairs = MIN (s->batch, pb_run_augmented_pairs (run)->n - index * s->batch);
+  int ne = pb_run_n_epochs_done (run);
+  double eval_s = 0, decay;
+
+  if (ne > epochs_before)
+    {
+      const PbEpochRecord *er = pb_run_epochs (run);
+      eval_s = er[ne - 1].eval_seconds - (ne > 1 ? er[ne - 2].eval_seconds : 0);
+    }
+  decay = exp (-wall_s / SPEED_MEMORY_S);
+  job->speed_pairs = job->speed_pairs * decay + pairs;
+  job->speed_train_s = job->speed_train_s * decay + MAX (wall_s - eval_s, 0);
+  job->speed_wall_s = job->speed_wall_s * decay + wall_s;
+}
+
+/* After every step, on the worker: hands the new records to the main thread. */
+static void
+publish_progress (Job         *job,
+                  const PbRun *run)
+{
   int n_batches = pb_run_n_batches_done (run);
   int n_epochs = pb_run_n_epochs_done (run);
 
@@ -242,16 +336,85 @@ on_progress (void        *user_data,
                            n_epochs - job->epochs_copied);
       job->epochs_copied = n_epochs;
     }
+  if (job->speed_pairs > 0 && job->speed_wall_s > 0)
+    {
+      job->seconds_per_pair = job->speed_train_s / job->speed_pairs;
+      job->pairs_per_second = job->speed_pairs / job->speed_wall_s;
+    }
   schedule_dispatch (job);
   g_mutex_unlock (&job->lock);
 }
 
-static bool
-on_cancelled (void *user_data)
+static void
+apply_lr (Job   *job,
+          PbRun *run,
+          float  lr)
 {
-  Job *job = user_data;
+  PbError err = { { 0 } };
+  int n;
 
-  return g_atomic_int_get (&job->cancel) != 0;
+  /* Set and set back before the worker saw the first: nothing changed. */
+  if (lr == pb_run_lr (run))
+    return;
+  /* The trainer checked the value and the number of changes, so the core only refuses what the
+   * main thread would have refused too. */
+  if (pb_run_set_lr (run, lr, &err) != PB_OK)
+    {
+      g_debug ("learning rate not changed: %s", err.message);
+      return;
+    }
+  n = pb_run_n_lr_changes (run);
+  g_mutex_lock (&job->lock);
+  g_array_append_vals (job->lr_changes, pb_run_lr_changes (run) + job->lr_changes_copied,
+                       n - job->lr_changes_copied);
+  job->lr_changes_copied = n;
+  schedule_dispatch (job);
+  g_mutex_unlock (&job->lock);
+}
+
+/* Between steps: applies a new learning rate, and holds while paused until a step, a resume or
+ * a stop. FALSE when the run is to stop. */
+static gboolean
+wait_for_turn (Job   *job,
+               PbRun *run)
+{
+  gboolean go = TRUE;
+
+  g_mutex_lock (&job->lock);
+  for (;;)
+    {
+      if (job->pending_lr > 0)
+        {
+          float lr = job->pending_lr;
+
+          job->pending_lr = 0;
+          g_mutex_unlock (&job->lock);
+          apply_lr (job, run, lr);
+          g_mutex_lock (&job->lock);
+          continue;
+        }
+      if (g_atomic_int_get (&job->cancel))
+        {
+          go = FALSE;
+          break;
+        }
+      if (!job->paused)
+        break;
+      if (job->steps > 0)
+        {
+          job->steps--;
+          break;
+        }
+      if (!job->held)
+        {
+          job->held = TRUE;
+          schedule_dispatch (job);
+        }
+      g_cond_wait (&job->wake, &job->lock);
+    }
+  job->held = FALSE;
+  g_mutex_unlock (&job->lock);
+  return go;
 }
 
 static void
@@ -304,8 +467,7 @@ worker (gpointer data)
   const PbMnist *mnist;
   PbRun *run = NULL;
   PbError err = { { 0 } };
-  PbStatus status;
-  PbTrainCallbacks cb = { on_progress, on_cancelled, job };
+  PbStatus status = PB_OK;
 
   mnist = pb_mnist_cache_get (job->data_dir, &error);
   if (mnist == NULL)
@@ -325,12 +487,38 @@ worker (gpointer data)
   job->batches_per_epoch = pb_run_batches_per_epoch (run);
   g_mutex_unlock (&job->lock);
 
-  status = pb_run_train (run, &cb, &err);
+  while (!pb_run_finished (run))
+    {
+      int epochs_before = pb_run_n_epochs_done (run);
+      gint64 t0;
+
+      if (!wait_for_turn (job, run))
+        {
+          status = PB_ERR_CANCELLED;
+          break;
+        }
+      t0 = g_get_monotonic_time ();
+      if ((status = pb_run_step (run, &err)) != PB_OK)
+        break;
+      measure_speed (job, run, epochs_before,
+                     (g_get_monotonic_time () - t0) / (double) G_USEC_PER_SEC);
+      publish_progress (job, run);
+    }
   finish (job, status, status == PB_OK || status == PB_ERR_CANCELLED ? NULL : err.message, run);
 
 out:
   job_unref (job);
   return NULL;
+}
+
+/* Stops the worker, waking it if a pause holds it. */
+static void
+cancel_job (Job *job)
+{
+  g_mutex_lock (&job->lock);
+  g_atomic_int_set (&job->cancel, 1);
+  g_cond_broadcast (&job->wake);
+  g_mutex_unlock (&job->lock);
 }
 
 static void
@@ -340,7 +528,7 @@ pb_trainer_dispose (GObject *object)
 
   if (self->thread != NULL)
     {
-      g_atomic_int_set (&self->job->cancel, 1);
+      cancel_job (self->job);
       g_thread_join (g_steal_pointer (&self->thread));
     }
   g_clear_pointer (&self->job, job_unref);
@@ -362,6 +550,12 @@ pb_trainer_get_property (GObject    *object,
     case PROP_RUNNING:
       g_value_set_boolean (value, pb_trainer_get_running (self));
       break;
+    case PROP_PAUSED:
+      g_value_set_boolean (value, self->paused);
+      break;
+    case PROP_HOLDING:
+      g_value_set_boolean (value, self->holding);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -377,6 +571,12 @@ pb_trainer_class_init (PbTrainerClass *klass)
 
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PAUSED] =
+    g_param_spec_boolean ("paused", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_HOLDING] =
+    g_param_spec_boolean ("holding", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -420,8 +620,10 @@ pb_trainer_start (PbTrainer   *self,
   job->data_dir = g_strdup (data_dir);
   g_weak_ref_init (&job->trainer, self);
   g_mutex_init (&job->lock);
+  g_cond_init (&job->wake);
   job->batches = g_array_new (FALSE, FALSE, sizeof (PbBatchRecord));
   job->epochs = g_array_new (FALSE, FALSE, sizeof (PbEpochRecord));
+  job->lr_changes = g_array_new (FALSE, FALSE, sizeof (PbLrChange));
   job->started = g_get_monotonic_time ();
 
   thread = g_thread_try_new ("pb-trainer", worker, job_ref (job), error);
@@ -434,6 +636,9 @@ pb_trainer_start (PbTrainer   *self,
 
   self->job = job;
   self->thread = thread;
+  self->lr = job->settings.lr;
+  self->n_lr_requested = 0;
+  self->seconds_per_pair = self->pairs_per_second = 0;
   g_set_object (&self->item, item);
   pb_run_item_set_status (item, PB_RUN_STATUS_RUNNING, NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
@@ -447,7 +652,7 @@ pb_trainer_stop (PbTrainer *self)
 
   if (self->job == NULL || g_atomic_int_get (&self->job->cancel))
     return;
-  g_atomic_int_set (&self->job->cancel, 1);
+  cancel_job (self->job);
   pb_run_item_set_batches_at_stop (self->item, g_atomic_int_get (&self->job->batches_done));
 }
 
@@ -463,4 +668,130 @@ pb_trainer_get_item (PbTrainer *self)
 {
   g_return_val_if_fail (PB_IS_TRAINER (self), NULL);
   return self->item;
+}
+
+void
+pb_trainer_pause (PbTrainer *self)
+{
+  g_return_if_fail (PB_IS_TRAINER (self));
+
+  if (self->job == NULL || self->paused)
+    return;
+  g_mutex_lock (&self->job->lock);
+  self->job->paused = TRUE;
+  g_mutex_unlock (&self->job->lock);
+  set_paused (self, TRUE);
+}
+
+void
+pb_trainer_resume (PbTrainer *self)
+{
+  g_return_if_fail (PB_IS_TRAINER (self));
+
+  if (self->job == NULL || !self->paused)
+    return;
+  g_mutex_lock (&self->job->lock);
+  self->job->paused = FALSE;
+  self->job->steps = 0;
+  self->job->held = FALSE;
+  g_cond_broadcast (&self->job->wake);
+  g_mutex_unlock (&self->job->lock);
+  set_holding (self, FALSE);
+  set_paused (self, FALSE);
+}
+
+gboolean
+pb_trainer_get_paused (PbTrainer *self)
+{
+  g_return_val_if_fail (PB_IS_TRAINER (self), FALSE);
+  return self->paused;
+}
+
+gboolean
+pb_trainer_step (PbTrainer *self)
+{
+  g_return_val_if_fail (PB_IS_TRAINER (self), FALSE);
+
+  if (self->job == NULL || !self->paused)
+    return FALSE;
+  g_mutex_lock (&self->job->lock);
+  self->job->steps++;
+  /* Until the worker holds again after this step, what the main thread has is not all. */
+  self->job->held = FALSE;
+  g_cond_broadcast (&self->job->wake);
+  g_mutex_unlock (&self->job->lock);
+  set_holding (self, FALSE);
+  return TRUE;
+}
+
+gboolean
+pb_trainer_get_holding (PbTrainer *self)
+{
+  g_return_val_if_fail (PB_IS_TRAINER (self), FALSE);
+  return self->holding;
+}
+
+gboolean
+pb_trainer_set_lr (PbTrainer  *self,
+                   double      lr,
+                   GError    **error)
+{
+  gboolean replaces;
+
+  g_return_val_if_fail (PB_IS_TRAINER (self), FALSE);
+
+  if (self->job == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                           _("No run is training"));
+      return FALSE;
+    }
+  if (!isfinite (lr) || lr <= 0 || (float) lr <= 0)
+    {
+      g_autofree char *text = g_strdup_printf ("%g", lr);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Learning rate: expected a number greater than 0, got %s"), text);
+      return FALSE;
+    }
+  if ((float) lr == (float) self->lr)
+    return TRUE;
+
+  g_mutex_lock (&self->job->lock);
+  replaces = self->job->pending_lr > 0;
+  if (!replaces && self->n_lr_requested >= PB_MAX_LR_CHANGES)
+    {
+      g_mutex_unlock (&self->job->lock);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   _("Learning rate: a run records at most %d changes"), PB_MAX_LR_CHANGES);
+      return FALSE;
+    }
+  self->job->pending_lr = (float) lr;
+  g_cond_broadcast (&self->job->wake);
+  g_mutex_unlock (&self->job->lock);
+
+  if (!replaces)
+    self->n_lr_requested++;
+  self->lr = (float) lr;
+  return TRUE;
+}
+
+double
+pb_trainer_get_lr (PbTrainer *self)
+{
+  g_return_val_if_fail (PB_IS_TRAINER (self), 0);
+  return self->lr;
+}
+
+gboolean
+pb_trainer_get_speed (PbTrainer *self,
+                      double    *seconds_per_pair,
+                      double    *pairs_per_second)
+{
+  g_return_val_if_fail (PB_IS_TRAINER (self), FALSE);
+
+  if (self->seconds_per_pair <= 0)
+    return FALSE;
+  *seconds_per_pair = self->seconds_per_pair;
+  *pairs_per_second = self->pairs_per_second;
+  return TRUE;
 }

@@ -27,12 +27,14 @@ struct _PbWindow
   GListStore *runs;
   PbTrainer *trainer;
   guint next_color;
+  AdwToast *lr_toast;  /* weak: the last learning-rate toast, replaced by the next */
 
   AdwToastOverlay *toast_overlay;
   AdwViewStack *stack;
   PbRunSidebar *sidebar;
   GtkLabel *status_label;
   GtkLabel *status_detail;
+  GtkLabel *speed_label;
   GtkProgressBar *progress_bar;
   GtkToggleButton *log_toggle;
   GtkAdjustment *smoothing_adjustment;
@@ -46,15 +48,41 @@ struct _PbWindow
 
 G_DEFINE_TYPE (PbWindow, pb_window, ADW_TYPE_APPLICATION_WINDOW)
 
+enum {
+  PROP_0,
+  PROP_PAUSED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
 static void
 update_actions (PbWindow *self)
 {
   gboolean running = pb_trainer_get_running (self->trainer);
+  gboolean paused = pb_trainer_get_paused (self->trainer);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.start",
                                  !running && pb_run_sidebar_get_valid (self->sidebar));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.pause", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.step", running && paused);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.set-lr", running);
   pb_run_sidebar_set_training (self->sidebar, running);
+}
+
+static void
+show_speed (PbWindow *self)
+{
+  double spp, pps;
+  g_autofree char *text = NULL;
+
+  if (pb_trainer_get_running (self->trainer) &&
+      pb_trainer_get_speed (self->trainer, &spp, &pps))
+    /* Translators: training speed, e.g. "1.9 ms/pair fwd+bwd · 520 pairs/s" */
+    text = g_strdup_printf (_("%.2f ms/pair fwd+bwd · %.0f pairs/s"), 1000 * spp, pps);
+  gtk_label_set_label (self->speed_label, text ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->speed_label), text != NULL);
 }
 
 static void
@@ -75,6 +103,7 @@ show_idle_status (PbWindow *self)
     detail = g_strdup (pb_run_sidebar_get_problem (self->sidebar));
   gtk_label_set_label (self->status_detail, detail ? detail : "");
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
+  show_speed (self);
 }
 
 static void
@@ -100,6 +129,17 @@ show_run_status (PbWindow  *self,
   switch (pb_run_item_get_status (item))
     {
     case PB_RUN_STATUS_RUNNING:
+      if (pb_trainer_get_paused (self->trainer))
+        {
+          /* Translators: "Paused siamese-aux · seed 1 — epoch 3/25, after batch 57" */
+          title = g_strdup_printf (_("Paused %s — epoch %u/%d, after batch %u"),
+                                   pb_run_item_get_label (item), MIN (ne + 1, (guint) planned),
+                                   planned, nb);
+          /* Translators: "Space resumes, → trains one batch · 0:12 elapsed · test error 18.2 %" */
+          detail = g_strdup_printf (_("Space resumes, → trains one batch · %s elapsed · %s"),
+                                    elapsed_s, error_s);
+          break;
+        }
       /* Translators: "Training siamese-aux · seed 1 — epoch 3/25" */
       title = g_strdup_printf (_("Training %s — epoch %u/%d"), pb_run_item_get_label (item),
                                MIN (ne + 1, (guint) planned), planned);
@@ -140,6 +180,7 @@ show_run_status (PbWindow  *self,
   gtk_label_set_label (self->status_label, title);
   gtk_label_set_label (self->status_detail, detail ? detail : "");
   gtk_progress_bar_set_fraction (self->progress_bar, fraction);
+  show_speed (self);
 }
 
 static void
@@ -263,6 +304,7 @@ start_action (GtkWidget  *widget,
     }
   g_list_store_append (self->runs, item);
   adw_view_stack_set_visible_child_name (self->stack, "train");
+  pb_run_sidebar_set_live_lr (self->sidebar, settings.lr);
   show_run_status (self, item);
   update_actions (self);
 }
@@ -275,6 +317,126 @@ stop_action (GtkWidget  *widget,
   PbWindow *self = PB_WINDOW (widget);
 
   pb_trainer_stop (self->trainer);
+}
+
+static void
+step_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+
+  pb_trainer_step (self->trainer);
+}
+
+static void
+set_lr_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  PbWindow *self = PB_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
+  double lr = g_variant_get_double (parameter);
+  g_autofree char *text = NULL;
+
+  if (!pb_trainer_set_lr (self->trainer, lr, &error))
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+      return;
+    }
+  /* Translators: a toast after a live learning-rate change */
+  text = g_strdup_printf (_("Learning rate %g from the next batch on"), (double) (float) lr);
+  if (self->lr_toast != NULL)
+    adw_toast_dismiss (self->lr_toast);
+  g_set_weak_pointer (&self->lr_toast, adw_toast_new (text));
+  adw_toast_overlay_add_toast (self->toast_overlay, self->lr_toast);
+}
+
+/* Space and → are for typing in a field that has the focus. Otherwise Space pauses while a run
+ * trains and → steps while it is paused, even when a button or the curves have the focus (Enter
+ * still presses a button), so the window catches them before the focused widget does. */
+static gboolean
+focus_in_editable (PbWindow *self)
+{
+  for (GtkWidget *w = gtk_root_get_focus (GTK_ROOT (self)); w != NULL;
+       w = gtk_widget_get_parent (w))
+    if (GTK_IS_EDITABLE (w))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+pause_shortcut (GtkWidget *widget,
+                GVariant  *args,
+                gpointer   data)
+{
+  PbWindow *self = PB_WINDOW (widget);
+
+  if (focus_in_editable (self) || !pb_trainer_get_running (self->trainer))
+    return FALSE;
+  return gtk_widget_activate_action (widget, "win.pause", NULL);
+}
+
+static gboolean
+step_shortcut (GtkWidget *widget,
+               GVariant  *args,
+               gpointer   data)
+{
+  PbWindow *self = PB_WINDOW (widget);
+
+  if (focus_in_editable (self) || !pb_trainer_get_paused (self->trainer))
+    return FALSE;
+  return gtk_widget_activate_action (widget, "win.step", NULL);
+}
+
+static void
+on_trainer_paused (PbWindow *self)
+{
+  PbRunItem *item = pb_trainer_get_item (self->trainer);
+
+  update_actions (self);
+  if (item != NULL)
+    show_run_status (self, item);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
+}
+
+static void
+pb_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  PbWindow *self = PB_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_PAUSED:
+      g_value_set_boolean (value, self->trainer != NULL && pb_trainer_get_paused (self->trainer));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pb_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  PbWindow *self = PB_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_PAUSED:
+      if (g_value_get_boolean (value))
+        pb_trainer_pause (self->trainer);
+      else
+        pb_trainer_resume (self->trainer);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -611,6 +773,7 @@ pb_window_dispose (GObject *object)
 {
   PbWindow *self = PB_WINDOW (object);
 
+  g_clear_weak_pointer (&self->lr_toast);
   if (self->trainer != NULL)
     g_signal_handlers_disconnect_by_data (self->trainer, self);
   /* Cancels and joins the worker before the widgets it feeds go away. */
@@ -645,7 +808,15 @@ pb_window_class_init (PbWindowClass *klass)
   GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = pb_window_dispose;
+  object_class->get_property = pb_window_get_property;
+  object_class->set_property = pb_window_set_property;
   window_class->close_request = pb_window_close_request;
+
+  /* Whether the run in training is held between batches (the win.pause action). */
+  properties[PROP_PAUSED] =
+    g_param_spec_boolean ("paused", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (PB_TYPE_RUN_SIDEBAR);
   g_type_ensure (PB_TYPE_CURVE_VIEW);
@@ -661,6 +832,7 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbWindow, sidebar);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, status_label);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, status_detail);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, speed_label);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, log_toggle);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, smoothing_adjustment);
@@ -678,6 +850,9 @@ pb_window_class_init (PbWindowClass *klass)
                                        "win.start", NULL);
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, stop_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
+  gtk_widget_class_install_property_action (widget_class, "win.pause", "paused");
+  gtk_widget_class_install_action (widget_class, "win.step", NULL, step_action);
+  gtk_widget_class_install_action (widget_class, "win.set-lr", "d", set_lr_action);
   gtk_widget_class_install_action (widget_class, "win.new-seed", NULL, new_seed_action);
   gtk_widget_class_install_action (widget_class, "win.preset-report", NULL, preset_report_action);
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
@@ -754,8 +929,26 @@ pb_window_init (PbWindow *self)
     g_action_map_add_action (G_ACTION_MAP (self), outliers);
   }
 
+  {
+    GtkEventController *keys = gtk_shortcut_controller_new ();
+    struct { guint keyval; GtkShortcutFunc func; } run_keys[] = {
+      { GDK_KEY_space, pause_shortcut }, { GDK_KEY_KP_Space, pause_shortcut },
+      { GDK_KEY_Right, step_shortcut }, { GDK_KEY_KP_Right, step_shortcut },
+    };
+
+    gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+    for (guint i = 0; i < G_N_ELEMENTS (run_keys); i++)
+      gtk_shortcut_controller_add_shortcut (
+        GTK_SHORTCUT_CONTROLLER (keys),
+        gtk_shortcut_new (gtk_keyval_trigger_new (run_keys[i].keyval, 0),
+                          gtk_callback_action_new (run_keys[i].func, NULL, NULL)));
+    gtk_widget_add_controller (GTK_WIDGET (self), keys);
+  }
+
   g_signal_connect_swapped (self->trainer, "progress", G_CALLBACK (on_trainer_progress), self);
   g_signal_connect_swapped (self->trainer, "finished", G_CALLBACK (on_trainer_finished), self);
+  g_signal_connect_swapped (self->trainer, "notify::paused", G_CALLBACK (on_trainer_paused),
+                            self);
   g_signal_connect_swapped (self->sidebar, "notify::valid", G_CALLBACK (on_sidebar_changed), self);
   g_signal_connect_swapped (self->sidebar, "notify::problem", G_CALLBACK (on_sidebar_changed),
                             self);

@@ -179,7 +179,7 @@ test_export_metrics (void)
   lines = g_strsplit (text, "\n", -1);
   g_assert_cmpstr (lines[0], ==,
                    "run,model,seed,epoch,train_loss,train_main_loss,train_aux_loss,train_error,"
-                   "test_error,digit_error,chunk_sd,seconds");
+                   "test_error,digit_error,chunk_sd,seconds,lr,lr_changes");
   for (guint i = 0; i < n_runs; i++)
     {
       g_autoptr(PbRunItem) item = g_list_model_get_item (runs, i);
@@ -195,7 +195,7 @@ test_export_metrics (void)
       double test_error;
       char *end;
 
-      g_assert_cmpuint (g_strv_length (fields), ==, 12);
+      g_assert_cmpuint (g_strv_length (fields), ==, 14);
       test_error = g_ascii_strtod (fields[8], &end);
       g_assert_true (*end == '\0');
       g_assert_cmpfloat (test_error, >=, 0);

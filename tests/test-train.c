@@ -1094,6 +1094,67 @@ test_lr_changes_saved (void)
   pb_run_free (run);
 }
 
+/* pb_run_set_lr: a change is recorded with the step it follows, bad values are refused and leave
+ * the run as it was, and the batches after it report the new rate. */
+static void
+test_set_lr (void)
+{
+  PbTrainSettings s;
+  PbError err = { { 0 } };
+  PbRun *run = NULL;
+  const PbBatchRecord *br;
+  const PbLrChange *ch;
+
+  small_settings (&s, "siamese-aux", 2);
+  g_assert_cmpint (pb_run_new (&s, &mnist, &run, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_n_lr_changes (run), ==, 0);
+  g_assert_cmpfloat (pb_run_lr (run), ==, s.lr);
+  for (int i = 0; i < 3; i++)
+    g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+
+  g_assert_cmpint (pb_run_set_lr (run, 0.0f, &err), ==, PB_ERR_INVALID);
+  g_assert_nonnull (strstr (err.message, "learning rate"));
+  g_assert_cmpint (pb_run_set_lr (run, -1e-3f, &err), ==, PB_ERR_INVALID);
+  g_assert_cmpint (pb_run_set_lr (run, NAN, &err), ==, PB_ERR_INVALID);
+  g_assert_cmpint (pb_run_set_lr (run, INFINITY, &err), ==, PB_ERR_INVALID);
+  g_assert_cmpint (pb_run_n_lr_changes (run), ==, 0);
+  g_assert_cmpfloat (pb_run_lr (run), ==, s.lr);
+
+  g_assert_cmpint (pb_run_set_lr (run, 5e-4f, &err), ==, PB_OK);
+  g_assert_cmpfloat (pb_run_lr (run), ==, 5e-4f);
+  g_assert_cmpint (pb_run_n_lr_changes (run), ==, 1);
+  ch = pb_run_lr_changes (run);
+  g_assert_cmpint (ch[0].step, ==, 3);
+  g_assert_cmpint (ch[0].epoch, ==, 1);
+  g_assert_cmpfloat (ch[0].lr, ==, 5e-4f);
+
+  g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+  br = pb_run_batches (run);
+  g_assert_cmpint (pb_run_n_batches_done (run), ==, 4);
+  g_assert_cmpfloat (br[2].lr, ==, s.lr);
+  g_assert_cmpfloat (br[3].lr, ==, 5e-4f);
+  g_assert_cmpint (br[3].step, ==, ch[0].step + 1);
+
+  /* A change at an epoch boundary belongs to the epoch that comes next. */
+  while (pb_run_n_epochs_done (run) < 1)
+    g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_set_lr (run, 2e-3f, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_lr_changes (run)[1].step, ==, pb_run_batches_per_epoch (run));
+  g_assert_cmpint (pb_run_lr_changes (run)[1].epoch, ==, 2);
+  while (!pb_run_finished (run))
+    g_assert_cmpint (pb_run_step (run, &err), ==, PB_OK);
+  br = pb_run_batches (run);
+  g_assert_cmpfloat (br[pb_run_n_batches_done (run) - 1].lr, ==, 2e-3f);
+
+  /* Only so many changes fit; the one past the limit is refused and not recorded. */
+  while (pb_run_n_lr_changes (run) < PB_MAX_LR_CHANGES)
+    g_assert_cmpint (pb_run_set_lr (run, 1e-3f, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_set_lr (run, 3e-3f, &err), ==, PB_ERR_INVALID);
+  g_assert_cmpint (pb_run_n_lr_changes (run), ==, PB_MAX_LR_CHANGES);
+  g_assert_cmpfloat (pb_run_lr (run), ==, 1e-3f);
+  pb_run_free (run);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1126,6 +1187,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/train/new-settings-validation", test_new_settings_validation);
   g_test_add_func ("/core/train/settings-json", test_settings_json);
   g_test_add_func ("/core/train/lr-changes-saved", test_lr_changes_saved);
+  g_test_add_func ("/core/train/set-lr", test_set_lr);
   rc = g_test_run ();
   pb_mnist_clear (&mnist);
   return rc;
