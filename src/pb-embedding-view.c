@@ -1304,3 +1304,19 @@ pb_embedding_view_get_embedder (PbEmbeddingView *self)
   g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
   return self->embedder;
 }
+
+PbScatterView *
+pb_embedding_view_get_map_view (PbEmbeddingView *self,
+                                guint            index)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
+  g_return_val_if_fail (index < N_GRID, NULL);
+  return self->n_shown <= 1 ? self->single_view : grid_view (self, index);
+}
+
+GtkListBox *
+pb_embedding_view_get_neighbour_list (PbEmbeddingView *self)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
+  return self->neighbour_list;
+}

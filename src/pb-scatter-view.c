@@ -156,6 +156,10 @@ pb_scatter_view_draw (PbScatterView *self,
       gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &style.fg);
       G_GNUC_END_IGNORE_DEPRECATIONS
       style.dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
+                                      "accent_color", &style.accent);
+      G_GNUC_END_IGNORE_DEPRECATIONS
       style.hover = self->hover;
       font = pango_font_description_copy (
         pango_context_get_font_description (gtk_widget_get_pango_context (GTK_WIDGET (self))));

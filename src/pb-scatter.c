@@ -29,6 +29,8 @@ pb_scatter_style_init (PbScatterStyle *style)
 {
   *style = (PbScatterStyle) { 0 };
   style->fg = (GdkRGBA) { 0, 0, 0, 1 };
+  /* libadwaita's blue accent */
+  style->accent = (GdkRGBA) { 0.21, 0.52, 0.89, 1 };
   style->highlight = -1;
   style->hover = -1;
   style->selected = -1;
@@ -593,7 +595,7 @@ fit_view (const PbScatterPoints *points,
 
   if (style->sprites && points->images != NULL)
     {
-      double side = CLAMP (short_side / 50, SPRITE_MIN, PB_IMAGE_SIDE) * zoom;
+      double side = CLAMP (short_side / 40, SPRITE_MIN, PB_IMAGE_SIDE) * zoom;
 
       if (side >= PB_IMAGE_SIDE)
         side = MIN (floor (side / PB_IMAGE_SIDE) * PB_IMAGE_SIDE, SPRITE_MAX);
@@ -647,13 +649,13 @@ draw_dots (cairo_t               *cr,
 
 static void
 draw_sprites (cairo_t               *cr,
+              cairo_surface_t       *atlas,
+              int                    cols,
               const PbScatterPoints *points,
               const PbScatterStyle  *style,
               const PbScatterLayout *lo,
               int                    top)
 {
-  int cols;
-  cairo_surface_t *atlas = sprite_atlas (points, style, &cols);
   double frame = lo->sprite_h >= 28 ? 1.5 : 1;
 
   for (int pass = 0; pass < (top >= 0 ? 2 : 1); pass++)
@@ -667,14 +669,24 @@ draw_sprites (cairo_t               *cr,
         draw_sprite (cr, atlas, cols, points, lo, i, on ? 1 : 0.15,
                      &points->category_colors[c], frame);
       }
+}
 
-  /* The selection over everything else. */
+/* The selection over everything else, and over its links. */
+static void
+draw_selected_sprites (cairo_t               *cr,
+                       cairo_surface_t       *atlas,
+                       int                    cols,
+                       const PbScatterPoints *points,
+                       const PbScatterStyle  *style,
+                       const PbScatterLayout *lo)
+{
+  if (style->selected < 0 || style->selected >= points->n)
+    return;
   for (int j = 0; j < style->n_neighbours; j++)
     if (style->neighbours[j] >= 0 && style->neighbours[j] < points->n)
       draw_sprite (cr, atlas, cols, points, lo, style->neighbours[j], 1, &style->fg, 2);
   if (style->selected >= 0 && style->selected < points->n)
-    draw_sprite (cr, atlas, cols, points, lo, style->selected, 1, &style->fg, 3);
-  cairo_surface_destroy (atlas);
+    draw_sprite (cr, atlas, cols, points, lo, style->selected, 1, &style->accent, 3);
 }
 
 static void
@@ -691,8 +703,8 @@ draw_selection (cairo_t               *cr,
   pb_scatter_point_position (lo, points, style->selected, &sx, &sy);
 
   cairo_save (cr);
-  set_rgba (cr, &style->fg, 0.45);
-  cairo_set_line_width (cr, 1.2);
+  set_rgba (cr, &style->accent, 0.8);
+  cairo_set_line_width (cr, 1.5);
   for (int j = 0; j < style->n_neighbours; j++)
     {
       double nx, ny;
@@ -722,7 +734,7 @@ draw_selection (cairo_t               *cr,
       set_rgba (cr, &points->category_colors[points->category[style->selected]], 1);
       cairo_arc (cr, sx, sy, POINT_RADIUS + 1.5, 0, 2 * G_PI);
       cairo_fill (cr);
-      set_rgba (cr, &style->fg, 1);
+      set_rgba (cr, &style->accent, 1);
       cairo_set_line_width (cr, 2.5);
       cairo_arc (cr, sx, sy, ring + 3, 0, 2 * G_PI);
       cairo_stroke (cr);
@@ -810,10 +822,20 @@ pb_scatter_draw (cairo_t               *cr,
       cairo_rectangle (cr, lo.x, lo.y, lo.width, lo.height);
       cairo_clip (cr);
       if (lo.sprite_w > 0)
-        draw_sprites (cr, points, style, &lo, on_top);
+        {
+          int cols;
+          cairo_surface_t *atlas = sprite_atlas (points, style, &cols);
+
+          draw_sprites (cr, atlas, cols, points, style, &lo, on_top);
+          draw_selection (cr, points, style, &lo);
+          draw_selected_sprites (cr, atlas, cols, points, style, &lo);
+          cairo_surface_destroy (atlas);
+        }
       else
-        draw_dots (cr, points, style, &lo, on_top);
-      draw_selection (cr, points, style, &lo);
+        {
+          draw_dots (cr, points, style, &lo, on_top);
+          draw_selection (cr, points, style, &lo);
+        }
       cairo_restore (cr);
 
       if (style->hover >= 0 && style->hover < n)

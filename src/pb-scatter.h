@@ -44,6 +44,7 @@ typedef struct
 {
   GdkRGBA fg;
   GdkRGBA bg;             /* alpha 0: leave the background alone */
+  GdkRGBA accent;         /* of the selection */
   gboolean dark;
   const PangoFontDescription *font;  /* NULL: Sans 9 */
   const char *title;
