@@ -31,6 +31,7 @@ struct _PbScatterView
   int category_n;
   PbScatterLayout layout;
 
+  gboolean follow_selected;  /* until the user moves the view */
   double drag_pan_x, drag_pan_y;
   gboolean dragging;
   double pointer_x, pointer_y;
@@ -190,6 +191,55 @@ pb_scatter_view_draw (PbScatterView *self,
     pango_font_description_free (font);
 }
 
+/* A point selected from the list, or pushed aside as the neighbour panel opens, is brought
+ * back into the map with its neighbours (or alone, when they do not fit). */
+static void
+keep_selected_in_view (PbScatterView *self)
+{
+  PbScatterPoints points;
+  const PbScatterLayout *lo = &self->layout;
+  double x0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE, y0 = G_MAXDOUBLE, y1 = -G_MAXDOUBLE;
+  double sx, sy, cx, cy, inset_x, inset_y, side;
+
+  if (!self->follow_selected || self->selected < 0 || !get_points (self, FALSE, &points)
+      || self->selected >= points.n || lo->scale <= 0)
+    return;
+  /* The whole map, unzoomed, is left alone unless a point is off it. */
+  inset_x = self->zoom <= 1 ? 0 : MIN (lo->width / 4, MAX (lo->sprite_w, 12));
+  inset_y = self->zoom <= 1 ? 0 : MIN (lo->height / 4, MAX (lo->sprite_h, 12));
+  pb_scatter_point_position (lo, &points, self->selected, &sx, &sy);
+  for (int j = -1; j < (int) self->neighbours->len; j++)
+    {
+      int i = j < 0 ? self->selected : g_array_index (self->neighbours, int, j);
+      double px, py;
+
+      if (i < 0 || i >= points.n)
+        continue;
+      pb_scatter_point_position (lo, &points, i, &px, &py);
+      x0 = MIN (x0, px);
+      x1 = MAX (x1, px);
+      y0 = MIN (y0, py);
+      y1 = MAX (y1, py);
+    }
+  if (x0 >= lo->x + inset_x && x1 <= lo->x + lo->width - inset_x
+      && y0 >= lo->y + inset_y && y1 <= lo->y + lo->height - inset_y)
+    return;
+  if (x1 - x0 <= lo->width - 2 * inset_x && y1 - y0 <= lo->height - 2 * inset_y)
+    {
+      cx = (x0 + x1) / 2;
+      cy = (y0 + y1) / 2;
+    }
+  else
+    {
+      cx = sx;
+      cy = sy;
+    }
+  side = MAX (1, MIN (lo->width, lo->height));
+  self->pan_x += (lo->x + lo->width / 2 - cx) / side;
+  self->pan_y += (lo->y + lo->height / 2 - cy) / side;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 static void
 pb_scatter_view_snapshot (GtkWidget   *widget,
                           GtkSnapshot *snapshot)
@@ -220,6 +270,7 @@ pb_scatter_view_snapshot (GtkWidget   *widget,
       cairo_stroke (cr);
     }
   cairo_destroy (cr);
+  keep_selected_in_view (self);
   if (pb_debug_timing ())
     g_message ("scatter snapshot (%s, %d points): %.3f ms", self->sprites ? "sprites" : "dots",
                pb_scatter_view_get_n_points (self), (g_get_monotonic_time () - t0) / 1000.0);
@@ -315,6 +366,7 @@ set_view (PbScatterView *self,
 {
   gboolean zoom_changed = zoom != self->zoom;
 
+  self->follow_selected = FALSE;
   self->zoom = zoom;
   self->pan_x = pan_x;
   self->pan_y = pan_y;
@@ -739,6 +791,7 @@ pb_scatter_view_set_selected (PbScatterView *self,
   if (self->selected == point)
     return;
   self->selected = point;
+  self->follow_selected = point >= 0;
   g_array_set_size (self->neighbours, 0);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED]);
