@@ -7,6 +7,7 @@
 #include "pb-data.h"
 #include "pb-gemm.h"
 #include "pb-json.h"
+#include "pb-knn.h"
 #include "pb-layers.h"
 #include "pb-model.h"
 #include "pb-rng.h"

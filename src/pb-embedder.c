@@ -34,6 +34,13 @@ typedef struct
   guint8 *digits;
   float *images;
   int images_per_point;
+  float *features;
+  int feature_dim;
+  int n_points;
+  int n_pairs;
+  guint8 *classes;
+  guint8 *labels;
+  guint8 *predicted;
   int iteration;
   double kl;
   double perplexity_used;
@@ -101,6 +108,10 @@ posted_clear (Posted *p)
   g_free (p->xy);
   g_free (p->digits);
   g_free (p->images);
+  g_free (p->features);
+  g_free (p->classes);
+  g_free (p->labels);
+  g_free (p->predicted);
   g_clear_pointer (&p->kl_trace, g_array_unref);
 }
 
@@ -146,6 +157,10 @@ map_clear (gpointer data)
   g_free (map->xy);
   g_free (map->digits);
   g_free (map->images);
+  g_free (map->features);
+  g_free (map->classes);
+  g_free (map->labels);
+  g_free (map->predicted);
   g_clear_pointer (&map->kl_trace, g_array_unref);
 }
 
@@ -190,9 +205,20 @@ dispatch_cb (gpointer data)
         {
           g_free (map->digits);
           g_free (map->images);
+          g_free (map->features);
+          g_free (map->classes);
+          g_free (map->labels);
+          g_free (map->predicted);
           map->digits = g_steal_pointer (&p->digits);
           map->images = g_steal_pointer (&p->images);
           map->images_per_point = p->images_per_point;
+          map->features = g_steal_pointer (&p->features);
+          map->feature_dim = p->feature_dim;
+          map->n_points = p->n_points;
+          map->n_pairs = p->n_pairs;
+          map->classes = g_steal_pointer (&p->classes);
+          map->labels = g_steal_pointer (&p->labels);
+          map->predicted = g_steal_pointer (&p->predicted);
         }
       if (p->xy != NULL)
         {
@@ -335,6 +361,8 @@ embed_one (Job      *job,
   PbPairs pairs = { 0 };
   g_autofree float *features = NULL;
   g_autofree guint8 *digits = NULL;
+  g_autofree guint8 *predicted = NULL;
+  Posted *p;
   PbTsne *tsne = NULL;
   PbTsneSettings ts;
   Callback cb = { job, index };
@@ -365,18 +393,38 @@ embed_one (Job      *job,
       return status;
     }
 
+  predicted = g_new (guint8, pairs.n);
+  status = pb_model_predict (m->model, m->mean, m->std, &pairs, predicted, NULL, NULL, err);
+  if (status != PB_OK)
+    {
+      pb_pairs_clear (&pairs);
+      return status;
+    }
+
   digits = g_new (guint8, rows);
   for (int r = 0; r < rows; r++)
     digits[r] = per_image ? pairs.classes[r] : pairs.classes[2 * r];
   g_mutex_lock (&job->lock);
-  g_free (job->posted[index].digits);
-  g_free (job->posted[index].images);
-  job->posted[index].digits = g_steal_pointer (&digits);
+  p = &job->posted[index];
+  g_free (p->digits);
+  g_free (p->images);
+  g_free (p->features);
+  g_free (p->classes);
+  g_free (p->labels);
+  g_free (p->predicted);
+  p->digits = g_steal_pointer (&digits);
   /* Pair-major images are already one per row for siamese and twin, two per row for stacked. */
-  job->posted[index].images = g_memdup2 (pairs.images,
-                                         sizeof (float) * (gsize) pairs.n * PB_PAIR_FLOATS);
-  job->posted[index].images_per_point = per_image ? 1 : 2;
-  job->posted[index].dirty = TRUE;
+  p->images = g_memdup2 (pairs.images, sizeof (float) * (gsize) pairs.n * PB_PAIR_FLOATS);
+  p->images_per_point = per_image ? 1 : 2;
+  /* The main thread searches neighbours in what was mapped. */
+  p->features = g_memdup2 (features, sizeof (float) * (gsize) rows * dim);
+  p->feature_dim = dim;
+  p->n_points = rows;
+  p->n_pairs = pairs.n;
+  p->classes = g_memdup2 (pairs.classes, 2 * (gsize) pairs.n);
+  p->labels = g_memdup2 (pairs.labels, (gsize) pairs.n);
+  p->predicted = g_steal_pointer (&predicted);
+  p->dirty = TRUE;
   g_mutex_unlock (&job->lock);
   pb_pairs_clear (&pairs);
 
@@ -513,6 +561,55 @@ pb_embedder_init (PbEmbedder *self)
   pb_embed_settings_init (&self->settings);
   self->maps = g_array_new (FALSE, TRUE, sizeof (PbEmbedMap));
   g_array_set_clear_func (self->maps, map_clear);
+}
+
+int
+pb_embed_map_point_pair (const PbEmbedMap *map,
+                         int               point)
+{
+  g_return_val_if_fail (map != NULL, -1);
+  return map->images_per_point == 1 ? point / 2 : point;
+}
+
+int
+pb_embed_map_point_position (const PbEmbedMap *map,
+                             int               point)
+{
+  g_return_val_if_fail (map != NULL, -1);
+  return map->images_per_point == 1 ? point % 2 : -1;
+}
+
+char *
+pb_embed_map_describe_point (const PbEmbedMap *map,
+                             int               point)
+{
+  int pair;
+
+  g_return_val_if_fail (map != NULL && point >= 0 && point < map->n_points, NULL);
+  pair = pb_embed_map_point_pair (map, point);
+  if (map->images_per_point == 1)
+    /* Translators: a map point: its digit, its test pair, and image 1 or 2 of the pair */
+    return g_strdup_printf (_("Digit %d · pair %d, image %d"), map->digits[point], pair,
+                            pb_embed_map_point_position (map, point) + 1);
+  /* Translators: a stacked model's map point is a whole pair: its two digits, its index */
+  return g_strdup_printf (_("Digits %d and %d · pair %d"), map->classes[2 * pair],
+                          map->classes[2 * pair + 1], pair);
+}
+
+char *
+pb_embed_map_describe_pair (const PbEmbedMap *map,
+                            int               point)
+{
+  int pair;
+
+  g_return_val_if_fail (map != NULL && point >= 0 && point < map->n_points, NULL);
+  pair = pb_embed_map_point_pair (map, point);
+  return g_strdup_printf (map->predicted[pair] == map->labels[pair]
+                          /* Translators: the pair's label, and the model's, which is right */
+                          ? _("Target %d · predicted %d, correct")
+                          /* Translators: the pair's label, and the model's, which is wrong */
+                          : _("Target %d · predicted %d, wrong"),
+                          map->labels[pair], map->predicted[pair]);
 }
 
 PbEmbedder *

@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "pb-embedding-view.h"
+#include "pb-knn.h"
 #include "pb-scatter-view.h"
 #include "pb-util.h"
 
@@ -29,6 +30,13 @@ struct _PbEmbeddingView
   GtkStringList *choice_names;
   PbEmbedder *embedder;
   guint n_shown;
+  PbRunItem *map_items[N_GRID];   /* the run of each map shown, or NULL */
+
+  gboolean sprites;
+  PbScatterColoring color_by;
+  PbDistance metric;
+  int n_neighbours;
+  PbScatterView *selection_view;  /* the map with the selected point, or NULL */
 
   AdwComboRow *run_row;
   AdwComboRow *layer_row;
@@ -48,7 +56,33 @@ struct _PbEmbeddingView
   PbScatterView *grid_view1;
   PbScatterView *grid_view2;
   PbScatterView *grid_view3;
+  AdwComboRow *color_row;
+  AdwComboRow *metric_row;
+  GtkSpinButton *neighbours_spin;
+  GtkRevealer *neighbour_revealer;
+  GtkPicture *selected_picture;
+  GtkLabel *selected_title;
+  GtkLabel *selected_detail;
+  GtkLabel *neighbours_caption;
+  GtkListBox *neighbour_list;
 };
+
+enum {
+  PROP_0,
+  PROP_SPRITES,
+  PROP_COLOR_BY,
+  PROP_METRIC,
+  PROP_NEIGHBOURS,
+  N_PROPS
+};
+
+enum {
+  INSPECT_PAIR,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (PbEmbeddingView, pb_embedding_view, GTK_TYPE_WIDGET)
 
@@ -105,6 +139,11 @@ update_actions (PbEmbeddingView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.compare",
                                  n_comparison_models (self) > 0 || n_run_choices (self) > 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.export", self->n_shown > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.zoom-in", self->n_shown > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.zoom-out", self->n_shown > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.reset-view", self->n_shown > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.clear-selection",
+                                 self->selection_view != NULL);
 }
 
 static gboolean
@@ -393,11 +432,29 @@ on_embedder_running (PbEmbeddingView *self)
   update_actions (self);
 }
 
+static gboolean
+embed_models (PbEmbeddingView     *self,
+              const PbEmbedModel  *models,
+              PbRunItem *const    *items,
+              guint                n_models,
+              GError             **error);
+
 gboolean
 pb_embedding_view_embed_models (PbEmbeddingView     *self,
                                 const PbEmbedModel  *models,
                                 guint                n_models,
                                 GError             **error)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), FALSE);
+  return embed_models (self, models, NULL, n_models, error);
+}
+
+static gboolean
+embed_models (PbEmbeddingView     *self,
+              const PbEmbedModel  *models,
+              PbRunItem *const    *items,
+              guint                n_models,
+              GError             **error)
 {
   PbEmbedSettings s;
   g_autofree char *setting = NULL;
@@ -426,6 +483,11 @@ pb_embedding_view_embed_models (PbEmbeddingView     *self,
     return FALSE;
 
   self->n_shown = n_models;
+  for (guint i = 0; i < N_GRID; i++)
+    {
+      PbRunItem *item = items != NULL && i < n_models ? items[i] : NULL;
+      g_set_object (&self->map_items[i], item);
+    }
   if (n_models == 1)
     {
       pb_scatter_view_set_source (self->single_view, self->embedder, 0);
@@ -466,7 +528,9 @@ start_action (GtkWidget  *widget,
   if (selected >= self->choices->len
       || !embed_model_from_choice (self, g_ptr_array_index (self->choices, selected), &model))
     return;
-  if (!pb_embedding_view_embed_models (self, &model, 1, &error))
+  if (!embed_models (self, &model,
+                     &((Choice *) g_ptr_array_index (self->choices, selected))->item, 1,
+                     &error))
     report_error (self, error);
 }
 
@@ -539,6 +603,7 @@ compare_action (GtkWidget  *widget,
 {
   PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
   PbEmbedModel models[N_GRID];
+  PbRunItem *items[N_GRID];
   guint n = 0, n_runs = n_run_choices (self);
   g_autoptr(GError) error = NULL;
 
@@ -556,6 +621,7 @@ compare_action (GtkWidget  *widget,
 
         if (g_strcmp0 (pb_run_item_get_arch_name (choice->item), compare_models[m]) == 0)
           {
+            items[n] = choice->item;
             embed_model_from_item (choice->item, &models[n++]);
             break;
           }
@@ -563,13 +629,14 @@ compare_action (GtkWidget  *widget,
   /* Fewer than two of the report's models: compare the latest runs of any model instead. */
   if (n < 2)
     for (n = 0; n < MIN (n_runs, N_GRID); n++)
-      embed_model_from_item (((Choice *) g_ptr_array_index (self->choices,
-                                                            n_runs - MIN (n_runs, N_GRID) + n))
-                               ->item,
-                             &models[n]);
+      {
+        items[n] = ((Choice *) g_ptr_array_index (self->choices,
+                                                  n_runs - MIN (n_runs, N_GRID) + n))->item;
+        embed_model_from_item (items[n], &models[n]);
+      }
   if (n == 0)
     return;
-  if (!pb_embedding_view_embed_models (self, models, n, &error))
+  if (!embed_models (self, models, items, n, &error))
     report_error (self, error);
 }
 
@@ -707,6 +774,301 @@ export_action (GtkWidget  *widget,
                              g_object_ref (self), g_object_unref);
 }
 
+/* The maps on screen: the single one, or the grid's first n_shown. */
+static guint
+shown_views (PbEmbeddingView *self,
+             PbScatterView  **views)
+{
+  if (self->n_shown <= 1)
+    {
+      views[0] = self->single_view;
+      return 1;
+    }
+  for (guint i = 0; i < self->n_shown; i++)
+    views[i] = grid_view (self, i);
+  return self->n_shown;
+}
+
+static void
+view_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
+  PbScatterView *views[N_GRID];
+  guint n = shown_views (self, views);
+
+  for (guint i = 0; i < n; i++)
+    if (g_str_equal (action_name, "embedding.zoom-in"))
+      pb_scatter_view_zoom (views[i], 1.25);
+    else if (g_str_equal (action_name, "embedding.zoom-out"))
+      pb_scatter_view_zoom (views[i], 1 / 1.25);
+    else
+      pb_scatter_view_reset_view (views[i]);
+}
+
+static void
+clear_selection_action (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
+
+  if (self->selection_view != NULL)
+    pb_scatter_view_set_selected (self->selection_view, -1);
+}
+
+static guint
+view_index (PbEmbeddingView *self,
+            PbScatterView   *view)
+{
+  for (guint i = 0; i < N_GRID; i++)
+    if (grid_view (self, i) == view)
+      return i;
+  return 0;
+}
+
+static GtkWidget *
+neighbour_row (const PbEmbedMap      *map,
+               const PbScatterPoints *points,
+               gboolean               dark,
+               int                    rank,
+               int                    point,
+               float                  distance)
+{
+  g_autoptr(GdkTexture) texture = pb_scatter_point_texture (points, point, dark, 2);
+  g_autofree char *what = pb_embed_map_describe_point (map, point);
+  /* Translators: a neighbour's rank, and its distance in the mapped layer */
+  g_autofree char *detail = g_strdup_printf (_("%d. distance %.4g"), rank, distance);
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
+  GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
+  GtkWidget *title = gtk_label_new (what);
+  GtkWidget *subtitle = gtk_label_new (detail);
+  g_autofree char *accessible = g_strdup_printf ("%s, %s", what, detail);
+
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
+  gtk_widget_set_valign (picture, GTK_ALIGN_CENTER);
+  gtk_label_set_xalign (GTK_LABEL (title), 0);
+  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
+  gtk_widget_add_css_class (subtitle, "dim-label");
+  gtk_widget_add_css_class (subtitle, "numeric");
+  gtk_widget_add_css_class (subtitle, "caption");
+  gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
+  gtk_box_append (GTK_BOX (labels), title);
+  gtk_box_append (GTK_BOX (labels), subtitle);
+  gtk_box_append (GTK_BOX (box), picture);
+  gtk_box_append (GTK_BOX (box), labels);
+  gtk_widget_set_margin_top (box, 3);
+  gtk_widget_set_margin_bottom (box, 3);
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  accessible, -1);
+  g_object_set_data (G_OBJECT (row), "pb-point", GINT_TO_POINTER (point));
+  return row;
+}
+
+static void
+clear_neighbour_list (PbEmbeddingView *self)
+{
+  for (GtkWidget *child;
+       (child = gtk_widget_get_first_child (GTK_WIDGET (self->neighbour_list))) != NULL;)
+    gtk_list_box_remove (self->neighbour_list, child);
+}
+
+/* Finds the selected point's neighbours in the features that were mapped, marks them on the
+ * map and lists them. */
+static void
+update_neighbours (PbEmbeddingView *self)
+{
+  PbScatterView *view = self->selection_view;
+  const PbEmbedMap *map = view ? pb_scatter_view_get_map (view) : NULL;
+  int selected = view ? pb_scatter_view_get_selected (view) : -1;
+  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+  g_autofree guint8 *category = NULL;
+  g_autofree int *idx = NULL;
+  g_autofree float *dist = NULL;
+  g_autofree char *what = NULL;
+  g_autofree char *pair = NULL;
+  g_autofree char *caption = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  PbScatterPoints points;
+  PbError err = { { 0 } };
+  int k;
+
+  clear_neighbour_list (self);
+  if (map == NULL || selected < 0 || map->features == NULL || selected >= map->n_points
+      || map->n_points < 2)
+    {
+      gtk_revealer_set_reveal_child (self->neighbour_revealer, FALSE);
+      return;
+    }
+
+  category = g_new (guint8, MAX (map->n, 1));
+  pb_scatter_points_from_map (map, self->color_by, dark, category, &points);
+  k = MIN (self->n_neighbours, map->n_points - 1);
+  idx = g_new (int, k);
+  dist = g_new (float, k);
+  if (pb_knn (map->features, map->n_points, map->feature_dim, selected, k, self->metric, idx,
+              dist, &err) != PB_OK)
+    {
+      /* Non-finite features: say why there is no list rather than show a wrong one. */
+      pb_scatter_view_set_neighbours (view, NULL, 0);
+      gtk_label_set_label (self->neighbours_caption, err.message);
+      gtk_revealer_set_reveal_child (self->neighbour_revealer, TRUE);
+      return;
+    }
+  pb_scatter_view_set_neighbours (view, idx, k);
+
+  if (points.n > selected)
+    texture = pb_scatter_point_texture (&points, selected, dark, 3);
+  gtk_picture_set_paintable (self->selected_picture, GDK_PAINTABLE (texture));
+  what = pb_embed_map_describe_point (map, selected);
+  pair = pb_embed_map_describe_pair (map, selected);
+  gtk_label_set_label (self->selected_title, what);
+  gtk_label_set_label (self->selected_detail, pair);
+  caption = g_strdup_printf (self->metric == PB_DISTANCE_COSINE
+                             /* Translators: k nearest points by cosine distance, in a space of
+                              * that many dimensions */
+                             ? ngettext ("%d nearest by cosine distance, in %d dimensions",
+                                         "%d nearest by cosine distance, in %d dimensions", k)
+                             : ngettext ("%d nearest by Euclidean distance, in %d dimensions",
+                                         "%d nearest by Euclidean distance, in %d dimensions", k),
+                             k, map->feature_dim);
+  gtk_label_set_label (self->neighbours_caption, caption);
+  for (int j = 0; j < k && points.n > idx[j]; j++)
+    gtk_list_box_append (self->neighbour_list,
+                         neighbour_row (map, &points, dark, j + 1, idx[j], dist[j]));
+  gtk_revealer_set_reveal_child (self->neighbour_revealer, TRUE);
+}
+
+static void
+on_selected (PbScatterView   *view,
+             GParamSpec      *pspec,
+             PbEmbeddingView *self)
+{
+  int point = pb_scatter_view_get_selected (view);
+  const PbEmbedMap *map = pb_scatter_view_get_map (view);
+  PbScatterView *views[N_GRID + 1] = {
+    self->single_view, self->grid_view0, self->grid_view1, self->grid_view2, self->grid_view3,
+  };
+
+  if (point < 0)
+    {
+      if (view == self->selection_view)
+        {
+          self->selection_view = NULL;
+          update_neighbours (self);
+          update_actions (self);
+        }
+      return;
+    }
+
+  /* One selection across the maps. */
+  self->selection_view = view;
+  for (guint i = 0; i < G_N_ELEMENTS (views); i++)
+    if (views[i] != view)
+      pb_scatter_view_set_selected (views[i], -1);
+  update_neighbours (self);
+  update_actions (self);
+
+  if (map != NULL)
+    {
+      PbRunItem *item = self->map_items[view == self->single_view ? 0 : view_index (self, view)];
+
+      if (item != NULL)
+        g_signal_emit (self, signals[INSPECT_PAIR], 0, item,
+                       pb_embed_map_point_pair (map, point));
+    }
+}
+
+static void
+on_neighbour_activated (PbEmbeddingView *self,
+                        GtkListBoxRow   *row)
+{
+  int point = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (row), "pb-point"));
+
+  if (self->selection_view != NULL)
+    pb_scatter_view_set_selected (self->selection_view, point);
+}
+
+static void
+on_dark_changed (PbEmbeddingView *self)
+{
+  if (self->selection_view != NULL)
+    update_neighbours (self);
+}
+
+static void
+pb_embedding_view_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SPRITES:
+      g_value_set_boolean (value, self->sprites);
+      break;
+    case PROP_COLOR_BY:
+      g_value_set_int (value, self->color_by);
+      break;
+    case PROP_METRIC:
+      g_value_set_int (value, self->metric);
+      break;
+    case PROP_NEIGHBOURS:
+      g_value_set_int (value, self->n_neighbours);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pb_embedding_view_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SPRITES:
+      if (self->sprites == g_value_get_boolean (value))
+        return;
+      self->sprites = g_value_get_boolean (value);
+      break;
+    case PROP_COLOR_BY:
+      if (self->color_by == (PbScatterColoring) g_value_get_int (value))
+        return;
+      self->color_by = g_value_get_int (value);
+      /* The thumbnails are tinted by the colouring. */
+      update_neighbours (self);
+      break;
+    case PROP_METRIC:
+      if (self->metric == (PbDistance) g_value_get_int (value))
+        return;
+      self->metric = g_value_get_int (value);
+      update_neighbours (self);
+      break;
+    case PROP_NEIGHBOURS:
+      if (self->n_neighbours == g_value_get_int (value))
+        return;
+      self->n_neighbours = g_value_get_int (value);
+      update_neighbours (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      return;
+    }
+  g_object_notify_by_pspec (object, pspec);
+}
+
 static void
 pb_embedding_view_dispose (GObject *object)
 {
@@ -729,6 +1091,9 @@ pb_embedding_view_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->choices, g_ptr_array_unref);
   g_clear_object (&self->choice_names);
+  for (guint i = 0; i < N_GRID; i++)
+    g_clear_object (&self->map_items[i]);
+  self->selection_view = NULL;
 
   G_OBJECT_CLASS (pb_embedding_view_parent_class)->dispose (object);
 }
@@ -740,6 +1105,29 @@ pb_embedding_view_class_init (PbEmbeddingViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = pb_embedding_view_dispose;
+  object_class->get_property = pb_embedding_view_get_property;
+  object_class->set_property = pb_embedding_view_set_property;
+
+  properties[PROP_SPRITES] =
+    g_param_spec_boolean ("sprites", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COLOR_BY] =
+    g_param_spec_int ("color-by", NULL, NULL, 0, PB_SCATTER_N_COLORINGS - 1,
+                      PB_SCATTER_COLOR_DIGIT,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_METRIC] =
+    g_param_spec_int ("metric", NULL, NULL, PB_DISTANCE_EUCLIDEAN, PB_DISTANCE_COSINE,
+                      PB_DISTANCE_EUCLIDEAN,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NEIGHBOURS] =
+    g_param_spec_int ("neighbours", NULL, NULL, 1, 50, 10,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* The user picked a point of a run's map: the run and the test pair's index, for Inspect. */
+  signals[INSPECT_PAIR] = g_signal_new ("inspect-pair", G_TYPE_FROM_CLASS (klass),
+                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                        PB_TYPE_RUN_ITEM, G_TYPE_INT);
 
   g_type_ensure (PB_TYPE_SCATTER_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -762,12 +1150,28 @@ pb_embedding_view_class_init (PbEmbeddingViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, grid_view1);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, grid_view2);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, grid_view3);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, color_row);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, metric_row);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, neighbours_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, neighbour_revealer);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, selected_picture);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, selected_title);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, selected_detail);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, neighbours_caption);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, neighbour_list);
 
   gtk_widget_class_install_action (widget_class, "embedding.start", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "embedding.stop", NULL, stop_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "embedding.stop", NULL);
   gtk_widget_class_install_action (widget_class, "embedding.compare", NULL, compare_action);
   gtk_widget_class_install_action (widget_class, "embedding.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "embedding.zoom-in", NULL, view_action);
+  gtk_widget_class_install_action (widget_class, "embedding.zoom-out", NULL, view_action);
+  gtk_widget_class_install_action (widget_class, "embedding.reset-view", NULL, view_action);
+  gtk_widget_class_install_action (widget_class, "embedding.clear-selection", NULL,
+                                   clear_selection_action);
+  gtk_widget_class_install_property_action (widget_class, "embedding.sprites", "sprites");
+  gtk_widget_class_install_property_action (widget_class, "embedding.color-by", "color-by");
   gtk_widget_class_set_css_name (widget_class, "embeddingview");
 }
 
@@ -791,6 +1195,26 @@ pb_embedding_view_init (PbEmbeddingView *self)
                             G_BINDING_BIDIRECTIONAL);
   g_object_bind_property (self->grid_view0, "highlight", self->single_view, "highlight",
                           G_BINDING_BIDIRECTIONAL);
+
+  self->n_neighbours = 10;
+  for (guint i = 0; i <= N_GRID; i++)
+    {
+      PbScatterView *view = i < N_GRID ? grid_view (self, i) : self->single_view;
+
+      g_object_bind_property (self, "sprites", view, "sprites", G_BINDING_SYNC_CREATE);
+      g_object_bind_property (self, "color-by", view, "coloring", G_BINDING_SYNC_CREATE);
+      g_signal_connect (view, "notify::selected", G_CALLBACK (on_selected), self);
+    }
+  g_object_bind_property (self, "color-by", self->color_row, "selected",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "metric", self->metric_row, "selected",
+                          G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self, "neighbours", gtk_spin_button_get_adjustment (self->neighbours_spin),
+                          "value", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_signal_connect_swapped (self->neighbour_list, "row-activated",
+                            G_CALLBACK (on_neighbour_activated), self);
+  g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
+                           G_CALLBACK (on_dark_changed), self, G_CONNECT_SWAPPED);
 
   update_compare_group (self);
   gtk_label_set_label (self->status_label, _("No map yet"));
@@ -879,4 +1303,20 @@ pb_embedding_view_get_embedder (PbEmbeddingView *self)
 {
   g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
   return self->embedder;
+}
+
+PbScatterView *
+pb_embedding_view_get_map_view (PbEmbeddingView *self,
+                                guint            index)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
+  g_return_val_if_fail (index < N_GRID, NULL);
+  return self->n_shown <= 1 ? self->single_view : grid_view (self, index);
+}
+
+GtkListBox *
+pb_embedding_view_get_neighbour_list (PbEmbeddingView *self)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
+  return self->neighbour_list;
 }

@@ -7,6 +7,7 @@
 #include "pb-embedder.h"
 #include "pb-export.h"
 #include "pb-run-item.h"
+#include "pb-scatter-view.h"
 
 G_BEGIN_DECLS
 
@@ -14,7 +15,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PbEmbeddingView, pb_embedding_view, PB, EMBEDDING_VIEW, GtkWidget)
 
 /* The report's Figures 2–5, live: a t-SNE map of a model's last layer on the test digits, drawn
- * as it optimises, or one map per model side by side. */
+ * as it optimises, or one map per model side by side. Points are dots or digit images, coloured
+ * by digit, position, correctness or target; clicking one lists its nearest neighbours in the
+ * mapped layer and emits "inspect-pair" (PbRunItem *run, int test_pair_index) when the map is
+ * of a run of the session (not of a comparison's model). */
 GtkWidget  *pb_embedding_view_new (void);
 /* The session's runs (PbRunItem); those with a model can be mapped. */
 void        pb_embedding_view_set_runs (PbEmbeddingView *self, GListModel *runs);
@@ -38,5 +42,10 @@ gboolean    pb_embedding_view_export (PbEmbeddingView *self, const char *path,
                                       double width_pt, GError **error);
 gboolean    pb_embedding_view_export_map (PbEmbeddingView *self, guint index, const char *path,
                                           double width_pt, GError **error);
+
+/* The scatter view showing map index. */
+PbScatterView *pb_embedding_view_get_map_view (PbEmbeddingView *self, guint index);
+/* The selected point's neighbours, one row each, nearest first (tests). */
+GtkListBox    *pb_embedding_view_get_neighbour_list (PbEmbeddingView *self);
 
 G_END_DECLS

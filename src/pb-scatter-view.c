@@ -3,11 +3,16 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
-#include "pb-scatter.h"
 #include "pb-scatter-view.h"
+#include "pb-util.h"
+
+#define ZOOM_STEP 1.25
+#define PAN_STEP 0.1
+#define DRAG_THRESHOLD 4
 
 struct _PbScatterView
 {
@@ -17,7 +22,19 @@ struct _PbScatterView
   guint index;
   int highlight;
   int hover;
+  PbScatterColoring coloring;
+  gboolean sprites;
+  double zoom, pan_x, pan_y;
+  int selected;
+  GArray *neighbours;   /* int */
+  guint8 *category;     /* scratch: [n] */
+  int category_n;
   PbScatterLayout layout;
+
+  gboolean follow_selected;  /* until the user moves the view */
+  double drag_pan_x, drag_pan_y;
+  gboolean dragging;
+  double pointer_x, pointer_y;
 };
 
 G_DEFINE_TYPE (PbScatterView, pb_scatter_view, GTK_TYPE_WIDGET)
@@ -25,31 +42,38 @@ G_DEFINE_TYPE (PbScatterView, pb_scatter_view, GTK_TYPE_WIDGET)
 enum {
   PROP_0,
   PROP_HIGHLIGHT,
+  PROP_COLORING,
+  PROP_SPRITES,
+  PROP_SELECTED,
+  PROP_ZOOM,
   N_PROPS
 };
 
 static GParamSpec *properties[N_PROPS];
 
-static const PbEmbedMap *
-get_map (PbScatterView *self)
+const PbEmbedMap *
+pb_scatter_view_get_map (PbScatterView *self)
 {
+  g_return_val_if_fail (PB_IS_SCATTER_VIEW (self), NULL);
+
   if (self->embedder == NULL || self->index >= pb_embedder_get_n_maps (self->embedder))
     return NULL;
   return pb_embedder_get_map (self->embedder, self->index);
 }
 
-static void
-get_points (const PbEmbedMap *map,
-            PbScatterPoints  *points)
+static gboolean
+get_points (PbScatterView   *self,
+            gboolean         dark,
+            PbScatterPoints *points)
 {
-  *points = (PbScatterPoints) { 0 };
-  if (map == NULL || map->xy == NULL || map->digits == NULL)
-    return;
-  points->n = map->n;
-  points->xy = map->xy;
-  points->digits = map->digits;
-  points->images = map->images;
-  points->images_per_point = map->images_per_point;
+  const PbEmbedMap *map = pb_scatter_view_get_map (self);
+
+  if (map != NULL && map->n > self->category_n)
+    {
+      self->category = g_renew (guint8, self->category, map->n);
+      self->category_n = map->n;
+    }
+  return pb_scatter_points_from_map (map, self->coloring, dark, self->category, points);
 }
 
 static char *
@@ -108,14 +132,21 @@ pb_scatter_view_draw (PbScatterView *self,
   PbScatterStyle style;
   g_autofree char *title = NULL;
   g_autofree char *caption = NULL;
+  g_autofree char *hover_text = NULL;
   PangoFontDescription *font = NULL;
 
   g_return_if_fail (PB_IS_SCATTER_VIEW (self));
 
-  map = get_map (self);
-  get_points (map, &points);
+  map = pb_scatter_view_get_map (self);
   pb_scatter_style_init (&style);
   style.highlight = self->highlight;
+  style.sprites = self->sprites;
+  style.zoom = self->zoom;
+  style.pan_x = self->pan_x;
+  style.pan_y = self->pan_y;
+  style.selected = self->selected;
+  style.neighbours = (const int *) (gpointer) self->neighbours->data;
+  style.n_neighbours = (int) self->neighbours->len;
   if (for_export)
     {
       style.bg = (GdkRGBA) { 1, 1, 1, 1 };
@@ -126,10 +157,25 @@ pb_scatter_view_draw (PbScatterView *self,
       gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &style.fg);
       G_GNUC_END_IGNORE_DEPRECATIONS
       style.dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
+      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
+                                      "accent_color", &style.accent);
+      G_GNUC_END_IGNORE_DEPRECATIONS
       style.hover = self->hover;
       font = pango_font_description_copy (
         pango_context_get_font_description (gtk_widget_get_pango_context (GTK_WIDGET (self))));
       style.font = font;
+    }
+  get_points (self, style.dark, &points);
+  if (style.hover >= points.n)
+    style.hover = -1;
+  if (style.hover >= 0)
+    {
+      g_autofree char *what = pb_embed_map_describe_point (map, style.hover);
+      g_autofree char *pair = pb_embed_map_describe_pair (map, style.hover);
+
+      hover_text = g_strdup_printf ("%s\n%s", what, pair);
+      style.hover_text = hover_text;
     }
   if (map != NULL)
     {
@@ -145,6 +191,55 @@ pb_scatter_view_draw (PbScatterView *self,
     pango_font_description_free (font);
 }
 
+/* A point selected from the list, or pushed aside as the neighbour panel opens, is brought
+ * back into the map with its neighbours (or alone, when they do not fit). */
+static void
+keep_selected_in_view (PbScatterView *self)
+{
+  PbScatterPoints points;
+  const PbScatterLayout *lo = &self->layout;
+  double x0 = G_MAXDOUBLE, x1 = -G_MAXDOUBLE, y0 = G_MAXDOUBLE, y1 = -G_MAXDOUBLE;
+  double sx, sy, cx, cy, inset_x, inset_y, side;
+
+  if (!self->follow_selected || self->selected < 0 || !get_points (self, FALSE, &points)
+      || self->selected >= points.n || lo->scale <= 0)
+    return;
+  /* The whole map, unzoomed, is left alone unless a point is off it. */
+  inset_x = self->zoom <= 1 ? 0 : MIN (lo->width / 4, MAX (lo->sprite_w, 12));
+  inset_y = self->zoom <= 1 ? 0 : MIN (lo->height / 4, MAX (lo->sprite_h, 12));
+  pb_scatter_point_position (lo, &points, self->selected, &sx, &sy);
+  for (int j = -1; j < (int) self->neighbours->len; j++)
+    {
+      int i = j < 0 ? self->selected : g_array_index (self->neighbours, int, j);
+      double px, py;
+
+      if (i < 0 || i >= points.n)
+        continue;
+      pb_scatter_point_position (lo, &points, i, &px, &py);
+      x0 = MIN (x0, px);
+      x1 = MAX (x1, px);
+      y0 = MIN (y0, py);
+      y1 = MAX (y1, py);
+    }
+  if (x0 >= lo->x + inset_x && x1 <= lo->x + lo->width - inset_x
+      && y0 >= lo->y + inset_y && y1 <= lo->y + lo->height - inset_y)
+    return;
+  if (x1 - x0 <= lo->width - 2 * inset_x && y1 - y0 <= lo->height - 2 * inset_y)
+    {
+      cx = (x0 + x1) / 2;
+      cy = (y0 + y1) / 2;
+    }
+  else
+    {
+      cx = sx;
+      cy = sy;
+    }
+  side = MAX (1, MIN (lo->width, lo->height));
+  self->pan_x += (lo->x + lo->width / 2 - cx) / side;
+  self->pan_y += (lo->y + lo->height / 2 - cy) / side;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
 static void
 pb_scatter_view_snapshot (GtkWidget   *widget,
                           GtkSnapshot *snapshot)
@@ -152,13 +247,33 @@ pb_scatter_view_snapshot (GtkWidget   *widget,
   PbScatterView *self = PB_SCATTER_VIEW (widget);
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
+  gint64 t0 = g_get_monotonic_time ();
   cairo_t *cr;
 
   if (width <= 0 || height <= 0)
     return;
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   pb_scatter_view_draw (self, cr, width, height, FALSE);
+  if (gtk_widget_has_visible_focus (widget))
+    {
+      GdkRGBA accent;
+
+      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      if (!gtk_style_context_lookup_color (gtk_widget_get_style_context (widget), "accent_color",
+                                           &accent))
+        accent = (GdkRGBA) { 0.21, 0.52, 0.89, 1 };
+      G_GNUC_END_IGNORE_DEPRECATIONS
+      gdk_cairo_set_source_rgba (cr, &accent);
+      cairo_set_line_width (cr, 2);
+      cairo_rectangle (cr, self->layout.x - 1, self->layout.y - 1, self->layout.width + 2,
+                       self->layout.height + 2);
+      cairo_stroke (cr);
+    }
   cairo_destroy (cr);
+  keep_selected_in_view (self);
+  if (pb_debug_timing ())
+    g_message ("scatter snapshot (%s, %d points): %.3f ms", self->sprites ? "sprites" : "dots",
+               pb_scatter_view_get_n_points (self), (g_get_monotonic_time () - t0) / 1000.0);
 }
 
 static void
@@ -177,7 +292,7 @@ pb_scatter_view_measure (GtkWidget      *widget,
 static void
 update_accessible (PbScatterView *self)
 {
-  const PbEmbedMap *map = get_map (self);
+  const PbEmbedMap *map = pb_scatter_view_get_map (self);
   g_autofree char *title = map ? make_title (self, map) : NULL;
   g_autofree char *caption = map ? describe_state (self, map) : NULL;
   g_autofree char *label = map ? g_strdup_printf ("%s. %s", title, caption)
@@ -199,18 +314,9 @@ on_updated (PbScatterView *self,
 }
 
 static void
-on_motion (GtkEventControllerMotion *controller,
-           double                    x,
-           double                    y,
-           PbScatterView            *self)
+set_hover (PbScatterView *self,
+           int            hover)
 {
-  PbScatterPoints points;
-  int hover;
-
-  get_points (get_map (self), &points);
-  hover = pb_scatter_hit_point (&self->layout, &points, x, y, 6);
-  if (hover >= 0 && self->highlight >= 0 && points.digits[hover] != self->highlight)
-    hover = -1;
   if (hover != self->hover)
     {
       self->hover = hover;
@@ -218,30 +324,206 @@ on_motion (GtkEventControllerMotion *controller,
     }
 }
 
+static int
+point_at (PbScatterView *self,
+          double         x,
+          double         y)
+{
+  PbScatterPoints points;
+  int hit;
+
+  get_points (self, FALSE, &points);
+  hit = pb_scatter_hit_point (&self->layout, &points, x, y, 6);
+  if (hit >= 0 && self->highlight >= 0 && points.category[hit] != self->highlight)
+    hit = -1;
+  return hit;
+}
+
+static void
+on_motion (GtkEventControllerMotion *controller,
+           double                    x,
+           double                    y,
+           PbScatterView            *self)
+{
+  self->pointer_x = x;
+  self->pointer_y = y;
+  if (!self->dragging)
+    set_hover (self, point_at (self, x, y));
+}
+
 static void
 on_leave (GtkEventControllerMotion *controller,
           PbScatterView            *self)
 {
-  if (self->hover >= 0)
+  set_hover (self, -1);
+}
+
+static void
+set_view (PbScatterView *self,
+          double         zoom,
+          double         pan_x,
+          double         pan_y)
+{
+  gboolean zoom_changed = zoom != self->zoom;
+
+  self->follow_selected = FALSE;
+  self->zoom = zoom;
+  self->pan_x = pan_x;
+  self->pan_y = pan_y;
+  self->hover = -1;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  if (zoom_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ZOOM]);
+}
+
+static void
+zoom_at (PbScatterView *self,
+         double         factor,
+         double         x,
+         double         y)
+{
+  double zoom = self->zoom, pan_x = self->pan_x, pan_y = self->pan_y;
+
+  pb_scatter_zoom_at (&self->layout, factor, x, y, &zoom, &pan_x, &pan_y);
+  set_view (self, zoom, pan_x, pan_y);
+}
+
+static gboolean
+on_scroll (GtkEventControllerScroll *controller,
+           double                    dx,
+           double                    dy,
+           PbScatterView            *self)
+{
+  if (pb_scatter_view_get_n_points (self) == 0 || dy == 0)
+    return FALSE;
+  zoom_at (self, pow (ZOOM_STEP, -dy), self->pointer_x, self->pointer_y);
+  return TRUE;
+}
+
+static void
+on_drag_begin (GtkGestureDrag *gesture,
+               double          x,
+               double          y,
+               PbScatterView  *self)
+{
+  self->drag_pan_x = self->pan_x;
+  self->drag_pan_y = self->pan_y;
+  self->dragging = FALSE;
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+}
+
+static void
+on_drag_update (GtkGestureDrag *gesture,
+                double          ox,
+                double          oy,
+                PbScatterView  *self)
+{
+  double side = MAX (1, MIN (self->layout.width, self->layout.height));
+
+  if (!self->dragging && hypot (ox, oy) < DRAG_THRESHOLD)
+    return;
+  if (!self->dragging)
     {
-      self->hover = -1;
-      gtk_widget_queue_draw (GTK_WIDGET (self));
+      self->dragging = TRUE;
+      gtk_widget_set_cursor_from_name (GTK_WIDGET (self), "grabbing");
+    }
+  set_view (self, self->zoom, self->drag_pan_x + ox / side, self->drag_pan_y + oy / side);
+}
+
+static void
+click_at (PbScatterView *self,
+          double         x,
+          double         y)
+{
+  int category = pb_scatter_hit_legend (&self->layout, x, y);
+  int point;
+
+  if (category >= 0)
+    {
+      pb_scatter_view_set_highlight (self, category == self->highlight ? -1 : category);
+      return;
+    }
+  point = point_at (self, x, y);
+  if (point >= 0)
+    pb_scatter_view_set_selected (self, point);
+  else if (x < self->layout.x + self->layout.width)
+    {
+      /* A click on empty map first drops the highlight, then the selection. */
+      if (self->highlight >= 0)
+        pb_scatter_view_set_highlight (self, -1);
+      else
+        pb_scatter_view_set_selected (self, -1);
     }
 }
 
 static void
-on_pressed (GtkGestureClick *gesture,
-            int              n_press,
-            double           x,
-            double           y,
-            PbScatterView   *self)
+on_drag_end (GtkGestureDrag *gesture,
+             double          ox,
+             double          oy,
+             PbScatterView  *self)
 {
-  int digit = pb_scatter_hit_legend (&self->layout, x, y);
+  double x, y;
 
-  if (digit >= 0)
-    pb_scatter_view_set_highlight (self, digit == self->highlight ? -1 : digit);
-  else if (self->highlight >= 0 && x < self->layout.x + self->layout.width)
-    pb_scatter_view_set_highlight (self, -1);
+  if (self->dragging)
+    {
+      self->dragging = FALSE;
+      gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
+      return;
+    }
+  gtk_gesture_drag_get_start_point (gesture, &x, &y);
+  click_at (self, x, y);
+}
+
+static gboolean
+on_key_pressed (GtkEventControllerKey *controller,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                PbScatterView         *self)
+{
+  if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK))
+    return FALSE;
+  switch (keyval)
+    {
+    case GDK_KEY_plus:
+    case GDK_KEY_equal:
+    case GDK_KEY_KP_Add:
+      pb_scatter_view_zoom (self, ZOOM_STEP);
+      return TRUE;
+    case GDK_KEY_minus:
+    case GDK_KEY_KP_Subtract:
+      pb_scatter_view_zoom (self, 1 / ZOOM_STEP);
+      return TRUE;
+    case GDK_KEY_0:
+    case GDK_KEY_KP_0:
+    case GDK_KEY_Home:
+      pb_scatter_view_reset_view (self);
+      return TRUE;
+    /* The arrows move the view over the map, so the map slides the other way. */
+    case GDK_KEY_Left:
+    case GDK_KEY_KP_Left:
+      pb_scatter_view_pan (self, PAN_STEP, 0);
+      return TRUE;
+    case GDK_KEY_Right:
+    case GDK_KEY_KP_Right:
+      pb_scatter_view_pan (self, -PAN_STEP, 0);
+      return TRUE;
+    case GDK_KEY_Up:
+    case GDK_KEY_KP_Up:
+      pb_scatter_view_pan (self, 0, PAN_STEP);
+      return TRUE;
+    case GDK_KEY_Down:
+    case GDK_KEY_KP_Down:
+      pb_scatter_view_pan (self, 0, -PAN_STEP);
+      return TRUE;
+    case GDK_KEY_Escape:
+      if (self->selected < 0)
+        return FALSE;
+      pb_scatter_view_set_selected (self, -1);
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }
 
 static void
@@ -265,6 +547,17 @@ pb_scatter_view_dispose (GObject *object)
 }
 
 static void
+pb_scatter_view_finalize (GObject *object)
+{
+  PbScatterView *self = PB_SCATTER_VIEW (object);
+
+  g_array_unref (self->neighbours);
+  g_free (self->category);
+
+  G_OBJECT_CLASS (pb_scatter_view_parent_class)->finalize (object);
+}
+
+static void
 pb_scatter_view_get_property (GObject    *object,
                               guint       prop_id,
                               GValue     *value,
@@ -276,6 +569,18 @@ pb_scatter_view_get_property (GObject    *object,
     {
     case PROP_HIGHLIGHT:
       g_value_set_int (value, self->highlight);
+      break;
+    case PROP_COLORING:
+      g_value_set_int (value, self->coloring);
+      break;
+    case PROP_SPRITES:
+      g_value_set_boolean (value, self->sprites);
+      break;
+    case PROP_SELECTED:
+      g_value_set_int (value, self->selected);
+      break;
+    case PROP_ZOOM:
+      g_value_set_double (value, self->zoom);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -295,6 +600,15 @@ pb_scatter_view_set_property (GObject      *object,
     case PROP_HIGHLIGHT:
       pb_scatter_view_set_highlight (self, g_value_get_int (value));
       break;
+    case PROP_COLORING:
+      pb_scatter_view_set_coloring (self, g_value_get_int (value));
+      break;
+    case PROP_SPRITES:
+      pb_scatter_view_set_sprites (self, g_value_get_boolean (value));
+      break;
+    case PROP_SELECTED:
+      pb_scatter_view_set_selected (self, g_value_get_int (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -307,6 +621,7 @@ pb_scatter_view_class_init (PbScatterViewClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = pb_scatter_view_dispose;
+  object_class->finalize = pb_scatter_view_finalize;
   object_class->get_property = pb_scatter_view_get_property;
   object_class->set_property = pb_scatter_view_set_property;
   widget_class->snapshot = pb_scatter_view_snapshot;
@@ -314,8 +629,21 @@ pb_scatter_view_class_init (PbScatterViewClass *klass)
   widget_class->css_changed = pb_scatter_view_css_changed;
 
   properties[PROP_HIGHLIGHT] =
-    g_param_spec_int ("highlight", NULL, NULL, -1, 9, -1,
+    g_param_spec_int ("highlight", NULL, NULL, -1, PB_SCATTER_MAX_CATEGORIES - 1, -1,
                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COLORING] =
+    g_param_spec_int ("coloring", NULL, NULL, 0, PB_SCATTER_N_COLORINGS - 1,
+                      PB_SCATTER_COLOR_DIGIT,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SPRITES] =
+    g_param_spec_boolean ("sprites", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SELECTED] =
+    g_param_spec_int ("selected", NULL, NULL, -1, G_MAXINT, -1,
+                      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ZOOM] =
+    g_param_spec_double ("zoom", NULL, NULL, PB_SCATTER_MIN_ZOOM, PB_SCATTER_MAX_ZOOM, 1,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_css_name (widget_class, "scatterview");
@@ -326,15 +654,28 @@ static void
 pb_scatter_view_init (PbScatterView *self)
 {
   GtkEventController *motion = gtk_event_controller_motion_new ();
-  GtkGesture *click = gtk_gesture_click_new ();
+  GtkEventController *scroll =
+    gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
+  GtkEventController *key = gtk_event_controller_key_new ();
+  GtkGesture *drag = gtk_gesture_drag_new ();
 
   self->highlight = -1;
   self->hover = -1;
+  self->selected = -1;
+  self->zoom = 1;
+  self->neighbours = g_array_new (FALSE, FALSE, sizeof (int));
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   g_signal_connect (motion, "motion", G_CALLBACK (on_motion), self);
   g_signal_connect (motion, "leave", G_CALLBACK (on_leave), self);
   gtk_widget_add_controller (GTK_WIDGET (self), motion);
-  g_signal_connect (click, "pressed", G_CALLBACK (on_pressed), self);
-  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (click));
+  g_signal_connect (scroll, "scroll", G_CALLBACK (on_scroll), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+  g_signal_connect (key, "key-pressed", G_CALLBACK (on_key_pressed), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), key);
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
+  g_signal_connect (drag, "drag-end", G_CALLBACK (on_drag_end), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
   g_signal_connect_object (adw_style_manager_get_default (), "notify::dark",
                            G_CALLBACK (gtk_widget_queue_draw), self, G_CONNECT_SWAPPED);
   update_accessible (self);
@@ -360,6 +701,8 @@ pb_scatter_view_set_source (PbScatterView *self,
   self->hover = -1;
   if (embedder != NULL)
     g_signal_connect_swapped (embedder, "updated", G_CALLBACK (on_updated), self);
+  pb_scatter_view_set_neighbours (self, NULL, 0);
+  pb_scatter_view_set_selected (self, -1);
   update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -373,25 +716,147 @@ pb_scatter_view_get_highlight (PbScatterView *self)
 
 void
 pb_scatter_view_set_highlight (PbScatterView *self,
-                               int            digit)
+                               int            category)
 {
   g_return_if_fail (PB_IS_SCATTER_VIEW (self));
 
-  digit = CLAMP (digit, -1, 9);
-  if (self->highlight == digit)
+  category = CLAMP (category, -1, PB_SCATTER_MAX_CATEGORIES - 1);
+  if (self->highlight == category)
     return;
-  self->highlight = digit;
+  self->highlight = category;
   self->hover = -1;
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HIGHLIGHT]);
 }
 
+PbScatterColoring
+pb_scatter_view_get_coloring (PbScatterView *self)
+{
+  g_return_val_if_fail (PB_IS_SCATTER_VIEW (self), PB_SCATTER_COLOR_DIGIT);
+  return self->coloring;
+}
+
+void
+pb_scatter_view_set_coloring (PbScatterView     *self,
+                              PbScatterColoring  coloring)
+{
+  g_return_if_fail (PB_IS_SCATTER_VIEW (self));
+  g_return_if_fail (coloring < PB_SCATTER_N_COLORINGS);
+
+  if (self->coloring == coloring)
+    return;
+  self->coloring = coloring;
+  /* A highlighted category of the old colouring means nothing in the new one. */
+  pb_scatter_view_set_highlight (self, -1);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COLORING]);
+}
+
+gboolean
+pb_scatter_view_get_sprites (PbScatterView *self)
+{
+  g_return_val_if_fail (PB_IS_SCATTER_VIEW (self), FALSE);
+  return self->sprites;
+}
+
+void
+pb_scatter_view_set_sprites (PbScatterView *self,
+                             gboolean       sprites)
+{
+  g_return_if_fail (PB_IS_SCATTER_VIEW (self));
+
+  sprites = !!sprites;
+  if (self->sprites == sprites)
+    return;
+  self->sprites = sprites;
+  self->hover = -1;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SPRITES]);
+}
+
+int
+pb_scatter_view_get_selected (PbScatterView *self)
+{
+  g_return_val_if_fail (PB_IS_SCATTER_VIEW (self), -1);
+  return self->selected;
+}
+
+void
+pb_scatter_view_set_selected (PbScatterView *self,
+                              int            point)
+{
+  g_return_if_fail (PB_IS_SCATTER_VIEW (self));
+
+  point = MAX (point, -1);
+  if (self->selected == point)
+    return;
+  self->selected = point;
+  self->follow_selected = point >= 0;
+  g_array_set_size (self->neighbours, 0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED]);
+}
+
+void
+pb_scatter_view_set_neighbours (PbScatterView *self,
+                                const int     *points,
+                                int            n)
+{
+  g_return_if_fail (PB_IS_SCATTER_VIEW (self));
+
+  g_array_set_size (self->neighbours, 0);
+  if (points != NULL && n > 0)
+    g_array_append_vals (self->neighbours, points, n);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+const int *
+pb_scatter_view_get_neighbours (PbScatterView *self,
+                                int           *n)
+{
+  g_return_val_if_fail (PB_IS_SCATTER_VIEW (self), NULL);
+  *n = (int) self->neighbours->len;
+  return (const int *) (gpointer) self->neighbours->data;
+}
+
+void
+pb_scatter_view_zoom (PbScatterView *self,
+                      double         factor)
+{
+  g_return_if_fail (PB_IS_SCATTER_VIEW (self));
+  zoom_at (self, factor, self->layout.x + self->layout.width / 2,
+           self->layout.y + self->layout.height / 2);
+}
+
+void
+pb_scatter_view_pan (PbScatterView *self,
+                     double         dx,
+                     double         dy)
+{
+  g_return_if_fail (PB_IS_SCATTER_VIEW (self));
+  set_view (self, self->zoom, self->pan_x + dx, self->pan_y + dy);
+}
+
+void
+pb_scatter_view_reset_view (PbScatterView *self)
+{
+  g_return_if_fail (PB_IS_SCATTER_VIEW (self));
+  set_view (self, 1, 0, 0);
+}
+
+double
+pb_scatter_view_get_zoom (PbScatterView *self)
+{
+  g_return_val_if_fail (PB_IS_SCATTER_VIEW (self), 1);
+  return self->zoom;
+}
+
 int
 pb_scatter_view_get_n_points (PbScatterView *self)
 {
-  PbScatterPoints points;
+  const PbEmbedMap *map;
 
   g_return_val_if_fail (PB_IS_SCATTER_VIEW (self), 0);
-  get_points (get_map (self), &points);
-  return points.n;
+  map = pb_scatter_view_get_map (self);
+  return map != NULL && map->xy != NULL && map->digits != NULL ? map->n : 0;
 }

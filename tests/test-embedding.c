@@ -7,6 +7,8 @@
 
 #include "pb-application.h"
 #include "pb-embedding-view.h"
+#include "pb-knn.h"
+#include "pb-scatter.h"
 #include "pb-run-item.h"
 #include "pb-uninstalled.h"
 #include "pb-window.h"
@@ -17,6 +19,7 @@
 static PbApplication *app;
 static PbWindow *window;
 static GSettings *settings;
+static PbRunItem *siamese_run;   /* the run the first test maps */
 
 static gboolean
 trainer_idle (gpointer data)
@@ -137,6 +140,213 @@ test_embedding_runs (void)
   g_assert_cmpint (last->iteration, ==, 1000);
   g_assert_cmpfloat (last->kl, <, first->kl);
   g_assert_cmpfloat (map->kl, ==, last->kl);
+  g_set_object (&siamese_run, item);
+}
+
+/* Pixels of the map's area that are not the white page. */
+static int
+inked_pixels (PbScatterView *view)
+{
+  const int w = 700, h = 560;
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, w, h);
+  cairo_t *cr = cairo_create (surface);
+  guint8 *data;
+  int stride, inked = 0;
+
+  pb_scatter_view_draw (view, cr, w, h, TRUE);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  stride = cairo_image_surface_get_stride (surface);
+  /* Below the title and left of the legend. */
+  for (int y = 80; y < h; y++)
+    for (int x = 0; x < w - 120; x++)
+      inked += (((guint32 *) (gpointer) (data + y * stride))[x] & 0xffffff) != 0xffffff;
+  cairo_surface_destroy (surface);
+  return inked;
+}
+
+typedef struct
+{
+  int n;
+  PbRunItem *run;
+  int pair;
+} Inspected;
+
+static void
+on_inspect_pair (PbEmbeddingView *view,
+                 PbRunItem       *run,
+                 int              pair,
+                 Inspected       *seen)
+{
+  seen->n++;
+  seen->run = run;
+  seen->pair = pair;
+}
+
+static int
+n_rows (GtkListBox *list)
+{
+  int n = 0;
+
+  while (gtk_list_box_get_row_at_index (list, n) != NULL)
+    n++;
+  return n;
+}
+
+/* The view's neighbours are pb_knn's on the features that were mapped, listed in its order. */
+static void
+assert_neighbours (PbEmbeddingView  *view,
+                   const PbEmbedMap *map,
+                   int               point,
+                   int               k,
+                   PbDistance        metric)
+{
+  PbScatterView *scatter = pb_embedding_view_get_map_view (view, 0);
+  GtkListBox *list = pb_embedding_view_get_neighbour_list (view);
+  g_autofree int *want = g_new (int, k);
+  PbError err = { { 0 } };
+  const int *got;
+  int n;
+
+  g_assert_cmpint (pb_knn (map->features, map->n_points, map->feature_dim, point, k, metric,
+                           want, NULL, &err), ==, PB_OK);
+  got = pb_scatter_view_get_neighbours (scatter, &n);
+  g_assert_cmpint (n, ==, k);
+  g_assert_cmpint (n_rows (list), ==, k);
+  for (int j = 0; j < k; j++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (list, j);
+
+      g_assert_cmpint (got[j], ==, want[j]);
+      g_assert_cmpint (GPOINTER_TO_INT (g_object_get_data (G_OBJECT (row), "pb-point")), ==,
+                       want[j]);
+    }
+}
+
+static void
+test_embedding_points (void)
+{
+  PbEmbeddingView *view = pb_window_get_embedding_view (window);
+  PbEmbedder *embedder = pb_embedding_view_get_embedder (view);
+  PbScatterView *scatter = pb_embedding_view_get_map_view (view, 0);
+  const PbEmbedMap *map = pb_embedder_get_map (embedder, 0);
+  const PbPairs *test = pb_run_item_get_test_pairs (siamese_run);
+  const guint8 *predicted = NULL, *digits = NULL;
+  const float *prob1 = NULL;
+  g_autofree guint8 *category = g_new (guint8, map->n);
+  PbScatterPoints points;
+  int dots, sprites, n_wrong = 0;
+  const PbEpochRecord *epochs;
+  guint n_epochs;
+
+  g_assert_nonnull (siamese_run);
+  g_assert_cmpint (map->state, ==, PB_EMBED_DONE);
+
+  /* What the embedder kept: the features it mapped, and the run's own pairs and labels. */
+  g_assert_cmpint (map->n_points, ==, map->n);
+  g_assert_cmpint (map->n_pairs, ==, 200);
+  g_assert_cmpint (map->feature_dim, ==, 10);
+  g_assert_nonnull (map->features);
+  g_assert_true (pb_run_item_get_predictions (siamese_run, &predicted, &prob1, &digits));
+  g_assert_cmpmem (map->classes, 2 * map->n_pairs, test->classes, 2 * map->n_pairs);
+  g_assert_cmpmem (map->labels, map->n_pairs, test->labels, map->n_pairs);
+  g_assert_cmpmem (map->predicted, map->n_pairs, predicted, map->n_pairs);
+
+  /* Colourings for points per image (pair-major). */
+  g_assert_true (pb_scatter_points_from_map (map, PB_SCATTER_COLOR_POSITION, FALSE, category,
+                                             &points));
+  g_assert_cmpint (points.n_categories, ==, 2);
+  for (int i = 0; i < map->n; i++)
+    g_assert_cmpint (category[i], ==, i % 2);
+  pb_scatter_points_from_map (map, PB_SCATTER_COLOR_SECOND_DIGIT, FALSE, category, &points);
+  for (int i = 0; i < map->n; i++)
+    g_assert_cmpint (category[i], ==, test->classes[2 * (i / 2) + 1]);
+  pb_scatter_points_from_map (map, PB_SCATTER_COLOR_DIGIT, FALSE, category, &points);
+  for (int i = 0; i < map->n; i++)
+    g_assert_cmpint (category[i], ==, test->classes[i]);
+  pb_scatter_points_from_map (map, PB_SCATTER_COLOR_CORRECT, FALSE, category, &points);
+  g_assert_cmpint (points.n_categories, ==, 2);
+  for (int i = 0; i < map->n; i += 2)
+    {
+      g_assert_cmpint (category[i], ==, category[i + 1]);
+      n_wrong += category[i];
+    }
+  /* The map maps the run's test pairs, so its wrong ones are the run's test error. */
+  epochs = pb_run_item_get_epochs (siamese_run, &n_epochs);
+  g_test_message ("%d of %d pairs wrong; the run's test error %.4f", n_wrong, map->n_pairs,
+                  epochs[n_epochs - 1].test_error);
+  g_assert_cmpfloat_with_epsilon ((double) n_wrong / map->n_pairs,
+                                  epochs[n_epochs - 1].test_error, 1e-9);
+
+  /* The colour-by action reaches the map. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.color-by", "i",
+                                             PB_SCATTER_COLOR_CORRECT));
+  g_assert_cmpint (pb_scatter_view_get_coloring (scatter), ==, PB_SCATTER_COLOR_CORRECT);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.color-by", "i",
+                                             PB_SCATTER_COLOR_DIGIT));
+
+  /* Sprites: each point becomes a 14 × 14 image, so far more of the map is inked. */
+  dots = inked_pixels (scatter);
+  g_assert_false (pb_scatter_view_get_sprites (scatter));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.sprites", NULL));
+  g_assert_true (pb_scatter_view_get_sprites (scatter));
+  sprites = inked_pixels (scatter);
+  g_test_message ("inked pixels: dots %d, sprites %d", dots, sprites);
+  g_assert_cmpint (sprites, >, 2 * dots);
+
+  /* Zoom and reset. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.zoom-in", NULL));
+  g_assert_cmpfloat_with_epsilon (pb_scatter_view_get_zoom (scatter), 1.25, 1e-9);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.reset-view", NULL));
+  g_assert_cmpfloat (pb_scatter_view_get_zoom (scatter), ==, 1);
+}
+
+static void
+test_embedding_neighbours (void)
+{
+  PbEmbeddingView *view = pb_window_get_embedding_view (window);
+  PbScatterView *scatter = pb_embedding_view_get_map_view (view, 0);
+  const PbEmbedMap *map = pb_scatter_view_get_map (scatter);
+  GtkListBox *list = pb_embedding_view_get_neighbour_list (view);
+  Inspected seen = { 0 };
+  const int *neighbours;
+  int n, third;
+  gulong id;
+
+  id = g_signal_connect (view, "inspect-pair", G_CALLBACK (on_inspect_pair), &seen);
+
+  /* A click on point 7, image 2 of pair 3. */
+  pb_scatter_view_set_selected (scatter, 7);
+  pb_test_settle ();
+  g_assert_cmpint (seen.n, ==, 1);
+  g_assert_true (seen.run == siamese_run);
+  g_assert_cmpint (seen.pair, ==, 3);
+  assert_neighbours (view, map, 7, 10, PB_DISTANCE_EUCLIDEAN);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (list)));
+
+  g_object_set (view, "neighbours", 5, "metric", PB_DISTANCE_COSINE, NULL);
+  assert_neighbours (view, map, 7, 5, PB_DISTANCE_COSINE);
+  g_assert_cmpint (seen.n, ==, 1);
+
+  /* A row selects its point. */
+  neighbours = pb_scatter_view_get_neighbours (scatter, &n);
+  third = neighbours[2];
+  gtk_widget_activate (GTK_WIDGET (gtk_list_box_get_row_at_index (list, 2)));
+  g_assert_cmpint (pb_scatter_view_get_selected (scatter), ==, third);
+  g_assert_cmpint (seen.n, ==, 2);
+  g_assert_cmpint (seen.pair, ==, third / 2);
+  assert_neighbours (view, map, third, 5, PB_DISTANCE_COSINE);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.clear-selection",
+                                             NULL));
+  g_assert_cmpint (pb_scatter_view_get_selected (scatter), ==, -1);
+  g_assert_cmpint (n_rows (list), ==, 0);
+  pb_scatter_view_get_neighbours (scatter, &n);
+  g_assert_cmpint (n, ==, 0);
+  g_signal_handler_disconnect (view, id);
+  g_object_set (view, "neighbours", 10, "metric", PB_DISTANCE_EUCLIDEAN, "sprites", FALSE,
+                NULL);
 }
 
 static void
@@ -194,6 +404,25 @@ test_embedding_compare (void)
   /* stacked has one point per pair. */
   g_assert_cmpint (pb_embedder_get_map (embedder, 0)->n, ==, 100);
   g_assert_cmpint (pb_embedder_get_map (embedder, 1)->n, ==, 200);
+
+  /* A stacked point is a whole pair: its digit is the first, and it has no position. */
+  {
+    const PbEmbedMap *map = pb_embedder_get_map (embedder, 0);
+    g_autofree guint8 *category = g_new (guint8, map->n);
+    PbScatterPoints points;
+
+    g_assert_cmpint (map->images_per_point, ==, 2);
+    pb_scatter_points_from_map (map, PB_SCATTER_COLOR_POSITION, FALSE, category, &points);
+    g_assert_cmpint (points.n_categories, ==, 1);
+    pb_scatter_points_from_map (map, PB_SCATTER_COLOR_FIRST_DIGIT, FALSE, category, &points);
+    for (int i = 0; i < map->n; i++)
+      g_assert_cmpint (category[i], ==, map->digits[i]);
+    pb_scatter_points_from_map (map, PB_SCATTER_COLOR_TARGET, FALSE, category, &points);
+    for (int i = 0; i < map->n; i++)
+      g_assert_cmpint (category[i], ==, map->classes[2 * i] > map->classes[2 * i + 1]);
+    g_assert_cmpint (pb_embed_map_point_pair (map, 42), ==, 42);
+    g_assert_cmpint (pb_embed_map_point_position (map, 42), ==, -1);
+  }
 }
 
 int
@@ -224,12 +453,15 @@ main (int   argc,
   pb_test_settle ();
 
   g_test_add_func ("/embedding/runs", test_embedding_runs);
+  g_test_add_func ("/embedding/points", test_embedding_points);
+  g_test_add_func ("/embedding/neighbours", test_embedding_neighbours);
   g_test_add_func ("/embedding/stop-restart", test_embedding_stop_restart);
   g_test_add_func ("/embedding/compare", test_embedding_compare);
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
   pb_test_settle ();
+  g_clear_object (&siamese_run);
   g_object_unref (settings);
   g_object_unref (app);
   return status;
