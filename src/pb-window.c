@@ -11,6 +11,7 @@
 #include "pb-curve-view.h"
 #include "pb-embedding-view.h"
 #include "pb-export.h"
+#include "pb-inspect-view.h"
 #include "pb-run-item.h"
 #include "pb-run-list.h"
 #include "pb-run-sidebar.h"
@@ -41,6 +42,7 @@ struct _PbWindow
   PbSamplesView *samples_view;
   PbComparePage *compare_page;
   PbEmbeddingView *embedding_view;
+  PbInspectView *inspect_view;
 };
 
 G_DEFINE_TYPE (PbWindow, pb_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -629,6 +631,7 @@ pb_window_class_init (PbWindowClass *klass)
   g_type_ensure (PB_TYPE_SAMPLES_VIEW);
   g_type_ensure (PB_TYPE_COMPARE_PAGE);
   g_type_ensure (PB_TYPE_EMBEDDING_VIEW);
+  g_type_ensure (PB_TYPE_INSPECT_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/pairbench/Pairbench/pb-window.ui");
@@ -645,6 +648,7 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbWindow, samples_view);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, compare_page);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, embedding_view);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, inspect_view);
 
   gtk_widget_class_install_action (widget_class, "win.start", NULL, start_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
@@ -699,6 +703,9 @@ pb_window_init (PbWindow *self)
   pb_embedding_view_set_runs (self->embedding_view, G_LIST_MODEL (self->runs));
   pb_embedding_view_set_comparison (self->embedding_view,
                                     pb_compare_page_get_comparison (self->compare_page));
+  pb_inspect_view_set_runs (self->inspect_view, G_LIST_MODEL (self->runs));
+  g_signal_connect_swapped (self->samples_view, "inspect-pair", G_CALLBACK (pb_window_inspect_pair),
+                            self);
   g_object_bind_property (self->loss_view, "hover-epoch", self->error_view, "hover-epoch",
                           G_BINDING_BIDIRECTIONAL);
   g_settings_bind (self->settings, "log-scale", self->log_toggle, "active",
@@ -771,4 +778,23 @@ pb_window_get_compare_page (PbWindow *self)
 {
   g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
   return self->compare_page;
+}
+
+void
+pb_window_inspect_pair (PbWindow  *self,
+                        PbRunItem *run,
+                        int        index)
+{
+  g_return_if_fail (PB_IS_WINDOW (self));
+  g_return_if_fail (PB_IS_RUN_ITEM (run));
+
+  adw_view_stack_set_visible_child_name (self->stack, "inspect");
+  pb_inspect_view_show_pair (self->inspect_view, run, index);
+}
+
+PbInspectView *
+pb_window_get_inspect_view (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return self->inspect_view;
 }
