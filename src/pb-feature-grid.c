@@ -112,7 +112,9 @@ compute_layout (PbFeatureGrid *self,
       l.px--;
     }
   l.cols = MAX (l.cols, 1);
+  /* Balance the rows, so that the last one is not a short remainder. */
   l.rows = (self->n + l.cols - 1) / l.cols;
+  l.cols = (self->n + l.rows - 1) / l.rows;
   return l;
 }
 
@@ -125,24 +127,32 @@ pb_feature_grid_snapshot (GtkWidget   *widget,
   int height = gtk_widget_get_height (widget);
   Layout l = compute_layout (self, width);
   int grid_width = l.cols * (l.cell + GAP) - GAP;
-  int x0 = MAX (0, (width - grid_width) / 2);
+  int x0 = MAX (1, (width - grid_width) / 2);
   int per_image = self->side * self->side;
+  GdkRGBA fg;
   cairo_t *cr;
 
   if (l.cols == 0)
     return;
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   cairo_set_antialias (cr, CAIRO_ANTIALIAS_NONE);
   for (int c = 0; c < self->n; c++)
     {
       int cx = x0 + (c % l.cols) * (l.cell + GAP);
-      int cy = (c / l.cols) * (l.image + GAP);
+      int cy = 1 + (c / l.cols) * (l.image + GAP);
 
       for (int k = 0; k < self->group; k++)
         {
           const float *img = self->values + ((gsize) c * self->group + k) * per_image;
           int ix = cx + k * (l.image + GROUP_GAP);
 
+          /* A faint frame in the gap keeps dark cells apart on a dark background. */
+          cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.25);
+          cairo_rectangle (cr, ix - 1, cy - 1, l.image + 2, l.image + 2);
+          cairo_fill (cr);
           for (int y = 0; y < self->side; y++)
             for (int x = 0; x < self->side; x++)
               {
@@ -193,7 +203,7 @@ pb_feature_grid_measure (GtkWidget      *widget,
     {
       Layout l = compute_layout (self, for_size < 0 ? G_MAXINT / 4 : for_size);
 
-      *minimum = *natural = l.rows * (l.image + GAP) - GAP;
+      *minimum = *natural = l.rows * (l.image + GAP) - GAP + 2;
     }
 }
 
@@ -208,7 +218,7 @@ pb_feature_grid_query_tooltip (GtkWidget  *widget,
   int width = gtk_widget_get_width (widget);
   Layout l = compute_layout (self, width);
   int grid_width = l.cols * (l.cell + GAP) - GAP;
-  int x0 = MAX (0, (width - grid_width) / 2);
+  int x0 = MAX (1, (width - grid_width) / 2);
   int col, row, c, k, ix, iy;
   g_autofree char *text = NULL;
   float v;
@@ -216,15 +226,15 @@ pb_feature_grid_query_tooltip (GtkWidget  *widget,
   if (l.cols == 0 || keyboard || x < x0)
     return FALSE;
   col = (x - x0) / (l.cell + GAP);
-  row = y / (l.image + GAP);
+  row = (y - 1) / (l.image + GAP);
   c = row * l.cols + col;
   if (col >= l.cols || c >= self->n)
     return FALSE;
   ix = x - x0 - col * (l.cell + GAP);
-  iy = y - row * (l.image + GAP);
+  iy = y - 1 - row * (l.image + GAP);
   k = ix / (l.image + GROUP_GAP);
   ix -= k * (l.image + GROUP_GAP);
-  if (k >= self->group || ix >= l.image || iy >= l.image)
+  if (k >= self->group || ix >= l.image || iy < 0 || iy >= l.image)
     return FALSE;
   v = self->values[((gsize) c * self->group + k) * self->side * self->side +
                    (iy / l.px) * self->side + ix / l.px];

@@ -18,9 +18,9 @@
 #define MAX_COLS 2
 
 /* The wanted size in pixels of one enlarged image per row. */
-#define INPUT_CELL 70
-#define FILTER_CELL 26
-static const int map_cells[PB_N_CONV] = { 30, 18, 16 };
+#define INPUT_CELL 56
+#define FILTER_CELL 32
+static const int map_cells[PB_N_CONV] = { 36, 15, 12 };
 
 typedef struct
 {
@@ -165,7 +165,7 @@ caption_label (void)
 
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_widget_set_margin_top (label, 10);
+  gtk_widget_set_margin_top (label, 6);
   gtk_widget_add_css_class (label, "caption");
   return GTK_LABEL (label);
 }
@@ -185,7 +185,7 @@ panel_build (PbInspectView *self,
              int            n_cols,
              int            index)
 {
-  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *header = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkGrid *grid = GTK_GRID (gtk_grid_new ());
   GtkWidget *head_box;
   int row = 0;
@@ -200,7 +200,10 @@ panel_build (PbInspectView *self,
   gtk_widget_add_css_class (GTK_WIDGET (p->title), "title-4");
   p->subtitle = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (p->subtitle, 0);
-  gtk_label_set_wrap (p->subtitle, TRUE);
+  gtk_label_set_ellipsize (p->subtitle, PANGO_ELLIPSIZE_END);
+  gtk_widget_set_hexpand (GTK_WIDGET (p->subtitle), TRUE);
+  gtk_widget_set_valign (GTK_WIDGET (p->title), GTK_ALIGN_BASELINE);
+  gtk_widget_set_valign (GTK_WIDGET (p->subtitle), GTK_ALIGN_BASELINE);
   gtk_widget_add_css_class (GTK_WIDGET (p->subtitle), "dim-label");
   gtk_box_append (GTK_BOX (header), GTK_WIDGET (p->title));
   gtk_box_append (GTK_BOX (header), GTK_WIDGET (p->subtitle));
@@ -260,7 +263,7 @@ panel_build (PbInspectView *self,
   row++;
 
   head_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  gtk_widget_set_margin_top (head_box, 10);
+  gtk_widget_set_margin_top (head_box, 6);
   p->head_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_label_set_xalign (p->head_label, 0);
   gtk_label_set_wrap (p->head_label, TRUE);
@@ -325,6 +328,7 @@ panel_set_header (PbInspectView *self,
   subtitle = g_strdup_printf (_("%s · %s parameters · %s"), pb_run_item_get_arch_name (item),
                               params, when);
   gtk_label_set_label (p->subtitle, subtitle);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (p->subtitle), subtitle);
 }
 
 static const char *
@@ -687,6 +691,18 @@ sync_dropdowns (PbInspectView *self)
 
 static void on_runs_changed (PbInspectView *self, guint position, guint removed, guint added);
 
+/* Choosing the compared run as the run swaps them, so that the comparison stays. */
+static void
+select_run (PbInspectView *self,
+            PbRunItem     *item)
+{
+  g_autoptr(PbRunItem) old = self->run != NULL ? g_object_ref (self->run) : NULL;
+
+  watch_item (self, &self->run, item);
+  if (item != NULL && item == self->compare)
+    watch_item (self, &self->compare, old);
+}
+
 static void
 rebuild_choices (PbInspectView *self)
 {
@@ -749,7 +765,8 @@ on_run_selected (PbInspectView *self)
 
   if (self->updating_choices || pos >= self->choices->len)
     return;
-  watch_item (self, &self->run, g_ptr_array_index (self->choices, pos));
+  select_run (self, g_ptr_array_index (self->choices, pos));
+  sync_dropdowns (self);
   refresh (self);
 }
 
@@ -894,7 +911,7 @@ pb_inspect_view_show_pair (PbInspectView *self,
   g_return_if_fail (PB_IS_INSPECT_VIEW (self));
   g_return_if_fail (PB_IS_RUN_ITEM (run));
 
-  watch_item (self, &self->run, run);
+  select_run (self, run);
   self->pair = MAX (test_pair_index, 0);
   sync_dropdowns (self);
   refresh (self);

@@ -13,7 +13,7 @@
 #define N_DIGITS 10
 #define MAX_GROUPS 2
 #define GROUP_GAP 14
-#define HEIGHT 150
+#define HEIGHT 120
 
 struct _PbLogitBars
 {
