@@ -12,6 +12,7 @@
 
 #define GAP 3
 #define GROUP_GAP 1
+#define MAX_COLS 24
 
 struct _PbFeatureGrid
 {
@@ -94,28 +95,52 @@ pb_feature_scale_color (PbFeatureScale  scale,
 }
 
 static Layout
+layout_for_px (PbFeatureGrid *self,
+               int            px,
+               int            width)
+{
+  Layout l = { .px = px };
+
+  l.image = px * self->side;
+  l.cell = self->group * l.image + (self->group - 1) * GROUP_GAP;
+  l.cols = MIN (MIN (self->n, MAX_COLS), (width + GAP) / (l.cell + GAP));
+  if (l.cols >= 1)
+    {
+      /* Balance the rows, so that the last one is not a short remainder. */
+      l.rows = (self->n + l.cols - 1) / l.cols;
+      l.cols = (self->n + l.rows - 1) / l.rows;
+    }
+  return l;
+}
+
+/* The wanted size, larger (up to half as large again) where the width holds the grid in as few rows as
+ * MAX_COLS allows, smaller where it must to fit. */
+static Layout
 compute_layout (PbFeatureGrid *self,
                 int            width)
 {
   Layout l = { 0 };
+  int target, fewest_rows;
 
   if (self->values == NULL || self->n == 0)
     return l;
-  l.px = MAX (1, (int) lround ((double) self->target_cell / self->side));
-  for (;;)
+  target = MAX (1, (int) lround ((double) self->target_cell / self->side));
+  fewest_rows = (self->n + MAX_COLS - 1) / MAX_COLS;
+  for (int px = target + target / 2; px > target; px--)
     {
-      l.image = l.px * self->side;
-      l.cell = self->group * l.image + (self->group - 1) * GROUP_GAP;
-      l.cols = MIN (self->n, (width + GAP) / (l.cell + GAP));
-      if (l.cols >= 1 || l.px == 1)
-        break;
-      l.px--;
+      l = layout_for_px (self, px, width);
+      if (l.cols >= 1 && l.rows == fewest_rows)
+        return l;
     }
-  l.cols = MAX (l.cols, 1);
-  /* Balance the rows, so that the last one is not a short remainder. */
-  l.rows = (self->n + l.cols - 1) / l.cols;
-  l.cols = (self->n + l.rows - 1) / l.rows;
-  return l;
+  for (int px = target; px >= 1; px--)
+    {
+      l = layout_for_px (self, px, width);
+      if (l.cols >= 1)
+        return l;
+    }
+  l.cols = 1;
+  l.rows = self->n;
+  return l;  /* narrower than one cell: it overflows */
 }
 
 static void
@@ -144,15 +169,16 @@ pb_feature_grid_snapshot (GtkWidget   *widget,
       int cx = x0 + (c % l.cols) * (l.cell + GAP);
       int cy = 1 + (c / l.cols) * (l.image + GAP);
 
+      /* A faint frame in the gap keeps dark cells apart on a dark background; a two-channel
+       * filter shares one. */
+      cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.25);
+      cairo_rectangle (cr, cx - 1, cy - 1, l.cell + 2, l.image + 2);
+      cairo_fill (cr);
       for (int k = 0; k < self->group; k++)
         {
           const float *img = self->values + ((gsize) c * self->group + k) * per_image;
           int ix = cx + k * (l.image + GROUP_GAP);
 
-          /* A faint frame in the gap keeps dark cells apart on a dark background. */
-          cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.25);
-          cairo_rectangle (cr, ix - 1, cy - 1, l.image + 2, l.image + 2);
-          cairo_fill (cr);
           for (int y = 0; y < self->side; y++)
             for (int x = 0; x < self->side; x++)
               {
@@ -193,11 +219,12 @@ pb_feature_grid_measure (GtkWidget      *widget,
     }
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
     {
-      Layout one = compute_layout (self, 0);
-      int cols = MIN (self->n, 16);
+      int target = MAX (1, (int) lround ((double) self->target_cell / self->side));
+      Layout smallest = layout_for_px (self, 1, G_MAXINT / 4);
+      Layout wanted = layout_for_px (self, target, G_MAXINT / 4);
 
-      *minimum = one.cell;
-      *natural = cols * (one.cell + GAP) - GAP;
+      *minimum = smallest.cell;
+      *natural = MIN (self->n, 16) * (wanted.cell + GAP) - GAP;
     }
   else
     {
