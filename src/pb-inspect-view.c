@@ -422,6 +422,9 @@ panel_compute (PbInspectView *self,
       gtk_label_set_markup (p->col_labels[c], heading);
       pb_feature_grid_set_maps (p->inputs[c], image + (n_cols == 1 ? 0 : c * PB_IMAGE_PIXELS),
                                 1, n_cols == 1 ? 2 : 1, PB_IMAGE_SIDE, 255);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (p->inputs[c]),
+                                      GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      gtk_label_get_text (p->col_labels[c]), -1);
     }
 
   /* conv1 filters on one scale for the whole run, so twin's two trunks compare. */
@@ -512,7 +515,16 @@ panel_compute (PbInspectView *self,
     double scale = max_abs (logits, 20);
 
     for (int c = 0; c < n_cols; c++)
-      pb_logit_bars_set (p->bars[c], logits + 10 * c, n_cols == 1 ? 2 : 1, classes + c, scale);
+      {
+        g_autofree char *a11y = n_cols == 1
+          ? g_strdup (_("Digit logits of both images"))
+          /* Translators: accessible label of a chart */
+          : g_strdup_printf (_("Digit logits of image %d"), c + 1);
+
+        pb_logit_bars_set (p->bars[c], logits + 10 * c, n_cols == 1 ? 2 : 1, classes + c, scale);
+        gtk_accessible_update_property (GTK_ACCESSIBLE (p->bars[c]),
+                                        GTK_ACCESSIBLE_PROPERTY_LABEL, a11y, -1);
+      }
     set_caption (p->logit_caption, _("fc2 digit logits and their softmax"),
                  n_cols == 1 ? _("image 1’s ten digits, then image 2’s; the ring marks the "
                                  "true digit")
