@@ -41,6 +41,12 @@ struct _PbRunItem
   PbEvaluation loaded_evaluation;
   double loaded_mean;
   double loaded_std;
+
+  PbModel *snapshot;
+  int snapshot_epoch;
+  double snapshot_mean;
+  double snapshot_std;
+  PbPairs snapshot_test;
 };
 
 G_DEFINE_TYPE (PbRunItem, pb_run_item, G_TYPE_OBJECT)
@@ -71,6 +77,7 @@ enum {
   PROP_STATUS,
   PROP_N_EPOCHS,
   PROP_MODIFIED,
+  PROP_SNAPSHOT_EPOCH,
   N_PROPS
 };
 
@@ -100,6 +107,8 @@ pb_run_item_finalize (GObject *object)
   g_free (self->loaded_path);
   g_clear_pointer (&self->loaded_model, pb_model_free);
   pb_pairs_clear (&self->loaded_test);
+  g_clear_pointer (&self->snapshot, pb_model_free);
+  pb_pairs_clear (&self->snapshot_test);
 
   G_OBJECT_CLASS (pb_run_item_parent_class)->finalize (object);
 }
@@ -128,6 +137,9 @@ pb_run_item_get_property (GObject    *object,
       break;
     case PROP_MODIFIED:
       g_value_set_boolean (value, self->lr_changes->len > 0);
+      break;
+    case PROP_SNAPSHOT_EPOCH:
+      g_value_set_int (value, self->snapshot_epoch);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -180,6 +192,9 @@ pb_run_item_class_init (PbRunItemClass *klass)
   properties[PROP_MODIFIED] =
     g_param_spec_boolean ("modified", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SNAPSHOT_EPOCH] =
+    g_param_spec_int ("snapshot-epoch", NULL, NULL, 0, G_MAXINT, 0,
+                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* New records arrived. */
@@ -596,4 +611,64 @@ pb_run_item_get_input_stats (PbRunItem *self,
     }
   else
     *mean = *std = 0;
+}
+
+void
+pb_run_item_set_snapshot (PbRunItem     *self,
+                          const PbModel *model,
+                          int            epoch,
+                          double         input_mean,
+                          double         input_std,
+                          const PbPairs *test)
+{
+  PbError err = { { 0 } };
+
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+  g_return_if_fail (model != NULL && test != NULL);
+
+  if (self->snapshot == NULL &&
+      pb_model_new (pb_model_arch (model), 1, &self->snapshot, &err) != PB_OK)
+    {
+      g_warning ("Could not keep the weights of %s: %s", self->label, err.message);
+      return;
+    }
+  if (self->snapshot_test.n == 0)
+    {
+      if (pb_pairs_alloc (test->n, &self->snapshot_test, &err) != PB_OK)
+        {
+          g_warning ("Could not keep the test pairs of %s: %s", self->label, err.message);
+          return;
+        }
+      memcpy (self->snapshot_test.images, test->images,
+              (gsize) test->n * PB_PAIR_FLOATS * sizeof (float));
+      memcpy (self->snapshot_test.classes, test->classes, (gsize) test->n * 2);
+      memcpy (self->snapshot_test.labels, test->labels, (gsize) test->n);
+      if (test->source != NULL)
+        memcpy (self->snapshot_test.source, test->source, (gsize) test->n * 2 * sizeof (int));
+    }
+  pb_model_copy_weights (self->snapshot, model);
+  self->snapshot_mean = input_mean;
+  self->snapshot_std = input_std;
+  self->snapshot_epoch = epoch;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SNAPSHOT_EPOCH]);
+}
+
+gboolean
+pb_run_item_get_snapshot (PbRunItem      *self,
+                          PbModel       **model,
+                          int            *epoch,
+                          double         *input_mean,
+                          double         *input_std,
+                          const PbPairs **test)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), FALSE);
+
+  if (self->snapshot == NULL || self->snapshot_epoch == 0)
+    return FALSE;
+  *model = self->snapshot;
+  *epoch = self->snapshot_epoch;
+  *input_mean = self->snapshot_mean;
+  *input_std = self->snapshot_std;
+  *test = &self->snapshot_test;
+  return TRUE;
 }

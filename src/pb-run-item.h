@@ -85,4 +85,14 @@ PbModel    *pb_run_item_get_model (PbRunItem *self);
 const PbPairs *pb_run_item_get_test_pairs (PbRunItem *self);
 void        pb_run_item_get_input_stats (PbRunItem *self, double *mean, double *std);
 
+/* While the run trains: a copy of its weights as the last finished epoch left them, that
+ * epoch's number (notify::snapshot-epoch), the run's input statistics and its test pairs. The
+ * trainer sets it at each epoch's end; the weights are copied, the test pairs on the first call
+ * only. get returns FALSE before the first epoch has ended. */
+void        pb_run_item_set_snapshot (PbRunItem *self, const PbModel *model, int epoch,
+                                      double input_mean, double input_std, const PbPairs *test);
+gboolean    pb_run_item_get_snapshot (PbRunItem *self, PbModel **model, int *epoch,
+                                      double *input_mean, double *input_std,
+                                      const PbPairs **test);
+
 G_END_DECLS

@@ -38,6 +38,13 @@ struct _PbSamplesView
 
 G_DEFINE_TYPE (PbSamplesView, pb_samples_view, GTK_TYPE_WIDGET)
 
+enum {
+  INSPECT_PAIR,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void refresh (PbSamplesView *self);
 
 static char *
@@ -62,7 +69,7 @@ clear_tiles (PbSamplesView *self)
   self->n_tiles = 0;
 }
 
-static void
+static GtkWidget *
 add_tile (PbSamplesView *self,
           const float   *pair,
           const float   *rotated,
@@ -96,6 +103,7 @@ add_tile (PbSamplesView *self,
                                   accessible, -1);
   gtk_flow_box_append (self->flow_box, box);
   self->n_tiles++;
+  return box;
 }
 
 static void
@@ -189,6 +197,7 @@ populate_mistakes (PbSamplesView *self)
     {
       g_autofree char *caption = NULL;
       g_autofree char *detail = NULL;
+      GtkWidget *tile;
 
       if (labels[i] == test->labels[i])
         continue;
@@ -199,7 +208,11 @@ populate_mistakes (PbSamplesView *self)
       /* Translators: the model's guess for a pair: its two digits and P(label = 1) */
       detail = g_strdup_printf (_("predicted %u and %u · P(1) = %.2f"),
                                 digits[2 * i], digits[2 * i + 1], prob1[i]);
-      add_tile (self, test->images + (gsize) i * PB_PAIR_FLOATS, NULL, caption, detail, TRUE);
+      tile = add_tile (self, test->images + (gsize) i * PB_PAIR_FLOATS, NULL, caption, detail,
+                       TRUE);
+      /* The index + 1, so that 0 means a tile that is not a test pair. */
+      g_object_set_data (G_OBJECT (tile), "test-pair", GINT_TO_POINTER (i + 1));
+      gtk_widget_set_tooltip_text (tile, _("Click or press Enter to look inside the network"));
       shown++;
     }
 
@@ -334,6 +347,17 @@ refresh (PbSamplesView *self)
 }
 
 static void
+on_tile_activated (PbSamplesView   *self,
+                   GtkFlowBoxChild *child)
+{
+  GtkWidget *tile = gtk_flow_box_child_get_child (child);
+  int index = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (tile), "test-pair")) - 1;
+
+  if (index >= 0 && self->mistakes_run != NULL)
+    g_signal_emit (self, signals[INSPECT_PAIR], 0, self->mistakes_run, index);
+}
+
+static void
 on_mode_toggled (PbSamplesView *self)
 {
   refresh (self);
@@ -420,6 +444,12 @@ pb_samples_view_class_init (PbSamplesViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, flow_box);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, status_page);
   gtk_widget_class_bind_template_callback (widget_class, on_mode_toggled);
+  gtk_widget_class_bind_template_callback (widget_class, on_tile_activated);
+
+  /* A test pair's tile was activated: look inside the run's network for it. */
+  signals[INSPECT_PAIR] = g_signal_new ("inspect-pair", G_TYPE_FROM_CLASS (klass),
+                                        G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                        PB_TYPE_RUN_ITEM, G_TYPE_INT);
 
   gtk_widget_class_install_action (widget_class, "samples.reshuffle", NULL, reshuffle_action);
   gtk_widget_class_set_css_name (widget_class, "samplesview");
@@ -483,4 +513,20 @@ pb_samples_view_get_n_tiles (PbSamplesView *self)
 {
   g_return_val_if_fail (PB_IS_SAMPLES_VIEW (self), 0);
   return self->n_tiles;
+}
+
+gboolean
+pb_samples_view_activate_tile (PbSamplesView *self,
+                               guint          position)
+{
+  GtkFlowBoxChild *child;
+
+  g_return_val_if_fail (PB_IS_SAMPLES_VIEW (self), FALSE);
+
+  child = gtk_flow_box_get_child_at_index (self->flow_box, (int) position);
+  if (child == NULL ||
+      g_object_get_data (G_OBJECT (gtk_flow_box_child_get_child (child)), "test-pair") == NULL)
+    return FALSE;
+  g_signal_emit_by_name (child, "activate");
+  return TRUE;
 }

@@ -17,6 +17,9 @@ void       pb_samples_view_set_mistakes_run (PbSamplesView *self, PbRunItem *ite
 void       pb_samples_view_set_data_dir (PbSamplesView *self, const char *data_dir);
 /* "pairs" or "mistakes". */
 void       pb_samples_view_set_mode (PbSamplesView *self, const char *mode);
+/* Emits "inspect-pair" (PbRunItem *run, int test_pair_index) for the mistake tile at position
+ * (tests; a click or Enter does the same). FALSE when there is no such tile. */
+gboolean   pb_samples_view_activate_tile (PbSamplesView *self, guint position);
 /* Tiles shown (tests). */
 guint      pb_samples_view_get_n_tiles (PbSamplesView *self);
 

@@ -52,6 +52,14 @@ typedef struct
   guint8 *labels;
   float *prob1;
   guint8 *digits;
+
+  /* The weights at the last epoch's end, for views that look inside the running model. */
+  PbModel *snapshot;
+  int snapshot_epoch;
+  gboolean snapshot_fresh;
+  const PbPairs *test;
+  double input_mean;
+  double input_std;
 } Job;
 
 struct _PbTrainer
@@ -105,6 +113,7 @@ job_clear (gpointer data)
   g_free (job->labels);
   g_free (job->prob1);
   g_free (job->digits);
+  g_clear_pointer (&job->snapshot, pb_model_free);
 }
 
 static Job *
@@ -152,6 +161,23 @@ set_paused (PbTrainer *self,
 }
 
 static void
+update_snapshot (PbRunItem *item,
+                 Job       *job)
+{
+  /* Notifications wait until the lock is released, so listeners never stall the worker. */
+  g_object_freeze_notify (G_OBJECT (item));
+  g_mutex_lock (&job->lock);
+  if (job->snapshot_fresh)
+    {
+      pb_run_item_set_snapshot (item, job->snapshot, job->snapshot_epoch, job->input_mean,
+                                job->input_std, job->test);
+      job->snapshot_fresh = FALSE;
+    }
+  g_mutex_unlock (&job->lock);
+  g_object_thaw_notify (G_OBJECT (item));
+}
+
+static void
 apply_update (PbTrainer    *self,
               Job          *job,
               const Update *up)
@@ -178,6 +204,7 @@ apply_update (PbTrainer    *self,
     }
   g_mutex_unlock (&job->lock);
 
+  update_snapshot (item, job);
   if (up->batches_per_epoch > 0)
     pb_run_item_set_batches_per_epoch (item, up->batches_per_epoch);
   pb_run_item_set_elapsed (item,
@@ -341,6 +368,12 @@ publish_progress (Job         *job,
       job->seconds_per_pair = job->speed_train_s / job->speed_pairs;
       job->pairs_per_second = job->speed_pairs / job->speed_wall_s;
     }
+  if (job->snapshot != NULL && n_epochs > job->snapshot_epoch)
+    {
+      pb_model_copy_weights (job->snapshot, pb_run_model_const (run));
+      job->snapshot_epoch = n_epochs;
+      job->snapshot_fresh = TRUE;
+    }
   schedule_dispatch (job);
   g_mutex_unlock (&job->lock);
 }
@@ -485,6 +518,12 @@ worker (gpointer data)
 
   g_mutex_lock (&job->lock);
   job->batches_per_epoch = pb_run_batches_per_epoch (run);
+  if (pb_model_new (&job->settings.arch, 1, &job->snapshot, &err) == PB_OK)
+    {
+      job->test = pb_run_test_pairs (run);
+      job->input_mean = pb_run_input_mean (run);
+      job->input_std = pb_run_input_std (run);
+    }
   g_mutex_unlock (&job->lock);
 
   while (!pb_run_finished (run))

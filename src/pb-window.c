@@ -11,6 +11,7 @@
 #include "pb-curve-view.h"
 #include "pb-embedding-view.h"
 #include "pb-export.h"
+#include "pb-inspect-view.h"
 #include "pb-run-item.h"
 #include "pb-run-list.h"
 #include "pb-run-sidebar.h"
@@ -27,6 +28,7 @@ struct _PbWindow
   GListStore *runs;
   PbTrainer *trainer;
   guint next_color;
+  AdwToast *inspect_toast;  /* weak: the last "open in Inspect" toast */
   AdwToast *lr_toast;  /* weak: the last learning-rate toast, replaced by the next */
 
   AdwToastOverlay *toast_overlay;
@@ -44,6 +46,7 @@ struct _PbWindow
   PbSamplesView *samples_view;
   PbComparePage *compare_page;
   PbEmbeddingView *embedding_view;
+  PbInspectView *inspect_view;
 };
 
 G_DEFINE_TYPE (PbWindow, pb_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -774,6 +777,7 @@ pb_window_dispose (GObject *object)
   PbWindow *self = PB_WINDOW (object);
 
   g_clear_weak_pointer (&self->lr_toast);
+  g_clear_weak_pointer (&self->inspect_toast);
   if (self->trainer != NULL)
     g_signal_handlers_disconnect_by_data (self->trainer, self);
   /* Cancels and joins the worker before the widgets it feeds go away. */
@@ -801,6 +805,36 @@ embed_comparison_action (GtkWidget  *widget,
 }
 
 static void
+show_inspect_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  adw_view_stack_set_visible_child_name (PB_WINDOW (widget)->stack, "inspect");
+}
+
+/* A point picked on the map opens in Inspect at once, but the map stays in front: the user is
+ * usually walking through neighbours, and the toast's button switches when they want to look. */
+static void
+embedding_inspect_pair (PbWindow  *self,
+                        PbRunItem *run,
+                        int        index)
+{
+  AdwToast *toast;
+  g_autofree char *title = NULL;
+
+  pb_inspect_view_show_pair (self->inspect_view, run, index);
+  if (self->inspect_toast != NULL)
+    adw_toast_dismiss (self->inspect_toast);
+  /* Translators: a toast after selecting a point on the t-SNE map */
+  title = g_strdup_printf (_("Test pair %d is open in Inspect"), index);
+  toast = adw_toast_new (title);
+  adw_toast_set_button_label (toast, _("Show"));
+  adw_toast_set_action_name (toast, "win.show-inspect");
+  g_set_weak_pointer (&self->inspect_toast, toast);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
 pb_window_class_init (PbWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -824,6 +858,7 @@ pb_window_class_init (PbWindowClass *klass)
   g_type_ensure (PB_TYPE_SAMPLES_VIEW);
   g_type_ensure (PB_TYPE_COMPARE_PAGE);
   g_type_ensure (PB_TYPE_EMBEDDING_VIEW);
+  g_type_ensure (PB_TYPE_INSPECT_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/pairbench/Pairbench/pb-window.ui");
@@ -842,6 +877,7 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbWindow, samples_view);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, compare_page);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, embedding_view);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, inspect_view);
 
   gtk_widget_class_install_action (widget_class, "win.start", NULL, start_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
@@ -854,6 +890,7 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.step", NULL, step_action);
   gtk_widget_class_install_action (widget_class, "win.set-lr", "d", set_lr_action);
   gtk_widget_class_install_action (widget_class, "win.new-seed", NULL, new_seed_action);
+  gtk_widget_class_install_action (widget_class, "win.show-inspect", NULL, show_inspect_action);
   gtk_widget_class_install_action (widget_class, "win.preset-report", NULL, preset_report_action);
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export",
@@ -901,6 +938,11 @@ pb_window_init (PbWindow *self)
   pb_embedding_view_set_runs (self->embedding_view, G_LIST_MODEL (self->runs));
   pb_embedding_view_set_comparison (self->embedding_view,
                                     pb_compare_page_get_comparison (self->compare_page));
+  pb_inspect_view_set_runs (self->inspect_view, G_LIST_MODEL (self->runs));
+  g_signal_connect_swapped (self->embedding_view, "inspect-pair",
+                            G_CALLBACK (embedding_inspect_pair), self);
+  g_signal_connect_swapped (self->samples_view, "inspect-pair", G_CALLBACK (pb_window_inspect_pair),
+                            self);
   g_object_bind_property (self->loss_view, "hover-epoch", self->error_view, "hover-epoch",
                           G_BINDING_BIDIRECTIONAL);
   g_settings_bind (self->settings, "log-scale", self->log_toggle, "active",
@@ -1012,4 +1054,23 @@ pb_window_get_compare_page (PbWindow *self)
 {
   g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
   return self->compare_page;
+}
+
+void
+pb_window_inspect_pair (PbWindow  *self,
+                        PbRunItem *run,
+                        int        index)
+{
+  g_return_if_fail (PB_IS_WINDOW (self));
+  g_return_if_fail (PB_IS_RUN_ITEM (run));
+
+  adw_view_stack_set_visible_child_name (self->stack, "inspect");
+  pb_inspect_view_show_pair (self->inspect_view, run, index);
+}
+
+PbInspectView *
+pb_window_get_inspect_view (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return self->inspect_view;
 }

@@ -7,6 +7,7 @@
 #include "pb-curve-view.h"
 #include "pb-embedding-view.h"
 #include "pb-export.h"
+#include "pb-inspect-view.h"
 #include "pb-trainer.h"
 
 G_BEGIN_DECLS
@@ -32,6 +33,10 @@ gboolean     pb_window_export_curves (PbWindow *self, const char *path, double w
                                       GError **error);
 /* Appends the run when the weights are loaded and evaluated; errors go to a dialog. */
 void         pb_window_open_weights (PbWindow *self, const char *path);
+
+/* Shows a test pair of a run on the Inspect page (the Samples view's mistakes, the maps). */
+void         pb_window_inspect_pair (PbWindow *self, PbRunItem *run, int index);
+PbInspectView *pb_window_get_inspect_view (PbWindow *self);
 
 /* The Compare page (tests drive it through its compare.* actions). */
 PbComparePage *pb_window_get_compare_page (PbWindow *self);

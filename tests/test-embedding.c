@@ -11,6 +11,7 @@
 #include "pb-scatter.h"
 #include "pb-run-item.h"
 #include "pb-uninstalled.h"
+#include "pb-inspect-view.h"
 #include "pb-window.h"
 #include "gui-test-util.h"
 
@@ -324,6 +325,19 @@ test_embedding_neighbours (void)
   g_assert_cmpint (seen.pair, ==, 3);
   assert_neighbours (view, map, 7, 10, PB_DISTANCE_EUCLIDEAN);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (list)));
+  /* The window opened the pair in Inspect and kept the map in front. */
+  PbInspectView *inspect = pb_window_get_inspect_view (window);
+  g_assert_true (pb_inspect_view_get_run (inspect) == siamese_run);
+  g_assert_cmpint (pb_inspect_view_get_pair (inspect), ==, 3);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-inspect", NULL));
+  pb_test_settle ();
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (inspect)));
+  g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (view)));
+  adw_view_stack_set_visible_child_name (
+    ADW_VIEW_STACK (gtk_widget_get_ancestor (GTK_WIDGET (view), ADW_TYPE_VIEW_STACK)),
+    "embedding");
+  pb_test_settle ();
 
   g_object_set (view, "neighbours", 5, "metric", PB_DISTANCE_COSINE, NULL);
   assert_neighbours (view, map, 7, 5, PB_DISTANCE_COSINE);
