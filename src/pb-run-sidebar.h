@@ -20,5 +20,10 @@ gboolean    pb_run_sidebar_get_settings (PbRunSidebar *self, PbTrainSettings *se
 /* Commits typed values to GSettings. */
 void        pb_run_sidebar_commit (PbRunSidebar *self);
 void        pb_run_sidebar_set_training (PbRunSidebar *self, gboolean training);
+/* Sets every control (and its GSettings key) to a pb_train_settings_preset: "report", "best". */
+gboolean    pb_run_sidebar_apply_preset (PbRunSidebar *self, const char *name, GError **error);
+/* The trainable parameters of the architecture shown, 0 while it is invalid; and its label. */
+gsize       pb_run_sidebar_get_param_count (PbRunSidebar *self);
+const char *pb_run_sidebar_get_param_text (PbRunSidebar *self);
 
 G_END_DECLS
