@@ -38,6 +38,7 @@ struct _PbRunSidebar
   GtkSpinButton *seed_spin;
   GtkLabel *param_label;
   AdwPreferencesGroup *arch_group;
+  AdwPreferencesGroup *decision_group;
   AdwExpanderRow *conv_expander;
   AdwExpanderRow *hidden_expander;
   GtkSpinButton *kernel_spin;
@@ -291,18 +292,14 @@ update_summaries (PbRunSidebar *self,
   g_autofree char *dropout = NULL;
   static const char *const rule_subtitles[] = {
     N_("The learned linear head on the 20 digit logits"),
-    N_("P(first > second) from the two digit predictions; no head"),
+    N_("P(first > second) from the two digit softmaxes; no head to learn"),
     N_("The average of the head’s and the posterior’s probabilities"),
   };
   guint rule = combo_selected (self->rule_combo);
   gboolean over;
 
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->rule_combo),
-                               _(rule_subtitles[MIN (rule, G_N_ELEMENTS (rule_subtitles) - 1)]));
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->schedule_combo),
-                               combo_selected (self->schedule_combo) == PB_SCHEDULE_COSINE
-                                 ? _("From the learning rate down to zero over the run")
-                                 : _("The same rate throughout"));
+  adw_preferences_group_set_description (self->decision_group,
+                                         _(rule_subtitles[MIN (rule, G_N_ELEMENTS (rule_subtitles) - 1)]));
   if (arch->kernel == 0)
     {
       gtk_label_set_label (self->param_label, "—");
@@ -313,10 +310,14 @@ update_summaries (PbRunSidebar *self,
       return;
     }
 
-  /* Translators: a summary of the convolutions, e.g. "Kernel 2, 16 · 64 · 128 channels, batch norm" */
-  conv = g_strdup_printf (arch->batch_norm ? _("Kernel %d, %d · %d · %d channels, batch norm")
-                                           : _("Kernel %d, %d · %d · %d channels, no batch norm"),
-                          arch->kernel, arch->channels[0], arch->channels[1], arch->channels[2]);
+  /* Translators: a summary of the convolutions, e.g.
+   * "Kernel 2, channels 16 · 64 · 128, padding 0 · 1 · 1, batch norm" */
+  conv = g_strdup_printf (arch->batch_norm
+                            ? _("Kernel %d, channels %d · %d · %d, padding %d · %d · %d, batch norm")
+                            : _("Kernel %d, channels %d · %d · %d, padding %d · %d · %d, no batch "
+                                "norm"),
+                          arch->kernel, arch->channels[0], arch->channels[1], arch->channels[2],
+                          arch->padding[0], arch->padding[1], arch->padding[2]);
   adw_expander_row_set_subtitle (self->conv_expander, conv);
   dropout = arch->dropout > 0 ? g_strdup_printf (_("dropout %g"), (double) arch->dropout)
                               : g_strdup (_("no dropout"));
@@ -337,8 +338,10 @@ update_summaries (PbRunSidebar *self,
   if (over)
     {
       g_autofree char *budget = pb_format_count (REPORT_PARAM_BUDGET);
-      g_autofree char *note = g_strdup_printf (_("Over the report’s budget of %s parameters"),
-                                               budget);
+      g_auto(GStrv) groups = g_strsplit (budget, "\u2009", -1);
+      g_autofree char *unbroken = g_strjoinv ("\u202f", groups);
+      /* Translators: %s is 75 000; the report's models all stay under it */
+      g_autofree char *note = g_strdup_printf (_("Over the report’s budget of %s"), unbroken);
       gtk_widget_remove_css_class (GTK_WIDGET (self->param_label), "dim-label");
       gtk_widget_add_css_class (GTK_WIDGET (self->param_label), "warning");
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->param_label), note);
@@ -487,6 +490,7 @@ pb_run_sidebar_class_init (PbRunSidebarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, seed_spin);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, param_label);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, arch_group);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, decision_group);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, conv_expander);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, hidden_expander);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, kernel_spin);
