@@ -197,7 +197,7 @@ test_arch_round_trip (void)
       models[m].channels[2] = 40 - m;
       models[m].padding[0] = 1 + m;
       models[m].padding[1] = 1;
-      models[m].padding[2] = 2 * m;
+      models[m].padding[2] = 1 + m;
       models[m].hidden = 48 + m;
       models[m].dropout = 0.25f;
       models[m].hidden_act = PB_HIDDEN_RELU;
