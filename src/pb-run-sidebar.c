@@ -79,6 +79,13 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+enum {
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 /* Parses the spin button's text, accepting either decimal separator so that "0,001" and "0.001"
  * both work whatever the locale. */
 static gboolean
@@ -311,10 +318,10 @@ update_summaries (PbRunSidebar *self,
     }
 
   /* Translators: a summary of the convolutions, e.g.
-   * "Kernel 2, channels 16 · 64 · 128, padding 0 · 1 · 1, batch norm" */
+   * "Kernel 2, channels 16·64·128, padding 0·1·1, batch norm" */
   conv = g_strdup_printf (arch->batch_norm
-                            ? _("Kernel %d, channels %d · %d · %d, padding %d · %d · %d, batch norm")
-                            : _("Kernel %d, channels %d · %d · %d, padding %d · %d · %d, no batch "
+                            ? _("Kernel %d, channels %d·%d·%d, padding %d·%d·%d, batch norm")
+                            : _("Kernel %d, channels %d·%d·%d, padding %d·%d·%d, no batch "
                                 "norm"),
                           arch->kernel, arch->channels[0], arch->channels[1], arch->channels[2],
                           arch->padding[0], arch->padding[1], arch->padding[2]);
@@ -383,6 +390,7 @@ revalidate (PbRunSidebar *self)
       self->valid = valid;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VALID]);
     }
+  g_signal_emit (self, signals[CHANGED], 0);
 }
 
 static void
@@ -469,6 +477,10 @@ pb_run_sidebar_class_init (PbRunSidebarClass *klass)
     g_param_spec_string ("problem", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* Any control changed (the model named in the status line, its parameter count). */
+  signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                   NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   g_type_ensure (PB_TYPE_ARCH_DIAGRAM);
   gtk_widget_class_set_template_from_resource (widget_class,

@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 #define PB_TYPE_RUN_SIDEBAR (pb_run_sidebar_get_type ())
 G_DECLARE_FINAL_TYPE (PbRunSidebar, pb_run_sidebar, PB, RUN_SIDEBAR, GtkWidget)
 
-/* The settings of the next run, kept in GSettings and validated as typed. */
+/* The settings of the next run, kept in GSettings and validated as typed. Emits "changed"
+ * after any control changed. */
 GtkWidget  *pb_run_sidebar_new (void);
 gboolean    pb_run_sidebar_get_valid (PbRunSidebar *self);
 /* Why the settings are invalid, or NULL. */

@@ -719,6 +719,7 @@ pb_window_init (PbWindow *self)
   g_signal_connect_swapped (self->trainer, "progress", G_CALLBACK (on_trainer_progress), self);
   g_signal_connect_swapped (self->trainer, "finished", G_CALLBACK (on_trainer_finished), self);
   g_signal_connect_swapped (self->sidebar, "notify::valid", G_CALLBACK (on_sidebar_changed), self);
+  g_signal_connect_swapped (self->sidebar, "changed", G_CALLBACK (on_sidebar_changed), self);
   g_signal_connect_swapped (self->sidebar, "notify::problem", G_CALLBACK (on_sidebar_changed),
                             self);
   g_signal_connect_swapped (self->runs, "items-changed", G_CALLBACK (on_runs_changed), self);
