@@ -261,6 +261,11 @@ pb_session_to_json (const PbSession *self, PbStr *out)
       pb_str_append_json_string (out, pb_arch_name (&self->models[m]));
       append_key_float (out, "aux_weight", self->models[m].aux_weight);
       append_key_float (out, "dropout", self->models[m].dropout);
+      pb_str_printf (out, ",\"kernel\":%d,\"channels\":[%d,%d,%d],\"padding\":[%d,%d,%d],"
+                     "\"hidden\":%d", self->models[m].kernel, self->models[m].channels[0],
+                     self->models[m].channels[1], self->models[m].channels[2],
+                     self->models[m].padding[0], self->models[m].padding[1],
+                     self->models[m].padding[2], self->models[m].hidden);
       pb_str_printf (out, ",\"hidden_act\":\"%s\",\"batch_norm\":%s,\"rule\":\"%s\"}",
                      pb_hidden_act_name (self->models[m].hidden_act),
                      self->models[m].batch_norm ? "true" : "false",
@@ -429,6 +434,37 @@ read_settings (const PbJson *s, const char *what, PbTrainSettings *out, PbError 
   return read_later_settings (s, what, out, err);
 }
 
+/* Three integers min–max at key; an absent key keeps out. */
+static PbStatus
+get_int3 (const PbJson *obj, const char *key, long min, long max, const char *what,
+          const char *where, int *out, PbError *err)
+{
+  const PbJson *v = pb_json_get (obj, key);
+  char place[160];
+  PbStatus st;
+
+  if (v == NULL)
+    return PB_OK;
+  snprintf (place, sizeof place, "%s \"%s\"", where, key);
+  if ((st = expect (v, PB_JSON_ARRAY, what, place, "an array of 3 integers", err)) != PB_OK)
+    return st;
+  if (v->n != 3)
+    return pb_error_set (err, PB_ERR_FORMAT, "%s: %s: expected 3 integers, found %d", what,
+                         place, v->n);
+  for (int i = 0; i < 3; i++)
+    {
+      const PbJson *e = &v->items[i];
+      if (e->type != PB_JSON_NUMBER)
+        return pb_error_set (err, PB_ERR_FORMAT, "%s: %s[%d]: expected an integer %ld–%ld, "
+                             "found %s", what, place, i, min, max, type_name (e));
+      if (e->number != floor (e->number) || e->number < (double) min || e->number > (double) max)
+        return pb_error_set (err, PB_ERR_FORMAT, "%s: %s[%d]: expected an integer %ld–%ld, "
+                             "found %.17g", what, place, i, min, max, e->number);
+      out[i] = (int) e->number;
+    }
+  return PB_OK;
+}
+
 /* The architecture's named options of models[i]; absent keys keep the report's defaults
  * (sessions written before they existed). */
 static PbStatus
@@ -439,6 +475,17 @@ read_model_options (const PbJson *m, const char *what, const char *where, PbArch
   const PbJson *bn = pb_json_get (m, "batch_norm");
   char place[160];
   PbStatus st;
+  long kernel = arch->kernel, hidden = arch->hidden;
+
+  if ((pb_json_get (m, "kernel") != NULL
+       && (st = get_int (m, "kernel", 1, 7, what, where, &kernel, err)) != PB_OK)
+      || (pb_json_get (m, "hidden") != NULL
+          && (st = get_int (m, "hidden", 1, 4096, what, where, &hidden, err)) != PB_OK)
+      || (st = get_int3 (m, "channels", 1, 1024, what, where, arch->channels, err)) != PB_OK
+      || (st = get_int3 (m, "padding", 0, 7, what, where, arch->padding, err)) != PB_OK)
+    return st;
+  arch->kernel = (int) kernel;
+  arch->hidden = (int) hidden;
 
   if (act != NULL)
     {

@@ -13,6 +13,7 @@
 #define GAP 18.0
 #define MARGIN 6.0
 #define AUX_H 16.0
+#define TRUNK_H 50.0
 
 struct _PbArchDiagram
 {
@@ -143,6 +144,37 @@ aux_tag (Painter *p,
   }
 }
 
+/* The trunk's layers in two short lines: the convolutions, then the fully connected part. */
+static char *
+trunk_markup (const PbArch *a,
+              const char   *title,
+              int           outputs,
+              gboolean      compact)
+{
+  g_autofree char *conv = NULL;
+  g_autofree char *fc = NULL;
+  g_autofree char *act = NULL;
+
+  if (compact)
+    conv = g_strdup_printf (a->batch_norm ? _("conv %d×%d ×3 + BN") : _("conv %d×%d ×3"),
+                            a->kernel, a->kernel);
+  else
+    /* Translators: the trunk's convolutions: kernel, the three widths, batch norm or not */
+    conv = g_strdup_printf (a->batch_norm ? _("conv %d×%d: %d·%d·%d + BN")
+                                          : _("conv %d×%d: %d·%d·%d, no BN"),
+                            a->kernel, a->kernel, a->channels[0], a->channels[1], a->channels[2]);
+  if (a->hidden_act == PB_HIDDEN_RELU && a->dropout > 0)
+    act = g_strdup_printf (_(" ReLU, drop %g"), (double) a->dropout);
+  else if (a->hidden_act == PB_HIDDEN_RELU)
+    act = g_strdup (_(" ReLU"));
+  else if (a->dropout > 0)
+    act = g_strdup_printf (_(" drop %g"), (double) a->dropout);
+  else
+    act = g_strdup ("");
+  fc = g_strdup_printf ("fc %d%s → %d", a->hidden, act, outputs);
+  return g_markup_printf_escaped ("%s\n<small>%s\n%s</small>", title, conv, fc);
+}
+
 static void
 pb_arch_diagram_draw (PbArchDiagram *self,
                       cairo_t       *cr,
@@ -155,7 +187,6 @@ pb_arch_diagram_draw (PbArchDiagram *self,
   double bw = inner_w * 0.47;
   double c1 = inner_l + bw / 2, c2 = inner_r - bw / 2;
   double y = MARGIN;
-  g_autofree char *convs = NULL;
   g_autofree char *m = NULL;
   gboolean stacked = a->kind == PB_KIND_STACKED;
 
@@ -168,8 +199,6 @@ pb_arch_diagram_draw (PbArchDiagram *self,
                                        "orange_3", &p.aux))
     gdk_rgba_parse (&p.aux, "#ff7800");
   G_GNUC_END_IGNORE_DEPRECATIONS
-
-  convs = g_strdup_printf ("%d·%d·%d", a->channels[0], a->channels[1], a->channels[2]);
 
   /* Inputs. */
   m = g_markup_printf_escaped ("%s\n<small>14×14</small>", _("Image 1"));
@@ -192,37 +221,33 @@ pb_arch_diagram_draw (PbArchDiagram *self,
       y += ROW_H;
       arrow (&p, width / 2, y, width / 2, y + GAP);
       y += GAP;
-      m = g_markup_printf_escaped ("%s\n<small>conv %s · fc %d · fc 20</small>", _("One trunk"),
-                                   convs, a->hidden);
-      box (&p, inner_l, y, inner_w, ROW_H, &p.accent, m);
+      m = trunk_markup (a, _("One trunk"), 20, FALSE);
+      box (&p, inner_l, y, inner_w, TRUNK_H, &p.accent, m);
       g_free (m);
-      y += ROW_H;
+      y += TRUNK_H;
     }
   else if (a->kind == PB_KIND_SIAMESE)
     {
       arrow (&p, c1, y, c1, y + GAP);
       arrow (&p, c2, y, c2, y + GAP);
       y += GAP;
-      m = g_markup_printf_escaped ("%s\n<small>conv %s · fc %d · fc 10</small>",
-                                   _("Shared trunk (same weights)"), convs, a->hidden);
-      box (&p, inner_l, y, inner_w, ROW_H, &p.accent, m);
+      m = trunk_markup (a, _("Shared trunk (same weights)"), 10, FALSE);
+      box (&p, inner_l, y, inner_w, TRUNK_H, &p.accent, m);
       g_free (m);
-      y += ROW_H;
+      y += TRUNK_H;
     }
   else
     {
       arrow (&p, c1, y, c1, y + GAP);
       arrow (&p, c2, y, c2, y + GAP);
       y += GAP;
-      m = g_markup_printf_escaped ("%s\n<small>3 conv · fc %d · fc 10</small>", _("Trunk 1"),
-                                   a->hidden);
-      box (&p, c1 - bw / 2, y, bw, ROW_H, &p.accent, m);
+      m = trunk_markup (a, _("Trunk 1"), 10, TRUE);
+      box (&p, c1 - bw / 2, y, bw, TRUNK_H, &p.accent, m);
       g_free (m);
-      m = g_markup_printf_escaped ("%s\n<small>3 conv · fc %d · fc 10</small>", _("Trunk 2"),
-                                   a->hidden);
-      box (&p, c2 - bw / 2, y, bw, ROW_H, &p.accent, m);
+      m = trunk_markup (a, _("Trunk 2"), 10, TRUE);
+      box (&p, c2 - bw / 2, y, bw, TRUNK_H, &p.accent, m);
       g_free (m);
-      y += ROW_H;
+      y += TRUNK_H;
     }
 
   /* Digit logits, where the auxiliary losses attach. */
@@ -245,8 +270,24 @@ pb_arch_diagram_draw (PbArchDiagram *self,
   arrow (&p, c1 + bw * 0.3, y, width / 2 - 10, y + GAP + AUX_H + 6);
   arrow (&p, c2 - bw * 0.3, y, width / 2 + 10, y + GAP + AUX_H + 6);
   y += GAP + AUX_H + 6;
-  m = g_markup_printf_escaped ("%s\n<small>%s</small>", _("Head"), _("linear 20 → 2, main CE"));
-  box (&p, width / 2 - inner_w * 0.35, y, inner_w * 0.7, ROW_H, &p.fg, m);
+  switch (a->rule)
+    {
+    case PB_RULE_POSTERIOR:
+      m = g_markup_printf_escaped ("%s\n<small>%s</small>", _("Digit posterior"),
+                                   _("Σ p₁(i)·p₂(j) over i > j, main CE"));
+      break;
+    case PB_RULE_BOTH:
+      m = g_markup_printf_escaped ("%s\n<small>%s</small>", _("Head + posterior"),
+                                   _("linear 20 → 2 and Σ p₁·p₂, averaged"));
+      break;
+    case PB_RULE_HEAD:
+    default:
+      m = g_markup_printf_escaped ("%s\n<small>%s</small>", _("Head"),
+                                   _("linear 20 → 2, main CE"));
+      break;
+    }
+  box (&p, width / 2 - inner_w * 0.4, y, inner_w * 0.8, ROW_H,
+       a->rule == PB_RULE_HEAD ? &p.fg : &p.accent, m);
   g_free (m);
   y += ROW_H;
   arrow (&p, width / 2, y, width / 2, y + GAP - 4);
@@ -272,7 +313,7 @@ diagram_height (PbArchDiagram *self)
 {
   int rows = self->arch.kind == PB_KIND_STACKED ? 5 : 4;
 
-  return (int) (2 * MARGIN + rows * ROW_H + rows * GAP + AUX_H + 6 + 36);
+  return (int) (2 * MARGIN + (rows - 1) * ROW_H + TRUNK_H + rows * GAP + AUX_H + 6 + 36);
 }
 
 static void
@@ -328,7 +369,7 @@ pb_arch_diagram_class_init (PbArchDiagramClass *klass)
 static void
 update_accessible (PbArchDiagram *self)
 {
-  const char *shape;
+  const char *shape, *rule;
   g_autofree char *text = NULL;
   g_autofree char *count = NULL;
 
@@ -346,13 +387,28 @@ update_accessible (PbArchDiagram *self)
       break;
     }
   count = pb_format_count (pb_arch_param_count (&self->arch));
+  switch (self->arch.rule)
+    {
+    case PB_RULE_POSTERIOR:
+      rule = _("the pair’s label is the posterior of the two digit predictions");
+      break;
+    case PB_RULE_BOTH:
+      rule = _("the pair’s label averages a linear head and the digit posterior");
+      break;
+    case PB_RULE_HEAD:
+    default:
+      rule = _("the digit logits feed a linear head");
+      break;
+    }
   /* Translators: the diagram's description for screen readers */
   text = g_strdup_printf (self->arch.aux
-                            ? _("%s; the digit logits feed a linear head, and auxiliary digit "
-                                "losses; %s trainable parameters")
-                            : _("%s; the digit logits feed a linear head; %s trainable "
-                                "parameters"),
-                          shape, count);
+                            ? _("%s (kernel %d, %d·%d·%d channels, hidden width %d); %s, with "
+                                "auxiliary digit losses; %s trainable parameters")
+                            : _("%s (kernel %d, %d·%d·%d channels, hidden width %d); %s; %s "
+                                "trainable parameters"),
+                          shape, self->arch.kernel, self->arch.channels[0],
+                          self->arch.channels[1], self->arch.channels[2], self->arch.hidden, rule,
+                          count);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Architecture diagram"),
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text,

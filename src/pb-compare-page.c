@@ -106,11 +106,34 @@ update_settings_row (PbComparePage *self)
   if (!pb_train_settings_from_gsettings (self->settings, &s, &error))
     text = g_strdup (error->message);
   else
-    /* Translators: a summary of the shared run settings */
-    text = g_strdup_printf (_("From the Train page: %d epochs, batches of %d, learning rate %g, "
-                              "%d training and %d test pairs, rotation ±%g°, first seed %llu"),
-                            s.epochs, s.batch, (double) s.lr, s.train_pairs, s.test_pairs,
-                            (double) s.augment_deg, (unsigned long long) s.seed);
+    {
+      GString *extra = g_string_new (NULL);
+      g_autofree char *trunk = NULL;
+
+      /* Translators: the shared trunk in the comparison's summary */
+      trunk = g_strdup_printf (_("kernel %d, channels %d·%d·%d, hidden %d, rule %s"),
+                               s.arch.kernel, s.arch.channels[0], s.arch.channels[1],
+                               s.arch.channels[2], s.arch.hidden, pb_rule_name (s.arch.rule));
+      if (s.schedule == PB_SCHEDULE_COSINE)
+        g_string_append (extra, _(", cosine schedule"));
+      if (s.weight_decay > 0)
+        g_string_append_printf (extra, _(", weight decay %g"), (double) s.weight_decay);
+      if (s.translate > 0)
+        g_string_append_printf (extra, _(", shifts ±%d px"), s.translate);
+      if (s.swap)
+        g_string_append (extra, _(", swaps"));
+      if (s.repair)
+        g_string_append (extra, _(", re-pairing"));
+      /* Translators: a summary of the shared run settings; the last %s lists the other
+       * settings that are on, each after a comma */
+      text = g_strdup_printf (_("From the Train page: %d epochs, batches of %d, learning rate %g, "
+                                "%d training and %d test pairs, rotation ±%g°, first seed %llu; "
+                                "%s%s"),
+                              s.epochs, s.batch, (double) s.lr, s.train_pairs, s.test_pairs,
+                              (double) s.augment_deg, (unsigned long long) s.seed, trunk,
+                              extra->str);
+      g_string_free (extra, TRUE);
+    }
   adw_action_row_set_subtitle (self->settings_row, text);
 }
 
@@ -442,9 +465,12 @@ start_action (GtkWidget  *widget,
   for (int i = 0; i < PB_N_MODEL_NAMES; i++)
     if (gtk_check_button_get_active (self->model_checks[i]))
       {
+        /* The models differ only in kind and aux; the trunk and the rule are the sidebar's. */
+        PbArch shared = s.arch;
         pb_arch_from_name (model_order[i], &models[n], NULL);
-        models[n].aux_weight = s.arch.aux_weight;
-        models[n].dropout = s.arch.dropout;
+        shared.kind = models[n].kind;
+        shared.aux = models[n].aux;
+        models[n] = shared;
         n++;
       }
   if (n == 0)

@@ -10,7 +10,7 @@
 
 #define SCALE 4
 #define GAP 4
-#define GROUP_GAP 14
+#define GROUP_GAP 18
 
 struct _PbPairTile
 {
@@ -54,6 +54,31 @@ tile_width (PbPairTile *self)
   return 2 * side + GAP;
 }
 
+/* A small arrow in the gap between the two groups: the originals become the augmented pair. */
+static void
+draw_arrow (GtkWidget *widget,
+            cairo_t   *cr,
+            double     x0,
+            double     cy)
+{
+  GdkRGBA fg;
+  double x1 = x0 + GROUP_GAP;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, fg.alpha * 0.55);
+  cairo_set_line_width (cr, 1.5);
+  cairo_move_to (cr, x0 + 3, floor (cy) + .5);
+  cairo_line_to (cr, x1 - 3, floor (cy) + .5);
+  cairo_stroke (cr);
+  cairo_move_to (cr, x1 - 2, floor (cy) + .5);
+  cairo_line_to (cr, x1 - 6, floor (cy) - 3);
+  cairo_line_to (cr, x1 - 6, floor (cy) + 4);
+  cairo_close_path (cr);
+  cairo_fill (cr);
+}
+
 static void
 pb_pair_tile_snapshot (GtkWidget   *widget,
                        GtkSnapshot *snapshot)
@@ -76,6 +101,8 @@ pb_pair_tile_snapshot (GtkWidget   *widget,
       cairo_paint (cr);
       cairo_restore (cr);
       x += side + (i == 1 ? GROUP_GAP : GAP);
+      if (i == 1 && self->n_images == 4)
+        draw_arrow (widget, cr, x - GROUP_GAP, side / 2.0);
     }
   cairo_destroy (cr);
 }

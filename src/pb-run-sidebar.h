@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 #define PB_TYPE_RUN_SIDEBAR (pb_run_sidebar_get_type ())
 G_DECLARE_FINAL_TYPE (PbRunSidebar, pb_run_sidebar, PB, RUN_SIDEBAR, GtkWidget)
 
-/* The settings of the next run, kept in GSettings and validated as typed. */
+/* The settings of the next run, kept in GSettings and validated as typed. Emits "changed"
+ * after any control changed. */
 GtkWidget  *pb_run_sidebar_new (void);
 gboolean    pb_run_sidebar_get_valid (PbRunSidebar *self);
 /* Why the settings are invalid, or NULL. */
@@ -23,5 +24,10 @@ void        pb_run_sidebar_commit (PbRunSidebar *self);
 void        pb_run_sidebar_set_training (PbRunSidebar *self, gboolean training);
 /* The learning rate the live control starts from when a run starts. */
 void        pb_run_sidebar_set_live_lr (PbRunSidebar *self, double lr);
+/* Sets every control (and its GSettings key) to a pb_train_settings_preset: "report", "best". */
+gboolean    pb_run_sidebar_apply_preset (PbRunSidebar *self, const char *name, GError **error);
+/* The trainable parameters of the architecture shown, 0 while it is invalid; and its label. */
+gsize       pb_run_sidebar_get_param_count (PbRunSidebar *self);
+const char *pb_run_sidebar_get_param_text (PbRunSidebar *self);
 
 G_END_DECLS

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
@@ -29,6 +31,10 @@ struct _PbSamplesView
   GtkToggleButton *pairs_toggle;
   GtkToggleButton *mistakes_toggle;
   GtkLabel *info_label;
+  GtkDropDown *source_dropdown;
+  GtkStringList *sources;
+  GtkWidget *epoch_box;
+  GtkSpinButton *epoch_spin;
   GtkWidget *reshuffle_button;
   GtkStack *content_stack;
   GtkSpinner *spinner;
@@ -46,6 +52,7 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void refresh (PbSamplesView *self);
+static void update_sources (PbSamplesView *self);
 
 static char *
 pair_caption (guint8 first,
@@ -118,19 +125,157 @@ show_status (PbSamplesView *self,
   gtk_spinner_stop (self->spinner);
 }
 
+/* The run whose training pairs are shown: the last trained run when chosen, else the preview
+ * of the next run. */
+static PbRun *
+pairs_run (PbSamplesView *self)
+{
+  if (gtk_drop_down_get_selected (self->source_dropdown) == 1 && self->mistakes_run != NULL
+      && pb_run_item_get_run (self->mistakes_run) != NULL)
+    return pb_run_item_get_run (self->mistakes_run);
+  return self->preview;
+}
+
+/* What was applied to pair p of an epoch, one augmentation a line. */
+static char *
+augment_detail (const PbTrainSettings *s,
+                const PbAugmentInfo   *info)
+{
+  GString *out = g_string_new (NULL);
+
+  /* Only the images drawn from the rotated copies have an angle. */
+  if (info->angle[0] != 0 && info->angle[1] != 0)
+    /* Translators: the rotation angles of a pair's two images */
+    g_string_append_printf (out, _("rotated %+.1f° and %+.1f°\n"), info->angle[0],
+                            info->angle[1]);
+  else if (info->angle[0] != 0)
+    g_string_append_printf (out, _("first rotated %+.1f°\n"), info->angle[0]);
+  else if (info->angle[1] != 0)
+    g_string_append_printf (out, _("second rotated %+.1f°\n"), info->angle[1]);
+  if (info->dx[0] != 0 || info->dy[0] != 0 || info->dx[1] != 0 || info->dy[1] != 0)
+    /* Translators: each image's shift in pixels, (dx, dy) */
+    g_string_append_printf (out, _("shifted (%+d, %+d) and (%+d, %+d)\n"), info->dx[0],
+                            info->dy[0], info->dx[1], info->dy[1]);
+  if (info->swapped)
+    g_string_append (out, _("swapped\n"));
+  if (s->repair)
+    /* Translators: the MNIST training images a re-paired pair is made of */
+    g_string_append_printf (out, _("re-paired: images %d and %d\n"), info->source[0],
+                            info->source[1]);
+  if (out->len == 0)
+    g_string_append (out, _("as drawn\n"));
+  g_string_truncate (out, out->len - 1);
+  return g_string_free (out, FALSE);
+}
+
+/* The active augmentations, for the info line: "rotation ±10°, shifts ±1 px, swaps". */
+static char *
+augment_summary (const PbTrainSettings *s)
+{
+  GString *out = g_string_new (NULL);
+
+  if (s->augment_deg > 0)
+    g_string_append_printf (out, _("rotated copies ±%g°"), (double) s->augment_deg);
+  if (s->translate > 0)
+    {
+      g_autofree char *shifts = g_strdup_printf (_("shifts ±%d px"), s->translate);
+      g_string_append_printf (out, "%s%s", out->len ? ", " : "", shifts);
+    }
+  if (s->swap)
+    g_string_append_printf (out, "%s%s", out->len ? ", " : "", _("swaps"));
+  if (s->repair)
+    g_string_append_printf (out, "%s%s", out->len ? ", " : "", _("re-pairing"));
+  return g_string_free (out, FALSE);
+}
+
+/* The pairs of the chosen epoch as the run trains on them, each beside the images it was made
+ * from (unrotated, unshifted, in their order before a swap). */
+static void
+populate_epoch (PbSamplesView *self,
+                PbRun         *run)
+{
+  const PbTrainSettings *s = pb_run_settings (run);
+  const PbPairs *train = pb_run_train_pairs (run);
+  const PbPairs *augmented = pb_run_augmented_pairs (run);
+  int n_orig_images = 2 * train->n;
+  int epoch = CLAMP (gtk_spin_button_get_value_as_int (self->epoch_spin), 1, s->epochs);
+  g_autofree PbAugmentInfo *info = g_new0 (PbAugmentInfo, augmented->n);
+  g_autofree int *order = g_new (int, augmented->n);
+  g_autofree char *summary = augment_summary (s);
+  g_autofree char *seed = NULL;
+  g_autofree char *text = NULL;
+  PbPairs pairs;
+  PbError err = { { 0 } };
+  PbRng rng;
+  int n = MIN (augmented->n, MAX_PAIRS);
+
+  if (pb_run_epoch_pairs (run, epoch, &pairs, info, &err) != PB_OK)
+    {
+      gtk_label_set_label (self->info_label, "");
+      show_status (self, _("Could Not Draw the Pairs"), err.message);
+      return;
+    }
+  for (int i = 0; i < augmented->n; i++)
+    order[i] = i;
+  pb_rng_seed (&rng, self->shuffle_seed, 7);
+  pb_rng_shuffle (&rng, order, augmented->n);
+
+  clear_tiles (self);
+  for (int k = 0; k < n; k++)
+    {
+      int p = order[k];
+      const PbAugmentInfo *in = &info[p];
+      int first = in->swapped ? 1 : 0;
+      float before[PB_PAIR_FLOATS];
+      g_autofree char *caption = pair_caption (pairs.classes[2 * p], pairs.classes[2 * p + 1]);
+      g_autofree char *detail = augment_detail (s, in);
+
+      for (int h = 0; h < 2; h++)
+        memcpy (before + h * PB_IMAGE_PIXELS,
+                augmented->images + (gsize) (in->slot[h ^ first] % n_orig_images)
+                                      * PB_IMAGE_PIXELS,
+                PB_IMAGE_PIXELS * sizeof (float));
+      add_tile (self, before, pairs.images + (gsize) p * PB_PAIR_FLOATS, caption, detail, FALSE);
+    }
+  pb_pairs_clear (&pairs);
+
+  seed = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) s->seed);
+  /* Translators: e.g. "Epoch 3 of 25: 36 of 2000 training pairs as trained, seed 1, with shifts
+   * ±1 px, swaps; each beside the images it was made from" */
+  text = g_strdup_printf (ngettext ("Epoch %d of %d: %d of %d training pair as trained, seed %s, "
+                                    "with %s; each beside the images it was made from",
+                                    "Epoch %d of %d: %d of %d training pairs as trained, seed %s, "
+                                    "with %s; each beside the images it was made from",
+                                    augmented->n),
+                          epoch, s->epochs, n, augmented->n, seed, summary);
+  gtk_label_set_label (self->info_label, text);
+  gtk_stack_set_visible_child_name (self->content_stack, "grid");
+  gtk_spinner_stop (self->spinner);
+}
+
 static void
 populate_pairs (PbSamplesView *self)
 {
-  const PbPairs *train = pb_run_train_pairs (self->preview);
-  const PbPairs *augmented = pb_run_augmented_pairs (self->preview);
-  const float *angles = pb_run_augment_angles (self->preview);
-  const PbTrainSettings *s = pb_run_settings (self->preview);
+  PbRun *run = pairs_run (self);
+  const PbPairs *train = pb_run_train_pairs (run);
+  const PbPairs *augmented = pb_run_augmented_pairs (run);
+  const float *angles = pb_run_augment_angles (run);
+  const PbTrainSettings *s = pb_run_settings (run);
   gboolean rotated = angles != NULL && augmented->n >= 2 * train->n;
+  gboolean per_epoch = pb_run_augments_per_epoch (run);
   g_autofree int *order = g_new (int, train->n);
   int n = MIN (train->n, MAX_PAIRS);
   PbRng rng;
   g_autofree char *info = NULL;
   g_autofree char *seed = NULL;
+
+  gtk_widget_set_visible (self->epoch_box, per_epoch);
+  if (per_epoch)
+    {
+      gtk_spin_button_set_range (self->epoch_spin, 1, s->epochs);
+      populate_epoch (self, run);
+      return;
+    }
 
   for (int i = 0; i < train->n; i++)
     order[i] = i;
@@ -181,6 +326,8 @@ populate_mistakes (PbSamplesView *self)
   g_autofree char *info = NULL;
 
   gtk_widget_set_sensitive (self->reshuffle_button, FALSE);
+  gtk_widget_set_visible (self->epoch_box, FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->source_dropdown), FALSE);
   if (self->mistakes_run == NULL ||
       !pb_run_item_get_predictions (self->mistakes_run, &labels, &prob1, &digits))
     {
@@ -294,7 +441,7 @@ load_done (GObject      *source,
     }
   g_clear_pointer (&self->preview, pb_run_free);
   self->preview = run;
-  if (gtk_toggle_button_get_active (self->pairs_toggle))
+  if (gtk_toggle_button_get_active (self->pairs_toggle) && pairs_run (self) == self->preview)
     populate_pairs (self);
 }
 
@@ -340,7 +487,10 @@ refresh (PbSamplesView *self)
       return;
     }
   gtk_widget_set_sensitive (self->reshuffle_button, TRUE);
-  if (self->preview == NULL || self->dirty)
+  update_sources (self);
+  if (pairs_run (self) != self->preview)
+    populate_pairs (self);
+  else if (self->preview == NULL || self->dirty)
     load_preview (self);
   else
     populate_pairs (self);
@@ -364,15 +514,34 @@ on_mode_toggled (PbSamplesView *self)
 }
 
 static void
+on_epoch_changed (PbSamplesView *self)
+{
+  if (gtk_toggle_button_get_active (self->pairs_toggle) && pairs_run (self) != NULL)
+    populate_pairs (self);
+}
+
+static void
+on_source_changed (PbSamplesView *self)
+{
+  refresh (self);
+}
+
+static void
 on_settings_changed (PbSamplesView *self,
                      const char    *key)
 {
-  if (g_str_equal (key, "seed") || g_str_equal (key, "train-pairs") ||
-      g_str_equal (key, "test-pairs") || g_str_equal (key, "augment-angle") ||
-      g_str_equal (key, "data-dir"))
+  static const char *const keys[] = {
+    "seed", "train-pairs", "test-pairs", "val-pairs", "augment-angle", "translate", "swap-images",
+    "repair-pairs", "epochs", "data-dir",
+  };
+  gboolean pairs_key = FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    pairs_key = pairs_key || g_str_equal (key, keys[i]);
+  if (pairs_key)
     {
       self->dirty = TRUE;
-      if (gtk_toggle_button_get_active (self->pairs_toggle))
+      if (gtk_toggle_button_get_active (self->pairs_toggle) && pairs_run (self) == self->preview)
         refresh (self);
     }
 }
@@ -408,6 +577,7 @@ pb_samples_view_dispose (GObject *object)
     gtk_widget_unparent (child);
   g_clear_object (&self->settings);
   g_clear_object (&self->mistakes_run);
+  g_clear_object (&self->sources);
   g_clear_pointer (&self->preview, pb_run_free);
 
   G_OBJECT_CLASS (pb_samples_view_parent_class)->dispose (object);
@@ -438,12 +608,17 @@ pb_samples_view_class_init (PbSamplesViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, pairs_toggle);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, mistakes_toggle);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, info_label);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, source_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, epoch_box);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, epoch_spin);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, reshuffle_button);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, content_stack);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, spinner);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, flow_box);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, status_page);
   gtk_widget_class_bind_template_callback (widget_class, on_mode_toggled);
+  gtk_widget_class_bind_template_callback (widget_class, on_epoch_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_source_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_tile_activated);
 
   /* A test pair's tile was activated: look inside the run's network for it. */
@@ -460,6 +635,9 @@ pb_samples_view_init (PbSamplesView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  self->sources = gtk_string_list_new (NULL);
+  gtk_string_list_append (self->sources, _("Next run"));
+  gtk_drop_down_set_model (self->source_dropdown, G_LIST_MODEL (self->sources));
   self->shuffle_seed = 1;
   self->settings = g_settings_new (PB_SCHEMA_ID);
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed), self,
@@ -472,6 +650,32 @@ pb_samples_view_new (void)
   return g_object_new (PB_TYPE_SAMPLES_VIEW, NULL);
 }
 
+/* The runs whose training pairs can be shown: the next one, and the last trained one. */
+static void
+update_sources (PbSamplesView *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sources));
+  gboolean trained = self->mistakes_run != NULL && pb_run_item_get_run (self->mistakes_run) != NULL;
+
+  if (trained)
+    {
+      /* Translators: the source of the training pairs shown, e.g. "Run siamese-aux · seed 1" */
+      g_autofree char *label = g_strdup_printf (_("Run %s"),
+                                                pb_run_item_get_label (self->mistakes_run));
+      const char *const add[] = { label, NULL };
+      /* Splicing moves the selection, which refreshes and comes back here. */
+      if (n < 2 || g_strcmp0 (gtk_string_list_get_string (self->sources, 1), label) != 0)
+        gtk_string_list_splice (self->sources, 1, n - 1, add);
+    }
+  else if (n > 1)
+    {
+      gtk_drop_down_set_selected (self->source_dropdown, 0);
+      gtk_string_list_splice (self->sources, 1, n - 1, NULL);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->source_dropdown),
+                          trained && gtk_toggle_button_get_active (self->pairs_toggle));
+}
+
 void
 pb_samples_view_set_mistakes_run (PbSamplesView *self,
                                   PbRunItem     *item)
@@ -479,8 +683,8 @@ pb_samples_view_set_mistakes_run (PbSamplesView *self,
   g_return_if_fail (PB_IS_SAMPLES_VIEW (self));
 
   g_set_object (&self->mistakes_run, item);
-  if (gtk_toggle_button_get_active (self->mistakes_toggle))
-    refresh (self);
+  update_sources (self);
+  refresh (self);
 }
 
 void

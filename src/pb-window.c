@@ -453,32 +453,41 @@ new_seed_action (GtkWidget  *widget,
 }
 
 static void
+apply_preset (PbWindow   *self,
+              const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  const char *text;
+
+  if (!pb_run_sidebar_apply_preset (self->sidebar, name, &error))
+    {
+      show_error (self, _("Could Not Apply the Preset"), error->message, FALSE);
+      return;
+    }
+  if (g_str_equal (name, "report"))
+    text = _("Report settings restored for siamese-aux, seed 1; the rotation is ±10° because "
+             "the report gives none");
+  else if (g_str_equal (name, "best"))
+    text = _("Best settings applied to every control");
+  else
+    text = _("Preset applied");
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+static void
+preset_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  apply_preset (PB_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
 preset_report_action (GtkWidget  *widget,
                       const char *action_name,
                       GVariant   *parameter)
 {
-  PbWindow *self = PB_WINDOW (widget);
-  PbTrainSettings s;
-  PbError err;
-
-  if (pb_train_settings_init (&s, "siamese-aux", &err) != PB_OK)
-    {
-      show_error (self, _("Could Not Restore the Report’s Settings"), err.message, FALSE);
-      return;
-    }
-  g_settings_delay (self->settings);
-  g_settings_set_int (self->settings, "epochs", s.epochs);
-  g_settings_set_int (self->settings, "batch-size", s.batch);
-  g_settings_set_double (self->settings, "learning-rate", s.lr);
-  g_settings_set_int (self->settings, "train-pairs", s.train_pairs);
-  g_settings_set_int (self->settings, "test-pairs", s.test_pairs);
-  g_settings_set_double (self->settings, "augment-angle", s.augment_deg);
-  g_settings_set_double (self->settings, "aux-weight", s.arch.aux_weight);
-  g_settings_apply (self->settings);
-
-  adw_toast_overlay_add_toast (self->toast_overlay,
-                               adw_toast_new (_("Report settings restored; the rotation is ±10° "
-                                                "because the report gives none")));
+  apply_preset (PB_WINDOW (widget), "report");
 }
 
 static void
@@ -892,6 +901,7 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.new-seed", NULL, new_seed_action);
   gtk_widget_class_install_action (widget_class, "win.show-inspect", NULL, show_inspect_action);
   gtk_widget_class_install_action (widget_class, "win.preset-report", NULL, preset_report_action);
+  gtk_widget_class_install_action (widget_class, "win.preset", "s", preset_action);
   gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export",
                                        NULL);
@@ -992,6 +1002,7 @@ pb_window_init (PbWindow *self)
   g_signal_connect_swapped (self->trainer, "notify::paused", G_CALLBACK (on_trainer_paused),
                             self);
   g_signal_connect_swapped (self->sidebar, "notify::valid", G_CALLBACK (on_sidebar_changed), self);
+  g_signal_connect_swapped (self->sidebar, "changed", G_CALLBACK (on_sidebar_changed), self);
   g_signal_connect_swapped (self->sidebar, "notify::problem", G_CALLBACK (on_sidebar_changed),
                             self);
   g_signal_connect_swapped (self->runs, "items-changed", G_CALLBACK (on_runs_changed), self);

@@ -159,6 +159,91 @@ test_errors (void)
   expect_error (HEAD SETTINGS "," MODELS ",\"results\":[{\"model\":\"stacked\",\"round\":1,"
                 "\"seed\":1,\"params\":5,\"epochs\":[{\"epoch\":1,\"train_loss\":\"a\"}]}]}",
                 "results[0] epochs[0] \"train_loss\": expected a number, found a string");
+  expect_error (HEAD SETTINGS ",\"models\":[{\"name\":\"stacked\",\"aux_weight\":1,"
+                "\"dropout\":0,\"kernel\":9}],\"results\":[]}",
+                "models[0] \"kernel\": expected an integer 1–7, found 9");
+  expect_error (HEAD SETTINGS ",\"models\":[{\"name\":\"stacked\",\"aux_weight\":1,"
+                "\"dropout\":0,\"channels\":[16,64]}],\"results\":[]}",
+                "models[0] \"channels\": expected 3 integers, found 2");
+  expect_error (HEAD SETTINGS ",\"models\":[{\"name\":\"stacked\",\"aux_weight\":1,"
+                "\"dropout\":0,\"padding\":[0,1,\"x\"]}],\"results\":[]}",
+                "models[0] \"padding\"[2]: expected an integer 0–7, found a string");
+  expect_error (HEAD SETTINGS ",\"models\":[{\"name\":\"stacked\",\"aux_weight\":1,"
+                "\"dropout\":0,\"kernel\":2,\"padding\":[3,1,1]}],\"results\":[]}",
+                "models[0]: conv1 padding: expected 0–2, got 3");
+}
+
+/* Every architecture setting of every model, and the later training settings, survive a save
+ * and a load; a file without them gets the report's trunk. */
+static void
+test_arch_round_trip (void)
+{
+  PbTrainSettings base;
+  PbArch models[2];
+  PbSession s, t;
+  PbStr a;
+  PbError err = { { 0 } };
+  const char *old = HEAD SETTINGS "," MODELS ",\"results\":[]}";
+
+  g_assert_cmpint (pb_train_settings_preset (&base, "best", NULL), ==, PB_OK);
+  base.weight_decay = 0.01f;
+  g_assert_cmpint (pb_arch_from_name ("twin-aux", &models[0], NULL), ==, PB_OK);
+  g_assert_cmpint (pb_arch_from_name ("stacked", &models[1], NULL), ==, PB_OK);
+  for (int m = 0; m < 2; m++)
+    {
+      models[m].kernel = 3 + 2 * m;
+      models[m].channels[0] = 8 + m;
+      models[m].channels[1] = 24;
+      models[m].channels[2] = 40 - m;
+      models[m].padding[0] = 1 + m;
+      models[m].padding[1] = 1;
+      models[m].padding[2] = 1 + m;
+      models[m].hidden = 48 + m;
+      models[m].dropout = 0.25f;
+      models[m].hidden_act = PB_HIDDEN_RELU;
+      models[m].batch_norm = m == 0;
+      models[m].rule = m == 0 ? PB_RULE_POSTERIOR : PB_RULE_BOTH;
+      g_assert_cmpint (pb_arch_validate (&models[m], NULL), ==, PB_OK);
+    }
+  g_assert_cmpint (pb_session_init (&s, &base, models, 2, 1, NULL), ==, PB_OK);
+  pb_str_init (&a);
+  pb_session_to_json (&s, &a);
+  if (pb_session_from_json (a.data, a.len, "mem", &t, &err) != PB_OK)
+    g_error ("%s", err.message);
+  for (int m = 0; m < 2; m++)
+    {
+      const PbArch *x = &s.models[m], *y = &t.models[m];
+      g_assert_cmpint (y->kind, ==, x->kind);
+      g_assert_cmpint (y->aux, ==, x->aux);
+      g_assert_cmpint (y->kernel, ==, x->kernel);
+      for (int l = 0; l < PB_N_CONV; l++)
+        {
+          g_assert_cmpint (y->channels[l], ==, x->channels[l]);
+          g_assert_cmpint (y->padding[l], ==, x->padding[l]);
+        }
+      g_assert_cmpint (y->hidden, ==, x->hidden);
+      g_assert_cmpfloat (y->dropout, ==, x->dropout);
+      g_assert_cmpint (y->hidden_act, ==, x->hidden_act);
+      g_assert_cmpint (y->batch_norm, ==, x->batch_norm);
+      g_assert_cmpint (y->rule, ==, x->rule);
+      g_assert_cmpuint (pb_arch_param_count (y), ==, pb_arch_param_count (x));
+    }
+  g_assert_cmpint (t.base.schedule, ==, PB_SCHEDULE_COSINE);
+  g_assert_cmpfloat (t.base.weight_decay, ==, 0.01f);
+  g_assert_cmpint (t.base.translate, ==, base.translate);
+  g_assert_cmpint (t.base.swap, ==, base.swap);
+  g_assert_cmpint (t.base.repair, ==, base.repair);
+  pb_str_clear (&a);
+  pb_session_clear (&s);
+  pb_session_clear (&t);
+
+  if (pb_session_from_json (old, strlen (old), "old.json", &t, &err) != PB_OK)
+    g_error ("%s", err.message);
+  g_assert_cmpint (t.models[0].kernel, ==, 2);
+  g_assert_cmpint (t.models[0].channels[2], ==, 128);
+  g_assert_cmpint (t.models[0].padding[0], ==, 0);
+  g_assert_cmpint (t.models[0].hidden, ==, 64);
+  pb_session_clear (&t);
 }
 
 static void
@@ -193,6 +278,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/session/round-trip", test_round_trip);
   g_test_add_func ("/core/session/file", test_file);
   g_test_add_func ("/core/session/errors", test_errors);
+  g_test_add_func ("/core/session/arch-round-trip", test_arch_round_trip);
   g_test_add_func ("/core/table/formats", test_table);
   return g_test_run ();
 }

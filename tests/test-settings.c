@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "test-settings"
+
+#include "config.h"
+
+#include <string.h>
+#include <adwaita.h>
+
+#include "pb-application.h"
+#include "pb-arch-diagram.h"
+#include "pb-run-item.h"
+#include "pb-run-sidebar.h"
+#include "pb-samples-view.h"
+#include "pb-util.h"
+#include "pb-window.h"
+#include "gui-test-util.h"
+
+#define RUN_TIMEOUT_S 240
+
+static PbApplication *app;
+static PbWindow *window;
+static GSettings *settings;
+
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type,
+             gboolean (*match) (GtkWidget *widget, gpointer data),
+             gpointer   data)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && (match == NULL || match (root, data)))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, match, data);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_start_button (GtkWidget *widget,
+                 gpointer   data)
+{
+  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "win.start") == 0;
+}
+
+static gboolean
+is_row_titled (GtkWidget *widget,
+               gpointer   data)
+{
+  return g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), data) == 0;
+}
+
+static GtkSpinButton *
+row_spin (const char *title)
+{
+  GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                (gpointer) title);
+
+  g_assert_nonnull (row);
+  return GTK_SPIN_BUTTON (find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL));
+}
+
+static PbRunSidebar *
+sidebar (void)
+{
+  return PB_RUN_SIDEBAR (find_widget (GTK_WIDGET (window), PB_TYPE_RUN_SIDEBAR, NULL, NULL));
+}
+
+static gboolean
+trainer_idle (gpointer data)
+{
+  return !pb_trainer_get_running (pb_window_get_trainer (window));
+}
+
+/* Every GtkLabel text under root, newline-separated. */
+static void
+collect_labels (GtkWidget *root,
+                GString   *out)
+{
+  if (GTK_IS_LABEL (root) && gtk_widget_get_visible (root))
+    g_string_append_printf (out, "%s\n", gtk_label_get_label (GTK_LABEL (root)));
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_labels (child, out);
+}
+
+static char *
+flow_box_text (PbSamplesView *samples)
+{
+  GString *out = g_string_new (NULL);
+
+  collect_labels (find_widget (GTK_WIDGET (samples), GTK_TYPE_FLOW_BOX, NULL, NULL), out);
+  return g_string_free (out, FALSE);
+}
+
+static void
+reset_settings (void)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+
+  /* Typed values reach GSettings first, so that resetting the keys resets the controls. */
+  pb_run_sidebar_commit (PB_RUN_SIDEBAR (find_widget (GTK_WIDGET (window), PB_TYPE_RUN_SIDEBAR,
+                                                      NULL, NULL)));
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    g_settings_reset (settings, keys[i]);
+  pb_test_settle ();
+}
+
+static void
+assert_settings_equal (const PbTrainSettings *a,
+                       const PbTrainSettings *b)
+{
+  g_assert_cmpint (a->arch.kind, ==, b->arch.kind);
+  g_assert_cmpint (a->arch.aux, ==, b->arch.aux);
+  g_assert_cmpfloat (a->arch.aux_weight, ==, b->arch.aux_weight);
+  g_assert_cmpint (a->arch.kernel, ==, b->arch.kernel);
+  for (int l = 0; l < PB_N_CONV; l++)
+    {
+      g_assert_cmpint (a->arch.channels[l], ==, b->arch.channels[l]);
+      g_assert_cmpint (a->arch.padding[l], ==, b->arch.padding[l]);
+    }
+  g_assert_cmpint (a->arch.hidden, ==, b->arch.hidden);
+  g_assert_cmpfloat (a->arch.dropout, ==, b->arch.dropout);
+  g_assert_cmpint (a->arch.hidden_act, ==, b->arch.hidden_act);
+  g_assert_cmpint (a->arch.batch_norm, ==, b->arch.batch_norm);
+  g_assert_cmpint (a->arch.rule, ==, b->arch.rule);
+  g_assert_cmpint (a->epochs, ==, b->epochs);
+  g_assert_cmpint (a->batch, ==, b->batch);
+  g_assert_cmpfloat (a->lr, ==, b->lr);
+  g_assert_cmpfloat (a->beta1, ==, b->beta1);
+  g_assert_cmpfloat (a->beta2, ==, b->beta2);
+  g_assert_cmpfloat (a->adam_eps, ==, b->adam_eps);
+  g_assert_cmpint (a->train_pairs, ==, b->train_pairs);
+  g_assert_cmpint (a->test_pairs, ==, b->test_pairs);
+  g_assert_cmpint (a->val_pairs, ==, b->val_pairs);
+  g_assert_cmpfloat (a->augment_deg, ==, b->augment_deg);
+  g_assert_cmpuint (a->seed, ==, b->seed);
+  g_assert_cmpint (a->eval_every, ==, b->eval_every);
+  g_assert_cmpint (a->schedule, ==, b->schedule);
+  g_assert_cmpfloat (a->weight_decay, ==, b->weight_decay);
+  g_assert_cmpint (a->translate, ==, b->translate);
+  g_assert_cmpint (a->swap, ==, b->swap);
+  g_assert_cmpint (a->repair, ==, b->repair);
+}
+
+/* The count follows every change, typed or stored, and matches the core's. */
+static void
+test_param_count (void)
+{
+  PbRunSidebar *bar = sidebar ();
+  PbArchDiagram *diagram = PB_ARCH_DIAGRAM (find_widget (GTK_WIDGET (bar), PB_TYPE_ARCH_DIAGRAM,
+                                                         NULL, NULL));
+  PbTrainSettings s;
+  g_autofree char *count = NULL;
+  gsize report;
+
+  reset_settings ();
+  g_assert_true (pb_run_sidebar_get_settings (bar, &s));
+  report = pb_arch_param_count (&s.arch);
+  g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), ==, report);
+  count = pb_format_count (report);
+  g_assert_nonnull (strstr (pb_run_sidebar_get_param_text (bar), count));
+
+  g_settings_set_int (settings, "kernel-size", 3);
+  g_settings_set_int (settings, "conv1-padding", 1);
+  g_settings_set_int (settings, "conv1-channels", 8);
+  g_settings_set_boolean (settings, "batch-norm", FALSE);
+  g_settings_set_string (settings, "hidden-activation", "relu");
+  g_settings_set_string (settings, "decision-rule", "posterior");
+  pb_test_settle ();
+  g_assert_true (pb_run_sidebar_get_settings (bar, &s));
+  g_assert_cmpint (s.arch.kernel, ==, 3);
+  g_assert_false (s.arch.batch_norm);
+  g_assert_cmpint (s.arch.hidden_act, ==, PB_HIDDEN_RELU);
+  g_assert_cmpint (s.arch.rule, ==, PB_RULE_POSTERIOR);
+  g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), ==, pb_arch_param_count (&s.arch));
+  g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), !=, report);
+  g_assert_cmpint (pb_arch_diagram_get_arch (diagram)->kernel, ==, 3);
+  g_assert_cmpint (pb_arch_diagram_get_arch (diagram)->rule, ==, PB_RULE_POSTERIOR);
+  g_assert_false (pb_arch_diagram_get_arch (diagram)->batch_norm);
+
+  /* Typed but not committed: the count already follows. */
+  gtk_editable_set_text (GTK_EDITABLE (row_spin ("Width")), "100");
+  pb_test_settle ();
+  g_assert_true (pb_run_sidebar_get_settings (bar, &s));
+  g_assert_cmpint (s.arch.hidden, ==, 100);
+  g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), ==, pb_arch_param_count (&s.arch));
+
+  /* Over the report's budget: flagged. */
+  gtk_editable_set_text (GTK_EDITABLE (row_spin ("Layer 3 channels")), "512");
+  pb_test_settle ();
+  g_assert_true (pb_run_sidebar_get_settings (bar, &s));
+  g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), ==, pb_arch_param_count (&s.arch));
+  g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), >, 75000);
+  {
+    GString *text = g_string_new (NULL);
+    collect_labels (GTK_WIDGET (bar), text);
+    g_assert_nonnull (strstr (text->str, "Over the report’s budget"));
+    g_string_free (text, TRUE);
+  }
+  reset_settings ();
+  g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), ==, report);
+}
+
+static void
+test_best_preset (void)
+{
+  PbRunSidebar *bar = sidebar ();
+  PbTrainSettings best, shown, report;
+  g_autoptr(PbRunItem) item = NULL;
+  GListModel *runs = pb_window_get_runs (window);
+  guint before = g_list_model_get_n_items (runs);
+
+  reset_settings ();
+  g_settings_set_boolean (settings, "two-channel", TRUE);
+  g_settings_set_uint (settings, "seed", 42);
+  pb_test_settle ();
+  g_assert_cmpint (pb_train_settings_preset (&best, "best", NULL), ==, PB_OK);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.preset", "s", "best"));
+  pb_test_settle ();
+
+  /* The controls show it. */
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (row_spin ("Kernel size")), ==,
+                   best.arch.kernel);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (row_spin ("Layer 1 padding")), ==,
+                   best.arch.padding[0]);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (row_spin ("Translation")), ==,
+                   best.translate);
+  g_assert_cmpstr (g_settings_get_string (settings, "lr-schedule"), ==,
+                   pb_schedule_name (best.schedule));
+  g_assert_true (pb_run_sidebar_get_settings (bar, &shown));
+  assert_settings_equal (&shown, &best);
+  g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), ==, pb_arch_param_count (&best.arch));
+
+  /* The run that starts has exactly these settings. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.start", NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (runs), ==, before + 1);
+  item = g_list_model_get_item (runs, before);
+  assert_settings_equal (pb_run_item_get_settings (item), &best);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
+  g_assert_true (pb_test_wait_until (trainer_idle, NULL, RUN_TIMEOUT_S));
+  pb_test_settle ();
+
+  /* And the report's preset sets every control back. */
+  g_assert_cmpint (pb_train_settings_preset (&report, "report", NULL), ==, PB_OK);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.preset-report", NULL));
+  pb_test_settle ();
+  g_assert_true (pb_run_sidebar_get_settings (bar, &shown));
+  assert_settings_equal (&shown, &report);
+  reset_settings ();
+}
+
+static void
+test_invalid_disables_start (void)
+{
+  GtkWidget *start = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_start_button, NULL);
+  PbRunSidebar *bar = sidebar ();
+
+  reset_settings ();
+  g_assert_true (gtk_widget_get_sensitive (start));
+
+  /* A 5×5 kernel without padding shrinks the third layer's input below the pooling. */
+  g_settings_set_int (settings, "kernel-size", 5);
+  g_settings_set_int (settings, "conv2-padding", 0);
+  g_settings_set_int (settings, "conv3-padding", 0);
+  pb_test_settle ();
+  g_assert_false (gtk_widget_get_sensitive (start));
+  g_assert_nonnull (pb_window_get_problem (window));
+  g_assert_nonnull (strstr (pb_window_get_problem (window), "kernel 5 with padding 0/0/0"));
+  g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), ==, 0);
+  g_assert_cmpstr (pb_run_sidebar_get_param_text (bar), ==, "—");
+
+  /* Padding above the kernel size. */
+  g_settings_set_int (settings, "kernel-size", 2);
+  gtk_editable_set_text (GTK_EDITABLE (row_spin ("Layer 1 padding")), "3");
+  pb_test_settle ();
+  g_assert_false (gtk_widget_get_sensitive (start));
+  g_assert_cmpstr (pb_window_get_problem (window), ==, "conv1 padding: expected 0–2, got 3");
+
+  /* A validation split that leaves fewer pairs than a batch. */
+  gtk_editable_set_text (GTK_EDITABLE (row_spin ("Layer 1 padding")), "0");
+  g_settings_set_int (settings, "conv2-padding", 1);
+  g_settings_set_int (settings, "conv3-padding", 1);
+  g_settings_set_int (settings, "val-pairs", 950);
+  pb_test_settle ();
+  g_assert_false (gtk_widget_get_sensitive (start));
+  g_assert_nonnull (strstr (pb_window_get_problem (window), "Batch size"));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.start", NULL);
+  g_assert_false (pb_trainer_get_running (pb_window_get_trainer (window)));
+
+  reset_settings ();
+  g_assert_null (pb_window_get_problem (window));
+  g_assert_true (gtk_widget_get_sensitive (start));
+}
+
+static gboolean
+samples_ready (gpointer data)
+{
+  PbSamplesView *samples = data;
+  g_autofree char *text = NULL;
+
+  if (pb_samples_view_get_n_tiles (samples) == 0)
+    return FALSE;
+  text = flow_box_text (samples);
+  return strstr (text, "shifted") != NULL;
+}
+
+static void
+test_samples_augmentations (void)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK,
+                                                     NULL, NULL));
+  PbSamplesView *samples = PB_SAMPLES_VIEW (find_widget (GTK_WIDGET (window),
+                                                         PB_TYPE_SAMPLES_VIEW, NULL, NULL));
+  GtkSpinButton *epoch;
+  GtkDropDown *source;
+  g_autofree char *epoch1 = NULL;
+  g_autofree char *epoch2 = NULL;
+  g_autofree char *trained = NULL;
+  GString *header = g_string_new (NULL);
+
+  reset_settings ();
+  g_settings_set_int (settings, "epochs", 2);
+  g_settings_set_int (settings, "train-pairs", 200);
+  g_settings_set_int (settings, "test-pairs", 200);
+  g_settings_set_int (settings, "translate", 2);
+  g_settings_set_boolean (settings, "swap-images", TRUE);
+  g_settings_set_boolean (settings, "repair-pairs", TRUE);
+  pb_test_settle ();
+  adw_view_stack_set_visible_child_name (stack, "samples");
+  g_assert_true (pb_test_wait_until (samples_ready, samples, 60));
+  g_assert_cmpuint (pb_samples_view_get_n_tiles (samples), ==, 36);
+
+  epoch1 = flow_box_text (samples);
+  g_assert_nonnull (strstr (epoch1, "shifted ("));
+  g_assert_nonnull (strstr (epoch1, "swapped"));
+  g_assert_nonnull (strstr (epoch1, "re-paired: images "));
+  g_assert_nonnull (strstr (epoch1, "rotated "));
+  collect_labels (GTK_WIDGET (samples), header);
+  g_assert_nonnull (strstr (header->str, "Epoch 1 of 2"));
+  g_assert_nonnull (strstr (header->str, "shifts ±2 px, swaps, re-pairing"));
+  g_string_free (header, TRUE);
+
+  /* Another epoch draws other shifts, swaps and pairs. */
+  epoch = GTK_SPIN_BUTTON (find_widget (GTK_WIDGET (samples), GTK_TYPE_SPIN_BUTTON, NULL, NULL));
+  g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (epoch))));
+  gtk_spin_button_set_value (epoch, 2);
+  pb_test_settle ();
+  epoch2 = flow_box_text (samples);
+  g_assert_nonnull (strstr (epoch2, "shifted ("));
+  g_assert_cmpstr (epoch1, !=, epoch2);
+
+  /* A run trained with these settings saw exactly these pairs. */
+  adw_view_stack_set_visible_child_name (stack, "train");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.start", NULL));
+  g_assert_true (pb_test_wait_until (trainer_idle, NULL, RUN_TIMEOUT_S));
+  pb_test_settle ();
+  adw_view_stack_set_visible_child_name (stack, "samples");
+  pb_test_settle ();
+  source = GTK_DROP_DOWN (find_widget (GTK_WIDGET (samples), GTK_TYPE_DROP_DOWN, NULL, NULL));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (source)));
+  gtk_drop_down_set_selected (source, 1);
+  pb_test_settle ();
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (epoch), ==, 2);
+  trained = flow_box_text (samples);
+  g_assert_cmpstr (trained, ==, epoch2);
+
+  /* Without per-epoch augmentation the originals sit beside their rotated copies. */
+  gtk_drop_down_set_selected (source, 0);
+  g_settings_set_int (settings, "translate", 0);
+  g_settings_set_boolean (settings, "swap-images", FALSE);
+  g_settings_set_boolean (settings, "repair-pairs", FALSE);
+  pb_test_settle ();
+  g_assert_true (pb_test_wait_until ((gboolean (*) (gpointer)) pb_samples_view_get_n_tiles,
+                                     samples, 60));
+  {
+    g_autofree char *text = flow_box_text (samples);
+    g_assert_nonnull (strstr (text, "original · rotated"));
+    g_assert_null (strstr (text, "shifted"));
+  }
+  g_assert_false (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (epoch))));
+  adw_view_stack_set_visible_child_name (stack, "train");
+  reset_settings ();
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  /* gtk_test_init aborts without a display; CI always has one, so this only helps locally. */
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return 0;
+    }
+  adw_init ();
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
+  app = pb_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  settings = g_settings_new (PB_SCHEMA_ID);
+
+  window = pb_window_new (GTK_APPLICATION (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  pb_test_settle ();
+
+  g_test_add_func ("/settings/param-count", test_param_count);
+  g_test_add_func ("/settings/best-preset", test_best_preset);
+  g_test_add_func ("/settings/invalid-disables-start", test_invalid_disables_start);
+  g_test_add_func ("/settings/samples-augmentations", test_samples_augmentations);
+  status = g_test_run ();
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  pb_test_settle ();
+  g_object_unref (settings);
+  g_object_unref (app);
+  return status;
+}
