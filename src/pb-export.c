@@ -302,6 +302,8 @@ pb_load_weights_finish (GAsyncResult  *result,
                            ld->info.input_std, &ld->test, &ld->evaluation,
                            g_steal_pointer (&ld->labels), g_steal_pointer (&ld->prob1),
                            g_steal_pointer (&ld->digits));
+  /* Weights saved from a run whose learning rate was changed open as "modified" too. */
+  pb_run_item_append_lr_changes (item, ld->info.lr_changes, ld->info.n_lr_changes);
   return item;
 }
 

@@ -330,6 +330,12 @@ test_runctl_pause_step_resume (void)
   g_assert_false (gtk_widget_get_visible (speed));
 }
 
+static gboolean
+has_more_runs (gpointer data)
+{
+  return g_list_model_get_n_items (pb_window_get_runs (window)) > GPOINTER_TO_UINT (data);
+}
+
 static void
 test_runctl_lr_saved (void)
 {
@@ -372,6 +378,18 @@ test_runctl_lr_saved (void)
   g_assert_cmpfloat ((float) pb_json_get_number (&list->items[0], "lr", -1), ==, 5e-4f);
   pb_json_free (list);
   pb_json_free (header);
+
+  /* Opened again, the weights make a run that is marked modified, with the same change. */
+  guint n_before = g_list_model_get_n_items (runs);
+  pb_window_open_weights (window, weights);
+  g_assert_true (pb_test_wait_until (has_more_runs, GUINT_TO_POINTER (n_before), RUN_TIMEOUT_S));
+  g_autoptr(PbRunItem) reopened = g_list_model_get_item (runs, n_before);
+  g_assert_true (pb_run_item_get_modified (reopened));
+  const PbLrChange *rc = pb_run_item_get_lr_changes (reopened, &nc);
+  g_assert_cmpuint (nc, ==, 1);
+  g_assert_cmpint (rc[0].step, ==, ch[0].step);
+  g_assert_cmpfloat (rc[0].lr, ==, ch[0].lr);
+  ch = pb_run_item_get_lr_changes (item, &nc);
 
   /* The CSV has the rate per epoch and the change in the epoch it was made. */
   g_assert_true (pb_export_metrics_csv (runs, csv_path, &error));
