@@ -82,6 +82,14 @@ void pb_pairs_pixel_stats (const PbPairs *pairs, double *mean, double *std);
  * digit counter-clockwise as displayed (row 0 at the top). in, out: [14, 14], must not alias. */
 void pb_rotate_image (const float *in, float *out, float degrees);
 
+/* Bilinear affine warp about the image centre (6.5, 6.5), zero fill: output pixel (r, c) reads
+ * the input at centre + m · (c − 6.5, r − 6.5), m = {m00, m01, m10, m11} mapping output offsets
+ * (x right, y down) to input offsets. in, out: [14, 14], must not alias. */
+void pb_affine_image (const float *in, float *out, const float m[4]);
+/* The m for pb_affine_image that scales the digit by s about the centre and shears it
+ * horizontally by h (a point (x, y) of the digit moves to (s·(x + h·y), s·y)). */
+void pb_scale_shear_matrix (float s, float h, float m[4]);
+
 /* Integer shift with zero fill: out[r, c] = in[r − dy, c − dx], so a positive dx moves the digit
  * right and a positive dy moves it down; what leaves the frame is lost.
  * in, out: [14, 14], must not alias. */

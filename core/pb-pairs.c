@@ -160,6 +160,35 @@ pb_rotate_image (const float *in, float *out, float degrees)
 }
 
 void
+pb_affine_image (const float *in, float *out, const float m[4])
+{
+  assert (in != out);
+  for (int r = 0; r < PB_IMAGE_SIDE; r++)
+    for (int c = 0; c < PB_IMAGE_SIDE; c++)
+      {
+        double dx = c - IMAGE_CENTRE, dy = r - IMAGE_CENTRE;
+        double sc = IMAGE_CENTRE + m[0] * dx + m[1] * dy;
+        double sr = IMAGE_CENTRE + m[2] * dx + m[3] * dy;
+        double fr0 = floor (sr), fc0 = floor (sc);
+        double fr = sr - fr0, fc = sc - fc0;
+        int r0 = (int) fr0, c0 = (int) fc0;
+        double top = (1.0 - fc) * image_at (in, r0, c0) + fc * image_at (in, r0, c0 + 1);
+        double bottom = (1.0 - fc) * image_at (in, r0 + 1, c0) + fc * image_at (in, r0 + 1, c0 + 1);
+        out[r * PB_IMAGE_SIDE + c] = (float) ((1.0 - fr) * top + fr * bottom);
+      }
+}
+
+void
+pb_scale_shear_matrix (float s, float h, float m[4])
+{
+  /* the inverse of s·[1 h; 0 1]: where each output pixel reads the input */
+  m[0] = 1.0f / s;
+  m[1] = -h / s;
+  m[2] = 0.0f;
+  m[3] = 1.0f / s;
+}
+
+void
 pb_translate_image (const float *in, float *out, int dx, int dy)
 {
   assert (in != out);

@@ -49,9 +49,12 @@ pb_train_settings_append_json (const PbTrainSettings *s, PbStr *out)
                  s->eval_every);
   pb_str_printf (out, ",\"schedule\":\"%s\",\"weight_decay\":", pb_schedule_name (s->schedule));
   pb_str_append_float (out, s->weight_decay);
-  pb_str_printf (out, ",\"translate\":%d,\"swap\":%s,\"repair\":%s,\"val_pairs\":%d}",
-                 s->translate, s->swap ? "true" : "false", s->repair ? "true" : "false",
-                 s->val_pairs);
+  pb_str_printf (out, ",\"translate\":%d,\"scale\":", s->translate);
+  pb_str_append_float (out, s->scale);
+  pb_str_append (out, ",\"shear\":");
+  pb_str_append_float (out, s->shear);
+  pb_str_printf (out, ",\"swap\":%s,\"repair\":%s,\"val_pairs\":%d}",
+                 s->swap ? "true" : "false", s->repair ? "true" : "false", s->val_pairs);
 }
 
 static PbStatus
@@ -173,6 +176,8 @@ pb_train_settings_from_json (const PbJson *obj, PbTrainSettings *s, const char *
       || (st = read_int (obj, "eval_every", &s->eval_every, what, err)) != PB_OK
       || (st = read_float (obj, "weight_decay", &s->weight_decay, what, err)) != PB_OK
       || (st = read_int (obj, "translate", &s->translate, what, err)) != PB_OK
+      || (st = read_float (obj, "scale", &s->scale, what, err)) != PB_OK
+      || (st = read_float (obj, "shear", &s->shear, what, err)) != PB_OK
       || (st = read_bool (obj, "swap", &s->swap, what, err)) != PB_OK
       || (st = read_bool (obj, "repair", &s->repair, what, err)) != PB_OK
       || (st = read_int (obj, "val_pairs", &s->val_pairs, what, err)) != PB_OK)

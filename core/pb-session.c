@@ -251,9 +251,11 @@ pb_session_to_json (const PbSession *self, PbStr *out)
   append_key_float (out, "augment_deg", s->augment_deg);
   pb_str_printf (out, ",\"schedule\":\"%s\"", pb_schedule_name (s->schedule));
   append_key_float (out, "weight_decay", s->weight_decay);
-  pb_str_printf (out, ",\"translate\":%d,\"swap\":%s,\"repair\":%s,\"val_pairs\":%d",
-                 s->translate, s->swap ? "true" : "false", s->repair ? "true" : "false",
-                 s->val_pairs);
+  pb_str_printf (out, ",\"translate\":%d", s->translate);
+  append_key_float (out, "scale", s->scale);
+  append_key_float (out, "shear", s->shear);
+  pb_str_printf (out, ",\"swap\":%s,\"repair\":%s,\"val_pairs\":%d",
+                 s->swap ? "true" : "false", s->repair ? "true" : "false", s->val_pairs);
   pb_str_printf (out, ",\"seed\":%llu},\n\"models\":[", (unsigned long long) s->seed);
   for (int m = 0; m < self->n_models; m++)
     {
@@ -366,7 +368,7 @@ read_later_settings (const PbJson *s, const char *what, PbTrainSettings *out, Pb
   static const char *const flags[] = { "swap", "repair" };
   bool *flag_out[] = { &out->swap, &out->repair };
   long translate = out->translate, val_pairs = out->val_pairs;
-  double wd = out->weight_decay;
+  double wd = out->weight_decay, scale = out->scale, shear = out->shear;
   PbStatus st;
 
   if (schedule != NULL
@@ -378,6 +380,10 @@ read_later_settings (const PbJson *s, const char *what, PbTrainSettings *out, Pb
        && (st = get_double (s, "weight_decay", false, what, "settings", &wd, err)) != PB_OK)
       || (pb_json_get (s, "translate") != NULL
           && (st = get_int (s, "translate", 0, 1000, what, "settings", &translate, err)) != PB_OK)
+      || (pb_json_get (s, "scale") != NULL
+          && (st = get_double (s, "scale", false, what, "settings", &scale, err)) != PB_OK)
+      || (pb_json_get (s, "shear") != NULL
+          && (st = get_double (s, "shear", false, what, "settings", &shear, err)) != PB_OK)
       || (pb_json_get (s, "val_pairs") != NULL
           && (st = get_int (s, "val_pairs", 0, PB_MAX_PAIRS, what, "settings", &val_pairs,
                             err)) != PB_OK))
@@ -394,6 +400,8 @@ read_later_settings (const PbJson *s, const char *what, PbTrainSettings *out, Pb
     }
   out->weight_decay = (float) wd;
   out->translate = (int) translate;
+  out->scale = (float) scale;
+  out->shear = (float) shear;
   out->val_pairs = (int) val_pairs;
   return PB_OK;
 }

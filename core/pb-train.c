@@ -217,6 +217,12 @@ pb_train_settings_validate (const PbTrainSettings *self, PbError *err)
   if (!(self->weight_decay >= 0.0f && self->weight_decay <= PB_MAX_WEIGHT_DECAY))
     return pb_error_set (err, PB_ERR_INVALID, "--weight-decay: expected 0–%g, got %g",
                          (double) PB_MAX_WEIGHT_DECAY, (double) self->weight_decay);
+  if (!(self->scale >= 0.0f && self->scale <= PB_MAX_SCALE))
+    return pb_error_set (err, PB_ERR_INVALID, "--scale: expected a fraction in 0–%g, got %g",
+                         (double) PB_MAX_SCALE, (double) self->scale);
+  if (!(self->shear >= 0.0f && self->shear <= PB_MAX_SHEAR))
+    return pb_error_set (err, PB_ERR_INVALID, "--shear: expected a factor in 0–%g, got %g",
+                         (double) PB_MAX_SHEAR, (double) self->shear);
   if (self->translate < 0 || self->translate > PB_MAX_TRANSLATE)
     return pb_error_set (err, PB_ERR_INVALID, "--translate: expected 0–%d pixels, got %d",
                          PB_MAX_TRANSLATE, self->translate);
@@ -278,6 +284,21 @@ build_epoch (const PbRun *self, int epoch, PbPairs *out, int *perm, PbAugmentInf
           const float *src = pool->images + (size_t) slot[h] * PB_IMAGE_PIXELS;
           float *dst = out->images + (size_t) o * PB_IMAGE_PIXELS;
 
+          float scale = 1.0f, shear = 0.0f, warped[PB_IMAGE_PIXELS];
+
+          /* Each draw happens only when its augmentation is on, so turning one on leaves the
+           * others' random sequences as they were. */
+          if (self->s.scale > 0.0f)
+            scale = 1.0f + self->s.scale * (2.0f * (float) pb_rng_uniform (&rng) - 1.0f);
+          if (self->s.shear > 0.0f)
+            shear = self->s.shear * (2.0f * (float) pb_rng_uniform (&rng) - 1.0f);
+          if (self->s.scale > 0.0f || self->s.shear > 0.0f)
+            {
+              float m[4];
+              pb_scale_shear_matrix (scale, shear, m);
+              pb_affine_image (src, warped, m);
+              src = warped;
+            }
           if (k > 0)
             {
               dx = (int) pb_rng_below (&rng, (uint32_t) (2 * k + 1)) - k;
@@ -295,6 +316,8 @@ build_epoch (const PbRun *self, int epoch, PbPairs *out, int *perm, PbAugmentInf
               info[p].source[h] = out->source[o];
               info[p].angle[h] = slot[h] >= n_orig_images && self->angles != NULL
                                    ? self->angles[slot[h] - n_orig_images] : 0.0f;
+              info[p].scale[h] = scale;
+              info[p].shear[h] = shear;
               info[p].dx[h] = dx;
               info[p].dy[h] = dy;
             }
@@ -426,7 +449,8 @@ pb_run_new (const PbTrainSettings *settings, const PbMnist *mnist, PbRun **out, 
 
   int n_aug = self->augmented.n;
   int n_eval = n_fit > settings->test_pairs ? n_fit : settings->test_pairs;
-  self->per_epoch = settings->translate > 0 || settings->swap || settings->repair;
+  self->per_epoch = settings->translate > 0 || settings->scale > 0.0f || settings->shear > 0.0f
+                    || settings->swap || settings->repair;
   self->batches_per_epoch = (n_aug + settings->batch - 1) / settings->batch;
   self->total_steps = (long) settings->epochs * self->batches_per_epoch;
   self->train_x = malloc ((size_t) n_aug * PB_PAIR_FLOATS * sizeof (float));

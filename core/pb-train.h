@@ -14,6 +14,8 @@
 
 #define PB_MAX_PAIRS 1000000
 #define PB_MAX_TRANSLATE 7
+#define PB_MAX_SCALE 0.5f
+#define PB_MAX_SHEAR 1.0f
 #define PB_MAX_WEIGHT_DECAY 1.0f
 
 typedef enum
@@ -40,6 +42,8 @@ typedef struct
   /* Augmentations drawn afresh every epoch, on the training pairs only (not the validation
    * split); labels are always recomputed from the classes. */
   int translate;       /* 0: off; k: shift each image by its own (dx, dy) uniform in [−k, k] */
+  float scale;         /* 0: off; s: scale each image by its own factor uniform in [1 − s, 1 + s] */
+  float shear;         /* 0: off; h: shear each image horizontally by a factor uniform in [−h, h] */
   bool swap;           /* false: swap each pair's two images with probability ½ */
   bool repair;         /* false: pair the training images (and rotated copies) afresh */
   int val_pairs;       /* 0: the last val_pairs drawn training pairs, held out for validation */
@@ -160,7 +164,10 @@ typedef struct
                      * image h is 2p + h (≥ 2n: a rotated copy) */
   int source[2];    /* each image's index in the MNIST training split */
   float angle[2];   /* each image's rotation in degrees, 0 if not rotated */
-  int dx[2], dy[2]; /* each image's shift in pixels (pb_translate_image) */
+  float scale[2];   /* each image's scale factor, 1 if not scaled */
+  float shear[2];   /* each image's shear factor, 0 if not sheared */
+  int dx[2], dy[2]; /* each image's shift in pixels (pb_translate_image), after the scale and
+                     * shear */
   bool swapped;     /* the two images were swapped */
 } PbAugmentInfo;
 

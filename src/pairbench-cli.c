@@ -317,6 +317,20 @@ parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSetting
                                    PB_MAX_TRANSLATE, v ? v : "");
       s->translate = (int) n;
     }
+  else if (pb_cli_match (argc, argv, i, "--scale", &v))
+    {
+      if (!pb_cli_parse_double (v, 0.0, PB_MAX_SCALE, true, &d))
+        return pb_cli_usage_error (cmd, "--scale: expected a fraction in 0–%g, got '%s'",
+                                   (double) PB_MAX_SCALE, v ? v : "");
+      s->scale = (float) d;
+    }
+  else if (pb_cli_match (argc, argv, i, "--shear", &v))
+    {
+      if (!pb_cli_parse_double (v, 0.0, PB_MAX_SHEAR, true, &d))
+        return pb_cli_usage_error (cmd, "--shear: expected a factor in 0–%g, got '%s'",
+                                   (double) PB_MAX_SHEAR, v ? v : "");
+      s->shear = (float) d;
+    }
   else if (strcmp (argv[*i], "--swap") == 0)
     s->swap = true;
   else if (strcmp (argv[*i], "--repair") == 0)
@@ -375,6 +389,10 @@ parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSetting
   "  --schedule S       learning rate: constant (default) or cosine (to zero)\n" \
   "  --weight-decay W   decoupled weight decay, AdamW (default 0)\n" \
   "  --translate K      shift each training image by up to ±K pixels, fresh every\n" \
+  "                     epoch (default 0 = off)\n" \
+  "  --scale S          scale each training image by a factor in 1 ± S, fresh every\n" \
+  "                     epoch (default 0 = off)\n" \
+  "  --shear H          shear each training image by a factor in ±H, fresh every\n" \
   "                     epoch (default 0 = off)\n" \
   "  --swap             swap the two images of half the training pairs, every epoch\n" \
   "  --repair           draw fresh pairs from the training images every epoch\n" \
