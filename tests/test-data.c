@@ -953,6 +953,63 @@ test_augment_pairs (void)
   fake_mnist_free (&m);
 }
 
+/* The affine warp: the identity copies, a rotation matrix agrees with pb_rotate_image, a shear
+ * moves a pixel where the matrix says, and a scale grows the ink's area by s². */
+static void
+test_affine (void)
+{
+  PbMnist m;
+  PbError err = { { 0 } };
+  float out[PB_IMAGE_PIXELS], rot[PB_IMAGE_PIXELS], mat[4];
+  const float identity[4] = { 1.0f, 0.0f, 0.0f, 1.0f };
+
+  if (pb_mnist_load (data_dir (), &m, &err) != PB_OK)
+    g_error ("%s", err.message);
+  for (int i = 0; i < 20; i++)
+    {
+      const float *img = m.train_images + (size_t) i * PB_IMAGE_PIXELS;
+      double peak = 0.0, worst = 0.0;
+
+      pb_affine_image (img, out, identity);
+      for (int p = 0; p < PB_IMAGE_PIXELS; p++)
+        g_assert_cmpfloat (out[p], ==, img[p]);
+
+      const double theta = 17.0 * M_PI / 180.0;
+      const float rm[4] = { (float) cos (theta), (float) -sin (theta), (float) sin (theta),
+                            (float) cos (theta) };
+      pb_affine_image (img, out, rm);
+      pb_rotate_image (img, rot, 17.0f);
+      for (int p = 0; p < PB_IMAGE_PIXELS; p++)
+        {
+          peak = fmax (peak, fabs (rot[p]));
+          worst = fmax (worst, fabs (out[p] - rot[p]));
+        }
+      g_assert_cmpfloat (worst, <=, 1e-5 * peak);
+
+      /* The digits fill the middle of the frame, so a 10% zoom keeps them inside. */
+      pb_scale_shear_matrix (1.1f, 0.0f, mat);
+      pb_affine_image (img, out, mat);
+      double ratio = image_mass (out) / image_mass (img);
+      g_assert_cmpfloat (fabs (ratio - 1.21), <, 0.05);
+    }
+
+  pb_scale_shear_matrix (2.0f, 0.5f, mat);
+  g_assert_cmpfloat (mat[0], ==, 0.5f);
+  g_assert_cmpfloat (mat[1], ==, -0.25f);
+  g_assert_cmpfloat (mat[2], ==, 0.0f);
+  g_assert_cmpfloat (mat[3], ==, 0.5f);
+
+  /* A shear by 0.4 moves the digit point at offset (0.5, 2.5) from the centre, pixel (9, 7),
+   * to (0.5 + 0.4 · 2.5, 2.5) = (1.5, 2.5), pixel (9, 8). */
+  float dot[PB_IMAGE_PIXELS] = { 0 };
+  dot[9 * 14 + 7] = 5.0f;
+  pb_scale_shear_matrix (1.0f, 0.4f, mat);
+  pb_affine_image (dot, out, mat);
+  g_assert_cmpfloat (fabs (out[9 * 14 + 8] - 5.0f), <, 1e-5);
+  g_assert_cmpfloat (fabs (out[9 * 14 + 7]), <, 1e-5);
+  pb_mnist_clear (&m);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -980,6 +1037,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/data/augment/mass", test_rotate_mass);
   g_test_add_func ("/core/data/augment/pairs", test_augment_pairs);
   g_test_add_func ("/core/data/augment/translate", test_translate);
+  g_test_add_func ("/core/data/augment/affine", test_affine);
 
   return g_test_run ();
 }

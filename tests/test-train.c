@@ -1155,6 +1155,83 @@ test_set_lr (void)
   pb_run_free (run);
 }
 
+/* Scale and shear: drawn per image within their ranges, fresh each epoch, and every trained image
+ * is its pool image warped by the recorded factors, then shifted. */
+static void
+test_scale_shear (void)
+{
+  PbTrainSettings s;
+  PbError err = { { 0 } };
+  PbRun *run = NULL;
+  PbPairs e1 = { 0 }, e2 = { 0 };
+
+  small_settings (&s, "siamese-aux", 2);
+  s.scale = 0.1f;
+  s.shear = 0.15f;
+  s.translate = 1;
+  g_assert_cmpint (pb_run_new (&s, &mnist, &run, &err), ==, PB_OK);
+  g_assert_true (pb_run_augments_per_epoch (run));
+  const PbPairs *pool = pb_run_augmented_pairs (run);
+  PbAugmentInfo *i1 = g_new0 (PbAugmentInfo, pool->n), *i2 = g_new0 (PbAugmentInfo, pool->n);
+  g_assert_cmpint (pb_run_epoch_pairs (run, 1, &e1, i1, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_epoch_pairs (run, 2, &e2, i2, &err), ==, PB_OK);
+
+  int scaled = 0, sheared = 0, differ = 0;
+  for (int p = 0; p < e1.n; p++)
+    for (int h = 0; h < 2; h++)
+      {
+        float warped[PB_IMAGE_PIXELS], want[PB_IMAGE_PIXELS], m[4];
+        g_assert_cmpfloat (fabs (i1[p].scale[h] - 1.0f), <=, 0.1f);
+        g_assert_cmpfloat (fabs (i1[p].shear[h]), <=, 0.15f);
+        scaled += i1[p].scale[h] != 1.0f;
+        sheared += i1[p].shear[h] != 0.0f;
+        differ += i1[p].scale[h] != i2[p].scale[h];
+        pb_scale_shear_matrix (i1[p].scale[h], i1[p].shear[h], m);
+        pb_affine_image (pool->images + (size_t) i1[p].slot[h] * PB_IMAGE_PIXELS, warped, m);
+        pb_translate_image (warped, want, i1[p].dx[h], i1[p].dy[h]);
+        g_assert_cmpmem (want, sizeof want, e1.images + (size_t) (2 * p + h) * PB_IMAGE_PIXELS,
+                         sizeof want);
+      }
+  g_assert_cmpint (scaled, ==, 2 * e1.n);
+  g_assert_cmpint (sheared, ==, 2 * e1.n);
+  g_assert_cmpint (differ, >, e1.n);
+
+  /* Turned off, nothing is warped: the first epoch's images are the pool's, only shifted. */
+  PbRun *plain = NULL;
+  PbPairs e0 = { 0 };
+  s.scale = s.shear = 0.0f;
+  g_assert_cmpint (pb_run_new (&s, &mnist, &plain, &err), ==, PB_OK);
+  g_assert_cmpint (pb_run_epoch_pairs (plain, 1, &e0, i2, &err), ==, PB_OK);
+  for (int p = 0; p < e0.n; p++)
+    g_assert_true (i2[p].scale[0] == 1.0f && i2[p].shear[1] == 0.0f);
+
+  /* The settings survive the weights' metadata. */
+  s.scale = 0.1f;
+  s.shear = 0.15f;
+  g_autofree char *dir = g_dir_make_tmp ("pb-scale-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "w.safetensors", NULL);
+  PbModel *loaded = NULL;
+  PbWeightsInfo info;
+  g_assert_cmpint (pb_safetensors_save (path, pb_run_model (run), &s, 1.0, 2.0, &err), ==, PB_OK);
+  g_assert_cmpint (pb_safetensors_load (path, 10, &loaded, &info, &err), ==, PB_OK);
+  g_assert_cmpfloat (info.settings.scale, ==, 0.1f);
+  g_assert_cmpfloat (info.settings.shear, ==, 0.15f);
+  pb_model_free (loaded);
+  g_unlink (path);
+  g_rmdir (dir);
+
+  s.scale = 0.6f;
+  g_assert_cmpint (pb_train_settings_validate (&s, &err), ==, PB_ERR_INVALID);
+  g_assert_nonnull (strstr (err.message, "--scale"));
+  pb_pairs_clear (&e0);
+  pb_pairs_clear (&e1);
+  pb_pairs_clear (&e2);
+  g_free (i1);
+  g_free (i2);
+  pb_run_free (plain);
+  pb_run_free (run);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1188,6 +1265,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/train/settings-json", test_settings_json);
   g_test_add_func ("/core/train/lr-changes-saved", test_lr_changes_saved);
   g_test_add_func ("/core/train/set-lr", test_set_lr);
+  g_test_add_func ("/core/train/scale-shear", test_scale_shear);
   rc = g_test_run ();
   pb_mnist_clear (&mnist);
   return rc;
