@@ -135,9 +135,9 @@ pb_train_settings_preset (PbTrainSettings *self, const char *name, PbError *err)
       s.arch.hidden = 96;
       s.arch.hidden_act = PB_HIDDEN_RELU;
       s.arch.dropout = 0.2f;
-      s.arch.rule = PB_RULE_BOTH;
+      s.arch.rule = PB_RULE_POSTERIOR;
       s.batch = 25;
-      s.lr = 1e-3f;
+      s.lr = 2e-3f;
       s.schedule = PB_SCHEDULE_COSINE;
       s.weight_decay = 1e-4f;
       s.translate = 1;
