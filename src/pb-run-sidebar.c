@@ -53,6 +53,8 @@ struct _PbRunSidebar
   GtkSpinButton *decay_spin;
   GtkSpinButton *val_pairs_spin;
   GtkSpinButton *translate_spin;
+  GtkSpinButton *scale_spin;
+  GtkSpinButton *shear_spin;
   GtkSwitch *swap_switch;
   GtkSwitch *repair_switch;
   GtkLabel *problem_label;
@@ -142,6 +144,7 @@ typedef struct
 {
   double aux_weight, kernel, channels[PB_N_CONV], padding[PB_N_CONV], hidden, dropout;
   double epochs, batch, lr, decay, train_pairs, val_pairs, test_pairs, angle, translate, seed;
+  double scale, shear;
   gboolean arch_ok;  /* every field of the architecture parsed */
 } Fields;
 
@@ -172,6 +175,8 @@ parse_fields (PbRunSidebar  *self,
     { self->decay_spin, _("Weight decay"), FALSE, &v->decay, FALSE },
     { self->angle_spin, _("Rotation"), FALSE, &v->angle, FALSE },
     { self->translate_spin, _("Translation"), TRUE, &v->translate, FALSE },
+    { self->scale_spin, _("Scale"), FALSE, &v->scale, FALSE },
+    { self->shear_spin, _("Shear"), FALSE, &v->shear, FALSE },
   };
   g_autofree char *p = NULL;
   gboolean ok = TRUE;
@@ -264,6 +269,8 @@ collect (PbRunSidebar     *self,
   s.test_pairs = (int) v.test_pairs;
   s.augment_deg = (float) v.angle;
   s.translate = (int) v.translate;
+  s.scale = (float) v.scale;
+  s.shear = (float) v.shear;
   s.swap = gtk_switch_get_active (self->swap_switch);
   s.repair = gtk_switch_get_active (self->repair_switch);
   s.seed = (guint64) v.seed;
@@ -555,6 +562,8 @@ pb_run_sidebar_class_init (PbRunSidebarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, decay_spin);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, val_pairs_spin);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, translate_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, scale_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, shear_spin);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, swap_switch);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, repair_switch);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, problem_label);
@@ -629,6 +638,8 @@ pb_run_sidebar_init (PbRunSidebar *self)
     { "weight-decay", NULL, "value" },
     { "val-pairs", NULL, "value" },
     { "translate", NULL, "value" },
+    { "scale-jitter", NULL, "value" },
+    { "shear", NULL, "value" },
     { "swap-images", NULL, "active" },
     { "repair-pairs", NULL, "active" },
   };
@@ -659,6 +670,8 @@ pb_run_sidebar_init (PbRunSidebar *self)
   binds[i++].widget = self->decay_spin;
   binds[i++].widget = self->val_pairs_spin;
   binds[i++].widget = self->translate_spin;
+  binds[i++].widget = self->scale_spin;
+  binds[i++].widget = self->shear_spin;
   binds[i++].widget = self->swap_switch;
   binds[i++].widget = self->repair_switch;
   g_assert (i == G_N_ELEMENTS (binds));
@@ -725,7 +738,8 @@ pb_run_sidebar_commit (PbRunSidebar *self)
     self->train_pairs_spin, self->test_pairs_spin, self->angle_spin, self->seed_spin,
     self->kernel_spin, self->ch_spin[0], self->ch_spin[1], self->ch_spin[2], self->pad_spin[0],
     self->pad_spin[1], self->pad_spin[2], self->hidden_spin, self->dropout_spin,
-    self->decay_spin, self->val_pairs_spin, self->translate_spin,
+    self->decay_spin, self->val_pairs_spin, self->translate_spin, self->scale_spin,
+    self->shear_spin,
   };
 
   g_return_if_fail (PB_IS_RUN_SIDEBAR (self));

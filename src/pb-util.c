@@ -218,6 +218,8 @@ pb_train_settings_from_gsettings (GSettings        *settings,
   s.schedule = (PbSchedule) g_settings_get_enum (settings, "lr-schedule");
   s.weight_decay = (float) g_settings_get_double (settings, "weight-decay");
   s.translate = g_settings_get_int (settings, "translate");
+  s.scale = (float) g_settings_get_double (settings, "scale-jitter");
+  s.shear = (float) g_settings_get_double (settings, "shear");
   s.swap = g_settings_get_boolean (settings, "swap-images");
   s.repair = g_settings_get_boolean (settings, "repair-pairs");
   s.val_pairs = g_settings_get_int (settings, "val-pairs");
@@ -261,6 +263,8 @@ pb_train_settings_to_gsettings (GSettings             *settings,
   g_settings_set_int (settings, "val-pairs", s->val_pairs);
   g_settings_set_double (settings, "augment-angle", s->augment_deg);
   g_settings_set_int (settings, "translate", s->translate);
+  g_settings_set_double (settings, "scale-jitter", s->scale);
+  g_settings_set_double (settings, "shear", s->shear);
   g_settings_set_boolean (settings, "swap-images", s->swap);
   g_settings_set_boolean (settings, "repair-pairs", s->repair);
   g_settings_set_uint (settings, "seed", (guint) s->seed);
