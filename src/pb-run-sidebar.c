@@ -92,8 +92,30 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-/* Parses the spin button's text, accepting either decimal separator so that "0,001" and "0.001"
- * both work whatever the locale. */
+/* Accepts either decimal separator, so that "0,001" and "0.001" both work whatever the
+ * locale. */
+static gboolean
+parse_number (const char *text,
+              double     *value)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (text));
+  char *end = NULL;
+
+  g_strdelimit (copy, ",", '.');
+  *value = g_ascii_strtod (copy, &end);
+  return copy[0] != '\0' && end != NULL && *end == '\0' && isfinite (*value);
+}
+
+/* GtkSpinButton's own parser would reject "0,15" and leave GSettings at the old value while
+ * the run takes the typed one. */
+static int
+on_spin_input (GtkSpinButton *spin,
+               double        *value)
+{
+  return parse_number (gtk_editable_get_text (GTK_EDITABLE (spin)), value) ? TRUE
+                                                                            : GTK_INPUT_ERROR;
+}
+
 static gboolean
 parse_field (GtkSpinButton  *spin,
              const char     *name,
@@ -104,13 +126,9 @@ parse_field (GtkSpinButton  *spin,
   GtkAdjustment *adj = gtk_spin_button_get_adjustment (spin);
   double lower = gtk_adjustment_get_lower (adj);
   double upper = gtk_adjustment_get_upper (adj);
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (spin))));
-  char *end = NULL;
   double v;
 
-  g_strdelimit (text, ",", '.');
-  v = g_ascii_strtod (text, &end);
-  if (text[0] == '\0' || end == NULL || *end != '\0' || !isfinite (v) ||
+  if (!parse_number (gtk_editable_get_text (GTK_EDITABLE (spin)), &v) ||
       (integer && v != floor (v)) || v < lower - 1e-12 || v > upper + 1e-12)
     {
       if (integer)
@@ -647,6 +665,10 @@ pb_run_sidebar_init (PbRunSidebar *self)
   guint i = 0;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  GtkSpinButton *decimal_spins[] = {
+    self->aux_weight_spin, self->lr_spin, self->dropout_spin, self->decay_spin, self->angle_spin,
+    self->scale_spin, self->shear_spin, self->live_lr_spin,
+  };
 
   binds[i++].widget = self->sharing_switch;
   binds[i++].widget = self->stacked_switch;
@@ -691,6 +713,9 @@ pb_run_sidebar_init (PbRunSidebar *self)
     g_settings_bind_with_mapping (self->settings, combos[i].key, combos[i].combo, "selected",
                                   G_SETTINGS_BIND_DEFAULT, enum_to_selected, selected_to_enum,
                                   (gpointer) combos[i].nicks, NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (decimal_spins); i++)
+    g_signal_connect (decimal_spins[i], "input", G_CALLBACK (on_spin_input), NULL);
 
   /* Enter in the live learning rate applies it (GtkSpinButton has no "activate" in GTK 4.8). */
   g_signal_connect_object (gtk_editable_get_delegate (GTK_EDITABLE (self->live_lr_spin)),

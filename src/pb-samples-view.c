@@ -152,6 +152,12 @@ augment_detail (const PbTrainSettings *s,
     g_string_append_printf (out, _("first rotated %+.1f°\n"), info->angle[0]);
   else if (info->angle[1] != 0)
     g_string_append_printf (out, _("second rotated %+.1f°\n"), info->angle[1]);
+  if (info->scale[0] != 1 || info->scale[1] != 1)
+    /* Translators: the scale factors of a pair's two images */
+    g_string_append_printf (out, _("scaled ×%.2f and ×%.2f\n"), info->scale[0], info->scale[1]);
+  if (info->shear[0] != 0 || info->shear[1] != 0)
+    /* Translators: the horizontal shear factors of a pair's two images */
+    g_string_append_printf (out, _("sheared %+.2f and %+.2f\n"), info->shear[0], info->shear[1]);
   if (info->dx[0] != 0 || info->dy[0] != 0 || info->dx[1] != 0 || info->dy[1] != 0)
     /* Translators: each image's shift in pixels, (dx, dy) */
     g_string_append_printf (out, _("shifted (%+d, %+d) and (%+d, %+d)\n"), info->dx[0],
@@ -168,7 +174,8 @@ augment_detail (const PbTrainSettings *s,
   return g_string_free (out, FALSE);
 }
 
-/* The active augmentations, for the info line: "rotation ±10°, shifts ±1 px, swaps". */
+/* The active augmentations, for the info line: "rotation ±10°, scaling ×0.90–1.10, shears ±0.2,
+ * shifts ±1 px, swaps". */
 static char *
 augment_summary (const PbTrainSettings *s)
 {
@@ -176,6 +183,19 @@ augment_summary (const PbTrainSettings *s)
 
   if (s->augment_deg > 0)
     g_string_append_printf (out, _("rotated copies ±%g°"), (double) s->augment_deg);
+  if (s->scale > 0)
+    {
+      /* Translators: the range of the scale factors, e.g. "scaling ×0.90–1.10" */
+      g_autofree char *scaling = g_strdup_printf (_("scaling ×%.2f–%.2f"), 1.0 - s->scale,
+                                                  1.0 + s->scale);
+      g_string_append_printf (out, "%s%s", out->len ? ", " : "", scaling);
+    }
+  if (s->shear > 0)
+    {
+      /* Translators: the largest horizontal shear factor, e.g. "shears ±0.2" */
+      g_autofree char *shears = g_strdup_printf (_("shears ±%g"), (double) s->shear);
+      g_string_append_printf (out, "%s%s", out->len ? ", " : "", shears);
+    }
   if (s->translate > 0)
     {
       g_autofree char *shifts = g_strdup_printf (_("shifts ±%d px"), s->translate);
@@ -531,8 +551,8 @@ on_settings_changed (PbSamplesView *self,
                      const char    *key)
 {
   static const char *const keys[] = {
-    "seed", "train-pairs", "test-pairs", "val-pairs", "augment-angle", "translate", "swap-images",
-    "repair-pairs", "epochs", "data-dir",
+    "seed", "train-pairs", "test-pairs", "val-pairs", "augment-angle", "translate", "scale-jitter",
+    "shear", "swap-images", "repair-pairs", "epochs", "data-dir",
   };
   gboolean pairs_key = FALSE;
 

@@ -231,9 +231,19 @@ pb_train_settings_from_gsettings (GSettings        *settings,
 }
 
 void
-pb_train_settings_to_gsettings (GSettings             *settings,
+pb_train_settings_to_gsettings (GSettings             *target,
                                 const PbTrainSettings *s)
 {
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GObject) backend = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GSettings) settings = NULL;
+
+  /* Delay mode cannot be left again, so batch through an object of our own: on the caller's,
+   * its later writes (the sidebar's bindings) would stay pending for ever. */
+  g_object_get (target, "settings-schema", &schema, "backend", &backend, "path", &path, NULL);
+  settings = g_object_new (G_TYPE_SETTINGS, "settings-schema", schema, "backend", backend,
+                           "path", path, NULL);
   g_settings_delay (settings);
   g_settings_set_boolean (settings, "two-channel", s->arch.kind == PB_KIND_STACKED);
   if (s->arch.kind != PB_KIND_STACKED)
