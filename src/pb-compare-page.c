@@ -139,6 +139,8 @@ update_settings_row (PbComparePage *self)
       g_string_free (extra, TRUE);
     }
   adw_action_row_set_subtitle (self->settings_row, text);
+  /* The subtitle is cut after a few lines once many settings are on. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->settings_row), text);
 }
 
 static char *

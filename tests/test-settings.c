@@ -358,6 +358,17 @@ test_scale_shear_controls (void)
   pb_test_settle ();
   g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Scale")), ==, 0.5);
   g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Shear")), ==, 1.0);
+
+  /* The Compare page's summary of the shared settings names them. */
+  {
+    GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                  (gpointer) "Run settings");
+    g_assert_nonnull (row);
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)),
+                              ", scaling ×0.50–1.50, shears ±1"));
+    g_assert_cmpstr (gtk_widget_get_tooltip_text (row), ==,
+                     adw_action_row_get_subtitle (ADW_ACTION_ROW (row)));
+  }
   reset_settings ();
 }
 
@@ -463,6 +474,19 @@ samples_sheared (gpointer data)
   return strstr (text, "sheared") != NULL;
 }
 
+/* printf's "%+.2f" with a true minus and no sign on zero, as the tiles write it. */
+static char *
+signed_2 (float value)
+{
+  g_autofree char *plain = g_strdup_printf ("%+.2f", value);
+
+  if (g_str_equal (plain + 1, "0.00"))
+    return g_strdup ("0.00");
+  if (plain[0] == '-')
+    return g_strconcat ("−", plain + 1, NULL);
+  return g_steal_pointer (&plain);
+}
+
 /* Each tile's last line, what augmentation did to its pair. */
 static GPtrArray *
 tile_details (PbSamplesView *samples)
@@ -542,10 +566,12 @@ test_samples_scale_shear (void)
     {
       g_assert_cmpfloat (info[p].scale[0], !=, 1);
       g_assert_cmpfloat (info[p].shear[1], !=, 0);
+      g_autofree char *shear0 = signed_2 (info[p].shear[0]);
+      g_autofree char *shear1 = signed_2 (info[p].shear[1]);
+
       g_hash_table_add (expected,
-                        g_strdup_printf ("scaled ×%.2f and ×%.2f\nsheared %+.2f and %+.2f",
-                                         info[p].scale[0], info[p].scale[1], info[p].shear[0],
-                                         info[p].shear[1]));
+                        g_strdup_printf ("scaled ×%.2f and ×%.2f\nsheared %s and %s",
+                                         info[p].scale[0], info[p].scale[1], shear0, shear1));
     }
   pb_pairs_clear (&pairs);
   pb_run_free (run);
