@@ -118,6 +118,10 @@ update_settings_row (PbComparePage *self)
         g_string_append (extra, _(", cosine schedule"));
       if (s.weight_decay > 0)
         g_string_append_printf (extra, _(", weight decay %g"), (double) s.weight_decay);
+      if (s.scale > 0)
+        g_string_append_printf (extra, _(", scaling ×%.2f–%.2f"), 1.0 - s.scale, 1.0 + s.scale);
+      if (s.shear > 0)
+        g_string_append_printf (extra, _(", shears ±%g"), (double) s.shear);
       if (s.translate > 0)
         g_string_append_printf (extra, _(", shifts ±%d px"), s.translate);
       if (s.swap)
@@ -135,6 +139,8 @@ update_settings_row (PbComparePage *self)
       g_string_free (extra, TRUE);
     }
   adw_action_row_set_subtitle (self->settings_row, text);
+  /* The subtitle is cut after a few lines once many settings are on. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->settings_row), text);
 }
 
 static char *

@@ -53,6 +53,8 @@ struct _PbRunSidebar
   GtkSpinButton *decay_spin;
   GtkSpinButton *val_pairs_spin;
   GtkSpinButton *translate_spin;
+  GtkSpinButton *scale_spin;
+  GtkSpinButton *shear_spin;
   GtkSwitch *swap_switch;
   GtkSwitch *repair_switch;
   GtkLabel *problem_label;
@@ -90,8 +92,30 @@ enum {
 
 static guint signals[N_SIGNALS];
 
-/* Parses the spin button's text, accepting either decimal separator so that "0,001" and "0.001"
- * both work whatever the locale. */
+/* Accepts either decimal separator, so that "0,001" and "0.001" both work whatever the
+ * locale. */
+static gboolean
+parse_number (const char *text,
+              double     *value)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (text));
+  char *end = NULL;
+
+  g_strdelimit (copy, ",", '.');
+  *value = g_ascii_strtod (copy, &end);
+  return copy[0] != '\0' && end != NULL && *end == '\0' && isfinite (*value);
+}
+
+/* GtkSpinButton's own parser would reject "0,15" and leave GSettings at the old value while
+ * the run takes the typed one. */
+static int
+on_spin_input (GtkSpinButton *spin,
+               double        *value)
+{
+  return parse_number (gtk_editable_get_text (GTK_EDITABLE (spin)), value) ? TRUE
+                                                                            : GTK_INPUT_ERROR;
+}
+
 static gboolean
 parse_field (GtkSpinButton  *spin,
              const char     *name,
@@ -102,13 +126,9 @@ parse_field (GtkSpinButton  *spin,
   GtkAdjustment *adj = gtk_spin_button_get_adjustment (spin);
   double lower = gtk_adjustment_get_lower (adj);
   double upper = gtk_adjustment_get_upper (adj);
-  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (spin))));
-  char *end = NULL;
   double v;
 
-  g_strdelimit (text, ",", '.');
-  v = g_ascii_strtod (text, &end);
-  if (text[0] == '\0' || end == NULL || *end != '\0' || !isfinite (v) ||
+  if (!parse_number (gtk_editable_get_text (GTK_EDITABLE (spin)), &v) ||
       (integer && v != floor (v)) || v < lower - 1e-12 || v > upper + 1e-12)
     {
       if (integer)
@@ -142,6 +162,7 @@ typedef struct
 {
   double aux_weight, kernel, channels[PB_N_CONV], padding[PB_N_CONV], hidden, dropout;
   double epochs, batch, lr, decay, train_pairs, val_pairs, test_pairs, angle, translate, seed;
+  double scale, shear;
   gboolean arch_ok;  /* every field of the architecture parsed */
 } Fields;
 
@@ -172,6 +193,8 @@ parse_fields (PbRunSidebar  *self,
     { self->decay_spin, _("Weight decay"), FALSE, &v->decay, FALSE },
     { self->angle_spin, _("Rotation"), FALSE, &v->angle, FALSE },
     { self->translate_spin, _("Translation"), TRUE, &v->translate, FALSE },
+    { self->scale_spin, _("Scale"), FALSE, &v->scale, FALSE },
+    { self->shear_spin, _("Shear"), FALSE, &v->shear, FALSE },
   };
   g_autofree char *p = NULL;
   gboolean ok = TRUE;
@@ -264,6 +287,8 @@ collect (PbRunSidebar     *self,
   s.test_pairs = (int) v.test_pairs;
   s.augment_deg = (float) v.angle;
   s.translate = (int) v.translate;
+  s.scale = (float) v.scale;
+  s.shear = (float) v.shear;
   s.swap = gtk_switch_get_active (self->swap_switch);
   s.repair = gtk_switch_get_active (self->repair_switch);
   s.seed = (guint64) v.seed;
@@ -555,6 +580,8 @@ pb_run_sidebar_class_init (PbRunSidebarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, decay_spin);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, val_pairs_spin);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, translate_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, scale_spin);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, shear_spin);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, swap_switch);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, repair_switch);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, problem_label);
@@ -629,6 +656,8 @@ pb_run_sidebar_init (PbRunSidebar *self)
     { "weight-decay", NULL, "value" },
     { "val-pairs", NULL, "value" },
     { "translate", NULL, "value" },
+    { "scale-jitter", NULL, "value" },
+    { "shear", NULL, "value" },
     { "swap-images", NULL, "active" },
     { "repair-pairs", NULL, "active" },
   };
@@ -636,6 +665,10 @@ pb_run_sidebar_init (PbRunSidebar *self)
   guint i = 0;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  GtkSpinButton *decimal_spins[] = {
+    self->aux_weight_spin, self->lr_spin, self->dropout_spin, self->decay_spin, self->angle_spin,
+    self->scale_spin, self->shear_spin, self->live_lr_spin,
+  };
 
   binds[i++].widget = self->sharing_switch;
   binds[i++].widget = self->stacked_switch;
@@ -659,6 +692,8 @@ pb_run_sidebar_init (PbRunSidebar *self)
   binds[i++].widget = self->decay_spin;
   binds[i++].widget = self->val_pairs_spin;
   binds[i++].widget = self->translate_spin;
+  binds[i++].widget = self->scale_spin;
+  binds[i++].widget = self->shear_spin;
   binds[i++].widget = self->swap_switch;
   binds[i++].widget = self->repair_switch;
   g_assert (i == G_N_ELEMENTS (binds));
@@ -678,6 +713,9 @@ pb_run_sidebar_init (PbRunSidebar *self)
     g_settings_bind_with_mapping (self->settings, combos[i].key, combos[i].combo, "selected",
                                   G_SETTINGS_BIND_DEFAULT, enum_to_selected, selected_to_enum,
                                   (gpointer) combos[i].nicks, NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (decimal_spins); i++)
+    g_signal_connect (decimal_spins[i], "input", G_CALLBACK (on_spin_input), NULL);
 
   /* Enter in the live learning rate applies it (GtkSpinButton has no "activate" in GTK 4.8). */
   g_signal_connect_object (gtk_editable_get_delegate (GTK_EDITABLE (self->live_lr_spin)),
@@ -725,7 +763,8 @@ pb_run_sidebar_commit (PbRunSidebar *self)
     self->train_pairs_spin, self->test_pairs_spin, self->angle_spin, self->seed_spin,
     self->kernel_spin, self->ch_spin[0], self->ch_spin[1], self->ch_spin[2], self->pad_spin[0],
     self->pad_spin[1], self->pad_spin[2], self->hidden_spin, self->dropout_spin,
-    self->decay_spin, self->val_pairs_spin, self->translate_spin,
+    self->decay_spin, self->val_pairs_spin, self->translate_spin, self->scale_spin,
+    self->shear_spin,
   };
 
   g_return_if_fail (PB_IS_RUN_SIDEBAR (self));

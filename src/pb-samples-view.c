@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -136,26 +137,55 @@ pairs_run (PbSamplesView *self)
   return self->preview;
 }
 
+/* "+0.12", "−0.05" with a true minus, and "0.00" for what rounds to zero (never "-0.00"). */
+static char *
+signed_number (double value,
+               int    digits)
+{
+  double unit = pow (10, digits);
+  double rounded = round (value * unit) / unit;
+
+  if (rounded == 0)
+    return g_strdup_printf ("%.*f", digits, 0.0);
+  return g_strdup_printf ("%s%.*f", rounded < 0 ? "−" : "+", digits, fabs (rounded));
+}
+
 /* What was applied to pair p of an epoch, one augmentation a line. */
 static char *
 augment_detail (const PbTrainSettings *s,
                 const PbAugmentInfo   *info)
 {
   GString *out = g_string_new (NULL);
+  g_autofree char *angle0 = signed_number (info->angle[0], 1);
+  g_autofree char *angle1 = signed_number (info->angle[1], 1);
 
   /* Only the images drawn from the rotated copies have an angle. */
   if (info->angle[0] != 0 && info->angle[1] != 0)
-    /* Translators: the rotation angles of a pair's two images */
-    g_string_append_printf (out, _("rotated %+.1f° and %+.1f°\n"), info->angle[0],
-                            info->angle[1]);
+    /* Translators: the rotation angles of a pair's two images, e.g. "+6.7" and "−10.0" */
+    g_string_append_printf (out, _("rotated %s° and %s°\n"), angle0, angle1);
   else if (info->angle[0] != 0)
-    g_string_append_printf (out, _("first rotated %+.1f°\n"), info->angle[0]);
+    g_string_append_printf (out, _("first rotated %s°\n"), angle0);
   else if (info->angle[1] != 0)
-    g_string_append_printf (out, _("second rotated %+.1f°\n"), info->angle[1]);
+    g_string_append_printf (out, _("second rotated %s°\n"), angle1);
+  if (info->scale[0] != 1 || info->scale[1] != 1)
+    /* Translators: the scale factors of a pair's two images */
+    g_string_append_printf (out, _("scaled ×%.2f and ×%.2f\n"), info->scale[0], info->scale[1]);
+  if (info->shear[0] != 0 || info->shear[1] != 0)
+    {
+      g_autofree char *shear0 = signed_number (info->shear[0], 2);
+      g_autofree char *shear1 = signed_number (info->shear[1], 2);
+      /* Translators: the horizontal shear factors of a pair's two images, e.g. "+0.12" */
+      g_string_append_printf (out, _("sheared %s and %s\n"), shear0, shear1);
+    }
   if (info->dx[0] != 0 || info->dy[0] != 0 || info->dx[1] != 0 || info->dy[1] != 0)
-    /* Translators: each image's shift in pixels, (dx, dy) */
-    g_string_append_printf (out, _("shifted (%+d, %+d) and (%+d, %+d)\n"), info->dx[0],
-                            info->dy[0], info->dx[1], info->dy[1]);
+    {
+      g_autofree char *dx0 = signed_number (info->dx[0], 0);
+      g_autofree char *dy0 = signed_number (info->dy[0], 0);
+      g_autofree char *dx1 = signed_number (info->dx[1], 0);
+      g_autofree char *dy1 = signed_number (info->dy[1], 0);
+      /* Translators: each image's shift in pixels, (dx, dy) */
+      g_string_append_printf (out, _("shifted (%s, %s) and (%s, %s)\n"), dx0, dy0, dx1, dy1);
+    }
   if (info->swapped)
     g_string_append (out, _("swapped\n"));
   if (s->repair)
@@ -168,7 +198,8 @@ augment_detail (const PbTrainSettings *s,
   return g_string_free (out, FALSE);
 }
 
-/* The active augmentations, for the info line: "rotation ±10°, shifts ±1 px, swaps". */
+/* The active augmentations, for the info line: "rotation ±10°, scaling ×0.90–1.10, shears ±0.2,
+ * shifts ±1 px, swaps". */
 static char *
 augment_summary (const PbTrainSettings *s)
 {
@@ -176,6 +207,19 @@ augment_summary (const PbTrainSettings *s)
 
   if (s->augment_deg > 0)
     g_string_append_printf (out, _("rotated copies ±%g°"), (double) s->augment_deg);
+  if (s->scale > 0)
+    {
+      /* Translators: the range of the scale factors, e.g. "scaling ×0.90–1.10" */
+      g_autofree char *scaling = g_strdup_printf (_("scaling ×%.2f–%.2f"), 1.0 - s->scale,
+                                                  1.0 + s->scale);
+      g_string_append_printf (out, "%s%s", out->len ? ", " : "", scaling);
+    }
+  if (s->shear > 0)
+    {
+      /* Translators: the largest horizontal shear factor, e.g. "shears ±0.2" */
+      g_autofree char *shears = g_strdup_printf (_("shears ±%g"), (double) s->shear);
+      g_string_append_printf (out, "%s%s", out->len ? ", " : "", shears);
+    }
   if (s->translate > 0)
     {
       g_autofree char *shifts = g_strdup_printf (_("shifts ±%d px"), s->translate);
@@ -290,9 +334,12 @@ populate_pairs (PbSamplesView *self)
       g_autofree char *detail = NULL;
 
       if (rotated)
-        /* Translators: the rotation angles of a pair's two augmented copies */
-        detail = g_strdup_printf (_("original · rotated %+.1f° and %+.1f°"),
-                                  angles[2 * i], angles[2 * i + 1]);
+        {
+          g_autofree char *angle0 = signed_number (angles[2 * i], 1);
+          g_autofree char *angle1 = signed_number (angles[2 * i + 1], 1);
+          /* Translators: the rotation angles of a pair's two augmented copies */
+          detail = g_strdup_printf (_("original · rotated %s° and %s°"), angle0, angle1);
+        }
       add_tile (self, train->images + (gsize) i * PB_PAIR_FLOATS,
                 rotated ? augmented->images + (gsize) (train->n + i) * PB_PAIR_FLOATS : NULL,
                 caption, detail, FALSE);
@@ -531,8 +578,8 @@ on_settings_changed (PbSamplesView *self,
                      const char    *key)
 {
   static const char *const keys[] = {
-    "seed", "train-pairs", "test-pairs", "val-pairs", "augment-angle", "translate", "swap-images",
-    "repair-pairs", "epochs", "data-dir",
+    "seed", "train-pairs", "test-pairs", "val-pairs", "augment-angle", "translate", "scale-jitter",
+    "shear", "swap-images", "repair-pairs", "epochs", "data-dir",
   };
   gboolean pairs_key = FALSE;
 

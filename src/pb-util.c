@@ -218,6 +218,8 @@ pb_train_settings_from_gsettings (GSettings        *settings,
   s.schedule = (PbSchedule) g_settings_get_enum (settings, "lr-schedule");
   s.weight_decay = (float) g_settings_get_double (settings, "weight-decay");
   s.translate = g_settings_get_int (settings, "translate");
+  s.scale = (float) g_settings_get_double (settings, "scale-jitter");
+  s.shear = (float) g_settings_get_double (settings, "shear");
   s.swap = g_settings_get_boolean (settings, "swap-images");
   s.repair = g_settings_get_boolean (settings, "repair-pairs");
   s.val_pairs = g_settings_get_int (settings, "val-pairs");
@@ -229,9 +231,19 @@ pb_train_settings_from_gsettings (GSettings        *settings,
 }
 
 void
-pb_train_settings_to_gsettings (GSettings             *settings,
+pb_train_settings_to_gsettings (GSettings             *target,
                                 const PbTrainSettings *s)
 {
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GObject) backend = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(GSettings) settings = NULL;
+
+  /* Delay mode cannot be left again, so batch through an object of our own: on the caller's,
+   * its later writes (the sidebar's bindings) would stay pending for ever. */
+  g_object_get (target, "settings-schema", &schema, "backend", &backend, "path", &path, NULL);
+  settings = g_object_new (G_TYPE_SETTINGS, "settings-schema", schema, "backend", backend,
+                           "path", path, NULL);
   g_settings_delay (settings);
   g_settings_set_boolean (settings, "two-channel", s->arch.kind == PB_KIND_STACKED);
   if (s->arch.kind != PB_KIND_STACKED)
@@ -261,6 +273,8 @@ pb_train_settings_to_gsettings (GSettings             *settings,
   g_settings_set_int (settings, "val-pairs", s->val_pairs);
   g_settings_set_double (settings, "augment-angle", s->augment_deg);
   g_settings_set_int (settings, "translate", s->translate);
+  g_settings_set_double (settings, "scale-jitter", s->scale);
+  g_settings_set_double (settings, "shear", s->shear);
   g_settings_set_boolean (settings, "swap-images", s->swap);
   g_settings_set_boolean (settings, "repair-pairs", s->repair);
   g_settings_set_uint (settings, "seed", (guint) s->seed);

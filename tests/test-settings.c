@@ -145,6 +145,8 @@ assert_settings_equal (const PbTrainSettings *a,
   g_assert_cmpint (a->schedule, ==, b->schedule);
   g_assert_cmpfloat (a->weight_decay, ==, b->weight_decay);
   g_assert_cmpint (a->translate, ==, b->translate);
+  g_assert_cmpfloat (a->scale, ==, b->scale);
+  g_assert_cmpfloat (a->shear, ==, b->shear);
   g_assert_cmpint (a->swap, ==, b->swap);
   g_assert_cmpint (a->repair, ==, b->repair);
 }
@@ -220,6 +222,8 @@ test_best_preset (void)
   reset_settings ();
   g_settings_set_boolean (settings, "two-channel", TRUE);
   g_settings_set_uint (settings, "seed", 42);
+  g_settings_set_double (settings, "scale-jitter", 0.35);
+  g_settings_set_double (settings, "shear", 0.9);
   pb_test_settle ();
   g_assert_cmpint (pb_train_settings_preset (&best, "best", NULL), ==, PB_OK);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.preset", "s", "best"));
@@ -232,6 +236,8 @@ test_best_preset (void)
                    best.arch.padding[0]);
   g_assert_cmpint (gtk_spin_button_get_value_as_int (row_spin ("Translation")), ==,
                    best.translate);
+  g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Scale")), ==, best.scale);
+  g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Shear")), ==, best.shear);
   g_assert_cmpstr (g_settings_get_string (settings, "lr-schedule"), ==,
                    pb_schedule_name (best.schedule));
   g_assert_true (pb_run_sidebar_get_settings (bar, &shown));
@@ -297,6 +303,73 @@ test_invalid_disables_start (void)
   reset_settings ();
   g_assert_null (pb_window_get_problem (window));
   g_assert_true (gtk_widget_get_sensitive (start));
+}
+
+/* Typed values, either decimal separator, reach the started run and GSettings; out of range
+ * they stop the start. */
+static void
+test_scale_shear_controls (void)
+{
+  GtkWidget *start = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_start_button, NULL);
+  GListModel *runs = pb_window_get_runs (window);
+  guint before = g_list_model_get_n_items (runs);
+  g_autoptr(PbRunItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  const PbTrainSettings *started;
+  PbTrainSettings stored;
+
+  reset_settings ();
+  g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Scale")), ==, 0);
+  g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Shear")), ==, 0);
+
+  gtk_editable_set_text (GTK_EDITABLE (row_spin ("Scale")), "0.6");
+  pb_test_settle ();
+  g_assert_false (gtk_widget_get_sensitive (start));
+  g_assert_cmpstr (pb_window_get_problem (window), ==, "Scale: enter a number from 0 to 0.5");
+  gtk_editable_set_text (GTK_EDITABLE (row_spin ("Scale")), "0,15");
+  gtk_editable_set_text (GTK_EDITABLE (row_spin ("Shear")), "1.5");
+  pb_test_settle ();
+  g_assert_false (gtk_widget_get_sensitive (start));
+  g_assert_cmpstr (pb_window_get_problem (window), ==, "Shear: enter a number from 0 to 1");
+  gtk_editable_set_text (GTK_EDITABLE (row_spin ("Shear")), "0.3");
+  pb_test_settle ();
+  g_assert_null (pb_window_get_problem (window));
+  g_assert_true (gtk_widget_get_sensitive (start));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.start", NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (runs), ==, before + 1);
+  item = g_list_model_get_item (runs, before);
+  started = pb_run_item_get_settings (item);
+  g_assert_cmpfloat (started->scale, ==, 0.15f);
+  g_assert_cmpfloat (started->shear, ==, 0.3f);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
+  g_assert_true (pb_test_wait_until (trainer_idle, NULL, RUN_TIMEOUT_S));
+  pb_test_settle ();
+
+  g_assert_cmpfloat_with_epsilon (g_settings_get_double (settings, "scale-jitter"), 0.15, 1e-9);
+  g_assert_cmpfloat_with_epsilon (g_settings_get_double (settings, "shear"), 0.3, 1e-9);
+  g_assert_true (pb_train_settings_from_gsettings (settings, &stored, &error));
+  g_assert_no_error (error);
+  assert_settings_equal (&stored, started);
+
+  /* And back from GSettings to the controls. */
+  g_settings_set_double (settings, "scale-jitter", 0.5);
+  g_settings_set_double (settings, "shear", 1.0);
+  pb_test_settle ();
+  g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Scale")), ==, 0.5);
+  g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Shear")), ==, 1.0);
+
+  /* The Compare page's summary of the shared settings names them. */
+  {
+    GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                  (gpointer) "Run settings");
+    g_assert_nonnull (row);
+    g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)),
+                              ", scaling ×0.50–1.50, shears ±1"));
+    g_assert_cmpstr (gtk_widget_get_tooltip_text (row), ==,
+                     adw_action_row_get_subtitle (ADW_ACTION_ROW (row)));
+  }
+  reset_settings ();
 }
 
 static gboolean
@@ -389,6 +462,131 @@ test_samples_augmentations (void)
   reset_settings ();
 }
 
+static gboolean
+samples_sheared (gpointer data)
+{
+  PbSamplesView *samples = data;
+  g_autofree char *text = NULL;
+
+  if (pb_samples_view_get_n_tiles (samples) == 0)
+    return FALSE;
+  text = flow_box_text (samples);
+  return strstr (text, "sheared") != NULL;
+}
+
+/* printf's "%+.2f" with a true minus and no sign on zero, as the tiles write it. */
+static char *
+signed_2 (float value)
+{
+  g_autofree char *plain = g_strdup_printf ("%+.2f", value);
+
+  if (g_str_equal (plain + 1, "0.00"))
+    return g_strdup ("0.00");
+  if (plain[0] == '-')
+    return g_strconcat ("−", plain + 1, NULL);
+  return g_steal_pointer (&plain);
+}
+
+/* Each tile's last line, what augmentation did to its pair. */
+static GPtrArray *
+tile_details (PbSamplesView *samples)
+{
+  GtkWidget *flow = find_widget (GTK_WIDGET (samples), GTK_TYPE_FLOW_BOX, NULL, NULL);
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (flow); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *box = gtk_flow_box_child_get_child (GTK_FLOW_BOX_CHILD (child));
+      GtkWidget *last = gtk_widget_get_last_child (box);
+
+      g_assert_true (GTK_IS_LABEL (last));
+      g_ptr_array_add (out, g_strdup (gtk_label_get_label (GTK_LABEL (last))));
+    }
+  return out;
+}
+
+/* The Samples view shows each pair's scale and shear factors as pb_run_epoch_pairs draws them. */
+static void
+test_samples_scale_shear (void)
+{
+  AdwViewStack *stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK,
+                                                     NULL, NULL));
+  PbSamplesView *samples = PB_SAMPLES_VIEW (find_widget (GTK_WIDGET (window),
+                                                         PB_TYPE_SAMPLES_VIEW, NULL, NULL));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) details = NULL;
+  g_autofree char *data_dir = NULL;
+  g_autofree char *setting = NULL;
+  g_autofree PbAugmentInfo *info = NULL;
+  GString *header = g_string_new (NULL);
+  const PbMnist *mnist;
+  PbTrainSettings s;
+  PbRun *run = NULL;
+  PbPairs pairs;
+  PbError err = { { 0 } };
+  GtkSpinButton *epoch;
+  int n;
+
+  reset_settings ();
+  g_settings_set_int (settings, "epochs", 3);
+  g_settings_set_int (settings, "train-pairs", 200);
+  g_settings_set_int (settings, "test-pairs", 200);
+  g_settings_set_double (settings, "augment-angle", 0);
+  g_settings_set_double (settings, "scale-jitter", 0.2);
+  g_settings_set_double (settings, "shear", 0.5);
+  pb_test_settle ();
+  adw_view_stack_set_visible_child_name (stack, "samples");
+  g_assert_true (pb_test_wait_until (samples_sheared, samples, 60));
+  g_assert_cmpuint (pb_samples_view_get_n_tiles (samples), ==, 36);
+
+  /* Scale and shear are drawn every epoch, so the epoch can be chosen. */
+  epoch = GTK_SPIN_BUTTON (find_widget (GTK_WIDGET (samples), GTK_TYPE_SPIN_BUTTON, NULL, NULL));
+  g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (epoch))));
+  gtk_spin_button_set_value (epoch, 2);
+  pb_test_settle ();
+  collect_labels (GTK_WIDGET (samples), header);
+  g_assert_nonnull (strstr (header->str, "Epoch 2 of 3"));
+  g_assert_nonnull (strstr (header->str, "with scaling ×0.80–1.20, shears ±0.5;"));
+  g_assert_null (strstr (header->str, "shifts"));
+  g_string_free (header, TRUE);
+
+  /* The same epoch drawn by the core, outside the view. */
+  g_assert_true (pb_train_settings_from_gsettings (settings, &s, &error));
+  setting = g_settings_get_string (settings, "data-dir");
+  data_dir = pb_resolve_data_dir (setting);
+  mnist = pb_mnist_cache_get (data_dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (pb_run_new (&s, mnist, &run, &err), ==, PB_OK);
+  n = pb_run_augmented_pairs (run)->n;
+  info = g_new0 (PbAugmentInfo, n);
+  g_assert_cmpint (pb_run_epoch_pairs (run, 2, &pairs, info, &err), ==, PB_OK);
+  for (int p = 0; p < n; p++)
+    {
+      g_assert_cmpfloat (info[p].scale[0], !=, 1);
+      g_assert_cmpfloat (info[p].shear[1], !=, 0);
+      g_autofree char *shear0 = signed_2 (info[p].shear[0]);
+      g_autofree char *shear1 = signed_2 (info[p].shear[1]);
+
+      g_hash_table_add (expected,
+                        g_strdup_printf ("scaled ×%.2f and ×%.2f\nsheared %s and %s",
+                                         info[p].scale[0], info[p].scale[1], shear0, shear1));
+    }
+  pb_pairs_clear (&pairs);
+  pb_run_free (run);
+
+  details = tile_details (samples);
+  g_assert_cmpuint (details->len, ==, 36);
+  for (guint i = 0; i < details->len; i++)
+    if (!g_hash_table_contains (expected, details->pdata[i]))
+      g_error ("tile %u: '%s' is none of the core's epoch-2 pairs", i,
+               (char *) details->pdata[i]);
+
+  adw_view_stack_set_visible_child_name (stack, "train");
+  reset_settings ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -418,7 +616,9 @@ main (int   argc,
   g_test_add_func ("/settings/param-count", test_param_count);
   g_test_add_func ("/settings/best-preset", test_best_preset);
   g_test_add_func ("/settings/invalid-disables-start", test_invalid_disables_start);
+  g_test_add_func ("/settings/scale-shear-controls", test_scale_shear_controls);
   g_test_add_func ("/settings/samples-augmentations", test_samples_augmentations);
+  g_test_add_func ("/settings/samples-scale-shear", test_samples_scale_shear);
   status = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));
