@@ -216,11 +216,11 @@ def main():
     for err3, dig3, entry in scored[:opts.confirm_top]:
         config = entry["config"]
         have = {r["seed"] for r in entry.get("confirm", [])}
-        todo = [x for x in extra if x not in have]
-        if todo:
+        missing = [x for x in extra if x not in have]
+        if missing:
             with ThreadPoolExecutor(opts.jobs) as pool:
                 entry.setdefault("confirm", []).extend(pool.map(
-                    lambda x: trial(opts.cli, config, x, opts.val_pairs), todo))
+                    lambda x: trial(opts.cli, config, x, opts.val_pairs), missing))
             save()
         runs = [r for r in entry["runs"] + entry.get("confirm", []) if "val_error" in r]
         err = sum(r["val_error"] for r in runs) / len(runs)
