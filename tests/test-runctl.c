@@ -67,24 +67,6 @@ item_modified (gpointer data)
   return pb_run_item_get_modified (data);
 }
 
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type,
-             gboolean (*match) (GtkWidget *widget, gpointer data),
-             gpointer   data)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && (match == NULL || match (root, data)))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, match, data);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 has_action (GtkWidget *widget,
             gpointer   data)
@@ -117,8 +99,8 @@ is_seed_row (GtkWidget *widget,
 static GtkWidget *
 button_for (const char *action)
 {
-  GtkWidget *button = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, has_action,
-                                   (gpointer) action);
+  GtkWidget *button = pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, has_action,
+                                           (gpointer) action);
 
   g_assert_nonnull (button);
   return button;
@@ -295,7 +277,7 @@ test_runctl_pause_step_resume (void)
   g_assert_true (strstr (pb_window_get_status_text (window), "after batch") != NULL);
 
   /* The speed readout is up while the run lasts. */
-  speed = find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, has_css_class, "speed-readout");
+  speed = pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, has_css_class, "speed-readout");
   g_assert_nonnull (speed);
   g_assert_true (gtk_widget_get_visible (speed));
   g_assert_nonnull (strstr (gtk_label_get_label (GTK_LABEL (speed)), "ms/pair fwd+bwd"));
@@ -306,7 +288,8 @@ test_runctl_pause_step_resume (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.set-lr", "d", 5e-4));
   g_assert_true (pb_test_wait_until (item_modified, item, RUN_TIMEOUT_S));
   pb_test_settle ();
-  g_assert_nonnull (find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, is_modified_mark, NULL));
+  g_assert_nonnull (pb_test_find_widget (GTK_WIDGET (window),
+                                         GTK_TYPE_LABEL, is_modified_mark, NULL));
   check_marker (loss, item, (int) held_at + 1);
   check_marker (pb_window_get_curve_view (window, PB_CURVE_KIND_ERROR), item,
                 (int) held_at + 1);
@@ -410,8 +393,9 @@ test_runctl_lr_saved (void)
 static void
 test_runctl_keys_spare_text_fields (void)
 {
-  GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_seed_row, NULL);
-  GtkWidget *seed = find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL);
+  GtkWidget *row = pb_test_find_widget (GTK_WIDGET (window),
+                                        ADW_TYPE_ACTION_ROW, is_seed_row, NULL);
+  GtkWidget *seed = pb_test_find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL);
   PbCurveView *loss = pb_window_get_curve_view (window, PB_CURVE_KIND_LOSS);
   PbRunItem *item;
   guint held_at;

@@ -67,24 +67,6 @@ run_to_end (void)
   pb_test_settle ();
 }
 
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type,
-             gboolean (*match) (GtkWidget *widget, gpointer data),
-             gpointer   data)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && (match == NULL || match (root, data)))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, match, data);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 is_start_button (GtkWidget *widget,
                  gpointer   data)
@@ -225,14 +207,14 @@ test_window_toggle_model (void)
 static void
 test_window_invalid_disables_start (void)
 {
-  GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
-                                (gpointer) "Epochs");
+  GtkWidget *row = pb_test_find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                        (gpointer) "Epochs");
   GtkWidget *spin, *start;
   guint before = g_list_model_get_n_items (pb_window_get_runs (window));
 
   g_assert_nonnull (row);
-  spin = find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL);
-  start = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_start_button, NULL);
+  spin = pb_test_find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL);
+  start = pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_start_button, NULL);
   g_assert_nonnull (spin);
   g_assert_nonnull (start);
   g_assert_true (gtk_widget_get_sensitive (start));
@@ -304,10 +286,10 @@ samples_have_tiles (gpointer data)
 static void
 test_window_samples (void)
 {
-  AdwViewStack *stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK,
-                                                     NULL, NULL));
-  PbSamplesView *samples = PB_SAMPLES_VIEW (find_widget (GTK_WIDGET (window),
-                                                         PB_TYPE_SAMPLES_VIEW, NULL, NULL));
+  AdwViewStack *stack = ADW_VIEW_STACK (pb_test_find_widget (GTK_WIDGET (window),
+                                                             ADW_TYPE_VIEW_STACK, NULL, NULL));
+  PbSamplesView *samples = PB_SAMPLES_VIEW (pb_test_find_widget (GTK_WIDGET (window),
+                                                                 PB_TYPE_SAMPLES_VIEW, NULL, NULL));
 
   set_small_run (1, 200);
   adw_view_stack_set_visible_child_name (stack, "samples");
