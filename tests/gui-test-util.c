@@ -4,6 +4,7 @@
 
 #include <adwaita.h>
 #include <cairo.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 gboolean
@@ -55,6 +56,20 @@ pb_test_window_destroy (PbWindow *window)
 {
   gtk_window_destroy (GTK_WINDOW (window));
   pb_test_settle ();
+}
+
+void
+pb_test_remove_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      g_remove (child);
+    }
+  g_rmdir (path);
 }
 
 GtkWidget *

@@ -20,6 +20,9 @@ PbWindow      *pb_test_window_new_sized (PbApplication *app, int width, int heig
 /* Destroys window and lets its workers' last updates drain. */
 void           pb_test_window_destroy (PbWindow *window);
 
+/* Removes the files in the directory path, then path itself. */
+void       pb_test_remove_dir (const char *path);
+
 /* The first widget at or below root, depth first, of type and for which match (data) holds
  * (match NULL: any of type). */
 GtkWidget *pb_test_find_widget (GtkWidget *root, GType type,

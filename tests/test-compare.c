@@ -7,7 +7,6 @@
 #include <math.h>
 #include <string.h>
 #include <adwaita.h>
-#include <glib/gstdio.h>
 
 #include "pb-application.h"
 #include "pb-compare-page.h"
@@ -337,16 +336,7 @@ main (int   argc,
   pb_test_window_destroy (window);
   g_object_unref (settings);
   g_object_unref (app);
-  {
-    g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
-    const char *name;
-    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-        g_unlink (path);
-      }
-    g_rmdir (tmp_dir);
-  }
+  pb_test_remove_dir (tmp_dir);
   g_free (tmp_dir);
   return status;
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <adwaita.h>
-#include <glib/gstdio.h>
 
 #include "pb-application.h"
 #include "pb-embedding-view.h"
@@ -356,20 +355,6 @@ test_failed_write (void)
     g_assert_null (strstr (name, ".tmp"));
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      g_remove (child);
-    }
-  g_rmdir (path);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -403,7 +388,7 @@ main (int   argc,
   g_object_unref (settings);
   g_object_unref (app);
   if (status == 0 && g_getenv ("PAIRBENCH_KEEP_EXPORTS") == NULL)
-    remove_tree (tmp_dir);
+    pb_test_remove_dir (tmp_dir);
   g_free (tmp_dir);
   return status;
 }
