@@ -110,10 +110,8 @@ set_budget (int epochs,
 static PbWindow *
 open_window (void)
 {
-  PbWindow *window = pb_window_new (GTK_APPLICATION (app));
+  PbWindow *window = pb_test_window_new (app);
 
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
-  gtk_window_present (GTK_WINDOW (window));
   pb_test_settle ();
   return window;
 }
