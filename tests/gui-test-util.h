@@ -14,7 +14,8 @@
 gboolean       pb_test_init_gui (int *argc, char ***argv);
 /* A registered, non-unique application, so that tests run side by side. */
 PbApplication *pb_test_app_new (void);
-/* A window of app, presented at the size the GUI tests use (1280 × 760). Not yet settled. */
+/* A window of app, presented at the size the GUI tests use (1280 × 760). The caller settles it,
+ * so that it can first pick a page. */
 PbWindow      *pb_test_window_new (PbApplication *app);
 PbWindow      *pb_test_window_new_sized (PbApplication *app, int width, int height);
 /* Destroys window and lets its workers' last updates drain. */
