@@ -2,8 +2,93 @@
 #define _GNU_SOURCE
 #include "gui-test-util.h"
 
+#include <adwaita.h>
 #include <cairo.h>
+#include <glib/gstdio.h>
 #include <string.h>
+
+gboolean
+pb_test_init_gui (int    *argc,
+                  char ***argv)
+{
+  g_test_init (argc, argv, NULL);
+  /* gtk_test_init aborts without a display; CI always has one, so this only helps locally. */
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return FALSE;
+    }
+  adw_init ();
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  return TRUE;
+}
+
+PbApplication *
+pb_test_app_new (void)
+{
+  PbApplication *app = pb_application_new ();
+
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  return app;
+}
+
+PbWindow *
+pb_test_window_new_sized (PbApplication *app,
+                          int            width,
+                          int            height)
+{
+  PbWindow *window = pb_window_new (GTK_APPLICATION (app));
+
+  gtk_window_set_default_size (GTK_WINDOW (window), width, height);
+  gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+PbWindow *
+pb_test_window_new (PbApplication *app)
+{
+  return pb_test_window_new_sized (app, 1280, 760);
+}
+
+void
+pb_test_window_destroy (PbWindow *window)
+{
+  gtk_window_destroy (GTK_WINDOW (window));
+  pb_test_settle ();
+}
+
+void
+pb_test_remove_dir (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      g_remove (child);
+    }
+  g_rmdir (path);
+}
+
+GtkWidget *
+pb_test_find_widget (GtkWidget *root,
+                     GType      type,
+                     gboolean (*match) (GtkWidget *widget, gpointer data),
+                     gpointer   data)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && (match == NULL || match (root, data)))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = pb_test_find_widget (child, type, match, data);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
 
 static gboolean
 on_timeout (gpointer data)

@@ -110,10 +110,8 @@ set_budget (int epochs,
 static PbWindow *
 open_window (void)
 {
-  PbWindow *window = pb_window_new (GTK_APPLICATION (app));
+  PbWindow *window = pb_test_window_new (app);
 
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
-  gtk_window_present (GTK_WINDOW (window));
   pb_test_settle ();
   return window;
 }
@@ -317,18 +315,10 @@ main (int   argc,
 {
   int status;
 
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!pb_test_init_gui (&argc, &argv))
+    return 0;
 
-  app = pb_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = pb_test_app_new ();
   settings = g_settings_new (PB_SCHEMA_ID);
   tmp_dir = g_dir_make_tmp ("test-cancel-XXXXXX", NULL);
   g_assert_nonnull (tmp_dir);

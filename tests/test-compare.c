@@ -7,7 +7,6 @@
 #include <math.h>
 #include <string.h>
 #include <adwaita.h>
-#include <glib/gstdio.h>
 
 #include "pb-application.h"
 #include "pb-compare-page.h"
@@ -313,24 +312,14 @@ main (int   argc,
 {
   int status;
 
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!pb_test_init_gui (&argc, &argv))
+    return 0;
 
-  app = pb_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = pb_test_app_new ();
   settings = g_settings_new (PB_SCHEMA_ID);
   tmp_dir = g_dir_make_tmp ("test-compare-XXXXXX", NULL);
 
-  window = pb_window_new (GTK_APPLICATION (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
-  gtk_window_present (GTK_WINDOW (window));
+  window = pb_test_window_new (app);
   adw_view_stack_set_visible_child_name (
     ADW_VIEW_STACK (gtk_widget_get_ancestor (GTK_WIDGET (page ()), ADW_TYPE_VIEW_STACK)),
     "compare");
@@ -344,20 +333,10 @@ main (int   argc,
   g_test_add_func ("/compare/close-while-running", test_compare_close_while_running);
   status = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  pb_test_settle ();
+  pb_test_window_destroy (window);
   g_object_unref (settings);
   g_object_unref (app);
-  {
-    g_autoptr(GDir) dir = g_dir_open (tmp_dir, 0, NULL);
-    const char *name;
-    while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-      {
-        g_autofree char *path = g_build_filename (tmp_dir, name, NULL);
-        g_unlink (path);
-      }
-    g_rmdir (tmp_dir);
-  }
+  pb_test_remove_dir (tmp_dir);
   g_free (tmp_dir);
   return status;
 }

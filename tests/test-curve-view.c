@@ -613,9 +613,7 @@ test_window_controls (void)
       return;
     }
   adw_init ();
-  app = pb_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = pb_test_app_new ();
   settings = g_settings_new (PB_SCHEMA_ID);
   window = pb_window_new (GTK_APPLICATION (app));
   gtk_window_present (GTK_WINDOW (window));

@@ -447,23 +447,13 @@ main (int   argc,
 
   /* As main.c does: single-threaded BLAS, so that runs match the CLI's bit for bit. */
   pb_uninstalled_setup ();
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!pb_test_init_gui (&argc, &argv))
+    return 0;
 
-  app = pb_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = pb_test_app_new ();
   settings = g_settings_new (PB_SCHEMA_ID);
 
-  window = pb_window_new (GTK_APPLICATION (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
-  gtk_window_present (GTK_WINDOW (window));
+  window = pb_test_window_new (app);
   pb_test_settle ();
 
   g_test_add_func ("/embedding/runs", test_embedding_runs);
@@ -473,8 +463,7 @@ main (int   argc,
   g_test_add_func ("/embedding/compare", test_embedding_compare);
   status = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  pb_test_settle ();
+  pb_test_window_destroy (window);
   g_clear_object (&siamese_run);
   g_object_unref (settings);
   g_object_unref (app);

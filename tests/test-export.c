@@ -7,7 +7,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <adwaita.h>
-#include <glib/gstdio.h>
 
 #include "pb-application.h"
 #include "pb-embedding-view.h"
@@ -356,20 +355,6 @@ test_failed_write (void)
     g_assert_null (strstr (name, ".tmp"));
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      g_remove (child);
-    }
-  g_rmdir (path);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -378,25 +363,15 @@ main (int   argc,
 
   /* As main.c does: single-threaded BLAS, so that runs match the CLI's bit for bit. */
   pb_uninstalled_setup ();
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!pb_test_init_gui (&argc, &argv))
+    return 0;
 
   tmp_dir = g_dir_make_tmp ("pairbench-export-XXXXXX", NULL);
   g_assert_nonnull (tmp_dir);
-  app = pb_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = pb_test_app_new ();
   settings = g_settings_new (PB_SCHEMA_ID);
 
-  window = pb_window_new (GTK_APPLICATION (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
-  gtk_window_present (GTK_WINDOW (window));
+  window = pb_test_window_new (app);
   pb_test_settle ();
   siamese = train (FALSE);
 
@@ -409,12 +384,11 @@ main (int   argc,
   status = g_test_run ();
 
   g_object_unref (siamese);
-  gtk_window_destroy (GTK_WINDOW (window));
-  pb_test_settle ();
+  pb_test_window_destroy (window);
   g_object_unref (settings);
   g_object_unref (app);
   if (status == 0 && g_getenv ("PAIRBENCH_KEEP_EXPORTS") == NULL)
-    remove_tree (tmp_dir);
+    pb_test_remove_dir (tmp_dir);
   g_free (tmp_dir);
   return status;
 }

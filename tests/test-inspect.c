@@ -28,26 +28,11 @@ trainer_idle (gpointer data)
   return !pb_trainer_get_running (pb_window_get_trainer (window));
 }
 
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static AdwViewStack *
 stack (void)
 {
-  return ADW_VIEW_STACK (find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK));
+  return ADW_VIEW_STACK (pb_test_find_widget (GTK_WIDGET (window),
+                                              ADW_TYPE_VIEW_STACK, NULL, NULL));
 }
 
 static PbInspectView *
@@ -235,8 +220,8 @@ test_inspect_empty (void)
 static void
 test_inspect_mistake (void)
 {
-  PbSamplesView *samples = PB_SAMPLES_VIEW (find_widget (GTK_WIDGET (window),
-                                                         PB_TYPE_SAMPLES_VIEW));
+  PbSamplesView *samples = PB_SAMPLES_VIEW (pb_test_find_widget (GTK_WIDGET (window),
+                                                                 PB_TYPE_SAMPLES_VIEW, NULL, NULL));
   PbInspectView *view = inspect_view ();
   const guint8 *labels, *digits;
   const float *prob1;
@@ -287,9 +272,10 @@ static void
 test_inspect_index_entry (void)
 {
   PbInspectView *view = inspect_view ();
-  GtkSpinButton *spin = GTK_SPIN_BUTTON (find_widget (GTK_WIDGET (view), GTK_TYPE_SPIN_BUTTON));
+  GtkSpinButton *spin = GTK_SPIN_BUTTON (pb_test_find_widget (GTK_WIDGET (view),
+                                                              GTK_TYPE_SPIN_BUTTON, NULL, NULL));
   /* Enter in the spin button is its text's "activate". */
-  GtkWidget *text = find_widget (GTK_WIDGET (spin), GTK_TYPE_TEXT);
+  GtkWidget *text = pb_test_find_widget (GTK_WIDGET (spin), GTK_TYPE_TEXT, NULL, NULL);
   guint updates = pb_inspect_view_get_n_updates (view);
 
   gtk_editable_set_text (GTK_EDITABLE (spin), "17");
@@ -411,23 +397,13 @@ main (int   argc,
 {
   int status;
 
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!pb_test_init_gui (&argc, &argv))
+    return 0;
 
-  app = pb_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = pb_test_app_new ();
   settings = g_settings_new (PB_SCHEMA_ID);
 
-  window = pb_window_new (GTK_APPLICATION (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1400, 900);
-  gtk_window_present (GTK_WINDOW (window));
+  window = pb_test_window_new_sized (app, 1400, 900);
   pb_test_settle ();
 
   g_test_add_func ("/inspect/empty", test_inspect_empty);
@@ -438,8 +414,7 @@ main (int   argc,
   g_test_add_func ("/inspect/follows-training", test_inspect_follows_training);
   status = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  pb_test_settle ();
+  pb_test_window_destroy (window);
   g_object_unref (settings);
   g_object_unref (app);
   return status;

@@ -67,24 +67,6 @@ item_modified (gpointer data)
   return pb_run_item_get_modified (data);
 }
 
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type,
-             gboolean (*match) (GtkWidget *widget, gpointer data),
-             gpointer   data)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && (match == NULL || match (root, data)))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, match, data);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 has_action (GtkWidget *widget,
             gpointer   data)
@@ -117,8 +99,8 @@ is_seed_row (GtkWidget *widget,
 static GtkWidget *
 button_for (const char *action)
 {
-  GtkWidget *button = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, has_action,
-                                   (gpointer) action);
+  GtkWidget *button = pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, has_action,
+                                           (gpointer) action);
 
   g_assert_nonnull (button);
   return button;
@@ -295,7 +277,7 @@ test_runctl_pause_step_resume (void)
   g_assert_true (strstr (pb_window_get_status_text (window), "after batch") != NULL);
 
   /* The speed readout is up while the run lasts. */
-  speed = find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, has_css_class, "speed-readout");
+  speed = pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, has_css_class, "speed-readout");
   g_assert_nonnull (speed);
   g_assert_true (gtk_widget_get_visible (speed));
   g_assert_nonnull (strstr (gtk_label_get_label (GTK_LABEL (speed)), "ms/pair fwd+bwd"));
@@ -306,7 +288,8 @@ test_runctl_pause_step_resume (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.set-lr", "d", 5e-4));
   g_assert_true (pb_test_wait_until (item_modified, item, RUN_TIMEOUT_S));
   pb_test_settle ();
-  g_assert_nonnull (find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, is_modified_mark, NULL));
+  g_assert_nonnull (pb_test_find_widget (GTK_WIDGET (window),
+                                         GTK_TYPE_LABEL, is_modified_mark, NULL));
   check_marker (loss, item, (int) held_at + 1);
   check_marker (pb_window_get_curve_view (window, PB_CURVE_KIND_ERROR), item,
                 (int) held_at + 1);
@@ -410,8 +393,9 @@ test_runctl_lr_saved (void)
 static void
 test_runctl_keys_spare_text_fields (void)
 {
-  GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_seed_row, NULL);
-  GtkWidget *seed = find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL);
+  GtkWidget *row = pb_test_find_widget (GTK_WIDGET (window),
+                                        ADW_TYPE_ACTION_ROW, is_seed_row, NULL);
+  GtkWidget *seed = pb_test_find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL);
   PbCurveView *loss = pb_window_get_curve_view (window, PB_CURVE_KIND_LOSS);
   PbRunItem *item;
   guint held_at;
@@ -488,23 +472,13 @@ main (int   argc,
 {
   int status;
 
-  g_test_init (&argc, &argv, NULL);
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!pb_test_init_gui (&argc, &argv))
+    return 0;
 
-  app = pb_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = pb_test_app_new ();
   settings = g_settings_new (PB_SCHEMA_ID);
 
-  window = pb_window_new (GTK_APPLICATION (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
-  gtk_window_present (GTK_WINDOW (window));
+  window = pb_test_window_new (app);
   pb_test_settle ();
 
   g_test_add_func ("/runctl/pause-step-resume", test_runctl_pause_step_resume);
@@ -513,8 +487,7 @@ main (int   argc,
   g_test_add_func ("/runctl/close-while-paused", test_runctl_close_while_paused);
   status = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  pb_test_settle ();
+  pb_test_window_destroy (window);
   g_object_unref (settings);
   g_object_unref (app);
   return status;

@@ -21,24 +21,6 @@ static PbApplication *app;
 static PbWindow *window;
 static GSettings *settings;
 
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type,
-             gboolean (*match) (GtkWidget *widget, gpointer data),
-             gpointer   data)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && (match == NULL || match (root, data)))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, match, data);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 is_start_button (GtkWidget *widget,
                  gpointer   data)
@@ -56,17 +38,18 @@ is_row_titled (GtkWidget *widget,
 static GtkSpinButton *
 row_spin (const char *title)
 {
-  GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
-                                (gpointer) title);
+  GtkWidget *row = pb_test_find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                        (gpointer) title);
 
   g_assert_nonnull (row);
-  return GTK_SPIN_BUTTON (find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL));
+  return GTK_SPIN_BUTTON (pb_test_find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL));
 }
 
 static PbRunSidebar *
 sidebar (void)
 {
-  return PB_RUN_SIDEBAR (find_widget (GTK_WIDGET (window), PB_TYPE_RUN_SIDEBAR, NULL, NULL));
+  return PB_RUN_SIDEBAR (pb_test_find_widget (GTK_WIDGET (window),
+                                              PB_TYPE_RUN_SIDEBAR, NULL, NULL));
 }
 
 static gboolean
@@ -92,7 +75,7 @@ flow_box_text (PbSamplesView *samples)
 {
   GString *out = g_string_new (NULL);
 
-  collect_labels (find_widget (GTK_WIDGET (samples), GTK_TYPE_FLOW_BOX, NULL, NULL), out);
+  collect_labels (pb_test_find_widget (GTK_WIDGET (samples), GTK_TYPE_FLOW_BOX, NULL, NULL), out);
   return g_string_free (out, FALSE);
 }
 
@@ -103,8 +86,7 @@ reset_settings (void)
   g_auto(GStrv) keys = NULL;
 
   /* Typed values reach GSettings first, so that resetting the keys resets the controls. */
-  pb_run_sidebar_commit (PB_RUN_SIDEBAR (find_widget (GTK_WIDGET (window), PB_TYPE_RUN_SIDEBAR,
-                                                      NULL, NULL)));
+  pb_run_sidebar_commit (sidebar ());
   g_object_get (settings, "settings-schema", &schema, NULL);
   keys = g_settings_schema_list_keys (schema);
   for (guint i = 0; keys[i] != NULL; i++)
@@ -156,8 +138,8 @@ static void
 test_param_count (void)
 {
   PbRunSidebar *bar = sidebar ();
-  PbArchDiagram *diagram = PB_ARCH_DIAGRAM (find_widget (GTK_WIDGET (bar), PB_TYPE_ARCH_DIAGRAM,
-                                                         NULL, NULL));
+  PbArchDiagram *diagram = PB_ARCH_DIAGRAM (pb_test_find_widget (GTK_WIDGET (bar),
+                                                                 PB_TYPE_ARCH_DIAGRAM, NULL, NULL));
   PbTrainSettings s;
   g_autofree char *count = NULL;
   gsize report;
@@ -265,7 +247,8 @@ test_best_preset (void)
 static void
 test_invalid_disables_start (void)
 {
-  GtkWidget *start = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_start_button, NULL);
+  GtkWidget *start = pb_test_find_widget (GTK_WIDGET (window),
+                                          GTK_TYPE_BUTTON, is_start_button, NULL);
   PbRunSidebar *bar = sidebar ();
 
   reset_settings ();
@@ -310,7 +293,8 @@ test_invalid_disables_start (void)
 static void
 test_scale_shear_controls (void)
 {
-  GtkWidget *start = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_start_button, NULL);
+  GtkWidget *start = pb_test_find_widget (GTK_WIDGET (window),
+                                          GTK_TYPE_BUTTON, is_start_button, NULL);
   GListModel *runs = pb_window_get_runs (window);
   guint before = g_list_model_get_n_items (runs);
   g_autoptr(PbRunItem) item = NULL;
@@ -361,8 +345,8 @@ test_scale_shear_controls (void)
 
   /* The Compare page's summary of the shared settings names them. */
   {
-    GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
-                                  (gpointer) "Run settings");
+    GtkWidget *row = pb_test_find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                          (gpointer) "Run settings");
     g_assert_nonnull (row);
     g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)),
                               ", scaling ×0.50–1.50, shears ±1"));
@@ -387,10 +371,10 @@ samples_ready (gpointer data)
 static void
 test_samples_augmentations (void)
 {
-  AdwViewStack *stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK,
-                                                     NULL, NULL));
-  PbSamplesView *samples = PB_SAMPLES_VIEW (find_widget (GTK_WIDGET (window),
-                                                         PB_TYPE_SAMPLES_VIEW, NULL, NULL));
+  AdwViewStack *stack = ADW_VIEW_STACK (pb_test_find_widget (GTK_WIDGET (window),
+                                                             ADW_TYPE_VIEW_STACK, NULL, NULL));
+  PbSamplesView *samples = PB_SAMPLES_VIEW (pb_test_find_widget (GTK_WIDGET (window),
+                                                                 PB_TYPE_SAMPLES_VIEW, NULL, NULL));
   GtkSpinButton *epoch;
   GtkDropDown *source;
   g_autofree char *epoch1 = NULL;
@@ -421,7 +405,8 @@ test_samples_augmentations (void)
   g_string_free (header, TRUE);
 
   /* Another epoch draws other shifts, swaps and pairs. */
-  epoch = GTK_SPIN_BUTTON (find_widget (GTK_WIDGET (samples), GTK_TYPE_SPIN_BUTTON, NULL, NULL));
+  epoch = GTK_SPIN_BUTTON (pb_test_find_widget (GTK_WIDGET (samples),
+                                                GTK_TYPE_SPIN_BUTTON, NULL, NULL));
   g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (epoch))));
   gtk_spin_button_set_value (epoch, 2);
   pb_test_settle ();
@@ -436,7 +421,8 @@ test_samples_augmentations (void)
   pb_test_settle ();
   adw_view_stack_set_visible_child_name (stack, "samples");
   pb_test_settle ();
-  source = GTK_DROP_DOWN (find_widget (GTK_WIDGET (samples), GTK_TYPE_DROP_DOWN, NULL, NULL));
+  source = GTK_DROP_DOWN (pb_test_find_widget (GTK_WIDGET (samples),
+                                               GTK_TYPE_DROP_DOWN, NULL, NULL));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (source)));
   gtk_drop_down_set_selected (source, 1);
   pb_test_settle ();
@@ -491,7 +477,7 @@ signed_2 (float value)
 static GPtrArray *
 tile_details (PbSamplesView *samples)
 {
-  GtkWidget *flow = find_widget (GTK_WIDGET (samples), GTK_TYPE_FLOW_BOX, NULL, NULL);
+  GtkWidget *flow = pb_test_find_widget (GTK_WIDGET (samples), GTK_TYPE_FLOW_BOX, NULL, NULL);
   GPtrArray *out = g_ptr_array_new_with_free_func (g_free);
 
   for (GtkWidget *child = gtk_widget_get_first_child (flow); child != NULL;
@@ -510,10 +496,10 @@ tile_details (PbSamplesView *samples)
 static void
 test_samples_scale_shear (void)
 {
-  AdwViewStack *stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK,
-                                                     NULL, NULL));
-  PbSamplesView *samples = PB_SAMPLES_VIEW (find_widget (GTK_WIDGET (window),
-                                                         PB_TYPE_SAMPLES_VIEW, NULL, NULL));
+  AdwViewStack *stack = ADW_VIEW_STACK (pb_test_find_widget (GTK_WIDGET (window),
+                                                             ADW_TYPE_VIEW_STACK, NULL, NULL));
+  PbSamplesView *samples = PB_SAMPLES_VIEW (pb_test_find_widget (GTK_WIDGET (window),
+                                                                 PB_TYPE_SAMPLES_VIEW, NULL, NULL));
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) expected = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) details = NULL;
@@ -542,7 +528,8 @@ test_samples_scale_shear (void)
   g_assert_cmpuint (pb_samples_view_get_n_tiles (samples), ==, 36);
 
   /* Scale and shear are drawn every epoch, so the epoch can be chosen. */
-  epoch = GTK_SPIN_BUTTON (find_widget (GTK_WIDGET (samples), GTK_TYPE_SPIN_BUTTON, NULL, NULL));
+  epoch = GTK_SPIN_BUTTON (pb_test_find_widget (GTK_WIDGET (samples),
+                                                GTK_TYPE_SPIN_BUTTON, NULL, NULL));
   g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (epoch))));
   gtk_spin_button_set_value (epoch, 2);
   pb_test_settle ();
@@ -593,24 +580,13 @@ main (int   argc,
 {
   int status;
 
-  g_test_init (&argc, &argv, NULL);
-  /* gtk_test_init aborts without a display; CI always has one, so this only helps locally. */
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!pb_test_init_gui (&argc, &argv))
+    return 0;
 
-  app = pb_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = pb_test_app_new ();
   settings = g_settings_new (PB_SCHEMA_ID);
 
-  window = pb_window_new (GTK_APPLICATION (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
-  gtk_window_present (GTK_WINDOW (window));
+  window = pb_test_window_new (app);
   pb_test_settle ();
 
   g_test_add_func ("/settings/param-count", test_param_count);
@@ -621,8 +597,7 @@ main (int   argc,
   g_test_add_func ("/settings/samples-scale-shear", test_samples_scale_shear);
   status = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  pb_test_settle ();
+  pb_test_window_destroy (window);
   g_object_unref (settings);
   g_object_unref (app);
   return status;

@@ -67,24 +67,6 @@ run_to_end (void)
   pb_test_settle ();
 }
 
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type,
-             gboolean (*match) (GtkWidget *widget, gpointer data),
-             gpointer   data)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && (match == NULL || match (root, data)))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type, match, data);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static gboolean
 is_start_button (GtkWidget *widget,
                  gpointer   data)
@@ -225,14 +207,14 @@ test_window_toggle_model (void)
 static void
 test_window_invalid_disables_start (void)
 {
-  GtkWidget *row = find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
-                                (gpointer) "Epochs");
+  GtkWidget *row = pb_test_find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                        (gpointer) "Epochs");
   GtkWidget *spin, *start;
   guint before = g_list_model_get_n_items (pb_window_get_runs (window));
 
   g_assert_nonnull (row);
-  spin = find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL);
-  start = find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_start_button, NULL);
+  spin = pb_test_find_widget (row, GTK_TYPE_SPIN_BUTTON, NULL, NULL);
+  start = pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_start_button, NULL);
   g_assert_nonnull (spin);
   g_assert_nonnull (start);
   g_assert_true (gtk_widget_get_sensitive (start));
@@ -304,10 +286,10 @@ samples_have_tiles (gpointer data)
 static void
 test_window_samples (void)
 {
-  AdwViewStack *stack = ADW_VIEW_STACK (find_widget (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK,
-                                                     NULL, NULL));
-  PbSamplesView *samples = PB_SAMPLES_VIEW (find_widget (GTK_WIDGET (window),
-                                                         PB_TYPE_SAMPLES_VIEW, NULL, NULL));
+  AdwViewStack *stack = ADW_VIEW_STACK (pb_test_find_widget (GTK_WIDGET (window),
+                                                             ADW_TYPE_VIEW_STACK, NULL, NULL));
+  PbSamplesView *samples = PB_SAMPLES_VIEW (pb_test_find_widget (GTK_WIDGET (window),
+                                                                 PB_TYPE_SAMPLES_VIEW, NULL, NULL));
 
   set_small_run (1, 200);
   adw_view_stack_set_visible_child_name (stack, "samples");
@@ -426,24 +408,13 @@ main (int   argc,
 {
   int status;
 
-  g_test_init (&argc, &argv, NULL);
-  /* gtk_test_init aborts without a display; CI always has one, so this only helps locally. */
-  if (!gtk_init_check ())
-    {
-      g_print ("1..0 # SKIP no display\n");
-      return 0;
-    }
-  adw_init ();
-  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  if (!pb_test_init_gui (&argc, &argv))
+    return 0;
 
-  app = pb_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, NULL));
+  app = pb_test_app_new ();
   settings = g_settings_new (PB_SCHEMA_ID);
 
-  window = pb_window_new (GTK_APPLICATION (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 760);
-  gtk_window_present (GTK_WINDOW (window));
+  window = pb_test_window_new (app);
   pb_test_settle ();
 
   g_test_add_func ("/window/opens", test_window_opens);
@@ -458,8 +429,7 @@ main (int   argc,
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);
   status = g_test_run ();
 
-  gtk_window_destroy (GTK_WINDOW (window));
-  pb_test_settle ();
+  pb_test_window_destroy (window);
   g_object_unref (settings);
   g_object_unref (app);
   return status;
