@@ -588,7 +588,8 @@ loss_at (PbModel *model, const float *x, int B, const guint8 *classes, const gui
 {
   pb_model_forward (model, x, B, TRUE, NULL);
   double l = pb_model_loss (model, classes, labels).total;
-  memcpy (pb_model_buffers (model), buffers, pb_model_buffer_count (model) * sizeof (float));
+  if (buffers != NULL) /* no batch norm, no buffers */
+    memcpy (pb_model_buffers (model), buffers, pb_model_buffer_count (model) * sizeof (float));
   return l;
 }
 
@@ -624,7 +625,8 @@ test_model_gradient (gconstpointer data)
   pb_model_loss (model, classes, labels);
   pb_model_zero_grad (model);
   pb_model_backward (model, classes, labels);
-  memcpy (pb_model_buffers (model), buffers, pb_model_buffer_count (model) * sizeof (float));
+  if (buffers != NULL) /* no batch norm, no buffers */
+    memcpy (pb_model_buffers (model), buffers, pb_model_buffer_count (model) * sizeof (float));
   g_autofree float *grads = g_memdup2 (pb_model_grads (model),
                                        pb_model_param_count (model) * sizeof (float));
 

@@ -220,8 +220,8 @@ test_best_preset (void)
                    best.translate);
   g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Scale")), ==, best.scale);
   g_assert_cmpfloat (gtk_spin_button_get_value (row_spin ("Shear")), ==, best.shear);
-  g_assert_cmpstr (g_settings_get_string (settings, "lr-schedule"), ==,
-                   pb_schedule_name (best.schedule));
+  g_autofree char *schedule = g_settings_get_string (settings, "lr-schedule");
+  g_assert_cmpstr (schedule, ==, pb_schedule_name (best.schedule));
   g_assert_true (pb_run_sidebar_get_settings (bar, &shown));
   assert_settings_equal (&shown, &best);
   g_assert_cmpuint (pb_run_sidebar_get_param_count (bar), ==, pb_arch_param_count (&best.arch));
