@@ -26,6 +26,7 @@ struct _PbRunItem
   GArray *epochs;
   GArray *batches;
   GArray *lr_changes;
+  gboolean paused;
   guint batches_per_epoch;
   double elapsed;
   int batches_at_stop;
@@ -77,6 +78,7 @@ enum {
   PROP_STATUS,
   PROP_N_EPOCHS,
   PROP_MODIFIED,
+  PROP_PAUSED,
   PROP_SNAPSHOT_EPOCH,
   N_PROPS
 };
@@ -138,6 +140,9 @@ pb_run_item_get_property (GObject    *object,
     case PROP_MODIFIED:
       g_value_set_boolean (value, self->lr_changes->len > 0);
       break;
+    case PROP_PAUSED:
+      g_value_set_boolean (value, self->paused);
+      break;
     case PROP_SNAPSHOT_EPOCH:
       g_value_set_int (value, self->snapshot_epoch);
       break;
@@ -191,6 +196,10 @@ pb_run_item_class_init (PbRunItemClass *klass)
   /* Its learning rate was changed while it trained. */
   properties[PROP_MODIFIED] =
     g_param_spec_boolean ("modified", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /* Its trainer holds it between batches. */
+  properties[PROP_PAUSED] =
+    g_param_spec_boolean ("paused", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_SNAPSHOT_EPOCH] =
     g_param_spec_int ("snapshot-epoch", NULL, NULL, 0, G_MAXINT, 0,
@@ -415,6 +424,26 @@ pb_run_item_append_lr_changes (PbRunItem        *self,
   if (!was_modified)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODIFIED]);
   g_signal_emit (self, signals[CHANGED], 0);
+}
+
+void
+pb_run_item_set_paused (PbRunItem *self,
+                        gboolean   paused)
+{
+  g_return_if_fail (PB_IS_RUN_ITEM (self));
+
+  paused = !!paused;
+  if (self->paused == paused)
+    return;
+  self->paused = paused;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
+}
+
+gboolean
+pb_run_item_get_paused (PbRunItem *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), FALSE);
+  return self->paused;
 }
 
 gboolean

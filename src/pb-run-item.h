@@ -54,6 +54,8 @@ void        pb_run_item_set_elapsed (PbRunItem *self, double seconds);
 const PbLrChange *pb_run_item_get_lr_changes (PbRunItem *self, guint *n);
 void        pb_run_item_append_lr_changes (PbRunItem *self, const PbLrChange *changes, guint n);
 gboolean    pb_run_item_get_modified (PbRunItem *self);
+void        pb_run_item_set_paused (PbRunItem *self, gboolean paused);
+gboolean    pb_run_item_get_paused (PbRunItem *self);
 /* The rate of its last batch so far: the settings' until a change applies. */
 double      pb_run_item_get_lr (PbRunItem *self);
 /* One line per change, e.g. "After batch 40 (epoch 3): 0.0005", or NULL when unmodified. */

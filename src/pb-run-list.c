@@ -57,6 +57,9 @@ describe (PbRunItem *item)
   switch (pb_run_item_get_status (item))
     {
     case PB_RUN_STATUS_RUNNING:
+      if (pb_run_item_get_paused (item))
+        /* Translators: run status of a paused run: epochs done/planned, then its test error */
+        return g_strdup_printf (_("Paused · %u/%d · %s"), ne, planned, error);
       /* Translators: run status: epochs done/planned, then its test error */
       return g_strdup_printf (_("Training · %u/%d · %s"), ne, planned, error);
     case PB_RUN_STATUS_FINISHED:
@@ -192,6 +195,7 @@ create_row (gpointer object,
   update_subtitle (item, NULL, GTK_LABEL (subtitle));
   g_signal_connect_object (item, "notify::status", G_CALLBACK (update_subtitle), subtitle, 0);
   g_signal_connect_object (item, "notify::n-epochs", G_CALLBACK (update_subtitle), subtitle, 0);
+  g_signal_connect_object (item, "notify::paused", G_CALLBACK (update_subtitle), subtitle, 0);
   gtk_box_append (GTK_BOX (texts), subtitle);
 
   gtk_label_set_xalign (GTK_LABEL (modified), 0);

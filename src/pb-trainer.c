@@ -157,6 +157,8 @@ set_paused (PbTrainer *self,
   if (self->paused == paused)
     return;
   self->paused = paused;
+  if (self->item != NULL)
+    pb_run_item_set_paused (self->item, paused);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
 }
 
@@ -226,6 +228,7 @@ apply_update (PbTrainer    *self,
     {
       g_autoptr(PbRunItem) finished = g_steal_pointer (&self->item);
 
+      pb_run_item_set_paused (finished, FALSE);
       if (run != NULL)
         pb_run_item_take_run (finished, run, labels, prob1, digits);
       pb_run_item_set_core_status (finished, status);

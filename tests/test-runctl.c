@@ -90,6 +90,14 @@ is_modified_mark (GtkWidget *widget,
 }
 
 static gboolean
+has_label_prefix (GtkWidget *widget,
+                  gpointer   prefix)
+{
+  return g_str_has_prefix (gtk_label_get_label (GTK_LABEL (widget)), prefix) &&
+         gtk_widget_get_visible (widget);
+}
+
+static gboolean
 is_seed_row (GtkWidget *widget,
              gpointer   data)
 {
@@ -265,6 +273,10 @@ test_runctl_pause_step_resume (void)
   g_assert_true (g_str_has_prefix (pb_window_get_status_text (window), "Paused"));
   pb_test_settle ();
   g_assert_cmpuint (n_batches (item), ==, held_at);
+  /* The run list says so too. */
+  g_assert_true (pb_run_item_get_paused (item));
+  g_assert_nonnull (pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_LABEL, has_label_prefix,
+                                         (gpointer) "Paused · "));
   g_test_message ("held after %u batches: %s", held_at, pb_window_get_status_text (window));
 
   /* Step: exactly one batch, and the curves redraw with it. */
@@ -302,6 +314,7 @@ test_runctl_pause_step_resume (void)
   /* Resume to the end. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.pause", NULL));
   g_assert_false (pb_trainer_get_paused (trainer ()));
+  g_assert_false (pb_run_item_get_paused (item));
   g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (pause_button)));
   g_assert_false (gtk_widget_get_sensitive (step_button));
   g_assert_true (pb_test_wait_until (trainer_idle, NULL, RUN_TIMEOUT_S));
