@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "pb-cli-embed.h"
+#include "cmd-embed.h"
 #include "pb-cli.h"
 #include "pb-core.h"
 #include "pb-tsne.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-#define G_LOG_DOMAIN "pb-cli-plots"
+#define G_LOG_DOMAIN "pb-study-plots"
 
 #include "config.h"
 
@@ -10,7 +10,7 @@
 #include <glib.h>
 
 #include "pb-cli.h"
-#include "pb-cli-plots.h"
+#include "study-plots.h"
 #include "pb-plot.h"
 #include "pb-session.h"
 #include "pb-tsne.h"

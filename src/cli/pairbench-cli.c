@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "pb-cli.h"
-#include "pb-cli-embed.h"
-#include "pb-cli-plots.h"
-#include "pb-cli-bench.h"
-#include "pb-cli-tsne.h"
+#include "cmd-embed.h"
+#include "study-plots.h"
+#include "cmd-bench.h"
+#include "cmd-tsne.h"
 #include "pb-core.h"
 #include "pb-table.h"
 
