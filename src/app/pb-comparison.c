@@ -3,9 +3,12 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "pb-comparison.h"
+#include "pb-table.h"
 #include "pb-util.h"
 
 #define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
@@ -591,4 +594,66 @@ pb_comparison_get_loaded (PbComparison *self)
 {
   g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
   return self->loaded;
+}
+
+char *
+pb_comparison_format_table (PbComparison  *self,
+                            const char    *path,
+                            GError       **error)
+{
+  const PbSession *s;
+  PbTableRow rows[PB_SESSION_MAX_MODELS];
+  PbSessionSummary sums[PB_SESSION_MAX_MODELS];
+  PbTableFormat format;
+  PbStr out;
+  char *text;
+
+  g_return_val_if_fail (PB_IS_COMPARISON (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  s = pb_comparison_get_session (self);
+  if (s == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("There is no comparison"));
+      return NULL;
+    }
+  if (!pb_table_format_from_path (path, &format))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("%s: expected a file name ending in .csv, .md or .tex"), path);
+      return NULL;
+    }
+  for (int m = 0; m < s->n_models; m++)
+    {
+      pb_session_summary (s, m, &sums[m]);
+      rows[m] = (PbTableRow) { .model = sums[m].model, .params = sums[m].params,
+                               .test_mean = sums[m].test_mean, .test_std = sums[m].test_std,
+                               .digit_mean = sums[m].digit_mean, .digit_std = sums[m].digit_std,
+                               .seconds = sums[m].seconds, .rounds = sums[m].rounds_done };
+    }
+  pb_str_init (&out);
+  pb_table_format_rows (&out, rows, s->n_models, format);
+  if (out.failed)
+    {
+      pb_str_clear (&out);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "out of memory");
+      return NULL;
+    }
+  text = g_strndup (out.data != NULL ? out.data : "", out.len);
+  pb_str_clear (&out);
+  return text;
+}
+
+gboolean
+pb_comparison_save_table (PbComparison  *self,
+                          const char    *path,
+                          GError       **error)
+{
+  g_autofree char *text = pb_comparison_format_table (self, path, error);
+  PbError err = { { 0 } };
+
+  if (text == NULL)
+    return FALSE;
+  return pb_set_error_from_status (error, pb_write_file_atomic (path, text, strlen (text), &err),
+                                   &err);
 }

@@ -38,4 +38,13 @@ gboolean         pb_comparison_get_loaded (PbComparison *self);
 /* The 0-based round whose weights model_index keeps, or -1. */
 int              pb_comparison_get_embed_round (PbComparison *self, guint model_index);
 
+/* The session's summary table (the report's Table II) in the format path's extension names
+ * (.csv, .md or .tex): the same bytes as `pairbench-cli study --table`. NULL with an error when
+ * there is no session or the extension is none of those. */
+char            *pb_comparison_format_table (PbComparison *self, const char *path,
+                                             GError **error);
+/* Writes that table to path (a temporary file, then renamed). */
+gboolean         pb_comparison_save_table (PbComparison *self, const char *path,
+                                           GError **error);
+
 G_END_DECLS

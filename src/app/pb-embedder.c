@@ -729,3 +729,38 @@ pb_embedder_get_settings (PbEmbedder *self)
   g_return_val_if_fail (PB_IS_EMBEDDER (self), NULL);
   return &self->settings;
 }
+
+int
+pb_embedder_query_neighbours (const PbEmbedMap  *map,
+                              int                point,
+                              int                k,
+                              PbDistance         metric,
+                              int               *idx,
+                              float             *dist,
+                              GError           **error)
+{
+  PbError err = { { 0 } };
+  PbStatus status;
+
+  g_return_val_if_fail (map != NULL, -1);
+  g_return_val_if_fail (idx != NULL, -1);
+
+  if (map->features == NULL || map->n_points < 2)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                           _("The map has no features to search yet"));
+      return -1;
+    }
+  if (point < 0 || point >= map->n_points)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Point %d is not on the map (expected 0 to %d)"), point, map->n_points - 1);
+      return -1;
+    }
+  k = CLAMP (k, 1, map->n_points - 1);
+  status = pb_knn (map->features, map->n_points, map->feature_dim, point, k, metric, idx, dist,
+                   &err);
+  if (!pb_set_error_from_status (error, status, &err))
+    return -1;
+  return k;
+}

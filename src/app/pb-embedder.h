@@ -3,6 +3,7 @@
 
 #include <glib-object.h>
 
+#include "pb-knn.h"
 #include "pb-train.h"
 
 G_BEGIN_DECLS
@@ -100,5 +101,13 @@ gboolean    pb_embedder_get_running (PbEmbedder *self);
 guint       pb_embedder_get_n_maps (PbEmbedder *self);
 const PbEmbedMap *pb_embedder_get_map (PbEmbedder *self, guint index);
 const PbEmbedSettings *pb_embedder_get_settings (PbEmbedder *self);
+
+/* The k points nearest to point in the features that were mapped (not in the map's 2-D
+ * coordinates), the point itself excluded, nearest first: idx [k], dist [k] (may be NULL).
+ * k is capped at the map's points − 1; returns how many were found, or -1 with an error (no
+ * features yet, point out of range, a non-finite feature). */
+int         pb_embedder_query_neighbours (const PbEmbedMap *map, int point, int k,
+                                          PbDistance metric, int *idx, float *dist,
+                                          GError **error);
 
 G_END_DECLS

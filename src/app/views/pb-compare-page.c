@@ -8,7 +8,6 @@
 
 #include "pb-compare-page.h"
 #include "pb-plot-view.h"
-#include "pb-table.h"
 #include "pb-util.h"
 
 static const char *const default_models[] = {
@@ -918,36 +917,7 @@ pb_compare_page_export_to (PbComparePage  *self,
       return FALSE;
     }
   if (g_strcmp0 (what, "table") == 0)
-    {
-      PbTableRow rows[PB_SESSION_MAX_MODELS];
-      PbSessionSummary sums[PB_SESSION_MAX_MODELS];
-      PbTableFormat format;
-      PbError err = { { 0 } };
-      PbStatus st;
-      PbStr out;
-
-      if (!pb_table_format_from_path (path, &format))
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       _("%s: expected a file name ending in .csv, .md or .tex"), path);
-          return FALSE;
-        }
-      for (int m = 0; m < s->n_models; m++)
-        {
-          pb_session_summary (s, m, &sums[m]);
-          rows[m] = (PbTableRow) { .model = sums[m].model, .params = sums[m].params,
-                                   .test_mean = sums[m].test_mean, .test_std = sums[m].test_std,
-                                   .digit_mean = sums[m].digit_mean,
-                                   .digit_std = sums[m].digit_std, .seconds = sums[m].seconds,
-                                   .rounds = sums[m].rounds_done };
-        }
-      pb_str_init (&out);
-      pb_table_format_rows (&out, rows, s->n_models, format);
-      st = out.failed ? pb_error_set (&err, PB_ERR_NOMEM, "out of memory")
-                      : pb_write_file_atomic (path, out.data, out.len, &err);
-      pb_str_clear (&out);
-      return pb_set_error_from_status (error, st, &err);
-    }
+    return pb_comparison_save_table (self->comparison, path, error);
   else
     {
       GEnumClass *klass = g_type_class_ref (PB_TYPE_PLOT_KIND);

@@ -8,7 +8,6 @@
 #include <adwaita.h>
 
 #include "pb-embedding-view.h"
-#include "pb-knn.h"
 #include "pb-scatter-view.h"
 #include "pb-util.h"
 
@@ -894,8 +893,8 @@ update_neighbours (PbEmbeddingView *self)
   g_autofree char *pair = NULL;
   g_autofree char *caption = NULL;
   g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
   PbScatterPoints points;
-  PbError err = { { 0 } };
   int k;
 
   clear_neighbour_list (self);
@@ -908,15 +907,15 @@ update_neighbours (PbEmbeddingView *self)
 
   category = g_new (guint8, MAX (map->n, 1));
   pb_scatter_points_from_map (map, self->color_by, dark, category, &points);
-  k = MIN (self->n_neighbours, map->n_points - 1);
-  idx = g_new (int, k);
-  dist = g_new (float, k);
-  if (pb_knn (map->features, map->n_points, map->feature_dim, selected, k, self->metric, idx,
-              dist, &err) != PB_OK)
+  idx = g_new (int, MAX (self->n_neighbours, 1));
+  dist = g_new (float, MAX (self->n_neighbours, 1));
+  k = pb_embedder_query_neighbours (map, selected, self->n_neighbours, self->metric, idx, dist,
+                                    &error);
+  if (k < 0)
     {
       /* Non-finite features: say why there is no list rather than show a wrong one. */
       pb_scatter_view_set_neighbours (view, NULL, 0);
-      gtk_label_set_label (self->neighbours_caption, err.message);
+      gtk_label_set_label (self->neighbours_caption, error->message);
       gtk_revealer_set_reveal_child (self->neighbour_revealer, TRUE);
       return;
     }
