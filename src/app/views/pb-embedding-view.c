@@ -7,63 +7,14 @@
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
-#include "pb-embedding-view.h"
+#include "pb-embedding-view-private.h"
+#include "pb-run-picker.h"
 #include "pb-scatter-view.h"
 #include "pb-util.h"
-
-#define N_GRID 4
 
 /* The report's four models, in the order of its Figures 2–5. */
 static const char *const compare_models[N_GRID] = {
   "stacked", "stacked-aux", "siamese", "siamese-aux",
-};
-
-struct _PbEmbeddingView
-{
-  GtkWidget parent_instance;
-
-  GSettings *settings;
-  GListModel *runs;
-  PbComparison *comparison;
-  GPtrArray *choices;       /* Choice, in the combo row's order: runs, then comparison models */
-  GtkStringList *choice_names;
-  PbEmbedder *embedder;
-  guint n_shown;
-  PbRunItem *map_items[N_GRID];   /* the run of each map shown, or NULL */
-
-  gboolean sprites;
-  PbScatterColoring color_by;
-  PbDistance metric;
-  int n_neighbours;
-  PbScatterView *selection_view;  /* the map with the selected point, or NULL */
-
-  AdwComboRow *run_row;
-  AdwComboRow *layer_row;
-  GtkSpinButton *perplexity_spin;
-  GtkSpinButton *iterations_spin;
-  GtkSpinButton *seed_spin;
-  GtkSpinButton *pairs_spin;
-  AdwPreferencesGroup *compare_group;
-  GtkLabel *status_label;
-  GtkLabel *status_detail;
-  GtkProgressBar *progress_bar;
-  GtkStack *map_stack;
-  AdwStatusPage *status_page;
-  PbScatterView *single_view;
-  GtkGrid *grid;
-  PbScatterView *grid_view0;
-  PbScatterView *grid_view1;
-  PbScatterView *grid_view2;
-  PbScatterView *grid_view3;
-  AdwComboRow *color_row;
-  AdwComboRow *metric_row;
-  GtkSpinButton *neighbours_spin;
-  GtkRevealer *neighbour_revealer;
-  GtkPicture *selected_picture;
-  GtkLabel *selected_title;
-  GtkLabel *selected_detail;
-  GtkLabel *neighbours_caption;
-  GtkListBox *neighbour_list;
 };
 
 enum {
@@ -85,30 +36,11 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_TYPE (PbEmbeddingView, pb_embedding_view, GTK_TYPE_WIDGET)
 
-/* A run with a model, or (item NULL) model index of the comparison. */
-typedef struct
-{
-  PbRunItem *item;
-  guint model;
-} Choice;
-
-static void
-choice_free (gpointer data)
-{
-  Choice *choice = data;
-
-  g_clear_object (&choice->item);
-  g_free (choice);
-}
-
+/* Runs with a model come first in the picker, then the comparison's models. */
 static guint
 n_run_choices (PbEmbeddingView *self)
 {
-  guint n = 0;
-
-  for (guint i = 0; i < self->choices->len; i++)
-    n += ((Choice *) g_ptr_array_index (self->choices, i))->item != NULL;
-  return n;
+  return pb_run_picker_get_n_runs (self->run_picker);
 }
 
 static guint
@@ -117,23 +49,13 @@ n_comparison_models (PbEmbeddingView *self)
   return self->comparison != NULL ? pb_comparison_get_n_embed_models (self->comparison) : 0;
 }
 
-static PbScatterView *
-grid_view (PbEmbeddingView *self,
-           guint            i)
-{
-  PbScatterView *views[N_GRID] = {
-    self->grid_view0, self->grid_view1, self->grid_view2, self->grid_view3,
-  };
-
-  return views[i];
-}
-
 static void
 update_actions (PbEmbeddingView *self)
 {
   gboolean running = pb_embedder_get_running (self->embedder);
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.start", self->choices->len > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.start",
+                                 pb_run_picker_has_pick (self->run_picker));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.stop", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "embedding.compare",
                                  n_comparison_models (self) > 0 || n_run_choices (self) > 1);
@@ -146,7 +68,8 @@ update_actions (PbEmbeddingView *self)
 }
 
 static gboolean
-item_has_model (PbRunItem *item)
+item_has_model (PbRunItem *item,
+                gpointer   data)
 {
   return pb_run_item_get_model (item) != NULL &&
          pb_run_item_get_status (item) != PB_RUN_STATUS_RUNNING;
@@ -178,73 +101,34 @@ update_compare_group (PbEmbeddingView *self)
         "each of its models."));
 }
 
-static gboolean
-choice_equal (const Choice *a,
-              const Choice *b)
-{
-  return a->item == b->item && (a->item != NULL || a->model == b->model);
-}
-
 static void
 rebuild_choices (PbEmbeddingView *self)
 {
-  guint n = self->runs ? g_list_model_get_n_items (self->runs) : 0;
   guint n_models = self->comparison ? pb_comparison_get_n_models (self->comparison) : 0;
-  guint selected = adw_combo_row_get_selected (self->run_row);
-  Choice previous = { NULL, 0 };
-  gboolean had_previous = selected < self->choices->len;
-  guint keep = GTK_INVALID_LIST_POSITION;
-  guint n_runs;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
 
-  if (had_previous)
-    {
-      previous = *(Choice *) g_ptr_array_index (self->choices, selected);
-      ((Choice *) g_ptr_array_index (self->choices, selected))->item = NULL;
-    }
-  g_ptr_array_set_size (self->choices, 0);
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr(PbRunItem) item = g_list_model_get_item (self->runs, i);
-      Choice *choice;
-
-      if (!item_has_model (item))
-        continue;
-      choice = g_new0 (Choice, 1);
-      choice->item = g_object_ref (item);
-      if (had_previous && choice_equal (choice, &previous))
-        keep = self->choices->len;
-      g_ptr_array_add (self->choices, choice);
-      g_ptr_array_add (names, g_strdup (pb_run_item_get_label (item)));
-    }
-  n_runs = self->choices->len;
   for (guint m = 0; m < n_models; m++)
     {
       PbEmbedModel model;
-      Choice *choice;
 
       if (!pb_comparison_get_embed_model (self->comparison, m, &model))
         continue;
-      choice = g_new0 (Choice, 1);
-      choice->model = m;
-      if (had_previous && choice_equal (choice, &previous))
-        keep = self->choices->len;
-      g_ptr_array_add (self->choices, choice);
-      g_ptr_array_add (names, g_strdup (model.title));
+      g_ptr_array_add (names, (gpointer) model.title);
+      g_array_append_val (ids, m);
     }
-  g_ptr_array_add (names, NULL);
+  /* The picker keeps the pick, else a new run: what the user most likely wants to map next. */
+  pb_run_picker_set_extras (self->run_picker, (const char *const *) names->pdata,
+                            (const guint *) ids->data, ids->len);
+}
 
-  gtk_string_list_splice (self->choice_names, 0,
-                          g_list_model_get_n_items (G_LIST_MODEL (self->choice_names)),
-                          (const char *const *) names->pdata);
-  /* A new run is what the user most likely wants to map next. */
-  if (keep == GTK_INVALID_LIST_POSITION)
-    keep = n_runs > 0 ? n_runs - 1 : self->choices->len > 0 ? 0 : GTK_INVALID_LIST_POSITION;
-  adw_combo_row_set_selected (self->run_row, keep);
-  g_clear_object (&previous.item);
+/* The picker's entries or pick changed. */
+static void
+on_choices_changed (PbEmbeddingView *self)
+{
   update_compare_group (self);
 
-  if (self->choices->len > 0)
+  if (pb_run_picker_get_n_entries (self->run_picker) > 0)
     {
       adw_status_page_set_title (self->status_page, _("Ready to Map"));
       adw_status_page_set_description (self->status_page,
@@ -261,30 +145,6 @@ rebuild_choices (PbEmbeddingView *self)
   if (self->n_shown == 0)
     gtk_stack_set_visible_child_name (self->map_stack, "empty");
   update_actions (self);
-}
-
-static void
-on_item_notify (PbEmbeddingView *self)
-{
-  rebuild_choices (self);
-}
-
-static void
-on_runs_changed (PbEmbeddingView *self,
-                 guint            position,
-                 guint            removed,
-                 guint            added)
-{
-  for (guint i = position; i < position + added; i++)
-    {
-      g_autoptr(PbRunItem) item = g_list_model_get_item (self->runs, i);
-
-      g_signal_connect_object (item, "notify::status", G_CALLBACK (on_item_notify), self,
-                               G_CONNECT_SWAPPED);
-      g_signal_connect_object (item, "notify::label", G_CALLBACK (on_item_notify), self,
-                               G_CONNECT_SWAPPED);
-    }
-  rebuild_choices (self);
 }
 
 void
@@ -323,20 +183,6 @@ embed_model_from_item (PbRunItem    *item,
   out->model = pb_run_item_get_model (item);
   pb_run_item_get_input_stats (item, &out->input_mean, &out->input_std);
   out->settings = pb_run_item_get_settings (item);
-}
-
-static gboolean
-embed_model_from_choice (PbEmbeddingView *self,
-                         Choice          *choice,
-                         PbEmbedModel    *out)
-{
-  if (choice->item != NULL)
-    {
-      embed_model_from_item (choice->item, out);
-      return TRUE;
-    }
-  return self->comparison != NULL
-         && pb_comparison_get_embed_model (self->comparison, choice->model, out);
 }
 
 static void
@@ -496,8 +342,8 @@ embed_models (PbEmbeddingView     *self,
     {
       for (guint i = 0; i < N_GRID; i++)
         {
-          pb_scatter_view_set_source (grid_view (self, i), self->embedder, i);
-          gtk_widget_set_visible (GTK_WIDGET (grid_view (self, i)), i < n_models);
+          pb_scatter_view_set_source (pb_embedding_view_grid_view (self, i), self->embedder, i);
+          gtk_widget_set_visible (GTK_WIDGET (pb_embedding_view_grid_view (self, i)), i < n_models);
         }
       gtk_stack_set_visible_child_name (self->map_stack, "grid");
     }
@@ -520,16 +366,17 @@ start_action (GtkWidget  *widget,
               GVariant   *parameter)
 {
   PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
-  guint selected = adw_combo_row_get_selected (self->run_row);
+  PbRunItem *item = pb_run_picker_get_run (self->run_picker);
+  int extra = pb_run_picker_get_extra (self->run_picker);
   g_autoptr(GError) error = NULL;
   PbEmbedModel model;
 
-  if (selected >= self->choices->len
-      || !embed_model_from_choice (self, g_ptr_array_index (self->choices, selected), &model))
+  if (item != NULL)
+    embed_model_from_item (item, &model);
+  else if (extra < 0 || self->comparison == NULL
+           || !pb_comparison_get_embed_model (self->comparison, extra, &model))
     return;
-  if (!embed_models (self, &model,
-                     &((Choice *) g_ptr_array_index (self->choices, selected))->item, 1,
-                     &error))
+  if (!embed_models (self, &model, &item, 1, &error))
     report_error (self, error);
 }
 
@@ -612,16 +459,15 @@ compare_action (GtkWidget  *widget,
         report_error (self, error);
       return;
     }
-  /* Run choices come first in self->choices. */
   for (guint m = 0; m < N_GRID; m++)
     for (guint i = n_runs; i-- > 0;)
       {
-        Choice *choice = g_ptr_array_index (self->choices, i);
+        PbRunItem *item = pb_run_picker_get_nth_run (self->run_picker, i);
 
-        if (g_strcmp0 (pb_run_item_get_arch_name (choice->item), compare_models[m]) == 0)
+        if (g_strcmp0 (pb_run_item_get_arch_name (item), compare_models[m]) == 0)
           {
-            items[n] = choice->item;
-            embed_model_from_item (choice->item, &models[n++]);
+            items[n] = item;
+            embed_model_from_item (item, &models[n++]);
             break;
           }
       }
@@ -629,148 +475,14 @@ compare_action (GtkWidget  *widget,
   if (n < 2)
     for (n = 0; n < MIN (n_runs, N_GRID); n++)
       {
-        items[n] = ((Choice *) g_ptr_array_index (self->choices,
-                                                  n_runs - MIN (n_runs, N_GRID) + n))->item;
+        items[n] = pb_run_picker_get_nth_run (self->run_picker,
+                                              n_runs - MIN (n_runs, N_GRID) + n);
         embed_model_from_item (items[n], &models[n]);
       }
   if (n == 0)
     return;
   if (!embed_models (self, models, items, n, &error))
     report_error (self, error);
-}
-
-typedef struct
-{
-  PbEmbeddingView *self;
-  int index;           /* -1: every map shown */
-} DrawData;
-
-static void
-grid_shape (guint  n,
-            guint *cols,
-            guint *rows)
-{
-  *cols = n > 1 ? 2 : 1;
-  *rows = (n + *cols - 1) / *cols;
-}
-
-static void
-draw_figure (cairo_t *cr,
-             double   width,
-             double   height,
-             gpointer data)
-{
-  DrawData *dd = data;
-  PbEmbeddingView *self = dd->self;
-  guint cols, rows;
-
-  cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_paint (cr);
-  if (dd->index >= 0 || self->n_shown <= 1)
-    {
-      PbScatterView *view = self->n_shown <= 1 ? self->single_view : grid_view (self, dd->index);
-      pb_scatter_view_draw (view, cr, width, height, TRUE);
-      return;
-    }
-  grid_shape (self->n_shown, &cols, &rows);
-  for (guint i = 0; i < self->n_shown; i++)
-    {
-      cairo_save (cr);
-      cairo_translate (cr, (i % cols) * width / cols, (i / cols) * height / rows);
-      cairo_rectangle (cr, 0, 0, width / cols, height / rows);
-      cairo_clip (cr);
-      pb_scatter_view_draw (grid_view (self, i), cr, width / cols, height / rows, TRUE);
-      cairo_restore (cr);
-    }
-}
-
-static double
-figure_height (PbEmbeddingView *self,
-               int              index,
-               double           width_pt)
-{
-  guint cols, rows;
-
-  if (index >= 0 || self->n_shown <= 1)
-    return round (width_pt * 0.82);
-  grid_shape (self->n_shown, &cols, &rows);
-  return round (width_pt / cols * rows);
-}
-
-static gboolean
-export_figure (PbEmbeddingView  *self,
-               int               index,
-               const char       *path,
-               double            width_pt,
-               GError          **error)
-{
-  DrawData dd = { self, index };
-  g_autoptr(GString) desc = g_string_new (NULL);
-  guint n = pb_embedder_get_n_maps (self->embedder);
-
-  for (guint i = 0; i < n; i++)
-    {
-      const PbEmbedMap *map = pb_embedder_get_map (self->embedder, i);
-
-      if (index >= 0 && (guint) index != i)
-        continue;
-      /* Translators: an exported map's description: run, points, iteration, KL */
-      g_string_append_printf (desc, _("t-SNE map of %s: %d points coloured by digit, "
-                                      "iteration %d, KL %.3f. "),
-                              map->title, map->n, map->iteration, map->kl);
-    }
-  return pb_export_figure (path, width_pt, figure_height (self, index, width_pt), draw_figure,
-                           &dd, _("t-SNE maps of the last layer"), desc->str, error);
-}
-
-gboolean
-pb_embedding_view_export (PbEmbeddingView  *self,
-                          const char       *path,
-                          double            width_pt,
-                          GError          **error)
-{
-  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), FALSE);
-  return export_figure (self, -1, path, width_pt, error);
-}
-
-gboolean
-pb_embedding_view_export_map (PbEmbeddingView  *self,
-                              guint             index,
-                              const char       *path,
-                              double            width_pt,
-                              GError          **error)
-{
-  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), FALSE);
-  g_return_val_if_fail (index < MAX (self->n_shown, 1), FALSE);
-  return export_figure (self, self->n_shown <= 1 ? -1 : (int) index, path, width_pt, error);
-}
-
-static gboolean
-save_figure (const char  *path,
-             double       width_pt,
-             gpointer     data,
-             GError     **error)
-{
-  return pb_embedding_view_export (data, path, width_pt, error);
-}
-
-static void
-export_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
-{
-  PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
-  const PbEmbedMap *map;
-  g_autofree char *name = NULL;
-
-  if (self->n_shown == 0)
-    return;
-  map = pb_embedder_get_map (self->embedder, 0);
-  name = self->n_shown > 1 ? g_strdup (_("t-SNE maps.pdf"))
-                           : g_strdup_printf (_("t-SNE %s.pdf"), map->arch_name);
-  pb_export_run_save_dialog (GTK_WINDOW (root), _("Export the Maps"), name, TRUE, save_figure,
-                             g_object_ref (self), g_object_unref);
 }
 
 /* The maps on screen: the single one, or the grid's first n_shown. */
@@ -784,7 +496,7 @@ shown_views (PbEmbeddingView *self,
       return 1;
     }
   for (guint i = 0; i < self->n_shown; i++)
-    views[i] = grid_view (self, i);
+    views[i] = pb_embedding_view_grid_view (self, i);
   return self->n_shown;
 }
 
@@ -822,125 +534,9 @@ view_index (PbEmbeddingView *self,
             PbScatterView   *view)
 {
   for (guint i = 0; i < N_GRID; i++)
-    if (grid_view (self, i) == view)
+    if (pb_embedding_view_grid_view (self, i) == view)
       return i;
   return 0;
-}
-
-static GtkWidget *
-neighbour_row (const PbEmbedMap      *map,
-               const PbScatterPoints *points,
-               gboolean               dark,
-               int                    rank,
-               int                    point,
-               float                  distance)
-{
-  g_autoptr(GdkTexture) texture = pb_scatter_point_texture (points, point, dark, 2);
-  g_autofree char *what = pb_embed_map_describe_point (map, point);
-  /* Translators: a neighbour's rank, and its distance in the mapped layer */
-  g_autofree char *detail = g_strdup_printf (_("%d. distance %.4g"), rank, distance);
-  GtkWidget *row = gtk_list_box_row_new ();
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 10);
-  GtkWidget *labels = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
-  GtkWidget *title = gtk_label_new (what);
-  GtkWidget *subtitle = gtk_label_new (detail);
-  g_autofree char *accessible = g_strdup_printf ("%s, %s", what, detail);
-
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), FALSE);
-  gtk_widget_set_valign (picture, GTK_ALIGN_CENTER);
-  gtk_label_set_xalign (GTK_LABEL (title), 0);
-  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (subtitle), 0);
-  gtk_widget_add_css_class (subtitle, "dim-label");
-  gtk_widget_add_css_class (subtitle, "numeric");
-  gtk_widget_add_css_class (subtitle, "caption");
-  gtk_widget_set_valign (labels, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (labels), title);
-  gtk_box_append (GTK_BOX (labels), subtitle);
-  gtk_box_append (GTK_BOX (box), picture);
-  gtk_box_append (GTK_BOX (box), labels);
-  gtk_widget_set_margin_top (box, 3);
-  gtk_widget_set_margin_bottom (box, 3);
-  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  accessible, -1);
-  g_object_set_data (G_OBJECT (row), "pb-point", GINT_TO_POINTER (point));
-  return row;
-}
-
-static void
-clear_neighbour_list (PbEmbeddingView *self)
-{
-  for (GtkWidget *child;
-       (child = gtk_widget_get_first_child (GTK_WIDGET (self->neighbour_list))) != NULL;)
-    gtk_list_box_remove (self->neighbour_list, child);
-}
-
-/* Finds the selected point's neighbours in the features that were mapped, marks them on the
- * map and lists them. */
-static void
-update_neighbours (PbEmbeddingView *self)
-{
-  PbScatterView *view = self->selection_view;
-  const PbEmbedMap *map = view ? pb_scatter_view_get_map (view) : NULL;
-  int selected = view ? pb_scatter_view_get_selected (view) : -1;
-  gboolean dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
-  g_autofree guint8 *category = NULL;
-  g_autofree int *idx = NULL;
-  g_autofree float *dist = NULL;
-  g_autofree char *what = NULL;
-  g_autofree char *pair = NULL;
-  g_autofree char *caption = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autoptr(GError) error = NULL;
-  PbScatterPoints points;
-  int k;
-
-  clear_neighbour_list (self);
-  if (map == NULL || selected < 0 || map->features == NULL || selected >= map->n_points
-      || map->n_points < 2)
-    {
-      gtk_revealer_set_reveal_child (self->neighbour_revealer, FALSE);
-      return;
-    }
-
-  category = g_new (guint8, MAX (map->n, 1));
-  pb_scatter_points_from_map (map, self->color_by, dark, category, &points);
-  idx = g_new (int, MAX (self->n_neighbours, 1));
-  dist = g_new (float, MAX (self->n_neighbours, 1));
-  k = pb_embedder_query_neighbours (map, selected, self->n_neighbours, self->metric, idx, dist,
-                                    &error);
-  if (k < 0)
-    {
-      /* Non-finite features: say why there is no list rather than show a wrong one. */
-      pb_scatter_view_set_neighbours (view, NULL, 0);
-      gtk_label_set_label (self->neighbours_caption, error->message);
-      gtk_revealer_set_reveal_child (self->neighbour_revealer, TRUE);
-      return;
-    }
-  pb_scatter_view_set_neighbours (view, idx, k);
-
-  if (points.n > selected)
-    texture = pb_scatter_point_texture (&points, selected, dark, 3);
-  gtk_picture_set_paintable (self->selected_picture, GDK_PAINTABLE (texture));
-  what = pb_embed_map_describe_point (map, selected);
-  pair = pb_embed_map_describe_pair (map, selected);
-  gtk_label_set_label (self->selected_title, what);
-  gtk_label_set_label (self->selected_detail, pair);
-  caption = g_strdup_printf (self->metric == PB_DISTANCE_COSINE
-                             /* Translators: k nearest points by cosine distance, in a space of
-                              * that many dimensions */
-                             ? ngettext ("%d nearest by cosine distance, in %d dimensions",
-                                         "%d nearest by cosine distance, in %d dimensions", k)
-                             : ngettext ("%d nearest by Euclidean distance, in %d dimensions",
-                                         "%d nearest by Euclidean distance, in %d dimensions", k),
-                             k, map->feature_dim);
-  gtk_label_set_label (self->neighbours_caption, caption);
-  for (int j = 0; j < k && points.n > idx[j]; j++)
-    gtk_list_box_append (self->neighbour_list,
-                         neighbour_row (map, &points, dark, j + 1, idx[j], dist[j]));
-  gtk_revealer_set_reveal_child (self->neighbour_revealer, TRUE);
 }
 
 static void
@@ -959,7 +555,7 @@ on_selected (PbScatterView   *view,
       if (view == self->selection_view)
         {
           self->selection_view = NULL;
-          update_neighbours (self);
+          pb_embedding_view_update_neighbours (self);
           update_actions (self);
         }
       return;
@@ -970,7 +566,7 @@ on_selected (PbScatterView   *view,
   for (guint i = 0; i < G_N_ELEMENTS (views); i++)
     if (views[i] != view)
       pb_scatter_view_set_selected (views[i], -1);
-  update_neighbours (self);
+  pb_embedding_view_update_neighbours (self);
   update_actions (self);
 
   if (map != NULL)
@@ -997,7 +593,7 @@ static void
 on_dark_changed (PbEmbeddingView *self)
 {
   if (self->selection_view != NULL)
-    update_neighbours (self);
+    pb_embedding_view_update_neighbours (self);
 }
 
 static void
@@ -1047,19 +643,19 @@ pb_embedding_view_set_property (GObject      *object,
         return;
       self->color_by = g_value_get_int (value);
       /* The thumbnails are tinted by the colouring. */
-      update_neighbours (self);
+      pb_embedding_view_update_neighbours (self);
       break;
     case PROP_METRIC:
       if (self->metric == (PbDistance) g_value_get_int (value))
         return;
       self->metric = g_value_get_int (value);
-      update_neighbours (self);
+      pb_embedding_view_update_neighbours (self);
       break;
     case PROP_NEIGHBOURS:
       if (self->n_neighbours == g_value_get_int (value))
         return;
       self->n_neighbours = g_value_get_int (value);
-      update_neighbours (self);
+      pb_embedding_view_update_neighbours (self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1088,8 +684,6 @@ pb_embedding_view_dispose (GObject *object)
   g_clear_object (&self->runs);
   g_clear_object (&self->comparison);
   g_clear_object (&self->settings);
-  g_clear_pointer (&self->choices, g_ptr_array_unref);
-  g_clear_object (&self->choice_names);
   for (guint i = 0; i < N_GRID; i++)
     g_clear_object (&self->map_items[i]);
   self->selection_view = NULL;
@@ -1129,9 +723,10 @@ pb_embedding_view_class_init (PbEmbeddingViewClass *klass)
                                         PB_TYPE_RUN_ITEM, G_TYPE_INT);
 
   g_type_ensure (PB_TYPE_SCATTER_VIEW);
+  g_type_ensure (PB_TYPE_RUN_PICKER);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/pairbench/Pairbench/pb-embedding-view.ui");
-  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, run_row);
+  gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, run_picker);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, layer_row);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, perplexity_spin);
   gtk_widget_class_bind_template_child (widget_class, PbEmbeddingView, iterations_spin);
@@ -1163,7 +758,8 @@ pb_embedding_view_class_init (PbEmbeddingViewClass *klass)
   gtk_widget_class_install_action (widget_class, "embedding.stop", NULL, stop_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "embedding.stop", NULL);
   gtk_widget_class_install_action (widget_class, "embedding.compare", NULL, compare_action);
-  gtk_widget_class_install_action (widget_class, "embedding.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "embedding.export", NULL,
+                                   pb_embedding_view_export_action);
   gtk_widget_class_install_action (widget_class, "embedding.zoom-in", NULL, view_action);
   gtk_widget_class_install_action (widget_class, "embedding.zoom-out", NULL, view_action);
   gtk_widget_class_install_action (widget_class, "embedding.reset-view", NULL, view_action);
@@ -1180,9 +776,10 @@ pb_embedding_view_init (PbEmbeddingView *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->settings = g_settings_new (PB_SCHEMA_ID);
-  self->choices = g_ptr_array_new_with_free_func (choice_free);
-  self->choice_names = gtk_string_list_new (NULL);
-  adw_combo_row_set_model (self->run_row, G_LIST_MODEL (self->choice_names));
+  pb_run_picker_set_filter (self->run_picker, item_has_model, NULL);
+  g_signal_connect_swapped (self->run_picker, "changed", G_CALLBACK (on_choices_changed), self);
+  g_signal_connect_swapped (self->run_picker, "entries-changed", G_CALLBACK (on_choices_changed),
+                            self);
   self->embedder = pb_embedder_new ();
   g_signal_connect_swapped (self->embedder, "updated", G_CALLBACK (on_embedder_updated), self);
   g_signal_connect_swapped (self->embedder, "notify::running", G_CALLBACK (on_embedder_running),
@@ -1190,15 +787,15 @@ pb_embedding_view_init (PbEmbeddingView *self)
 
   /* One digit highlighted on every map at once. */
   for (guint i = 1; i < N_GRID; i++)
-    g_object_bind_property (self->grid_view0, "highlight", grid_view (self, i), "highlight",
-                            G_BINDING_BIDIRECTIONAL);
+    g_object_bind_property (self->grid_view0, "highlight", pb_embedding_view_grid_view (self, i),
+                            "highlight", G_BINDING_BIDIRECTIONAL);
   g_object_bind_property (self->grid_view0, "highlight", self->single_view, "highlight",
                           G_BINDING_BIDIRECTIONAL);
 
   self->n_neighbours = 10;
   for (guint i = 0; i <= N_GRID; i++)
     {
-      PbScatterView *view = i < N_GRID ? grid_view (self, i) : self->single_view;
+      PbScatterView *view = i < N_GRID ? pb_embedding_view_grid_view (self, i) : self->single_view;
 
       g_object_bind_property (self, "sprites", view, "sprites", G_BINDING_SYNC_CREATE);
       g_object_bind_property (self, "color-by", view, "coloring", G_BINDING_SYNC_CREATE);
@@ -1233,16 +830,9 @@ pb_embedding_view_set_runs (PbEmbeddingView *self,
 {
   g_return_if_fail (PB_IS_EMBEDDING_VIEW (self));
 
-  if (self->runs != NULL)
-    g_signal_handlers_disconnect_by_data (self->runs, self);
   g_set_object (&self->runs, runs);
-  if (runs != NULL)
-    {
-      g_signal_connect_swapped (runs, "items-changed", G_CALLBACK (on_runs_changed), self);
-      on_runs_changed (self, 0, 0, g_list_model_get_n_items (runs));
-    }
-  else
-    rebuild_choices (self);
+  pb_run_picker_set_runs (self->run_picker, runs);
+  rebuild_choices (self);
 }
 
 static void
@@ -1274,7 +864,7 @@ guint
 pb_embedding_view_get_n_choices (PbEmbeddingView *self)
 {
   g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), 0);
-  return self->choices->len;
+  return pb_run_picker_get_n_entries (self->run_picker);
 }
 
 char *
@@ -1282,8 +872,8 @@ pb_embedding_view_get_choice_label (PbEmbeddingView *self,
                                     guint            index)
 {
   g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
-  g_return_val_if_fail (index < self->choices->len, NULL);
-  return g_strdup (gtk_string_list_get_string (self->choice_names, index));
+  g_return_val_if_fail (index < pb_run_picker_get_n_entries (self->run_picker), NULL);
+  return g_strdup (pb_run_picker_get_entry_label (self->run_picker, index));
 }
 
 void
@@ -1292,9 +882,7 @@ pb_embedding_view_select_run (PbEmbeddingView *self,
 {
   g_return_if_fail (PB_IS_EMBEDDING_VIEW (self));
 
-  for (guint i = 0; i < self->choices->len; i++)
-    if (((Choice *) g_ptr_array_index (self->choices, i))->item == item)
-      adw_combo_row_set_selected (self->run_row, i);
+  pb_run_picker_set_run (self->run_picker, item);
 }
 
 PbEmbedder *
@@ -1310,7 +898,7 @@ pb_embedding_view_get_map_view (PbEmbeddingView *self,
 {
   g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
   g_return_val_if_fail (index < N_GRID, NULL);
-  return self->n_shown <= 1 ? self->single_view : grid_view (self, index);
+  return self->n_shown <= 1 ? self->single_view : pb_embedding_view_grid_view (self, index);
 }
 
 GtkListBox *

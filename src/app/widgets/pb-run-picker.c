@@ -40,6 +40,7 @@ G_DEFINE_TYPE (PbRunPicker, pb_run_picker, GTK_TYPE_WIDGET)
 
 enum {
   CHANGED,
+  ENTRIES_CHANGED,
   N_SIGNALS
 };
 
@@ -171,6 +172,7 @@ rebuild (PbRunPicker *self)
   changed = pick_entry (self, pos);
   if (changed)
     g_signal_emit (self, signals[CHANGED], 0);
+  g_signal_emit (self, signals[ENTRIES_CHANGED], 0);
 }
 
 static void
@@ -273,6 +275,10 @@ pb_run_picker_class_init (PbRunPickerClass *klass)
   /* The pick changed, by the user or because the list of runs did. */
   signals[CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                                    NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /* The entries were rebuilt (after "changed" if the pick changed too). */
+  signals[ENTRIES_CHANGED] = g_signal_new ("entries-changed", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                           0);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "runpicker");

@@ -20,7 +20,7 @@ typedef gboolean (*PbRunPickerFilter) (PbRunItem *item, gpointer data);
  * When the picked run leaves the list (or stops passing the filter) the picker picks the "no
  * run" entry if it has one, else the last run, else the first extra. "changed" is emitted
  * whenever the pick changes, by the user or by the list, but not by pb_run_picker_set_run or
- * pb_run_picker_set_extra. */
+ * pb_run_picker_set_extra; "entries-changed" whenever the entries are rebuilt. */
 GtkWidget  *pb_run_picker_new (void);
 void        pb_run_picker_set_runs (PbRunPicker *self, GListModel *runs);
 void        pb_run_picker_set_filter (PbRunPicker *self, PbRunPickerFilter filter, gpointer data);
