@@ -10,6 +10,7 @@
 #include "pb-arch-diagram.h"
 #include "pb-run-item.h"
 #include "pb-run-sidebar.h"
+#include "pb-run-picker.h"
 #include "pb-samples-view.h"
 #include "pb-util.h"
 #include "pb-window.h"
@@ -377,6 +378,7 @@ test_samples_augmentations (void)
                                                                  PB_TYPE_SAMPLES_VIEW, NULL, NULL));
   GtkSpinButton *epoch;
   GtkDropDown *source;
+  PbRunPicker *picker;
   g_autofree char *epoch1 = NULL;
   g_autofree char *epoch2 = NULL;
   g_autofree char *trained = NULL;
@@ -421,10 +423,15 @@ test_samples_augmentations (void)
   pb_test_settle ();
   adw_view_stack_set_visible_child_name (stack, "samples");
   pb_test_settle ();
-  source = GTK_DROP_DOWN (pb_test_find_widget (GTK_WIDGET (samples),
-                                               GTK_TYPE_DROP_DOWN, NULL, NULL));
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (source)));
+  picker = PB_RUN_PICKER (pb_test_find_widget (GTK_WIDGET (samples), PB_TYPE_RUN_PICKER,
+                                               NULL, NULL));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (picker)));
+  g_assert_cmpuint (pb_run_picker_get_n_entries (picker), ==, 2);
+  g_assert_null (pb_run_picker_get_run (picker));
+  source = GTK_DROP_DOWN (pb_test_find_widget (GTK_WIDGET (picker), GTK_TYPE_DROP_DOWN, NULL,
+                                               NULL));
   gtk_drop_down_set_selected (source, 1);
+  g_assert_nonnull (pb_run_picker_get_run (picker));
   pb_test_settle ();
   g_assert_cmpint (gtk_spin_button_get_value_as_int (epoch), ==, 2);
   trained = flow_box_text (samples);

@@ -9,7 +9,9 @@
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
+#include "pb-pair-preview.h"
 #include "pb-pair-tile.h"
+#include "pb-run-picker.h"
 #include "pb-samples-view.h"
 #include "pb-util.h"
 
@@ -22,8 +24,8 @@ struct _PbSamplesView
 
   GSettings *settings;
   char *data_dir;
-  PbRun *preview;
-  GCancellable *cancellable;
+  PbPairPreview *preview;
+  GListStore *trained_runs;   /* the mistakes run, while it has a trained run */
   PbRunItem *mistakes_run;
   guint32 shuffle_seed;
   gboolean dirty;
@@ -32,8 +34,7 @@ struct _PbSamplesView
   GtkToggleButton *pairs_toggle;
   GtkToggleButton *mistakes_toggle;
   GtkLabel *info_label;
-  GtkDropDown *source_dropdown;
-  GtkStringList *sources;
+  PbRunPicker *source_picker;
   GtkWidget *epoch_box;
   GtkSpinButton *epoch_spin;
   GtkWidget *reshuffle_button;
@@ -126,15 +127,11 @@ show_status (PbSamplesView *self,
   gtk_spinner_stop (self->spinner);
 }
 
-/* The run whose training pairs are shown: the last trained run when chosen, else the preview
- * of the next run. */
-static PbRun *
-pairs_run (PbSamplesView *self)
+/* The trained run whose training pairs are shown, or NULL for the next run's. */
+static PbRunItem *
+source_run (PbSamplesView *self)
 {
-  if (gtk_drop_down_get_selected (self->source_dropdown) == 1 && self->mistakes_run != NULL
-      && pb_run_item_get_run (self->mistakes_run) != NULL)
-    return pb_run_item_get_run (self->mistakes_run);
-  return self->preview;
+  return pb_run_picker_get_run (self->source_picker);
 }
 
 /* "+0.12", "−0.05" with a true minus, and "0.00" for what rounds to zero (never "-0.00"). */
@@ -235,53 +232,24 @@ augment_summary (const PbTrainSettings *s)
 /* The pairs of the chosen epoch as the run trains on them, each beside the images it was made
  * from (unrotated, unshifted, in their order before a swap). */
 static void
-populate_epoch (PbSamplesView *self,
-                PbRun         *run)
+populate_epoch (PbSamplesView      *self,
+                const PbPairSample *sample)
 {
-  const PbTrainSettings *s = pb_run_settings (run);
-  const PbPairs *train = pb_run_train_pairs (run);
-  const PbPairs *augmented = pb_run_augmented_pairs (run);
-  int n_orig_images = 2 * train->n;
-  int epoch = CLAMP (gtk_spin_button_get_value_as_int (self->epoch_spin), 1, s->epochs);
-  g_autofree PbAugmentInfo *info = g_new0 (PbAugmentInfo, augmented->n);
-  g_autofree int *order = g_new (int, augmented->n);
+  const PbTrainSettings *s = &sample->settings;
   g_autofree char *summary = augment_summary (s);
   g_autofree char *seed = NULL;
   g_autofree char *text = NULL;
-  PbPairs pairs;
-  PbError err = { { 0 } };
-  PbRng rng;
-  int n = MIN (augmented->n, MAX_PAIRS);
-
-  if (pb_run_epoch_pairs (run, epoch, &pairs, info, &err) != PB_OK)
-    {
-      gtk_label_set_label (self->info_label, "");
-      show_status (self, _("Could Not Draw the Pairs"), err.message);
-      return;
-    }
-  for (int i = 0; i < augmented->n; i++)
-    order[i] = i;
-  pb_rng_seed (&rng, self->shuffle_seed, 7);
-  pb_rng_shuffle (&rng, order, augmented->n);
 
   clear_tiles (self);
-  for (int k = 0; k < n; k++)
+  for (int k = 0; k < sample->n; k++)
     {
-      int p = order[k];
-      const PbAugmentInfo *in = &info[p];
-      int first = in->swapped ? 1 : 0;
-      float before[PB_PAIR_FLOATS];
-      g_autofree char *caption = pair_caption (pairs.classes[2 * p], pairs.classes[2 * p + 1]);
-      g_autofree char *detail = augment_detail (s, in);
+      g_autofree char *caption = pair_caption (sample->classes[2 * k],
+                                               sample->classes[2 * k + 1]);
+      g_autofree char *detail = augment_detail (s, &sample->info[k]);
 
-      for (int h = 0; h < 2; h++)
-        memcpy (before + h * PB_IMAGE_PIXELS,
-                augmented->images + (gsize) (in->slot[h ^ first] % n_orig_images)
-                                      * PB_IMAGE_PIXELS,
-                PB_IMAGE_PIXELS * sizeof (float));
-      add_tile (self, before, pairs.images + (gsize) p * PB_PAIR_FLOATS, caption, detail, FALSE);
+      add_tile (self, sample->before + (gsize) k * PB_PAIR_FLOATS,
+                sample->after + (gsize) k * PB_PAIR_FLOATS, caption, detail, FALSE);
     }
-  pb_pairs_clear (&pairs);
 
   seed = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) s->seed);
   /* Translators: e.g. "Epoch 3 of 25: 36 of 2000 training pairs as trained, seed 1, with shifts
@@ -290,59 +258,47 @@ populate_epoch (PbSamplesView *self,
                                     "with %s; each beside the images it was made from",
                                     "Epoch %d of %d: %d of %d training pairs as trained, seed %s, "
                                     "with %s; each beside the images it was made from",
-                                    augmented->n),
-                          epoch, s->epochs, n, augmented->n, seed, summary);
+                                    sample->n_total),
+                          sample->epoch, s->epochs, sample->n, sample->n_total, seed, summary);
   gtk_label_set_label (self->info_label, text);
   gtk_stack_set_visible_child_name (self->content_stack, "grid");
   gtk_spinner_stop (self->spinner);
 }
 
 static void
-populate_pairs (PbSamplesView *self)
+populate_pairs (PbSamplesView      *self,
+                const PbPairSample *sample)
 {
-  PbRun *run = pairs_run (self);
-  const PbPairs *train = pb_run_train_pairs (run);
-  const PbPairs *augmented = pb_run_augmented_pairs (run);
-  const float *angles = pb_run_augment_angles (run);
-  const PbTrainSettings *s = pb_run_settings (run);
-  gboolean rotated = angles != NULL && augmented->n >= 2 * train->n;
-  gboolean per_epoch = pb_run_augments_per_epoch (run);
-  g_autofree int *order = g_new (int, train->n);
-  int n = MIN (train->n, MAX_PAIRS);
-  PbRng rng;
+  const PbTrainSettings *s = &sample->settings;
+  gboolean rotated = sample->angles != NULL;
   g_autofree char *info = NULL;
   g_autofree char *seed = NULL;
 
-  gtk_widget_set_visible (self->epoch_box, per_epoch);
-  if (per_epoch)
+  gtk_widget_set_visible (self->epoch_box, sample->per_epoch);
+  if (sample->per_epoch)
     {
       gtk_spin_button_set_range (self->epoch_spin, 1, s->epochs);
-      populate_epoch (self, run);
+      populate_epoch (self, sample);
       return;
     }
 
-  for (int i = 0; i < train->n; i++)
-    order[i] = i;
-  pb_rng_seed (&rng, self->shuffle_seed, 7);
-  pb_rng_shuffle (&rng, order, train->n);
-
   clear_tiles (self);
-  for (int k = 0; k < n; k++)
+  for (int k = 0; k < sample->n; k++)
     {
-      int i = order[k];
-      g_autofree char *caption = pair_caption (train->classes[2 * i], train->classes[2 * i + 1]);
+      g_autofree char *caption = pair_caption (sample->classes[2 * k],
+                                               sample->classes[2 * k + 1]);
       g_autofree char *detail = NULL;
 
       if (rotated)
         {
-          g_autofree char *angle0 = signed_number (angles[2 * i], 1);
-          g_autofree char *angle1 = signed_number (angles[2 * i + 1], 1);
+          g_autofree char *angle0 = signed_number (sample->angles[2 * k], 1);
+          g_autofree char *angle1 = signed_number (sample->angles[2 * k + 1], 1);
           /* Translators: the rotation angles of a pair's two augmented copies */
           detail = g_strdup_printf (_("original · rotated %s° and %s°"), angle0, angle1);
         }
-      add_tile (self, train->images + (gsize) i * PB_PAIR_FLOATS,
-                rotated ? augmented->images + (gsize) (train->n + i) * PB_PAIR_FLOATS : NULL,
-                caption, detail, FALSE);
+      add_tile (self, sample->before + (gsize) k * PB_PAIR_FLOATS,
+                rotated ? sample->after + (gsize) k * PB_PAIR_FLOATS : NULL, caption, detail,
+                FALSE);
     }
 
   seed = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) s->seed);
@@ -351,13 +307,13 @@ populate_pairs (PbSamplesView *self)
                                       "rotated by up to ±%g°",
                                       "%d of %d training pairs, seed %s, each beside its copy "
                                       "rotated by up to ±%g°",
-                                      train->n),
-                            n, train->n, seed, s->augment_deg);
+                                      sample->n_total),
+                            sample->n, sample->n_total, seed, s->augment_deg);
   else
     info = g_strdup_printf (ngettext ("%d of %d training pair, seed %s, no augmentation",
                                       "%d of %d training pairs, seed %s, no augmentation",
-                                      train->n),
-                            n, train->n, seed);
+                                      sample->n_total),
+                            sample->n, sample->n_total, seed);
   gtk_label_set_label (self->info_label, info);
   gtk_stack_set_visible_child_name (self->content_stack, "grid");
   gtk_spinner_stop (self->spinner);
@@ -374,7 +330,7 @@ populate_mistakes (PbSamplesView *self)
 
   gtk_widget_set_sensitive (self->reshuffle_button, FALSE);
   gtk_widget_set_visible (self->epoch_box, FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->source_dropdown), FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->source_picker), FALSE);
   if (self->mistakes_run == NULL ||
       !pb_run_item_get_predictions (self->mistakes_run, &labels, &prob1, &digits))
     {
@@ -424,103 +380,57 @@ populate_mistakes (PbSamplesView *self)
   gtk_stack_set_visible_child_name (self->content_stack, "grid");
 }
 
-typedef struct
+static void
+on_preview_ready (PbSamplesView *self)
 {
+  if (gtk_toggle_button_get_active (self->pairs_toggle))
+    populate_pairs (self, pb_pair_preview_get_sample (self->preview));
+}
+
+static void
+on_preview_failed (PbSamplesView *self,
+                   const GError  *error)
+{
+  gtk_label_set_label (self->info_label, "");
+  show_status (self, _("Could Not Draw the Pairs"), error->message);
+}
+
+/* Asks the preview for the shown source's pairs; the next run's is set up anew after a
+ * setting it depends on changed. */
+static void
+request_pairs (PbSamplesView *self)
+{
+  PbRunItem *run = source_run (self);
   PbTrainSettings settings;
-  char *data_dir;
-} LoadData;
-
-static void
-load_data_free (gpointer data)
-{
-  LoadData *ld = data;
-
-  g_free (ld->data_dir);
-  g_free (ld);
-}
-
-static void
-load_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
-{
-  LoadData *ld = task_data;
-  GError *error = NULL;
-  const PbMnist *mnist = pb_mnist_cache_get (ld->data_dir, &error);
-  PbRun *run = NULL;
-  PbError err = { { 0 } };
-  PbStatus status;
-
-  if (mnist == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  status = pb_run_new (&ld->settings, mnist, &run, &err);
-  if (status != PB_OK)
-    {
-      pb_set_error_from_status (&error, status, &err);
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_pointer (task, run, (GDestroyNotify) pb_run_free);
-}
-
-static void
-load_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
   g_autoptr(GError) error = NULL;
-  PbRun *run = g_task_propagate_pointer (G_TASK (result), &error);
-  PbSamplesView *self;
+  g_autofree char *setting = NULL;
+  g_autofree char *data_dir = NULL;
+  int epoch = gtk_spin_button_get_value_as_int (self->epoch_spin);
 
-  if (run == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  self = PB_SAMPLES_VIEW (source);
-  g_clear_object (&self->cancellable);
-  if (run == NULL)
+  if (run != NULL)
     {
-      gtk_label_set_label (self->info_label, "");
-      show_status (self, _("Could Not Draw the Pairs"), error->message);
+      pb_pair_preview_request (self->preview, run, NULL, NULL, epoch, self->shuffle_seed,
+                               MAX_PAIRS);
       return;
     }
-  g_clear_pointer (&self->preview, pb_run_free);
-  self->preview = run;
-  if (gtk_toggle_button_get_active (self->pairs_toggle) && pairs_run (self) == self->preview)
-    populate_pairs (self);
-}
-
-static void
-load_preview (PbSamplesView *self)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
-  LoadData *ld = g_new0 (LoadData, 1);
-  g_autofree char *setting = g_settings_get_string (self->settings, "data-dir");
-
-  if (!pb_train_settings_from_gsettings (self->settings, &ld->settings, &error))
+  if (!pb_train_settings_from_gsettings (self->settings, &settings, &error))
     {
-      load_data_free (ld);
+      pb_pair_preview_cancel (self->preview);
       show_status (self, _("Invalid Settings"), error->message);
       return;
     }
-  ld->data_dir = self->data_dir ? g_strdup (self->data_dir) : pb_resolve_data_dir (setting);
-
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
+  setting = g_settings_get_string (self->settings, "data-dir");
+  data_dir = self->data_dir ? g_strdup (self->data_dir) : pb_resolve_data_dir (setting);
+  if (self->dirty || pb_pair_preview_get_sample (self->preview) == NULL)
+    {
+      pb_pair_preview_invalidate (self->preview);
+      gtk_stack_set_visible_child_name (self->content_stack, "loading");
+      gtk_spinner_start (self->spinner);
+      gtk_label_set_label (self->info_label, _("Drawing the pairs…"));
+    }
   self->dirty = FALSE;
-
-  gtk_stack_set_visible_child_name (self->content_stack, "loading");
-  gtk_spinner_start (self->spinner);
-  gtk_label_set_label (self->info_label, _("Drawing the pairs…"));
-
-  task = g_task_new (self, self->cancellable, load_done, NULL);
-  g_task_set_task_data (task, ld, load_data_free);
-  g_task_set_return_on_cancel (task, TRUE);
-  g_task_run_in_thread (task, load_thread);
+  pb_pair_preview_request (self->preview, NULL, &settings, data_dir, epoch, self->shuffle_seed,
+                           MAX_PAIRS);
 }
 
 static void
@@ -530,17 +440,13 @@ refresh (PbSamplesView *self)
     return;
   if (gtk_toggle_button_get_active (self->mistakes_toggle))
     {
+      pb_pair_preview_cancel (self->preview);
       populate_mistakes (self);
       return;
     }
   gtk_widget_set_sensitive (self->reshuffle_button, TRUE);
   update_sources (self);
-  if (pairs_run (self) != self->preview)
-    populate_pairs (self);
-  else if (self->preview == NULL || self->dirty)
-    load_preview (self);
-  else
-    populate_pairs (self);
+  request_pairs (self);
 }
 
 static void
@@ -563,8 +469,9 @@ on_mode_toggled (PbSamplesView *self)
 static void
 on_epoch_changed (PbSamplesView *self)
 {
-  if (gtk_toggle_button_get_active (self->pairs_toggle) && pairs_run (self) != NULL)
-    populate_pairs (self);
+  if (gtk_toggle_button_get_active (self->pairs_toggle)
+      && gtk_widget_get_mapped (GTK_WIDGET (self)))
+    request_pairs (self);
 }
 
 static void
@@ -588,7 +495,7 @@ on_settings_changed (PbSamplesView *self,
   if (pairs_key)
     {
       self->dirty = TRUE;
-      if (gtk_toggle_button_get_active (self->pairs_toggle) && pairs_run (self) == self->preview)
+      if (gtk_toggle_button_get_active (self->pairs_toggle) && source_run (self) == NULL)
         refresh (self);
     }
 }
@@ -616,16 +523,16 @@ pb_samples_view_dispose (GObject *object)
 {
   PbSamplesView *self = PB_SAMPLES_VIEW (object);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  if (self->preview != NULL)
+    pb_pair_preview_cancel (self->preview);
   gtk_widget_dispose_template (GTK_WIDGET (self), PB_TYPE_SAMPLES_VIEW);
   /* Template children without an id are not unparented by dispose_template in GTK 4.8. */
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
     gtk_widget_unparent (child);
   g_clear_object (&self->settings);
   g_clear_object (&self->mistakes_run);
-  g_clear_object (&self->sources);
-  g_clear_pointer (&self->preview, pb_run_free);
+  g_clear_object (&self->trained_runs);
+  g_clear_object (&self->preview);
 
   G_OBJECT_CLASS (pb_samples_view_parent_class)->dispose (object);
 }
@@ -650,12 +557,13 @@ pb_samples_view_class_init (PbSamplesViewClass *klass)
   object_class->finalize = pb_samples_view_finalize;
   widget_class->map = pb_samples_view_map;
 
+  g_type_ensure (PB_TYPE_RUN_PICKER);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/pairbench/Pairbench/pb-samples-view.ui");
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, pairs_toggle);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, mistakes_toggle);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, info_label);
-  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, source_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, source_picker);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, epoch_box);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, epoch_spin);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, reshuffle_button);
@@ -682,9 +590,16 @@ pb_samples_view_init (PbSamplesView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->sources = gtk_string_list_new (NULL);
-  gtk_string_list_append (self->sources, _("Next run"));
-  gtk_drop_down_set_model (self->source_dropdown, G_LIST_MODEL (self->sources));
+  self->trained_runs = g_list_store_new (PB_TYPE_RUN_ITEM);
+  pb_run_picker_set_none_label (self->source_picker, _("Next run"));
+  /* Translators: the source of the training pairs shown, e.g. "Run siamese-aux · seed 1" */
+  pb_run_picker_set_label_format (self->source_picker, _("Run %s"));
+  pb_run_picker_set_runs (self->source_picker, G_LIST_MODEL (self->trained_runs));
+  self->preview = pb_pair_preview_new ();
+  g_signal_connect_object (self->preview, "ready", G_CALLBACK (on_preview_ready), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->preview, "failed", G_CALLBACK (on_preview_failed), self,
+                           G_CONNECT_SWAPPED);
   self->shuffle_seed = 1;
   self->settings = g_settings_new (PB_SCHEMA_ID);
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (on_settings_changed), self,
@@ -701,25 +616,17 @@ pb_samples_view_new (void)
 static void
 update_sources (PbSamplesView *self)
 {
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->sources));
   gboolean trained = self->mistakes_run != NULL && pb_run_item_get_run (self->mistakes_run) != NULL;
+  g_autoptr(PbRunItem) listed = g_list_model_get_item (G_LIST_MODEL (self->trained_runs), 0);
 
-  if (trained)
-    {
-      /* Translators: the source of the training pairs shown, e.g. "Run siamese-aux · seed 1" */
-      g_autofree char *label = g_strdup_printf (_("Run %s"),
-                                                pb_run_item_get_label (self->mistakes_run));
-      const char *const add[] = { label, NULL };
-      /* Splicing moves the selection, which refreshes and comes back here. */
-      if (n < 2 || g_strcmp0 (gtk_string_list_get_string (self->sources, 1), label) != 0)
-        gtk_string_list_splice (self->sources, 1, n - 1, add);
-    }
-  else if (n > 1)
-    {
-      gtk_drop_down_set_selected (self->source_dropdown, 0);
-      gtk_string_list_splice (self->sources, 1, n - 1, NULL);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->source_dropdown),
+  /* Changing the list may move the pick, which refreshes and comes back here. */
+  if (trained && listed != self->mistakes_run)
+    g_list_store_splice (self->trained_runs, 0,
+                         g_list_model_get_n_items (G_LIST_MODEL (self->trained_runs)),
+                         (gpointer *) &self->mistakes_run, 1);
+  else if (!trained && listed != NULL)
+    g_list_store_remove_all (self->trained_runs);
+  gtk_widget_set_visible (GTK_WIDGET (self->source_picker),
                           trained && gtk_toggle_button_get_active (self->pairs_toggle));
 }
 
