@@ -10,6 +10,7 @@
 
 #include "pb-application.h"
 #include "pb-compare-page.h"
+#include "pb-table.h"
 #include "pb-embedding-view.h"
 #include "pb-plot.h"
 #include "pb-window.h"
@@ -148,6 +149,40 @@ test_compare_export (void)
     g_assert_nonnull (strstr (data, "\\toprule"));
     g_assert_nonnull (strstr (data, "\\bottomrule"));
     g_assert_nonnull (strstr (data, "siamese-aux & 71076 & $"));
+
+    /* The page writes the comparison's table, byte for byte, and the comparison formats it from
+     * the session the page shows, as the core's table writer does. */
+    {
+      PbComparison *comparison = pb_compare_page_get_comparison (p);
+      const PbSession *session = pb_comparison_get_session (comparison);
+      g_autofree char *text = pb_comparison_format_table (comparison, "x.tex", &error);
+      PbTableRow rows[PB_SESSION_MAX_MODELS];
+      PbSessionSummary sums[PB_SESSION_MAX_MODELS];
+      PbStr want;
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (text, ==, data);
+      for (int m = 0; m < session->n_models; m++)
+        {
+          pb_session_summary (session, m, &sums[m]);
+          rows[m] = (PbTableRow) { .model = sums[m].model, .params = sums[m].params,
+                                   .test_mean = sums[m].test_mean,
+                                   .test_std = sums[m].test_std,
+                                   .digit_mean = sums[m].digit_mean,
+                                   .digit_std = sums[m].digit_std, .seconds = sums[m].seconds,
+                                   .rounds = sums[m].rounds_done };
+        }
+      pb_str_init (&want);
+      pb_table_format_rows (&want, rows, session->n_models, PB_TABLE_MARKDOWN);
+      g_clear_pointer (&text, g_free);
+      text = pb_comparison_format_table (comparison, "results.md", &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (text, ==, want.data);
+      pb_str_clear (&want);
+      g_assert_null (pb_comparison_format_table (comparison, "results.txt", &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+    }
 
     g_assert_false (pb_compare_page_export_to (p, "table", bad, 0, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include <adwaita.h>
 
 #include "pb-application.h"
@@ -303,6 +305,81 @@ test_embedding_points (void)
   g_assert_cmpfloat (pb_scatter_view_get_zoom (scatter), ==, 1);
 }
 
+/* The embedder's query against a brute force written here: every distance in double, sorted
+ * by distance then index. */
+typedef struct
+{
+  double d;
+  int i;
+} Ranked;
+
+static int
+ranked_cmp (const void *a,
+            const void *b)
+{
+  const Ranked *x = a, *y = b;
+
+  if (x->d != y->d)
+    return x->d < y->d ? -1 : 1;
+  return x->i - y->i;
+}
+
+static void
+assert_query_is_brute_force (const PbEmbedMap *map,
+                             int               point,
+                             int               k,
+                             PbDistance        metric)
+{
+  const float *q = map->features + (gsize) point * map->feature_dim;
+  g_autofree Ranked *all = g_new (Ranked, map->n_points);
+  g_autofree int *idx = g_new (int, k);
+  g_autofree float *dist = g_new (float, k);
+  g_autoptr(GError) error = NULL;
+  int n = 0, got;
+
+  for (int j = 0; j < map->n_points; j++)
+    {
+      const float *p = map->features + (gsize) j * map->feature_dim;
+      double dot = 0, qq = 0, pp = 0, sq = 0;
+
+      if (j == point)
+        continue;
+      for (int c = 0; c < map->feature_dim; c++)
+        {
+          dot += (double) q[c] * p[c];
+          qq += (double) q[c] * q[c];
+          pp += (double) p[c] * p[c];
+          sq += ((double) q[c] - p[c]) * ((double) q[c] - p[c]);
+        }
+      all[n].d = metric == PB_DISTANCE_EUCLIDEAN ? sqrt (sq)
+                 : qq == 0 || pp == 0 ? 1 : 1 - dot / sqrt (qq * pp);
+      all[n++].i = j;
+    }
+  qsort (all, n, sizeof *all, ranked_cmp);
+  got = pb_embedder_query_neighbours (map, point, k, metric, idx, dist, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (got, ==, k);
+  for (int j = 0; j < k; j++)
+    {
+      /* Equal distances in float may order differently from double: compare distances. */
+      g_assert_cmpfloat (fabs (dist[j] - all[j].d), <=, 1e-4 * (1 + all[j].d));
+      if (fabs (all[j].d - all[j + 1 < n ? j + 1 : j].d) > 1e-4 * (1 + all[j].d)
+          && (j == 0 || fabs (all[j].d - all[j - 1].d) > 1e-4 * (1 + all[j].d)))
+        g_assert_cmpint (idx[j], ==, all[j].i);
+    }
+
+  /* k is capped at the other points; a point off the map is an error. */
+  {
+    g_autofree int *every = g_new (int, map->n_points + 5);
+
+    g_assert_cmpint (pb_embedder_query_neighbours (map, point, map->n_points + 5, metric, every,
+                                                   NULL, NULL), ==, map->n_points - 1);
+    g_assert_cmpint (pb_embedder_query_neighbours (map, map->n_points, 3, metric, every, NULL,
+                                                   &error), ==, -1);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  }
+}
+
 static void
 test_embedding_neighbours (void)
 {
@@ -324,6 +401,8 @@ test_embedding_neighbours (void)
   g_assert_true (seen.run == siamese_run);
   g_assert_cmpint (seen.pair, ==, 3);
   assert_neighbours (view, map, 7, 10, PB_DISTANCE_EUCLIDEAN);
+  assert_query_is_brute_force (map, 7, 10, PB_DISTANCE_EUCLIDEAN);
+  assert_query_is_brute_force (map, 7, 10, PB_DISTANCE_COSINE);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (list)));
   /* The window opened the pair in Inspect and kept the map in front. */
   PbInspectView *inspect = pb_window_get_inspect_view (window);

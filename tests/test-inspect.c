@@ -9,6 +9,7 @@
 
 #include "pb-application.h"
 #include "pb-inspect-view.h"
+#include "pb-inspector.h"
 #include "pb-run-item.h"
 #include "pb-samples-view.h"
 #include "pb-window.h"
@@ -199,6 +200,62 @@ assert_panel_matches_core (guint          panel,
   pb_model_free (model);
 }
 
+/* The inspector alone, without the view: its plain results are the core's activations. */
+static void
+assert_inspector_matches_core (PbRunItem     *item,
+                               const PbPairs *pairs,
+                               int            pair)
+{
+  g_autoptr(PbInspector) inspector = pb_inspector_new ();
+  g_autoptr(GError) error = NULL;
+  PbModel *model = core_forward (item, pairs, pair);
+  const PbArch *arch = pb_model_arch (model);
+  const float *main = pb_model_main_logits (model) + 2 * 2;
+  double prob = 1.0 / (1.0 + exp ((double) main[0] - main[1]));
+  PbInspection in;
+  guint ne;
+
+  g_assert_false (pb_inspector_inspect (inspector, pairs, pair, &in, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_true (pb_inspector_set_run (inspector, item, &error));
+  g_assert_no_error (error);
+  g_assert_true (pb_inspector_get_test_pairs (inspector) == pb_run_item_get_test_pairs (item));
+  pb_run_item_get_epochs (item, &ne);
+  g_assert_cmpint (pb_inspector_get_epoch (inspector), ==, (int) ne);
+  g_assert_true (pb_inspector_inspect (inspector, pairs, pair, &in, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (in.n_columns, ==, pb_model_n_applications (model));
+  g_assert_cmpint (in.kind, ==, arch->kind);
+  g_assert_cmpint (in.pair, ==, pair);
+  g_assert_cmpint (in.classes[0], ==, pairs->classes[2 * pair]);
+  g_assert_cmpint (in.classes[1], ==, pairs->classes[2 * pair + 1]);
+  g_assert_cmpint (in.label, ==, pairs->labels[pair]);
+  g_assert_true (in.images == pairs->images + (gsize) pair * PB_PAIR_FLOATS);
+  for (int l = 0; l < PB_N_CONV; l++)
+    {
+      int fs = pb_model_feature_side (model, l);
+      gsize size = (gsize) arch->channels[l] * fs * fs;
+      g_autofree float *expected = g_new (float, size);
+
+      g_assert_cmpint (in.map_side[l], ==, fs);
+      g_assert_cmpint (in.channels[l], ==, arch->channels[l]);
+      for (int a = 0; a < in.n_columns; a++)
+        {
+          pb_model_feature_maps (model, a, l, 2, expected);
+          assert_close (in.maps[l] + a * size, expected, size, 1e-5);
+        }
+    }
+  assert_close (in.digit_logits, pb_model_digit_logits (model) + 2 * 20, 20, 1e-5);
+  g_assert_cmpfloat (fabs (in.head_probability - prob), <, 1e-5);
+  pb_model_free (model);
+
+  g_assert_false (pb_inspector_inspect (inspector, pairs, pairs->n, &in, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+}
+
 static gboolean
 samples_have_tiles (gpointer data)
 {
@@ -258,6 +315,7 @@ test_inspect_mistake (void)
                                                     NULL, NULL, NULL),
                           16 * 2 * 2 * sizeof (float)) == 0);
   assert_panel_matches_core (0, twin_run, pairs, first_wrong);
+  assert_inspector_matches_core (twin_run, pairs, first_wrong);
 
   /* It is a mistake: the head's answer is the wrong label, and is the one the grid showed. */
   shown_prob = pb_inspect_view_get_head_probability (view, 0);
@@ -322,6 +380,8 @@ test_inspect_compare (void)
   g_assert_cmpstr (pb_inspect_view_get_column_trunk (view, 1, 0), ==, "trunk_a");
   g_assert_cmpstr (pb_inspect_view_get_column_trunk (view, 1, 1), ==, "trunk_b");
   assert_panel_matches_core (1, twin_run, pairs, 5);
+  /* Another run's test pairs, as the compared panel shows them. */
+  assert_inspector_matches_core (twin_run, pairs, 5);
 
   pb_inspect_view_set_compare_run (view, NULL);
   pb_test_settle ();
@@ -339,6 +399,7 @@ test_inspect_stacked (void)
   g_assert_cmpint (pb_inspect_view_get_n_columns (view, 0), ==, 1);
   g_assert_cmpstr (pb_inspect_view_get_column_trunk (view, 0, 0), ==, "two-channel trunk");
   assert_panel_matches_core (0, item, pb_run_item_get_test_pairs (item), 3);
+  assert_inspector_matches_core (item, pb_run_item_get_test_pairs (item), 3);
   g_settings_reset (settings, "two-channel");
 }
 

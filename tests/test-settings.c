@@ -8,6 +8,7 @@
 
 #include "pb-application.h"
 #include "pb-arch-diagram.h"
+#include "pb-pair-preview.h"
 #include "pb-run-item.h"
 #include "pb-run-sidebar.h"
 #include "pb-run-picker.h"
@@ -581,6 +582,192 @@ test_samples_scale_shear (void)
   reset_settings ();
 }
 
+static void
+on_preview_ready (PbPairPreview *preview,
+                  guint         *n)
+{
+  (*n)++;
+}
+
+static gboolean
+preview_idle (gpointer data)
+{
+  return !pb_pair_preview_get_busy (data);
+}
+
+/* The preview draws, off the main thread, the pairs the core's run would train on: the first 36
+ * of the order a shuffle by the seed gives, and only the newest request's. */
+static void
+test_pair_preview (void)
+{
+  g_autoptr(PbPairPreview) preview = pb_pair_preview_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *setting = NULL;
+  g_autofree char *dir = NULL;
+  g_autofree PbAugmentInfo *info = NULL;
+  g_autofree int *order = NULL;
+  const PbPairSample *sample;
+  const PbMnist *mnist;
+  const PbPairs *augmented;
+  PbTrainSettings s;
+  PbRun *run = NULL;
+  PbPairs pairs;
+  PbError err = { { 0 } };
+  PbRng rng;
+  guint n_ready = 0;
+
+  reset_settings ();
+  g_settings_set_int (settings, "epochs", 3);
+  g_settings_set_int (settings, "train-pairs", 200);
+  g_settings_set_int (settings, "test-pairs", 200);
+  g_settings_set_int (settings, "translate", 1);
+  g_settings_set_boolean (settings, "swap-images", TRUE);
+  g_assert_true (pb_train_settings_from_gsettings (settings, &s, &error));
+  setting = g_settings_get_string (settings, "data-dir");
+  dir = pb_resolve_data_dir (setting);
+  g_signal_connect (preview, "ready", G_CALLBACK (on_preview_ready), &n_ready);
+
+  /* Two requests at once: only the second (epoch 3) arrives, and not before the main loop runs. */
+  pb_pair_preview_request (preview, NULL, &s, dir, 1, 5, 36);
+  pb_pair_preview_request (preview, NULL, &s, dir, 3, 5, 36);
+  g_assert_true (pb_pair_preview_get_busy (preview));
+  g_assert_null (pb_pair_preview_get_sample (preview));
+  g_assert_true (pb_test_wait_until (preview_idle, preview, 60));
+  pb_test_settle ();
+  g_assert_cmpuint (n_ready, ==, 1);
+  sample = pb_pair_preview_get_sample (preview);
+  g_assert_nonnull (sample);
+  g_assert_true (sample->per_epoch);
+  g_assert_cmpint (sample->epoch, ==, 3);
+  g_assert_cmpint (sample->n, ==, 36);
+
+  mnist = pb_mnist_cache_get (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (pb_run_new (&s, mnist, &run, &err), ==, PB_OK);
+  augmented = pb_run_augmented_pairs (run);
+  g_assert_cmpint (sample->n_total, ==, augmented->n);
+  info = g_new0 (PbAugmentInfo, augmented->n);
+  g_assert_cmpint (pb_run_epoch_pairs (run, 3, &pairs, info, &err), ==, PB_OK);
+  order = g_new (int, augmented->n);
+  for (int i = 0; i < augmented->n; i++)
+    order[i] = i;
+  pb_rng_seed (&rng, 5, 7);
+  pb_rng_shuffle (&rng, order, augmented->n);
+  for (int k = 0; k < sample->n; k++)
+    {
+      int p = order[k];
+
+      g_assert_true (memcmp (sample->after + (gsize) k * PB_PAIR_FLOATS,
+                             pairs.images + (gsize) p * PB_PAIR_FLOATS,
+                             PB_PAIR_FLOATS * sizeof (float)) == 0);
+      g_assert_cmpint (sample->classes[2 * k], ==, pairs.classes[2 * p]);
+      g_assert_cmpint (sample->classes[2 * k + 1], ==, pairs.classes[2 * p + 1]);
+      g_assert_cmpint (sample->info[k].swapped, ==, info[p].swapped);
+      g_assert_cmpfloat (sample->info[k].dx[0], ==, info[p].dx[0]);
+    }
+  pb_pairs_clear (&pairs);
+  pb_run_free (run);
+
+  /* Another epoch reuses the run it set up, and is again delivered later. */
+  pb_pair_preview_request (preview, NULL, &s, dir, 2, 5, 36);
+  g_assert_cmpint (pb_pair_preview_get_sample (preview)->epoch, ==, 3);
+  g_assert_true (pb_test_wait_until (preview_idle, preview, 60));
+  pb_test_settle ();
+  g_assert_cmpuint (n_ready, ==, 2);
+  g_assert_cmpint (pb_pair_preview_get_sample (preview)->epoch, ==, 2);
+  reset_settings ();
+}
+
+/* One picker for every page: a "no run" entry, a filter, extras, and what it picks when the
+ * picked run goes away. */
+static gboolean
+odd_seed (PbRunItem *item,
+          gpointer   data)
+{
+  return pb_run_item_get_settings (item)->seed % 2 == 1;
+}
+
+static void
+on_picker_changed (PbRunPicker *picker,
+                   guint       *n)
+{
+  (*n)++;
+}
+
+static void
+test_run_picker (void)
+{
+  g_autoptr(GListStore) store = g_list_store_new (PB_TYPE_RUN_ITEM);
+  PbRunPicker *picker = PB_RUN_PICKER (g_object_ref_sink (pb_run_picker_new ()));
+  PbRunItem *items[3];
+  const char *extras[] = { "model A", "model B" };
+  const guint ids[] = { 4, 9 };
+  guint changed = 0;
+
+  for (int i = 0; i < 3; i++)
+    {
+      PbTrainSettings s;
+      PbError err = { { 0 } };
+      g_autofree char *label = g_strdup_printf ("run %d", i);
+
+      g_assert_cmpint (pb_train_settings_init (&s, "siamese", &err), ==, PB_OK);
+      s.seed = (guint64) i + 1;
+      items[i] = pb_run_item_new (&s, i);
+      pb_run_item_set_label (items[i], label);
+    }
+  g_signal_connect (picker, "changed", G_CALLBACK (on_picker_changed), &changed);
+  pb_run_picker_set_runs (picker, G_LIST_MODEL (store));
+  g_assert_false (pb_run_picker_has_pick (picker));
+
+  /* Without a "no run" entry a new run is picked, and kept when another comes. */
+  g_list_store_append (store, items[0]);
+  g_assert_true (pb_run_picker_get_run (picker) == items[0]);
+  g_assert_cmpuint (changed, ==, 1);
+  g_list_store_append (store, items[1]);
+  g_assert_true (pb_run_picker_get_run (picker) == items[0]);
+  g_assert_cmpuint (changed, ==, 1);
+  pb_run_picker_set_run (picker, items[1]);
+  g_assert_true (pb_run_picker_get_run (picker) == items[1]);
+  g_assert_cmpuint (changed, ==, 1);
+  /* The picked run goes: the last one is picked. */
+  g_list_store_append (store, items[2]);
+  g_list_store_remove (store, 1);
+  g_assert_true (pb_run_picker_get_run (picker) == items[2]);
+  g_assert_cmpuint (changed, ==, 2);
+
+  /* The filter hides run 1 (seed 2); extras follow the runs. */
+  g_list_store_insert (store, 1, items[1]);
+  pb_run_picker_set_filter (picker, odd_seed, NULL);
+  pb_run_picker_set_extras (picker, extras, ids, 2);
+  g_assert_cmpuint (pb_run_picker_get_n_runs (picker), ==, 2);
+  g_assert_cmpuint (pb_run_picker_get_n_entries (picker), ==, 4);
+  g_assert_cmpstr (pb_run_picker_get_entry_label (picker, 1), ==, "run 2");
+  g_assert_cmpstr (pb_run_picker_get_entry_label (picker, 3), ==, "model B");
+  pb_run_picker_set_run (picker, items[1]);
+  g_assert_true (pb_run_picker_get_run (picker) == items[2]);
+  pb_run_picker_set_extra (picker, 9);
+  g_assert_null (pb_run_picker_get_run (picker));
+  g_assert_cmpint (pb_run_picker_get_extra (picker), ==, 9);
+
+  /* A "no run" entry comes first, and is what is picked when the picked run goes. */
+  pb_run_picker_set_none_label (picker, "Next run");
+  pb_run_picker_set_label_format (picker, "Run %s!");
+  g_assert_cmpstr (pb_run_picker_get_entry_label (picker, 0), ==, "Next run");
+  g_assert_cmpstr (pb_run_picker_get_entry_label (picker, 1), ==, "Run run 0!");
+  g_assert_cmpint (pb_run_picker_get_extra (picker), ==, 9);
+  pb_run_picker_set_run (picker, items[0]);
+  changed = 0;
+  g_list_store_remove (store, 0);
+  g_assert_true (pb_run_picker_has_pick (picker));
+  g_assert_null (pb_run_picker_get_run (picker));
+  g_assert_cmpint (pb_run_picker_get_extra (picker), ==, -1);
+  g_assert_cmpuint (changed, ==, 1);
+
+  g_object_unref (picker);
+  for (int i = 0; i < 3; i++)
+    g_object_unref (items[i]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -602,6 +789,8 @@ main (int   argc,
   g_test_add_func ("/settings/scale-shear-controls", test_scale_shear_controls);
   g_test_add_func ("/settings/samples-augmentations", test_samples_augmentations);
   g_test_add_func ("/settings/samples-scale-shear", test_samples_scale_shear);
+  g_test_add_func ("/settings/pair-preview", test_pair_preview);
+  g_test_add_func ("/settings/run-picker", test_run_picker);
   status = g_test_run ();
 
   pb_test_window_destroy (window);

@@ -3,7 +3,7 @@
 
 #include <gtk/gtk.h>
 
-#include "pb-train.h"
+#include "pb-run-item.h"
 
 G_BEGIN_DECLS
 
