@@ -41,7 +41,7 @@ G_DECLARE_FINAL_TYPE (PbInspector, pb_inspector, PB, INSPECTOR, GObject)
 /* Runs one run's network on one test pair, on a private copy of its weights, so that the run's
  * own model (which may be training) is never touched. Main thread only and synchronous: the copy
  * of the weights takes about 0.1 ms, the forward pass of one pair a few milliseconds (more while
- * a run trains on the same cores), set by PAIRBENCH_DEBUG_TIMING=1. */
+ * a run trains on the same cores), as PAIRBENCH_DEBUG_TIMING=1 shows. */
 PbInspector *pb_inspector_new (void);
 /* Takes the weights to show from run: the trained or loaded model, else the snapshot of the last
  * epoch a training run finished. FALSE when it has none yet (or run is NULL). */
