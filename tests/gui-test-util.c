@@ -90,36 +90,190 @@ pb_test_find_widget (GtkWidget *root,
   return NULL;
 }
 
+/* The wake-up timer has the lowest priority of all, so an iteration that dispatches it dispatched
+ * nothing else: GLib dispatches only the ready sources of the best ready priority. */
+#define WAKE_PRIORITY (G_PRIORITY_LOW + 1000)
+/* How often a wait looks at its condition when nothing happens. */
+#define POLL_MS 10
+#define SETTLE_QUIET_MS 50
+#define SETTLE_MAX_MS 1000
+
 static gboolean
-on_timeout (gpointer data)
+on_wake (gpointer data)
 {
   *(gboolean *) data = TRUE;
   return G_SOURCE_REMOVE;
 }
 
-gboolean
-pb_test_wait_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_s)
+/* One blocking iteration of the default main context, woken after at most wake_ms. Returns
+ * whether anything but the wake-up was dispatched. */
+static gboolean
+iterate (guint wake_ms)
 {
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (timeout_s, on_timeout, &timed_out);
+  GSource *wake = g_timeout_source_new (MAX (wake_ms, 1));
+  gboolean woke = FALSE;
+  gboolean dispatched;
 
-  while (!cond (data) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  if (!timed_out)
-    g_source_remove (id);
-  return !timed_out;
+  g_source_set_priority (wake, WAKE_PRIORITY);
+  g_source_set_callback (wake, on_wake, &woke, NULL);
+  g_source_set_static_name (wake, "[pb-test] wake");
+  g_source_attach (wake, NULL);
+  dispatched = g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (wake);
+  g_source_unref (wake);
+  return dispatched && !woke;
+}
+
+void
+pb_test_wait_begin (PbTestWait *wait,
+                    guint       timeout_s)
+{
+  wait->start = g_get_monotonic_time ();
+  wait->deadline = wait->start + (gint64) timeout_s * G_USEC_PER_SEC;
+}
+
+gboolean
+pb_test_wait_step (PbTestWait *wait,
+                   const char *what,
+                   const char *domain,
+                   const char *file,
+                   int         line,
+                   const char *func)
+{
+  if (g_get_monotonic_time () >= wait->deadline)
+    {
+      g_autofree char *message =
+        g_strdup_printf ("timed out after %.0f s waiting for %s",
+                         (wait->deadline - wait->start) / (double) G_USEC_PER_SEC, what);
+
+      g_assertion_message (domain, file, line, func, message);
+      return FALSE;
+    }
+  iterate (POLL_MS);
+  return TRUE;
+}
+
+gboolean
+pb_test_wait_until_full (gboolean   (*cond) (gpointer data),
+                         gpointer     data,
+                         guint        timeout_s,
+                         const char  *what,
+                         const char  *domain,
+                         const char  *file,
+                         int          line,
+                         const char  *func)
+{
+  PbTestWait wait;
+
+  pb_test_wait_begin (&wait, timeout_s);
+  while (!cond (data))
+    if (!pb_test_wait_step (&wait, what, domain, file, line, func))
+      return FALSE;
+  return TRUE;
+}
+
+typedef struct
+{
+  GdkFrameClock *clock;
+  gulong handler;
+  gboolean painted;
+} FrameWait;
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                FrameWait     *frame)
+{
+  frame->painted = TRUE;
+}
+
+/* Asks every mapped toplevel for a frame; a queued redraw is then painted before the settle
+ * ends. Without a display (the model-only tests) there is nothing to paint. */
+static GArray *
+request_frames (void)
+{
+  GArray *frames = g_array_new (FALSE, TRUE, sizeof (FrameWait));
+  GListModel *toplevels;
+
+  if (gdk_display_get_default () == NULL)
+    return frames;
+  toplevels = gtk_window_get_toplevels ();
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWidget) window = g_list_model_get_item (toplevels, i);
+      GdkFrameClock *clock;
+
+      if (!gtk_widget_get_mapped (window) || (clock = gtk_widget_get_frame_clock (window)) == NULL)
+        continue;
+      g_array_set_size (frames, frames->len + 1);
+      g_array_index (frames, FrameWait, frames->len - 1).clock = g_object_ref (clock);
+    }
+  /* Connected once the array no longer moves. */
+  for (guint i = 0; i < frames->len; i++)
+    {
+      FrameWait *frame = &g_array_index (frames, FrameWait, i);
+
+      frame->handler = g_signal_connect (frame->clock, "after-paint",
+                                         G_CALLBACK (on_after_paint), frame);
+      gdk_frame_clock_request_phase (frame->clock, GDK_FRAME_CLOCK_PHASE_PAINT);
+    }
+  return frames;
 }
 
 static gboolean
-never (gpointer data)
+frames_painted (GArray *frames)
 {
-  return FALSE;
+  for (guint i = 0; i < frames->len; i++)
+    if (!g_array_index (frames, FrameWait, i).painted)
+      return FALSE;
+  return TRUE;
+}
+
+static void
+frames_free (GArray *frames)
+{
+  for (guint i = 0; i < frames->len; i++)
+    {
+      FrameWait *frame = &g_array_index (frames, FrameWait, i);
+
+      g_signal_handler_disconnect (frame->clock, frame->handler);
+      g_object_unref (frame->clock);
+    }
+  g_array_free (frames, TRUE);
 }
 
 void
 pb_test_settle (void)
 {
-  pb_test_wait_until (never, NULL, 1);
+  gint64 now = g_get_monotonic_time ();
+  gint64 deadline = now + SETTLE_MAX_MS * 1000;
+  gint64 last_activity = now;
+  GArray *frames = request_frames ();
+
+  while (now < deadline)
+    {
+      gboolean painted = frames_painted (frames);
+      gint64 quiet_left = last_activity + SETTLE_QUIET_MS * 1000 - now;
+
+      if (painted && quiet_left <= 0)
+        break;
+      if (iterate (painted ? (guint) (quiet_left / 1000) + 1 : POLL_MS))
+        last_activity = g_get_monotonic_time ();
+      now = g_get_monotonic_time ();
+    }
+  if (now >= deadline)
+    g_test_message ("settle: the main loop was still busy after %d ms%s", SETTLE_MAX_MS,
+                    frames_painted (frames) ? "" : ", and a window had not painted");
+  frames_free (frames);
+}
+
+void
+pb_test_run_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  gint64 now;
+
+  while ((now = g_get_monotonic_time ()) < end)
+    iterate ((guint) ((end - now) / 1000) + 1);
 }
 
 static char *

@@ -30,11 +30,60 @@ GtkWidget *pb_test_find_widget (GtkWidget *root, GType type,
                                 gboolean (*match) (GtkWidget *widget, gpointer data),
                                 gpointer data);
 
-/* Iterates the default main context until cond (data) holds. The timeout is generous and only a
- * safety net; returns FALSE when it ran out. */
-gboolean pb_test_wait_until (gboolean (*cond) (gpointer data), gpointer data, guint timeout_s);
-/* Lets pending idles, redraws and timeouts run for about a second. */
+/* Waiting. Every wait is bounded: when its time runs out it fails the test with a message that
+ * names what was awaited and where (the call site's file, line and function).
+ *
+ * pb_test_wait_until (cond, data, timeout_s): iterates the default main context until
+ * cond (data) holds. The message names cond and data as written at the call site. Returns TRUE
+ * (FALSE only when assertions are non-fatal and it ran out). */
+#define pb_test_wait_until(cond, data, timeout_s)                                             \
+  pb_test_wait_until_full ((cond), (data), (timeout_s), #cond " (" #data ")",                 \
+                           G_LOG_DOMAIN, __FILE__, __LINE__, G_STRFUNC)
+/* pb_test_wait_for (expr, timeout_s): the same for a C expression, evaluated after each
+ * iteration. */
+#define pb_test_wait_for(expr, timeout_s)                                                     \
+  G_STMT_START                                                                                \
+  {                                                                                           \
+    PbTestWait pb_test_wait_;                                                                 \
+    pb_test_wait_begin (&pb_test_wait_, (timeout_s));                                         \
+    while (!(expr) && pb_test_wait_step (&pb_test_wait_, #expr, G_LOG_DOMAIN, __FILE__,      \
+                                         __LINE__, G_STRFUNC))                                \
+      ;                                                                                       \
+  }                                                                                           \
+  G_STMT_END
+
+/* Lets the main loop catch up with what the test just did: dispatches everything that is ready,
+ * waits for every mapped window to paint a frame, and returns once nothing has been dispatched
+ * for a short quiet period. Bounded (about a second) so that it also returns while a worker keeps
+ * posting progress; it does not wait for workers, so a test that needs a worker's result waits
+ * on it with pb_test_wait_until. */
 void     pb_test_settle (void);
+/* Iterates the main loop for ms milliseconds whatever happens: only for tests whose subject is
+ * time itself ("nothing is recorded while paused, however long it lasts"). */
+void     pb_test_run_for (guint ms);
+
+typedef struct
+{
+  gint64 start;
+  gint64 deadline;
+} PbTestWait;
+
+gboolean pb_test_wait_until_full (gboolean   (*cond) (gpointer data),
+                                  gpointer     data,
+                                  guint        timeout_s,
+                                  const char  *what,
+                                  const char  *domain,
+                                  const char  *file,
+                                  int          line,
+                                  const char  *func);
+void     pb_test_wait_begin (PbTestWait *wait,
+                             guint       timeout_s);
+gboolean pb_test_wait_step (PbTestWait *wait,
+                            const char *what,
+                            const char *domain,
+                            const char *file,
+                            int         line,
+                            const char *func);
 
 /* A PNG of width_pt × height_pt points at 2 pixels per point (height_pt ≤ 0: any height). */
 void     pb_test_check_png (const char *path, double width_pt, double height_pt);

@@ -61,11 +61,21 @@ small_run (int epochs,
   return pb_run_item_new (&s, 0);
 }
 
+static guint n_batches (PbRunItem *item);
+
+static guint
+n_epochs (PbRunItem *item)
+{
+  guint ne;
+
+  pb_run_item_get_epochs (item, &ne);
+  return ne;
+}
+
 static void
 iterate_until_finished (Counts *counts)
 {
-  while (counts->finished == 0)
-    g_main_context_iteration (NULL, TRUE);
+  pb_test_wait_for (counts->finished > 0, RUN_TIMEOUT_S);
 }
 
 static void
@@ -121,12 +131,7 @@ test_trainer_stop_keeps_records (void)
   g_assert_true (pb_trainer_start (trainer, item, data_dir, NULL));
 
   /* Let one epoch finish so that the stopped run has predictions. */
-  do
-    {
-      g_main_context_iteration (NULL, TRUE);
-      pb_run_item_get_epochs (item, &ne);
-    }
-  while (ne < 1);
+  pb_test_wait_for (n_epochs (item) >= 1, RUN_TIMEOUT_S);
   pb_trainer_stop (trainer);
   at_stop = pb_run_item_get_batches_at_stop (item);
   iterate_until_finished (&counts);
@@ -149,18 +154,12 @@ test_trainer_dispose_while_running (void)
 {
   PbTrainer *trainer = pb_trainer_new ();
   g_autoptr(PbRunItem) item = small_run (30, 1000, 100);
-  guint nb = 0;
 
   g_assert_true (pb_trainer_start (trainer, item, data_dir, NULL));
-  while (nb == 0)
-    {
-      g_main_context_iteration (NULL, TRUE);
-      pb_run_item_get_batches (item, &nb);
-    }
+  pb_test_wait_for (n_batches (item) > 0, RUN_TIMEOUT_S);
   /* Joins the worker; an update still pending finds no trainer and is dropped. */
   g_object_unref (trainer);
-  for (int i = 0; i < 20; i++)
-    g_main_context_iteration (NULL, FALSE);
+  pb_test_settle ();
   g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_RUNNING);
 }
 
@@ -269,8 +268,7 @@ test_trainer_pause_holds (void)
   g_test_message ("holding after %u batches", held_at);
 
   /* No batch is recorded while paused, however long it lasts. */
-  pb_test_settle ();
-  pb_test_settle ();
+  pb_test_run_for (500);
   g_assert_cmpuint (n_batches (item), ==, held_at);
   g_assert_true (pb_trainer_get_holding (trainer));
   g_assert_true (pb_trainer_get_running (trainer));

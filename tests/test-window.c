@@ -25,6 +25,15 @@ trainer_idle (gpointer data)
   return !pb_trainer_get_running (pb_window_get_trainer (window));
 }
 
+static guint
+n_batches (PbRunItem *item)
+{
+  guint nb;
+
+  pb_run_item_get_batches (item, &nb);
+  return nb;
+}
+
 static PbRunItem *
 last_run (void)
 {
@@ -125,13 +134,8 @@ test_window_stop (void)
   item = start_run ();
 
   /* Wait for the first batches to reach the main thread, then stop. */
-  while (TRUE)
-    {
-      pb_run_item_get_batches (item, &nb);
-      if (nb >= 2 || !pb_trainer_get_running (pb_window_get_trainer (window)))
-        break;
-      g_main_context_iteration (NULL, TRUE);
-    }
+  pb_test_wait_for (n_batches (item) >= 2
+                    || !pb_trainer_get_running (pb_window_get_trainer (window)), RUN_TIMEOUT_S);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
   run_to_end ();
 
@@ -382,7 +386,6 @@ test_window_close_while_training (void)
 {
   PbWindow *second;
   PbRunItem *item;
-  guint nb = 0;
 
   set_small_run (50, 1000);
   second = pb_window_new (GTK_APPLICATION (app));
@@ -390,11 +393,7 @@ test_window_close_while_training (void)
   pb_test_settle ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (second), "win.start", NULL));
   item = g_list_model_get_item (pb_window_get_runs (second), 0);
-  while (nb == 0)
-    {
-      pb_run_item_get_batches (item, &nb);
-      g_main_context_iteration (NULL, TRUE);
-    }
+  pb_test_wait_for (n_batches (item) > 0, RUN_TIMEOUT_S);
   /* Closing joins the worker; late updates are dropped through the weak reference. */
   gtk_window_destroy (GTK_WINDOW (second));
   pb_test_settle ();
