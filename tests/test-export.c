@@ -187,7 +187,7 @@ test_export_metrics (void)
       rows += ne;
     }
   g_assert_cmpuint (g_strv_length (lines), ==, rows + 2);  /* header, rows, final "" */
-  g_assert_true (g_str_has_prefix (lines[1], "siamese-aux · seed 7,siamese-aux,7,1,"));
+  g_assert_true (g_str_has_prefix (lines[1], "siamese-aux · 2 epochs · 200 pairs · test 200 · seed 7,siamese-aux,7,1,"));
   for (guint i = 1; i <= rows; i++)
     {
       g_auto(GStrv) fields = g_strsplit (lines[i], ",", -1);
