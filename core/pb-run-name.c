@@ -76,7 +76,7 @@ differences (const PbTrainSettings *s, const PbTrainSettings *base, Tokens *t)
   if (a->rule != b->rule)
     add (t, pb_rule_name (a->rule));
   if (s->epochs != base->epochs)
-    ADD ("%d epochs", s->epochs);
+    ADD (s->epochs == 1 ? "%d epoch" : "%d epochs", s->epochs);
   if (s->batch != base->batch)
     ADD ("batch %d", s->batch);
   if (s->lr != base->lr)
@@ -92,7 +92,7 @@ differences (const PbTrainSettings *s, const PbTrainSettings *base, Tokens *t)
   if (s->weight_decay != base->weight_decay)
     ADD ("wd %g", (double) s->weight_decay);
   if (s->train_pairs != base->train_pairs)
-    ADD ("%d pairs", s->train_pairs);
+    ADD (s->train_pairs == 1 ? "%d pair" : "%d pairs", s->train_pairs);
   if (s->val_pairs != base->val_pairs)
     ADD ("val %d", s->val_pairs);
   if (s->test_pairs != base->test_pairs)

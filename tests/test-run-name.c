@@ -98,6 +98,11 @@ test_differences (void)
   assert_name (&s, "twin · ch 32-64-128 · pad 1-1-1 · no bn · 2 epochs · cosine · "
                    "wd 0.0001 · 200 pairs · test 200 · rot 0 · swap · eval last · seed 7");
 
+  s = report ("siamese");
+  s.epochs = 1;
+  s.train_pairs = 1;
+  assert_name (&s, "siamese · 1 epoch · 1 pair · seed 1");
+
   s = report ("stacked-aux");
   s.arch.aux_weight = 0.5f;
   s.arch.hidden = 96;
