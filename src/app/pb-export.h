@@ -40,8 +40,8 @@ void       pb_load_weights_async (const char *path, const char *data_dir,
                                   gpointer user_data);
 PbRunItem *pb_load_weights_finish (GAsyncResult *result, guint color_index, GError **error);
 
-/* A name fit for a file's: " · " becomes "-", other spaces go and slashes become "-", e.g.
- * "siamese-aux · k3 · seed 3" → "siamese-aux-k3-seed3". */
+/* A run's name made fit for a file name: " · " and slashes become "-" and other spaces are
+ * dropped, e.g. "siamese-aux · k3 · seed 3" → "siamese-aux-k3-seed3". */
 char *pb_export_file_stem (const char *name);
 
 G_END_DECLS
