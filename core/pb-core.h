@@ -11,6 +11,7 @@
 #include "pb-layers.h"
 #include "pb-model.h"
 #include "pb-rng.h"
+#include "pb-run-name.h"
 #include "pb-safetensors.h"
 #include "pb-stats.h"
 #include "pb-status.h"

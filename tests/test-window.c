@@ -9,6 +9,7 @@
 #include "pb-application.h"
 #include "pb-curve-view.h"
 #include "pb-run-item.h"
+#include "pb-run-list.h"
 #include "pb-samples-view.h"
 #include "pb-window.h"
 #include "gui-test-util.h"
@@ -180,6 +181,47 @@ assert_next_run_uses (const char *name,
   g_assert_cmpint (pb_arch_from_name (name, &expected, &err), ==, PB_OK);
   g_assert_cmpuint (pb_model_param_count (pb_run_model (pb_run_item_get_run (item))), ==,
                     pb_arch_param_count (&expected));
+}
+
+static void
+collect_editable_labels (GtkWidget *widget,
+                         GPtrArray *out)
+{
+  if (GTK_IS_EDITABLE_LABEL (widget))
+    g_ptr_array_add (out, (gpointer) gtk_editable_get_text (GTK_EDITABLE (widget)));
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    collect_editable_labels (c, out);
+}
+
+/* The runs so far differ in epochs and pairs, not in model or seed: the run list tells them
+ * apart by what differs from the report's settings, and the status line uses the same name. */
+static void
+test_window_run_names (void)
+{
+  const char *expected[] = {
+    "siamese-aux · 2 epochs · 200 pairs · test 200 · seed 1",
+    "siamese-aux · 50 epochs · seed 1",
+    "siamese-aux · 1 epoch · 200 pairs · test 200 · seed 1",
+  };
+  GListModel *runs = pb_window_get_runs (window);
+  GtkWidget *list = pb_test_find_widget (GTK_WIDGET (window), PB_TYPE_RUN_LIST, NULL, NULL);
+  g_autoptr(GPtrArray) shown = g_ptr_array_new ();
+  g_autofree char *status = NULL;
+
+  g_assert_cmpuint (g_list_model_get_n_items (runs), ==, G_N_ELEMENTS (expected));
+  g_assert_nonnull (list);
+  collect_editable_labels (list, shown);
+  g_assert_cmpuint (shown->len, ==, G_N_ELEMENTS (expected));
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autoptr(PbRunItem) item = g_list_model_get_item (runs, i);
+
+      g_assert_cmpstr (pb_run_item_get_label (item), ==, expected[i]);
+      g_assert_cmpstr (g_ptr_array_index (shown, i), ==, expected[i]);
+    }
+  status = g_strdup_printf ("Finished %s — 1/1 epochs", expected[2]);
+  g_assert_cmpstr (pb_window_get_status_text (window), ==, status);
 }
 
 static void
@@ -419,6 +461,7 @@ main (int   argc,
   g_test_add_func ("/window/opens", test_window_opens);
   g_test_add_func ("/window/run-finishes", test_window_run_finishes);
   g_test_add_func ("/window/stop", test_window_stop);
+  g_test_add_func ("/window/run-names", test_window_run_names);
   g_test_add_func ("/window/toggle-model", test_window_toggle_model);
   g_test_add_func ("/window/invalid-disables-start", test_window_invalid_disables_start);
   g_test_add_func ("/window/missing-data", test_window_missing_data);

@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <math.h>
 #include <string.h>
 #include <glib/gi18n.h>
 
@@ -13,29 +12,6 @@
 #include "pb-plot.h"
 #include "pb-safetensors.h"
 #include "pb-util.h"
-#include "pb-window.h"
-
-static const char *const format_names[] = { "png", "svg", "pdf" };
-
-const char *
-pb_figure_format_extension (PbFigureFormat format)
-{
-  g_return_val_if_fail (format <= PB_FIGURE_PDF, "png");
-  return format_names[format];
-}
-
-gboolean
-pb_figure_format_from_name (const char     *name,
-                            PbFigureFormat *out)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (format_names); i++)
-    if (g_ascii_strcasecmp (name, format_names[i]) == 0)
-      {
-        *out = (PbFigureFormat) i;
-        return TRUE;
-      }
-  return FALSE;
-}
 
 static gboolean
 write_atomic (const char  *path,
@@ -307,187 +283,17 @@ pb_load_weights_finish (GAsyncResult  *result,
   return item;
 }
 
-AdwToast *
-pb_export_saved_toast (const char *path)
+char *
+pb_export_file_stem (const char *name)
 {
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *uri = g_filename_to_uri (dir, NULL, NULL);
-  g_autofree char *title = NULL;
-  AdwToast *toast;
+  g_auto(GStrv) parts = g_strsplit (name, " · ", -1);
+  g_autofree char *joined = g_strjoinv ("-", parts);
+  GString *out = g_string_new (NULL);
 
-  /* Translators: a toast after a file was written; the file's full path */
-  title = g_strdup_printf (_("Saved %s"), path);
-  toast = adw_toast_new (title);
-  adw_toast_set_timeout (toast, 6);
-  if (uri != NULL)
-    {
-      adw_toast_set_button_label (toast, _("Open Folder"));
-      adw_toast_set_action_name (toast, "win.open-folder");
-      adw_toast_set_action_target_value (toast, g_variant_new_string (uri));
-    }
-  return toast;
-}
-
-void
-pb_export_show_error (GtkWindow  *parent,
-                      const char *heading,
-                      const char *message)
-{
-  GtkWidget *dialog = adw_message_dialog_new (parent, heading, message);
-
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
-typedef struct
-{
-  GtkWindow *parent;
-  gboolean figure;
-  PbSaveFunc save;
-  gpointer data;
-  GDestroyNotify destroy;
-} SaveDialog;
-
-static void
-save_dialog_free (SaveDialog *sd)
-{
-  if (sd->destroy != NULL)
-    sd->destroy (sd->data);
-  g_clear_object (&sd->parent);
-  g_free (sd);
-}
-
-static const struct
-{
-  const char *id;
-  const char *label;
-  double width_pt;
-} widths[] = {
-  { "text", N_("Text width (390 pt)"), 390 },
-  { "column", N_("One column (252 pt)"), 252 },
-  { "page", N_("Full page (504 pt)"), 504 },
-  { "slide", N_("Slide (720 pt)"), 720 },
-};
-
-static void
-on_save_response (GtkNativeDialog *native,
-                  int              response,
-                  SaveDialog      *sd)
-{
-  g_autoptr(GFile) file = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
-  PbFigureFormat format = PB_FIGURE_PDF;
-  double width_pt = widths[0].width_pt;
-
-  if (response != GTK_RESPONSE_ACCEPT)
-    goto out;
-  file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-  path = file != NULL ? g_file_get_path (file) : NULL;
-  if (path == NULL)
-    goto out;
-
-  if (sd->figure)
-    {
-      const char *fmt = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (native), "format");
-      const char *width = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (native), "width");
-      const char *dot = strrchr (path, '.');
-
-      PbFigureFormat named;
-      gboolean has_ext = dot != NULL && strchr (dot, '/') == NULL &&
-                         pb_figure_format_from_name (dot + 1, &named);
-
-      /* The chosen format wins, unless the name's extension was changed to another format. */
-      if (fmt == NULL || !pb_figure_format_from_name (fmt, &format))
-        format = PB_FIGURE_PDF;
-      if (has_ext && named != PB_FIGURE_PDF)
-        format = named;
-      if (has_ext)
-        path[dot - path] = '\0';
-      {
-        char *with_ext = g_strconcat (path, ".", pb_figure_format_extension (format), NULL);
-
-        g_free (path);
-        path = with_ext;
-      }
-      for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
-        if (g_strcmp0 (width, widths[i].id) == 0)
-          width_pt = widths[i].width_pt;
-    }
-
-  if (!sd->save (path, width_pt, sd->data, &error))
-    {
-      pb_export_show_error (sd->parent, _("Could Not Save the File"), error->message);
-      goto out;
-    }
-  {
-    g_autoptr(GSettings) settings = g_settings_new (PB_SCHEMA_ID);
-    g_autofree char *folder = g_path_get_dirname (path);
-
-    g_settings_set_string (settings, "export-folder", folder);
-  }
-  if (PB_IS_WINDOW (sd->parent))
-    pb_window_add_toast (PB_WINDOW (sd->parent), pb_export_saved_toast (path));
-
-out:
-  save_dialog_free (sd);
-  g_object_unref (native);
-}
-
-void
-pb_export_run_save_dialog (GtkWindow      *parent,
-                           const char     *title,
-                           const char     *suggested_name,
-                           gboolean        figure,
-                           PbSaveFunc      save,
-                           gpointer        data,
-                           GDestroyNotify  destroy)
-{
-  GtkFileChooserNative *native;
-  SaveDialog *sd = g_new0 (SaveDialog, 1);
-
-  sd->parent = parent ? g_object_ref (parent) : NULL;
-  sd->figure = figure;
-  sd->save = save;
-  sd->data = data;
-  sd->destroy = destroy;
-
-  native = gtk_file_chooser_native_new (title, parent, GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"),
-                                        _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  {
-    g_autoptr(GSettings) settings = g_settings_new (PB_SCHEMA_ID);
-    g_autofree char *folder = g_settings_get_string (settings, "export-folder");
-
-    if (folder[0] != '\0' && g_file_test (folder, G_FILE_TEST_IS_DIR))
-      {
-        g_autoptr(GFile) dir = g_file_new_for_path (folder);
-        gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), dir, NULL);
-      }
-  }
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), suggested_name);
-  if (figure)
-    {
-      const char *format_ids[] = { "pdf", "svg", "png", NULL };
-      const char *format_labels[] = { _("PDF (vector)"), _("SVG (vector)"),
-                                      _("PNG (144 pixels per inch)"), NULL };
-      const char *width_ids[G_N_ELEMENTS (widths) + 1] = { NULL };
-      const char *width_labels[G_N_ELEMENTS (widths) + 1] = { NULL };
-
-      for (guint i = 0; i < G_N_ELEMENTS (widths); i++)
-        {
-          width_ids[i] = widths[i].id;
-          width_labels[i] = _(widths[i].label);
-        }
-      gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (native), "format", _("Format"),
-                                   format_ids, format_labels);
-      gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (native), "format", "pdf");
-      gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (native), "width", _("Width"), width_ids,
-                                   width_labels);
-      gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (native), "width", "text");
-    }
-  g_signal_connect (native, "response", G_CALLBACK (on_save_response), sd);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+  for (const char *p = joined; *p != '\0'; p++)
+    if (*p == '/' || *p == '\\')
+      g_string_append_c (out, '-');
+    else if (*p != ' ')
+      g_string_append_c (out, *p);
+  return g_string_free (out, FALSE);
 }

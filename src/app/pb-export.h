@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <adwaita.h>
+#include <gio/gio.h>
+#include <cairo.h>
 
 #include "pb-run-item.h"
 
@@ -9,20 +10,11 @@ G_BEGIN_DECLS
 
 /* Files a user takes away: figures through cairo's PNG, SVG and PDF surfaces, the runs' metrics
  * as CSV, weights as safetensors, and weights read back. Every write goes to a temporary file
- * that is renamed over the target, so a failure leaves an old file intact. */
-
-typedef enum
-{
-  PB_FIGURE_PNG,
-  PB_FIGURE_SVG,
-  PB_FIGURE_PDF,
-} PbFigureFormat;
+ * that is renamed over the target, so a failure leaves an old file intact. Failures come back
+ * as a GError for the caller to show; nothing here shows a dialog or a toast. */
 
 /* Draws a figure of width × height (points) into cr. */
 typedef void (*PbFigureDrawFunc) (cairo_t *cr, double width, double height, gpointer data);
-
-const char *pb_figure_format_extension (PbFigureFormat format);
-gboolean    pb_figure_format_from_name (const char *name, PbFigureFormat *out);
 
 /* PNG, SVG or PDF by the name's extension, through pb_plot_export (pb-plot.h): PNGs get
  * PB_PLOT_PNG_SCALE pixels per point, SVGs a <title> and <desc> with the figure's text. */
@@ -48,14 +40,8 @@ void       pb_load_weights_async (const char *path, const char *data_dir,
                                   gpointer user_data);
 PbRunItem *pb_load_weights_finish (GAsyncResult *result, guint color_index, GError **error);
 
-/* Saving through GtkFileChooserNative. figure adds the format and width choices. */
-typedef gboolean (*PbSaveFunc) (const char *path, double width_pt, gpointer data,
-                                GError **error);
-void pb_export_run_save_dialog (GtkWindow *parent, const char *title, const char *suggested_name,
-                                gboolean figure, PbSaveFunc save, gpointer data,
-                                GDestroyNotify destroy);
-/* A toast saying where the file went, with an Open Folder button (win.open-folder). */
-AdwToast *pb_export_saved_toast (const char *path);
-void      pb_export_show_error (GtkWindow *parent, const char *heading, const char *message);
+/* A run's name made fit for a file name: " · " and slashes become "-" and other spaces are
+ * dropped, e.g. "siamese-aux · k3 · seed 3" → "siamese-aux-k3-seed3". */
+char *pb_export_file_stem (const char *name);
 
 G_END_DECLS

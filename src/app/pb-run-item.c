@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "pb-run-item.h"
+#include "pb-run-name.h"
 
 struct _PbRunItem
 {
@@ -226,15 +227,21 @@ pb_run_item_new (const PbTrainSettings *settings,
                  guint                  color_index)
 {
   PbRunItem *self = g_object_new (PB_TYPE_RUN_ITEM, NULL);
+  PbRunName name;
+  g_autofree char *head = NULL;
   g_autofree char *seed = NULL;
 
   self->settings = *settings;
   self->arch_name = g_strdup (pb_arch_name (&settings->arch));
   self->param_count = pb_arch_param_count (&settings->arch);
   self->color_index = color_index;
-  /* Translators: a run's label, e.g. "siamese-aux · seed 7" */
-  seed = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) settings->seed);
-  self->label = g_strdup_printf (_("%s · seed %s"), self->arch_name, seed);
+  pb_run_name_describe (settings, &name);
+  head = name.n_differences > 0 ? g_strconcat (name.base, " · ", name.differences, NULL)
+                                : g_strdup (name.base);
+  seed = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) name.seed);
+  /* Translators: a run's label: the model or preset and the settings that differ from it, then
+   * the seed, e.g. "siamese-aux · seed 7" or "siamese-aux · k3 · lr 0.002 · seed 3" */
+  self->label = g_strdup_printf (_("%s · seed %s"), head, seed);
   return self;
 }
 

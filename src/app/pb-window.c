@@ -13,41 +13,9 @@
 #include "pb-export.h"
 #include "pb-inspect-view.h"
 #include "pb-run-item.h"
-#include "pb-run-list.h"
-#include "pb-run-sidebar.h"
-#include "pb-samples-view.h"
 #include "pb-trainer.h"
 #include "pb-util.h"
-#include "pb-window.h"
-
-struct _PbWindow
-{
-  AdwApplicationWindow parent_instance;
-
-  GSettings *settings;
-  GListStore *runs;
-  PbTrainer *trainer;
-  guint next_color;
-  AdwToast *inspect_toast;  /* weak: the last "open in Inspect" toast */
-  AdwToast *lr_toast;  /* weak: the last learning-rate toast, replaced by the next */
-
-  AdwToastOverlay *toast_overlay;
-  AdwViewStack *stack;
-  PbRunSidebar *sidebar;
-  GtkLabel *status_label;
-  GtkLabel *status_detail;
-  GtkLabel *speed_label;
-  GtkProgressBar *progress_bar;
-  GtkToggleButton *log_toggle;
-  GtkAdjustment *smoothing_adjustment;
-  PbCurveView *loss_view;
-  PbCurveView *error_view;
-  PbRunList *run_list;
-  PbSamplesView *samples_view;
-  PbComparePage *compare_page;
-  PbEmbeddingView *embedding_view;
-  PbInspectView *inspect_view;
-};
+#include "pb-window-private.h"
 
 G_DEFINE_TYPE (PbWindow, pb_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -223,6 +191,28 @@ show_error (PbWindow   *self,
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_error_response), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
   g_debug ("%s: %s", heading, body);
+}
+
+void
+_pb_window_show_error (PbWindow   *self,
+                       const char *heading,
+                       const char *body,
+                       gboolean    offer_preferences)
+{
+  show_error (self, heading, body, offer_preferences);
+}
+
+/* Pages report a failure through this action, (heading, message), so that they need not know the
+ * window. */
+static void
+show_error_action (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  const char *heading, *body;
+
+  g_variant_get (parameter, "(&s&s)", &heading, &body);
+  show_error (PB_WINDOW (widget), heading, body, FALSE);
 }
 
 static void
@@ -515,14 +505,6 @@ on_runs_changed (PbWindow *self,
     show_idle_status (self);
 }
 
-void
-pb_window_add_toast (PbWindow *self,
-                     AdwToast *toast)
-{
-  g_return_if_fail (PB_IS_WINDOW (self));
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
-}
-
 static void
 draw_curves (cairo_t *cr,
              double   width,
@@ -553,213 +535,6 @@ pb_window_export_curves (PbWindow    *self,
                            _("Training curves"),
                            _("Loss (cross-entropy) and error rates of every shown run against "
                              "the epoch"), error);
-}
-
-static gboolean
-save_curves (const char  *path,
-             double       width_pt,
-             gpointer     data,
-             GError     **error)
-{
-  return pb_window_export_curves (data, path, width_pt, error);
-}
-
-static gboolean
-save_curves_csv (const char  *path,
-                 double       width_pt,
-                 gpointer     data,
-                 GError     **error)
-{
-  PbWindow *self = data;
-  PbCurveView *views[] = { self->loss_view, self->error_view };
-
-  return pb_curve_view_export_csv (views, G_N_ELEMENTS (views), path, error);
-}
-
-static void
-export_curves_csv_action (GtkWidget  *widget,
-                          const char *action_name,
-                          GVariant   *parameter)
-{
-  PbWindow *self = PB_WINDOW (widget);
-
-  pb_export_run_save_dialog (GTK_WINDOW (self), _("Export the Curves as CSV"), _("curves.csv"),
-                             FALSE, save_curves_csv, g_object_ref (self), g_object_unref);
-}
-
-static gboolean
-save_metrics (const char  *path,
-              double       width_pt,
-              gpointer     data,
-              GError     **error)
-{
-  return pb_export_metrics_csv (G_LIST_MODEL (PB_WINDOW (data)->runs), path, error);
-}
-
-static gboolean
-save_weights (const char  *path,
-              double       width_pt,
-              gpointer     data,
-              GError     **error)
-{
-  return pb_export_weights (data, path, error);
-}
-
-static void
-export_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
-{
-  PbWindow *self = PB_WINDOW (widget);
-
-  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->stack), "embedding") == 0)
-    {
-      gtk_widget_activate_action (GTK_WIDGET (self->embedding_view), "embedding.export", NULL);
-      return;
-    }
-  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->stack), "compare") == 0)
-    {
-      gtk_widget_activate_action (GTK_WIDGET (self->compare_page), "compare.export", "s",
-                                  "small-multiples");
-      return;
-    }
-  pb_export_run_save_dialog (GTK_WINDOW (self), _("Export the Curves"), _("curves.pdf"), TRUE,
-                             save_curves, g_object_ref (self), g_object_unref);
-}
-
-static void
-export_metrics_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *parameter)
-{
-  PbWindow *self = PB_WINDOW (widget);
-
-  pb_export_run_save_dialog (GTK_WINDOW (self), _("Export Every Run’s Metrics"),
-                             _("metrics.csv"), FALSE, save_metrics, g_object_ref (self),
-                             g_object_unref);
-}
-
-static PbRunItem *
-last_run_with_weights (PbWindow *self)
-{
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->runs));
-
-  for (guint i = n; i-- > 0;)
-    {
-      g_autoptr(PbRunItem) item = g_list_model_get_item (G_LIST_MODEL (self->runs), i);
-
-      if (pb_run_item_get_model (item) != NULL && pb_run_item_get_loaded_path (item) == NULL)
-        return item;
-    }
-  return NULL;
-}
-
-static void
-export_weights_action (GtkWidget  *widget,
-                       const char *action_name,
-                       GVariant   *parameter)
-{
-  PbWindow *self = PB_WINDOW (widget);
-  PbRunItem *item = last_run_with_weights (self);
-  g_autofree char *title = NULL;
-  g_autofree char *name = NULL;
-
-  if (item == NULL)
-    {
-      show_error (self, _("No Trained Weights Yet"),
-                  _("Train a run for at least one epoch; its weights can then be saved."), FALSE);
-      return;
-    }
-  /* Translators: file chooser title; the run's name */
-  title = g_strdup_printf (_("Save the Weights of %s"), pb_run_item_get_label (item));
-  name = g_strdup_printf ("%s-seed%" G_GUINT64_FORMAT ".safetensors",
-                          pb_run_item_get_arch_name (item),
-                          (guint64) pb_run_item_get_settings (item)->seed);
-  pb_export_run_save_dialog (GTK_WINDOW (self), title, name, FALSE, save_weights,
-                             g_object_ref (item), g_object_unref);
-}
-
-static void
-on_weights_loaded (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(PbWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PbRunItem) item = pb_load_weights_finish (result, self->next_color, &error);
-  g_autofree char *text = NULL;
-
-  if (item == NULL)
-    {
-      show_error (self, _("Could Not Open the Weights"), error->message, FALSE);
-      return;
-    }
-  self->next_color++;
-  g_list_store_append (self->runs, item);
-  pb_samples_view_set_mistakes_run (self->samples_view, item);
-  pb_embedding_view_select_run (self->embedding_view, item);
-  text = g_strdup_printf (_("Opened %s: test error %.1f\u00a0%% on %d fresh test pairs"),
-                          pb_run_item_get_label (item),
-                          100 * pb_run_item_get_loaded_evaluation (item)->error,
-                          pb_run_item_get_test_pairs (item)->n);
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
-}
-
-void
-pb_window_open_weights (PbWindow   *self,
-                        const char *path)
-{
-  g_autofree char *setting = NULL;
-  g_autofree char *data_dir = NULL;
-
-  g_return_if_fail (PB_IS_WINDOW (self));
-
-  setting = g_settings_get_string (self->settings, "data-dir");
-  data_dir = pb_resolve_data_dir (setting);
-  pb_load_weights_async (path, data_dir, NULL, on_weights_loaded, g_object_ref (self));
-}
-
-static void
-on_open_response (GtkNativeDialog *native,
-                  int              response,
-                  PbWindow        *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
-      g_autofree char *path = file ? g_file_get_path (file) : NULL;
-
-      if (path != NULL)
-        pb_window_open_weights (self, path);
-    }
-  g_object_unref (native);
-}
-
-static void
-open_weights_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  PbWindow *self = PB_WINDOW (widget);
-  GtkFileChooserNative *native;
-  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-
-  native = gtk_file_chooser_native_new (_("Open Weights"), GTK_WINDOW (self),
-                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
-  gtk_file_filter_set_name (filter, _("Weights (safetensors)"));
-  gtk_file_filter_add_pattern (filter, "*.safetensors");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
-  g_signal_connect_object (native, "response", G_CALLBACK (on_open_response), self, 0);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
-}
-
-static void
-open_folder_action (GtkWidget  *widget,
-                    const char *action_name,
-                    GVariant   *parameter)
-{
-  gtk_show_uri (GTK_WINDOW (widget), g_variant_get_string (parameter, NULL), GDK_CURRENT_TIME);
 }
 
 static gboolean
@@ -902,24 +677,8 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-inspect", NULL, show_inspect_action);
   gtk_widget_class_install_action (widget_class, "win.preset-report", NULL, preset_report_action);
   gtk_widget_class_install_action (widget_class, "win.preset", "s", preset_action);
-  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export",
-                                       NULL);
-  gtk_widget_class_install_action (widget_class, "win.export-metrics", NULL,
-                                   export_metrics_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e,
-                                       GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export-metrics",
-                                       NULL);
-  gtk_widget_class_install_action (widget_class, "win.export-curves-csv", NULL,
-                                   export_curves_csv_action);
-  gtk_widget_class_install_action (widget_class, "win.export-weights", NULL,
-                                   export_weights_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
-                                       "win.export-weights", NULL);
-  gtk_widget_class_install_action (widget_class, "win.open-weights", NULL, open_weights_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK,
-                                       "win.open-weights", NULL);
-  gtk_widget_class_install_action (widget_class, "win.open-folder", "s", open_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.show-error", "(ss)", show_error_action);
+  _pb_window_class_init_export (widget_class);
   gtk_widget_class_install_action (widget_class, "win.embed-comparison", NULL,
                                    embed_comparison_action);
 }

@@ -27,7 +27,6 @@ const char  *pb_window_get_problem (PbWindow *self);
 
 /* Export and import, without the file chooser (tests). */
 PbEmbeddingView *pb_window_get_embedding_view (PbWindow *self);
-void         pb_window_add_toast (PbWindow *self, AdwToast *toast);
 /* The loss and error charts one above the other; height follows width. */
 gboolean     pb_window_export_curves (PbWindow *self, const char *path, double width_pt,
                                       GError **error);

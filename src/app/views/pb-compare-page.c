@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "pb-compare-page.h"
+#include "pb-file-dialog.h"
 #include "pb-plot-view.h"
 #include "pb-util.h"
 
@@ -30,9 +31,6 @@ struct _PbComparePage
   GtkStringList *tests_model;
   PbPairedTests *tests;
   int tests_rounds;
-  GtkFileChooserNative *chooser;
-  char *chooser_what;
-  GFile *last_folder;
 
   AdwPreferencesGroup *models_group;
   GtkSpinButton *rounds_spin;
@@ -505,126 +503,40 @@ stop_action (GtkWidget  *widget,
   pb_comparison_stop (PB_COMPARE_PAGE (widget)->comparison);
 }
 
+/* what: "save", "open", "table" or a plot's name (compare.export's parameter). */
 static void
-on_open_folder (AdwToast   *toast,
-                const char *uri)
+on_file_chosen (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
 {
-  GtkApplication *app = GTK_APPLICATION (g_application_get_default ());
-  GtkWindow *window = app ? gtk_application_get_active_window (app) : NULL;
-
-  gtk_show_uri (window, uri, GDK_CURRENT_TIME);
-}
-
-static void
-toast_written (PbComparePage *self,
-               const char    *title,
-               const char    *path)
-{
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  g_autoptr(GFile) parent = g_file_get_parent (file);
-  AdwToast *toast = adw_toast_new (title);
-
-  if (parent != NULL)
-    {
-      adw_toast_set_button_label (toast, _("Open _Folder"));
-      g_signal_connect_data (toast, "button-clicked", G_CALLBACK (on_open_folder),
-                             g_file_get_uri (parent), (GClosureNotify) (void (*) (void)) g_free,
-                             0);
-      g_set_object (&self->last_folder, parent);
-    }
-  add_toast (self, toast);
-}
-
-static GtkFileChooserNative *
-make_chooser (PbComparePage        *self,
-              const char           *title,
-              GtkFileChooserAction  action,
-              const char           *accept)
-{
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  GtkFileChooserNative *chooser =
-    gtk_file_chooser_native_new (title, GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, action,
-                                 accept, _("_Cancel"));
-
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  if (self->last_folder != NULL)
-    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), self->last_folder, NULL);
-  return chooser;
-}
-
-static void
-add_filter (GtkFileChooserNative *chooser,
-            const char           *name,
-            const char           *pattern)
-{
-  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
-
-  gtk_file_filter_set_name (filter, name);
-  gtk_file_filter_add_pattern (filter, pattern);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), filter);
-}
-
-static void
-on_chooser_response (GtkNativeDialog *dialog,
-                     int              response,
-                     PbComparePage   *self)
-{
-  g_autoptr(GtkFileChooserNative) chooser = g_steal_pointer (&self->chooser);
-  g_autofree char *what = g_steal_pointer (&self->chooser_what);
-  g_autoptr(GFile) file = NULL;
+  PbComparePage *self = PB_COMPARE_PAGE (source);
+  g_autofree char *what = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
+  double width_pt;
+  g_autofree char *path = pb_file_dialog_run_finish (result, &width_pt, &error);
+  gboolean ok;
 
-  if (response != GTK_RESPONSE_ACCEPT)
-    return;
-  file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-  path = file ? g_file_get_path (file) : NULL;
   if (path == NULL)
-    return;
-
-  if (g_strcmp0 (what, "save") == 0)
     {
-      if (!pb_compare_page_save_to (self, path, &error))
-        show_error (self, _("Could Not Save the Comparison"), error->message);
-      else
-        {
-          g_autofree char *title = g_strdup_printf (_("Saved %s"), path);
-          toast_written (self, title, path);
-        }
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("Could Not Choose the File"), error->message);
+      return;
     }
-  else if (g_strcmp0 (what, "open") == 0)
+  if (g_str_equal (what, "open"))
     {
       if (!pb_compare_page_open_from (self, path, &error))
         show_error (self, _("Could Not Open the Comparison"), error->message);
+      return;
     }
+  if (g_str_equal (what, "save"))
+    ok = pb_compare_page_save_to (self, path, &error);
   else
-    {
-      const char *choice = gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (dialog), "width");
-      double width = choice ? g_ascii_strtod (choice, NULL) : 345;
-
-      if (!pb_compare_page_export_to (self, what, path, width, &error))
-        show_error (self, _("Could Not Export"), error->message);
-      else
-        {
-          g_autofree char *title = g_strdup_printf (_("Exported %s"), path);
-          toast_written (self, title, path);
-        }
-    }
-}
-
-static void
-run_chooser (PbComparePage        *self,
-             GtkFileChooserNative *chooser,
-             const char           *what)
-{
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-  g_clear_object (&self->chooser);
-  g_free (self->chooser_what);
-  self->chooser = chooser;
-  self->chooser_what = g_strdup (what);
-  g_signal_connect (chooser, "response", G_CALLBACK (on_chooser_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+    ok = pb_compare_page_export_to (self, what, path, width_pt, &error);
+  if (!ok)
+    show_error (self, g_str_equal (what, "save") ? _("Could Not Save the Comparison")
+                                                 : _("Could Not Export"), error->message);
+  else
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-saved", "s", path);
 }
 
 static void
@@ -632,13 +544,10 @@ save_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
 {
-  PbComparePage *self = PB_COMPARE_PAGE (widget);
-  GtkFileChooserNative *chooser = make_chooser (self, _("Save Comparison"),
-                                                GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"));
+  const char *filters[] = { _("Comparisons (JSON)"), "*.json", NULL };
 
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "comparison.json");
-  add_filter (chooser, _("Comparisons (JSON)"), "*.json");
-  run_chooser (self, chooser, "save");
+  pb_file_dialog_run (widget, PB_FILE_DIALOG_SAVE, _("Save Comparison"), "comparison.json",
+                      filters, on_file_chosen, g_strdup ("save"));
 }
 
 static void
@@ -646,12 +555,10 @@ open_action (GtkWidget  *widget,
              const char *action_name,
              GVariant   *parameter)
 {
-  PbComparePage *self = PB_COMPARE_PAGE (widget);
-  GtkFileChooserNative *chooser = make_chooser (self, _("Open Comparison"),
-                                                GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"));
+  const char *filters[] = { _("Comparisons (JSON)"), "*.json", NULL };
 
-  add_filter (chooser, _("Comparisons (JSON)"), "*.json");
-  run_chooser (self, chooser, "open");
+  pb_file_dialog_run (widget, PB_FILE_DIALOG_OPEN, _("Open Comparison"), NULL, filters,
+                      on_file_chosen, g_strdup ("open"));
 }
 
 static void
@@ -659,37 +566,21 @@ export_action (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
 {
-  PbComparePage *self = PB_COMPARE_PAGE (widget);
   const char *what = g_variant_get_string (parameter, NULL);
-  gboolean table = g_strcmp0 (what, "table") == 0;
-  GtkFileChooserNative *chooser = make_chooser (self, table ? _("Export Results Table")
-                                                            : _("Export Plot"),
-                                                GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"));
-  g_autofree char *name = g_strdup_printf ("%s.%s", table ? "results" : what,
-                                           table ? "tex" : "pdf");
+  g_autofree char *name = NULL;
 
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
-  if (table)
+  if (g_strcmp0 (what, "table") == 0)
     {
-      add_filter (chooser, _("LaTeX, booktabs (.tex)"), "*.tex");
-      add_filter (chooser, _("Markdown (.md)"), "*.md");
-      add_filter (chooser, _("CSV (.csv)"), "*.csv");
-    }
-  else
-    {
-      /* The default first: the fallback chooser ignores set_choice before it is shown. */
-      static const char *const ids[] = { "345", "240", "480", "720", NULL };
-      const char *labels[] = { _("345 pt (LaTeX text width)"), _("240 pt (one column)"),
-                               _("480 pt"), _("720 pt (slides)"), NULL };
+      const char *filters[] = { _("LaTeX, booktabs (.tex)"), "*.tex", _("Markdown (.md)"),
+                                "*.md", _("CSV (.csv)"), "*.csv", NULL };
 
-      add_filter (chooser, _("PDF (.pdf)"), "*.pdf");
-      add_filter (chooser, _("SVG (.svg)"), "*.svg");
-      add_filter (chooser, _("PNG (.png)"), "*.png");
-      gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (chooser), "width", _("Width"),
-                                   (const char **) ids, labels);
-      gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (chooser), "width", "345");
+      pb_file_dialog_run (widget, PB_FILE_DIALOG_SAVE, _("Export Results Table"), "results.tex",
+                          filters, on_file_chosen, g_strdup (what));
+      return;
     }
-  run_chooser (self, chooser, what);
+  name = g_strdup_printf ("%s.pdf", what);
+  pb_file_dialog_run (widget, PB_FILE_DIALOG_SAVE_FIGURE, _("Export Plot"), name, NULL,
+                      on_file_chosen, g_strdup (what));
 }
 
 static void
@@ -737,9 +628,6 @@ pb_compare_page_dispose (GObject *object)
   g_clear_object (&self->comparison);
   if (self->settings != NULL)
     g_signal_handlers_disconnect_by_data (self->settings, self);
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-  g_clear_object (&self->chooser);
   gtk_widget_dispose_template (GTK_WIDGET (self), PB_TYPE_COMPARE_PAGE);
   /* Template children without an id are not unparented by dispose_template in GTK 4.8. */
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
@@ -747,9 +635,7 @@ pb_compare_page_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->results_model);
   g_clear_object (&self->tests_model);
-  g_clear_object (&self->last_folder);
   g_clear_pointer (&self->tests, g_free);
-  g_clear_pointer (&self->chooser_what, g_free);
 
   G_OBJECT_CLASS (pb_compare_page_parent_class)->dispose (object);
 }

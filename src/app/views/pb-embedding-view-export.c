@@ -7,6 +7,8 @@
 #include <glib/gi18n.h>
 
 #include "pb-embedding-view-private.h"
+#include "pb-export.h"
+#include "pb-file-dialog.h"
 
 typedef struct
 {
@@ -116,30 +118,42 @@ pb_embedding_view_export_map (PbEmbeddingView  *self,
   return export_figure (self, self->n_shown <= 1 ? -1 : (int) index, path, width_pt, error);
 }
 
-static gboolean
-save_figure (const char  *path,
-             double       width_pt,
-             gpointer     data,
-             GError     **error)
+static void
+on_export_chosen (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
-  return pb_embedding_view_export (data, path, width_pt, error);
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (source);
+  g_autoptr(GError) error = NULL;
+  double width_pt;
+  g_autofree char *path = pb_file_dialog_run_finish (result, &width_pt, &error);
+
+  if (path == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  /* The window shows the outcome. */
+  if (path != NULL && pb_embedding_view_export (self, path, width_pt, &error))
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-saved", "s", path);
+  else
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-error", "(ss)",
+                                _("Could Not Save the File"), error->message);
 }
 
 void
 pb_embedding_view_export_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
+                                 const char *action_name,
+                                 GVariant   *parameter)
 {
   PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
-  GtkRoot *root = gtk_widget_get_root (widget);
   const PbEmbedMap *map;
+  g_autofree char *stem = NULL;
   g_autofree char *name = NULL;
 
   if (self->n_shown == 0)
     return;
   map = pb_embedder_get_map (self->embedder, 0);
+  stem = pb_export_file_stem (map->title);
   name = self->n_shown > 1 ? g_strdup (_("t-SNE maps.pdf"))
-                           : g_strdup_printf (_("t-SNE %s.pdf"), map->arch_name);
-  pb_export_run_save_dialog (GTK_WINDOW (root), _("Export the Maps"), name, TRUE, save_figure,
-                             g_object_ref (self), g_object_unref);
+                           : g_strdup_printf (_("t-SNE %s.pdf"), stem);
+  pb_file_dialog_run (widget, PB_FILE_DIALOG_SAVE_FIGURE, _("Export the Maps"), name, NULL,
+                      on_export_chosen, NULL);
 }
