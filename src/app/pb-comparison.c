@@ -6,7 +6,9 @@
 #include <glib/gi18n.h>
 
 #include "pb-comparison.h"
-#include "pb-util.h"
+#include "pb-core-error.h"
+#include "pb-debug.h"
+#include "pb-mnist-cache.h"
 
 #define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
 

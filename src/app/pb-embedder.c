@@ -3,11 +3,13 @@
 
 #include "config.h"
 
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 
+#include "pb-core-error.h"
 #include "pb-embedder.h"
+#include "pb-mnist-cache.h"
 #include "pb-tsne.h"
-#include "pb-util.h"
 
 #define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
 #define ITERATIONS_PER_STEP 10

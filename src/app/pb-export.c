@@ -7,12 +7,13 @@
 #include <string.h>
 #include <glib/gi18n.h>
 
+#include "pb-core-error.h"
 #include "pb-core.h"
 #include "pb-export.h"
 #include "pb-json.h"
+#include "pb-mnist-cache.h"
 #include "pb-plot.h"
 #include "pb-safetensors.h"
-#include "pb-util.h"
 #include "pb-window.h"
 
 static const char *const format_names[] = { "png", "svg", "pdf" };

@@ -5,10 +5,12 @@
 
 #include <math.h>
 
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 
+#include "pb-debug.h"
+#include "pb-mnist-cache.h"
 #include "pb-trainer.h"
-#include "pb-util.h"
 
 /* At most this many updates a second reach the main thread. */
 #define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)

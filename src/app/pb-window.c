@@ -11,13 +11,14 @@
 #include "pb-curve-view.h"
 #include "pb-embedding-view.h"
 #include "pb-export.h"
+#include "pb-format.h"
 #include "pb-inspect-view.h"
 #include "pb-run-item.h"
 #include "pb-run-list.h"
 #include "pb-run-sidebar.h"
 #include "pb-samples-view.h"
 #include "pb-trainer.h"
-#include "pb-util.h"
+#include "pb-uninstalled.h"
 #include "pb-window.h"
 
 struct _PbWindow

@@ -10,7 +10,7 @@
 #include "pb-embedding-view.h"
 #include "pb-knn.h"
 #include "pb-scatter-view.h"
-#include "pb-util.h"
+#include "pb-uninstalled.h"
 
 #define N_GRID 4
 
