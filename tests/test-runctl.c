@@ -17,8 +17,8 @@
 #include "pb-export.h"
 #include "pb-json.h"
 #include "pb-run-item.h"
+#include "pb-style.h"
 #include "pb-trainer.h"
-#include "pb-util.h"
 #include "pb-window.h"
 #include "gui-test-util.h"
 

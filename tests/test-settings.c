@@ -8,12 +8,15 @@
 
 #include "pb-application.h"
 #include "pb-arch-diagram.h"
+#include "pb-format.h"
+#include "pb-mnist-cache.h"
 #include "pb-pair-preview.h"
 #include "pb-run-item.h"
 #include "pb-run-sidebar.h"
 #include "pb-run-picker.h"
 #include "pb-samples-view.h"
-#include "pb-util.h"
+#include "pb-train-settings.h"
+#include "pb-uninstalled.h"
 #include "pb-window.h"
 #include "gui-test-util.h"
 

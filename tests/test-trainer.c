@@ -10,7 +10,7 @@
 
 #include "pb-run-item.h"
 #include "pb-trainer.h"
-#include "pb-util.h"
+#include "pb-uninstalled.h"
 #include "gui-test-util.h"
 
 #define RUN_TIMEOUT_S 240

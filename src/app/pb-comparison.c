@@ -8,10 +8,10 @@
 #include <glib/gi18n.h>
 
 #include "pb-comparison.h"
+#include "pb-core-error.h"
+#include "pb-mnist-cache.h"
 #include "pb-table.h"
-#include "pb-util.h"
-
-#define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
+#include "pb-worker.h"
 
 /* A copy of a round's trained model, enough to map its last layer. */
 typedef struct
@@ -23,21 +23,16 @@ typedef struct
   char *title;
 } Kept;
 
-/* Shared by the worker, the pending source and the comparison; whichever lets go last frees it. */
+/* The worker's data. pending and the kept models are under the worker's lock; status and
+ * message are read after the join. */
 typedef struct
 {
   PbTrainSettings base;
   PbArch models[PB_SESSION_MAX_MODELS];
   int n_models, rounds, jobs;
   char *data_dir;
-  GWeakRef comparison;
-  gint cancel;
 
-  GMutex lock;
   GPtrArray *pending;   /* PbRoundResult *, epochs owned */
-  gboolean dispatch_pending;
-  gint64 last_dispatch;
-  gboolean done;
   PbStatus status;
   char *message;
   /* Each model's first finished round (the lowest index), until the main thread takes it. */
@@ -49,8 +44,7 @@ struct _PbComparison
 {
   GObject parent_instance;
 
-  Job *job;
-  GThread *thread;
+  PbWorker *worker;
   PbSession *session;
   gint64 started, finished;
   Kept kept[PB_SESSION_MAX_MODELS];
@@ -91,29 +85,16 @@ kept_clear (Kept *kept)
 }
 
 static void
-job_clear (gpointer data)
+job_free (gpointer data)
 {
   Job *job = data;
 
   for (guint i = 0; i < G_N_ELEMENTS (job->kept); i++)
     kept_clear (&job->kept[i]);
   g_free (job->data_dir);
-  g_weak_ref_clear (&job->comparison);
-  g_mutex_clear (&job->lock);
   g_ptr_array_unref (job->pending);
   g_free (job->message);
-}
-
-static Job *
-job_ref (Job *job)
-{
-  return g_atomic_rc_box_acquire (job);
-}
-
-static void
-job_unref (gpointer job)
-{
-  g_atomic_rc_box_release_full (job, job_clear);
+  g_free (job);
 }
 
 static void
@@ -123,20 +104,19 @@ session_free (PbSession *session)
   g_free (session);
 }
 
+/* Main thread: the rounds finished since the last dispatch, and any lower round's weights. */
 static void
-apply_update (PbComparison *self,
-              Job          *job,
-              GPtrArray    *rounds)
+on_progress (PbWorker *worker,
+             gpointer  owner,
+             gpointer  data)
 {
-  gboolean done;
-  PbStatus status;
-  g_autofree char *message = NULL;
+  PbComparison *self = owner;
+  Job *job = data;
+  g_autoptr(GPtrArray) rounds = NULL;
 
-  g_mutex_lock (&job->lock);
-  done = job->done;
-  status = job->status;
-  if (done)
-    message = g_steal_pointer (&job->message);
+  pb_worker_lock (worker);
+  rounds = g_steal_pointer (&job->pending);
+  job->pending = g_ptr_array_new_with_free_func (round_free);
   for (int m = 0; m < job->n_models; m++)
     if (job->kept[m].model != NULL
         && (self->kept[m].model == NULL || job->kept[m].round < self->kept[m].round))
@@ -145,84 +125,44 @@ apply_update (PbComparison *self,
         self->kept[m] = job->kept[m];
         memset (&job->kept[m], 0, sizeof job->kept[m]);
       }
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
 
   for (guint i = 0; i < rounds->len; i++)
     pb_session_set_round (self->session, g_ptr_array_index (rounds, i), NULL);
   if (rounds->len > 0)
     g_signal_emit (self, signals[CHANGED], 0);
-
-  if (done)
-    {
-      g_thread_join (g_steal_pointer (&self->thread));
-      g_clear_pointer (&self->job, job_unref);
-      self->finished = g_get_monotonic_time ();
-      self->session->partial = status != PB_OK;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
-      g_signal_emit (self, signals[FINISHED], 0, (int) status, message);
-    }
 }
 
-static gboolean
-dispatch_cb (gpointer data)
-{
-  Job *job = data;
-  g_autoptr(PbComparison) comparison = NULL;
-  g_autoptr(GPtrArray) rounds = NULL;
-  gint64 t0 = g_get_monotonic_time ();
-  guint n_rounds;
-
-  g_mutex_lock (&job->lock);
-  job->dispatch_pending = FALSE;
-  job->last_dispatch = g_get_monotonic_time ();
-  rounds = g_steal_pointer (&job->pending);
-  job->pending = g_ptr_array_new_with_free_func (round_free);
-  g_mutex_unlock (&job->lock);
-
-  n_rounds = rounds->len;
-
-  /* The window, and with it the comparison, may be gone: then the rounds are dropped. */
-  comparison = g_weak_ref_get (&job->comparison);
-  if (comparison != NULL && comparison->job == job)
-    apply_update (comparison, job, rounds);
-
-  if (pb_debug_timing ())
-    g_message ("comparison handler: %.3f ms (%u rounds)",
-               (g_get_monotonic_time () - t0) / 1000.0, n_rounds);
-  return G_SOURCE_REMOVE;
-}
-
-/* With job->lock held. */
 static void
-schedule_dispatch (Job *job)
+on_done (PbWorker *worker,
+         gpointer  owner,
+         gpointer  data)
 {
-  gint64 wait;
-  GSource *source;
+  PbComparison *self = owner;
+  Job *job = data;
+  PbStatus status = job->status;
+  g_autofree char *message = g_steal_pointer (&job->message);
 
-  if (job->dispatch_pending)
-    return;
-  job->dispatch_pending = TRUE;
-  wait = job->last_dispatch + MIN_DISPATCH_INTERVAL_US - g_get_monotonic_time ();
-  source = wait <= 0 ? g_idle_source_new () : g_timeout_source_new ((guint) (wait / 1000) + 1);
-  g_source_set_priority (source, G_PRIORITY_LOW);
-  g_source_set_callback (source, dispatch_cb, job_ref (job), job_unref);
-  g_source_set_static_name (source, "[pb-comparison] progress");
-  g_source_attach (source, NULL);
-  g_source_unref (source);
+  g_clear_pointer (&self->worker, pb_worker_unref);
+  self->finished = g_get_monotonic_time ();
+  self->session->partial = status != PB_OK;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  g_signal_emit (self, signals[FINISHED], 0, (int) status, message);
 }
 
 static void
 on_round_done (void                *user_data,
                const PbRoundResult *result)
 {
-  Job *job = user_data;
+  PbWorker *worker = user_data;
+  Job *job = pb_worker_get_data (worker);
   PbRoundResult *copy = g_memdup2 (result, sizeof *result);
 
   copy->epochs = g_memdup2 (result->epochs, sizeof (PbEpochRecord) * MAX (result->n_epochs, 0));
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   g_ptr_array_add (job->pending, copy);
-  schedule_dispatch (job);
-  g_mutex_unlock (&job->lock);
+  pb_worker_post (worker);
+  pb_worker_unlock (worker);
 }
 
 static void
@@ -230,7 +170,8 @@ on_round_run (void                *user_data,
               const PbRoundResult *result,
               PbRun               *run)
 {
-  Job *job = user_data;
+  PbWorker *worker = user_data;
+  Job *job = pb_worker_get_data (worker);
   int m = result->model_index;
   PbModel *src = pb_run_model (run);
   PbModel *copy = NULL;
@@ -239,15 +180,15 @@ on_round_run (void                *user_data,
 
   if (m < 0 || m >= job->n_models)
     return;
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   wanted = result->round < job->kept_round[m];
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
   /* The copy is made outside the lock: the other rounds' workers need it to report. */
   if (!wanted || pb_model_new (pb_model_arch (src), 1, &copy, &err) != PB_OK)
     return;
   pb_model_copy_weights (copy, src);
 
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   if (result->round < job->kept_round[m])
     {
       Kept *kept = &job->kept[m];
@@ -264,26 +205,25 @@ on_round_run (void                *user_data,
                                      pb_arch_name (&job->models[m]), result->round + 1);
       job->kept_round[m] = result->round;
     }
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
   g_clear_pointer (&copy, pb_model_free);
 }
 
 static bool
 on_cancelled (void *user_data)
 {
-  Job *job = user_data;
-
-  return g_atomic_int_get (&job->cancel) != 0;
+  return pb_worker_is_cancelled (user_data);
 }
 
-static gpointer
-worker (gpointer data)
+static void
+run_study (PbWorker *worker,
+           gpointer  data)
 {
   Job *job = data;
   g_autoptr(GError) error = NULL;
   const PbMnist *mnist = pb_mnist_cache_get (job->data_dir, &error);
   PbStudyCallbacks cb = { .round_done = on_round_done, .cancelled = on_cancelled,
-                          .user_data = job, .round_run = on_round_run };
+                          .user_data = worker, .round_run = on_round_run };
   PbRoundResult *results;
   PbError err = { { 0 } };
   PbStatus status;
@@ -302,15 +242,9 @@ worker (gpointer data)
       g_free (results);
     }
 
-  g_mutex_lock (&job->lock);
-  job->done = TRUE;
   job->status = status;
   if (status != PB_OK && status != PB_ERR_CANCELLED)
     job->message = g_strdup (err.message);
-  schedule_dispatch (job);
-  g_mutex_unlock (&job->lock);
-  job_unref (job);
-  return NULL;
 }
 
 static void
@@ -325,12 +259,7 @@ pb_comparison_dispose (GObject *object)
 {
   PbComparison *self = PB_COMPARISON (object);
 
-  if (self->thread != NULL)
-    {
-      g_atomic_int_set (&self->job->cancel, 1);
-      g_thread_join (g_steal_pointer (&self->thread));
-    }
-  g_clear_pointer (&self->job, job_unref);
+  g_clear_pointer (&self->worker, pb_worker_release);
   g_clear_pointer (&self->session, session_free);
   clear_kept (self);
 
@@ -397,15 +326,16 @@ pb_comparison_start (PbComparison          *self,
                      const char            *data_dir,
                      GError               **error)
 {
+  static const PbWorkerFuncs funcs = { run_study, on_progress, on_done };
   PbSession *session;
   PbError err = { { 0 } };
   PbStatus st;
   Job *job;
-  GThread *thread;
+  PbWorker *worker;
 
   g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
 
-  if (self->thread != NULL)
+  if (self->worker != NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
                            _("A comparison is already running"));
@@ -419,24 +349,20 @@ pb_comparison_start (PbComparison          *self,
       return pb_set_error_from_status (error, st, &err);
     }
 
-  job = g_atomic_rc_box_new0 (Job);
+  job = g_new0 (Job, 1);
   job->base = *base;
   memcpy (job->models, models, sizeof (PbArch) * n_models);
   job->n_models = n_models;
   job->rounds = rounds;
   job->jobs = CLAMP (jobs, 1, 64);
   job->data_dir = g_strdup (data_dir);
-  g_weak_ref_init (&job->comparison, self);
-  g_mutex_init (&job->lock);
   job->pending = g_ptr_array_new_with_free_func (round_free);
   for (guint i = 0; i < G_N_ELEMENTS (job->kept_round); i++)
     job->kept_round[i] = G_MAXINT;
 
-  thread = g_thread_try_new ("pb-comparison", worker, job_ref (job), error);
-  if (thread == NULL)
+  worker = pb_worker_start ("pb-comparison", self, &funcs, job, job_free, error);
+  if (worker == NULL)
     {
-      job_unref (job);
-      job_unref (job);
       session_free (session);
       return FALSE;
     }
@@ -444,8 +370,7 @@ pb_comparison_start (PbComparison          *self,
   clear_kept (self);
   self->loaded = FALSE;
   self->session = session;
-  self->job = job;
-  self->thread = thread;
+  self->worker = worker;
   self->started = g_get_monotonic_time ();
   self->finished = 0;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
@@ -458,15 +383,15 @@ pb_comparison_stop (PbComparison *self)
 {
   g_return_if_fail (PB_IS_COMPARISON (self));
 
-  if (self->job != NULL)
-    g_atomic_int_set (&self->job->cancel, 1);
+  if (self->worker != NULL)
+    pb_worker_cancel (self->worker);
 }
 
 gboolean
 pb_comparison_get_running (PbComparison *self)
 {
   g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
-  return self->thread != NULL;
+  return self->worker != NULL;
 }
 
 const PbSession *
@@ -518,7 +443,7 @@ pb_comparison_load (PbComparison  *self,
 
   g_return_val_if_fail (PB_IS_COMPARISON (self), FALSE);
 
-  if (self->thread != NULL)
+  if (self->worker != NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
                            _("A comparison is already running"));

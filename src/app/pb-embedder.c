@@ -3,13 +3,15 @@
 
 #include "config.h"
 
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 
+#include "pb-core-error.h"
 #include "pb-embedder.h"
+#include "pb-mnist-cache.h"
 #include "pb-tsne.h"
-#include "pb-util.h"
+#include "pb-worker.h"
 
-#define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
 #define ITERATIONS_PER_STEP 10
 
 typedef struct
@@ -47,29 +49,21 @@ typedef struct
   GArray *kl_trace;   /* PbEmbedKl posted since the last dispatch */
 } Posted;
 
-/* Shared by the worker, the pending source and the embedder; whichever lets go last frees it. */
+/* The worker's data; posted is under the worker's lock. */
 typedef struct
 {
   PbEmbedSettings settings;
   char *data_dir;
   JobModel *models;
   guint n_models;
-  GWeakRef embedder;
-  gint cancel;
-
-  GMutex lock;
   Posted *posted;
-  gboolean dispatch_pending;
-  gint64 last_dispatch;
-  gboolean done;
 } Job;
 
 struct _PbEmbedder
 {
   GObject parent_instance;
 
-  Job *job;
-  GThread *thread;
+  PbWorker *worker;
   PbEmbedSettings settings;
   GArray *maps;
 };
@@ -116,7 +110,7 @@ posted_clear (Posted *p)
 }
 
 static void
-job_clear (gpointer data)
+job_free (gpointer data)
 {
   Job *job = data;
 
@@ -130,20 +124,7 @@ job_clear (gpointer data)
     }
   g_free (job->models);
   g_free (job->posted);
-  g_weak_ref_clear (&job->embedder);
-  g_mutex_clear (&job->lock);
-}
-
-static Job *
-job_ref (Job *job)
-{
-  return g_atomic_rc_box_acquire (job);
-}
-
-static void
-job_unref (gpointer job)
-{
-  g_atomic_rc_box_release_full (job, job_clear);
+  g_free (job);
 }
 
 static void
@@ -164,28 +145,17 @@ map_clear (gpointer data)
   g_clear_pointer (&map->kl_trace, g_array_unref);
 }
 
-static gboolean
-dispatch_cb (gpointer data)
+/* Main thread: each map the worker changed since the last dispatch. */
+static void
+on_progress (PbWorker *worker,
+             gpointer  owner,
+             gpointer  data)
 {
+  PbEmbedder *self = owner;
   Job *job = data;
-  g_autoptr(PbEmbedder) self = g_weak_ref_get (&job->embedder);
   g_autoptr(GArray) changed = g_array_new (FALSE, FALSE, sizeof (guint));
-  gboolean done;
 
-  /* The view, and with it the embedder, may be gone, or a newer job may have replaced this one:
-   * then the results are dropped. */
-  if (self == NULL || self->job != job)
-    {
-      g_mutex_lock (&job->lock);
-      job->dispatch_pending = FALSE;
-      g_mutex_unlock (&job->lock);
-      return G_SOURCE_REMOVE;
-    }
-
-  g_mutex_lock (&job->lock);
-  job->dispatch_pending = FALSE;
-  job->last_dispatch = g_get_monotonic_time ();
-  done = job->done;
+  pb_worker_lock (worker);
   for (guint i = 0; i < job->n_models; i++)
     {
       Posted *p = &job->posted[i];
@@ -238,50 +208,34 @@ dispatch_cb (gpointer data)
         }
       g_array_append_val (changed, i);
     }
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
 
   for (guint k = 0; k < changed->len; k++)
     g_signal_emit (self, signals[UPDATED], 0, g_array_index (changed, guint, k));
-
-  if (done && self->thread != NULL)
-    {
-      g_thread_join (g_steal_pointer (&self->thread));
-      g_clear_pointer (&self->job, job_unref);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
-      g_signal_emit (self, signals[FINISHED], 0);
-    }
-  return G_SOURCE_REMOVE;
 }
 
-/* With job->lock held. */
 static void
-schedule_dispatch (Job *job)
+on_done (PbWorker *worker,
+         gpointer  owner,
+         gpointer  data)
 {
-  gint64 wait;
-  GSource *source;
+  PbEmbedder *self = owner;
 
-  if (job->dispatch_pending)
-    return;
-  job->dispatch_pending = TRUE;
-
-  wait = job->last_dispatch + MIN_DISPATCH_INTERVAL_US - g_get_monotonic_time ();
-  source = wait <= 0 ? g_idle_source_new () : g_timeout_source_new ((guint) (wait / 1000) + 1);
-  g_source_set_priority (source, G_PRIORITY_LOW);
-  g_source_set_callback (source, dispatch_cb, job_ref (job), job_unref);
-  g_source_set_static_name (source, "[pb-embedder] progress");
-  g_source_attach (source, NULL);
-  g_source_unref (source);
+  g_clear_pointer (&self->worker, pb_worker_unref);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  g_signal_emit (self, signals[FINISHED], 0);
 }
 
 static void
-post_state (Job          *job,
+post_state (PbWorker     *worker,
             guint         index,
             PbEmbedState  state,
             const char   *message)
 {
+  Job *job = pb_worker_get_data (worker);
   Posted *p = &job->posted[index];
 
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   p->state = state;
   p->dirty = TRUE;
   if (message != NULL)
@@ -289,13 +243,13 @@ post_state (Job          *job,
       g_free (p->message);
       p->message = g_strdup (message);
     }
-  schedule_dispatch (job);
-  g_mutex_unlock (&job->lock);
+  pb_worker_post (worker);
+  pb_worker_unlock (worker);
 }
 
 typedef struct
 {
-  Job *job;
+  PbWorker *worker;
   guint index;
 } Callback;
 
@@ -305,14 +259,15 @@ on_tsne_progress (PbTsneStage  stage,
                   void        *user_data)
 {
   Callback *cb = user_data;
-  Posted *p = &cb->job->posted[cb->index];
+  Job *job = pb_worker_get_data (cb->worker);
+  Posted *p = &job->posted[cb->index];
 
-  g_mutex_lock (&cb->job->lock);
+  pb_worker_lock (cb->worker);
   p->state = PB_EMBED_NEIGHBOURS;
   p->fraction = stage == PB_TSNE_STAGE_NEIGHBOURS ? fraction * 0.8 : 0.8 + fraction * 0.2;
   p->dirty = TRUE;
-  schedule_dispatch (cb->job);
-  g_mutex_unlock (&cb->job->lock);
+  pb_worker_post (cb->worker);
+  pb_worker_unlock (cb->worker);
 }
 
 static bool
@@ -320,20 +275,21 @@ on_tsne_cancelled (void *user_data)
 {
   Callback *cb = user_data;
 
-  return g_atomic_int_get (&cb->job->cancel) != 0;
+  return pb_worker_is_cancelled (cb->worker);
 }
 
 static void
-post_coords (Job    *job,
-             guint   index,
-             PbTsne *tsne)
+post_coords (PbWorker *worker,
+             guint     index,
+             PbTsne   *tsne)
 {
+  Job *job = pb_worker_get_data (worker);
   Posted *p = &job->posted[index];
   int n = pb_tsne_n (tsne);
   float *xy = g_memdup2 (pb_tsne_coords (tsne), sizeof (float) * 2 * (gsize) n);
   double kl = pb_tsne_kl (tsne);
 
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   g_free (p->xy);
   p->xy = xy;
   p->n = n;
@@ -345,15 +301,16 @@ post_coords (Job    *job,
   g_array_append_val (p->kl_trace, ((PbEmbedKl) { .iteration = p->iteration, .kl = kl }));
   p->state = PB_EMBED_OPTIMISING;
   p->dirty = TRUE;
-  schedule_dispatch (job);
-  g_mutex_unlock (&job->lock);
+  pb_worker_post (worker);
+  pb_worker_unlock (worker);
 }
 
 static PbStatus
-embed_one (Job      *job,
+embed_one (PbWorker *worker,
            guint     index,
            PbError  *err)
 {
+  Job *job = pb_worker_get_data (worker);
   JobModel *m = &job->models[index];
   PbTrainSettings s = m->settings;
   g_autoptr(GError) error = NULL;
@@ -365,13 +322,13 @@ embed_one (Job      *job,
   Posted *p;
   PbTsne *tsne = NULL;
   PbTsneSettings ts;
-  Callback cb = { job, index };
+  Callback cb = { worker, index };
   PbTsneCallbacks callbacks = { on_tsne_progress, on_tsne_cancelled, &cb };
   PbStatus status;
   int rows, dim;
   gboolean per_image;
 
-  post_state (job, index, PB_EMBED_FEATURES, NULL);
+  post_state (worker, index, PB_EMBED_FEATURES, NULL);
   mnist = pb_mnist_cache_get (job->data_dir, &error);
   if (mnist == NULL)
     return pb_error_set (err, PB_ERR_IO, "%s", error->message);
@@ -404,7 +361,7 @@ embed_one (Job      *job,
   digits = g_new (guint8, rows);
   for (int r = 0; r < rows; r++)
     digits[r] = per_image ? pairs.classes[r] : pairs.classes[2 * r];
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   p = &job->posted[index];
   g_free (p->digits);
   g_free (p->images);
@@ -425,7 +382,7 @@ embed_one (Job      *job,
   p->labels = g_memdup2 (pairs.labels, (gsize) pairs.n);
   p->predicted = g_steal_pointer (&predicted);
   p->dirty = TRUE;
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
   pb_pairs_clear (&pairs);
 
   pb_tsne_settings_init (&ts);
@@ -433,12 +390,12 @@ embed_one (Job      *job,
   ts.seed = job->settings.seed;
   /* One core for the t-SNE, the other stays with the UI and a training run. */
   ts.threads = 1;
-  post_state (job, index, PB_EMBED_NEIGHBOURS, NULL);
+  post_state (worker, index, PB_EMBED_NEIGHBOURS, NULL);
   status = pb_tsne_new (features, rows, dim, &ts, &callbacks, &tsne, err);
   if (status != PB_OK)
     return status;
 
-  post_coords (job, index, tsne);
+  post_coords (worker, index, tsne);
   while (pb_tsne_iteration (tsne) < job->settings.iterations)
     {
       int k = MIN (ITERATIONS_PER_STEP, job->settings.iterations - pb_tsne_iteration (tsne));
@@ -447,21 +404,22 @@ embed_one (Job      *job,
       status = pb_tsne_step (tsne, k, err);
       if (status != PB_OK)
         break;
-      g_mutex_lock (&job->lock);
-      pending = job->dispatch_pending;
-      g_mutex_unlock (&job->lock);
+      pb_worker_lock (worker);
+      pending = pb_worker_get_post_pending (worker);
+      pb_worker_unlock (worker);
       /* The KL costs about an iteration, so only when the main thread will see it. */
       if (!pending)
-        post_coords (job, index, tsne);
+        post_coords (worker, index, tsne);
     }
   if (status == PB_OK || status == PB_ERR_CANCELLED)
-    post_coords (job, index, tsne);
+    post_coords (worker, index, tsne);
   pb_tsne_free (tsne);
   return status;
 }
 
-static gpointer
-worker (gpointer data)
+static void
+embed_all (PbWorker *worker,
+           gpointer  data)
 {
   Job *job = data;
   gboolean cancelled = FALSE;
@@ -471,25 +429,18 @@ worker (gpointer data)
       PbError err = { { 0 } };
       PbStatus status = PB_ERR_CANCELLED;
 
-      if (!cancelled && !g_atomic_int_get (&job->cancel))
-        status = embed_one (job, i, &err);
+      if (!cancelled && !pb_worker_is_cancelled (worker))
+        status = embed_one (worker, i, &err);
       if (status == PB_OK)
-        post_state (job, i, PB_EMBED_DONE, NULL);
+        post_state (worker, i, PB_EMBED_DONE, NULL);
       else if (status == PB_ERR_CANCELLED)
         {
           cancelled = TRUE;
-          post_state (job, i, PB_EMBED_CANCELLED, NULL);
+          post_state (worker, i, PB_EMBED_CANCELLED, NULL);
         }
       else
-        post_state (job, i, PB_EMBED_FAILED, err.message);
+        post_state (worker, i, PB_EMBED_FAILED, err.message);
     }
-
-  g_mutex_lock (&job->lock);
-  job->done = TRUE;
-  schedule_dispatch (job);
-  g_mutex_unlock (&job->lock);
-  job_unref (job);
-  return NULL;
 }
 
 static void
@@ -497,12 +448,7 @@ pb_embedder_dispose (GObject *object)
 {
   PbEmbedder *self = PB_EMBEDDER (object);
 
-  if (self->thread != NULL)
-    {
-      g_atomic_int_set (&self->job->cancel, 1);
-      g_thread_join (g_steal_pointer (&self->thread));
-    }
-  g_clear_pointer (&self->job, job_unref);
+  g_clear_pointer (&self->worker, pb_worker_release);
 
   G_OBJECT_CLASS (pb_embedder_parent_class)->dispose (object);
 }
@@ -626,26 +572,25 @@ pb_embedder_start (PbEmbedder             *self,
                    const char             *data_dir,
                    GError                **error)
 {
+  static const PbWorkerFuncs funcs = { embed_all, on_progress, on_done };
   Job *job;
-  GThread *thread;
+  PbWorker *worker;
 
   g_return_val_if_fail (PB_IS_EMBEDDER (self), FALSE);
   g_return_val_if_fail (n_models > 0, FALSE);
 
-  if (self->thread != NULL)
+  if (self->worker != NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A map is already being made"));
       return FALSE;
     }
 
-  job = g_atomic_rc_box_new0 (Job);
+  job = g_new0 (Job, 1);
   job->settings = *settings;
   job->data_dir = g_strdup (data_dir);
   job->n_models = n_models;
   job->models = g_new0 (JobModel, n_models);
   job->posted = g_new0 (Posted, n_models);
-  g_weak_ref_init (&job->embedder, self);
-  g_mutex_init (&job->lock);
 
   g_array_set_size (self->maps, 0);
   g_array_set_size (self->maps, n_models);
@@ -664,7 +609,7 @@ pb_embedder_start (PbEmbedder             *self,
       status = pb_model_new (arch, 100, &job->models[i].model, &err);
       if (status != PB_OK)
         {
-          job_unref (job);
+          job_free (job);
           return pb_set_error_from_status (error, status, &err);
         }
       pb_model_copy_weights (job->models[i].model, models[i].model);
@@ -674,16 +619,10 @@ pb_embedder_start (PbEmbedder             *self,
       map->state = PB_EMBED_QUEUED;
     }
 
-  thread = g_thread_try_new ("pb-embedder", worker, job_ref (job), error);
-  if (thread == NULL)
-    {
-      job_unref (job);
-      job_unref (job);
-      return FALSE;
-    }
-  g_clear_pointer (&self->job, job_unref);
-  self->job = job;
-  self->thread = thread;
+  worker = pb_worker_start ("pb-embedder", self, &funcs, job, job_free, error);
+  if (worker == NULL)
+    return FALSE;
+  self->worker = worker;
   self->settings = *settings;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
   for (guint i = 0; i < n_models; i++)
@@ -696,15 +635,15 @@ pb_embedder_stop (PbEmbedder *self)
 {
   g_return_if_fail (PB_IS_EMBEDDER (self));
 
-  if (self->job != NULL)
-    g_atomic_int_set (&self->job->cancel, 1);
+  if (self->worker != NULL)
+    pb_worker_cancel (self->worker);
 }
 
 gboolean
 pb_embedder_get_running (PbEmbedder *self)
 {
   g_return_val_if_fail (PB_IS_EMBEDDER (self), FALSE);
-  return self->thread != NULL;
+  return self->worker != NULL;
 }
 
 guint

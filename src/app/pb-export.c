@@ -6,12 +6,14 @@
 #include <string.h>
 #include <glib/gi18n.h>
 
+#include "pb-core-error.h"
 #include "pb-core.h"
 #include "pb-export.h"
 #include "pb-json.h"
+#include "pb-mnist-cache.h"
 #include "pb-plot.h"
 #include "pb-safetensors.h"
-#include "pb-util.h"
+
 
 static gboolean
 write_atomic (const char  *path,

@@ -10,7 +10,7 @@
 #include <gio/gio.h>
 
 #include "pb-inspector.h"
-#include "pb-util.h"
+#include "pb-core-error.h"
 
 struct _PbInspector
 {

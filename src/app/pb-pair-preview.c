@@ -8,7 +8,8 @@
 #include <gio/gio.h>
 
 #include "pb-pair-preview.h"
-#include "pb-util.h"
+#include "pb-core-error.h"
+#include "pb-mnist-cache.h"
 
 /* The next run, shared by the preview and the workers that read it; the last to let go frees
  * it (a worker may, after the preview has moved on). */

@@ -6,7 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "pb-preferences-window.h"
-#include "pb-util.h"
+#include "pb-uninstalled.h"
 
 struct _PbPreferencesWindow
 {

@@ -5,30 +5,26 @@
 
 #include <math.h>
 
+#include <gio/gio.h>
 #include <glib/gi18n.h>
 
+#include "pb-mnist-cache.h"
 #include "pb-trainer.h"
-#include "pb-util.h"
+#include "pb-worker.h"
 
-/* At most this many updates a second reach the main thread. */
-#define MIN_DISPATCH_INTERVAL_US (G_USEC_PER_SEC / 30)
 /* The speed readout forgets older batches with this time constant, in seconds of training. */
 #define SPEED_MEMORY_S 3.0
 
-/* Shared by the worker, the pending main-loop source and the trainer; reference-counted so that
- * whichever lets go last frees it. */
+/* The worker's data. The fields below started are under the worker's lock, whose condition
+ * wakes the worker held by a pause: for a step, a resume, a learning rate or a stop. What the
+ * thread leaves when it ends (status to digits) is read after the join. */
 typedef struct
 {
   PbTrainSettings settings;
   char *data_dir;
-  GWeakRef trainer;
-  gint cancel;
   gint batches_done;
   gint64 started;
 
-  GMutex lock;
-  /* Wakes the worker held by a pause: for a step, a resume, a learning rate or a stop. */
-  GCond wake;
   gboolean paused;
   int steps;
   float pending_lr;
@@ -43,9 +39,6 @@ typedef struct
   double speed_pairs, speed_train_s, speed_wall_s;
   double seconds_per_pair, pairs_per_second;
   guint batches_per_epoch;
-  gboolean dispatch_pending;
-  gint64 last_dispatch;
-  gboolean done;
   PbStatus status;
   char *message;
   PbRun *run;
@@ -66,8 +59,7 @@ struct _PbTrainer
 {
   GObject parent_instance;
 
-  Job *job;
-  GThread *thread;
+  PbWorker *worker;
   PbRunItem *item;
   gboolean paused;
   gboolean holding;
@@ -97,14 +89,11 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void
-job_clear (gpointer data)
+job_free (gpointer data)
 {
   Job *job = data;
 
   g_free (job->data_dir);
-  g_weak_ref_clear (&job->trainer);
-  g_mutex_clear (&job->lock);
-  g_cond_clear (&job->wake);
   g_array_unref (job->batches);
   g_array_unref (job->epochs);
   g_array_unref (job->lr_changes);
@@ -114,18 +103,7 @@ job_clear (gpointer data)
   g_free (job->prob1);
   g_free (job->digits);
   g_clear_pointer (&job->snapshot, pb_model_free);
-}
-
-static Job *
-job_ref (Job *job)
-{
-  return g_atomic_rc_box_acquire (job);
-}
-
-static void
-job_unref (gpointer job)
-{
-  g_atomic_rc_box_release_full (job, job_clear);
+  g_free (job);
 }
 
 /* What one dispatch carries from the worker to the main thread. */
@@ -164,111 +142,37 @@ set_paused (PbTrainer *self,
 
 static void
 update_snapshot (PbRunItem *item,
+                 PbWorker  *worker,
                  Job       *job)
 {
   /* Notifications wait until the lock is released, so listeners never stall the worker. */
   g_object_freeze_notify (G_OBJECT (item));
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   if (job->snapshot_fresh)
     {
       pb_run_item_set_snapshot (item, job->snapshot, job->snapshot_epoch, job->input_mean,
                                 job->input_std, job->test);
       job->snapshot_fresh = FALSE;
     }
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
   g_object_thaw_notify (G_OBJECT (item));
 }
 
+/* Main thread: hands the records posted since the last dispatch to the run item. */
 static void
-apply_update (PbTrainer    *self,
-              Job          *job,
-              const Update *up)
+on_progress (PbWorker *worker,
+             gpointer  owner,
+             gpointer  data)
 {
-  PbRunItem *item = self->item;
-  gboolean done;
-  PbStatus status;
-  g_autofree char *message = NULL;
-  PbRun *run = NULL;
-  guint8 *labels = NULL;
-  float *prob1 = NULL;
-  guint8 *digits = NULL;
-
-  g_mutex_lock (&job->lock);
-  done = job->done;
-  status = job->status;
-  if (done)
-    {
-      message = g_steal_pointer (&job->message);
-      run = g_steal_pointer (&job->run);
-      labels = g_steal_pointer (&job->labels);
-      prob1 = g_steal_pointer (&job->prob1);
-      digits = g_steal_pointer (&job->digits);
-    }
-  g_mutex_unlock (&job->lock);
-
-  update_snapshot (item, job);
-  if (up->batches_per_epoch > 0)
-    pb_run_item_set_batches_per_epoch (item, up->batches_per_epoch);
-  pb_run_item_set_elapsed (item,
-                           (g_get_monotonic_time () - job->started) / (double) G_USEC_PER_SEC);
-  if (up->seconds_per_pair > 0)
-    {
-      self->seconds_per_pair = up->seconds_per_pair;
-      self->pairs_per_second = up->pairs_per_second;
-    }
-  pb_run_item_append_lr_changes (item, (const PbLrChange *) (gpointer) up->lr_changes->data,
-                                 up->lr_changes->len);
-  pb_run_item_append (item,
-                      (const PbBatchRecord *) (gpointer) up->batches->data, up->batches->len,
-                      (const PbEpochRecord *) (gpointer) up->epochs->data, up->epochs->len);
-  set_holding (self, self->paused && up->held && !done);
-  g_signal_emit (self, signals[PROGRESS], 0, item);
-
-  if (done)
-    {
-      g_autoptr(PbRunItem) finished = g_steal_pointer (&self->item);
-
-      pb_run_item_set_paused (finished, FALSE);
-      if (run != NULL)
-        pb_run_item_take_run (finished, run, labels, prob1, digits);
-      pb_run_item_set_core_status (finished, status);
-      switch (status)
-        {
-        case PB_OK:
-          pb_run_item_set_status (finished, PB_RUN_STATUS_FINISHED, NULL);
-          break;
-        case PB_ERR_CANCELLED:
-          pb_run_item_set_status (finished, PB_RUN_STATUS_CANCELLED, NULL);
-          break;
-        default:
-          pb_run_item_set_status (finished, PB_RUN_STATUS_FAILED, message);
-          break;
-        }
-
-      g_thread_join (g_steal_pointer (&self->thread));
-      g_clear_pointer (&self->job, job_unref);
-      self->lr = 0;
-      set_paused (self, FALSE);
-      set_holding (self, FALSE);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
-      g_signal_emit (self, signals[FINISHED], 0, finished);
-    }
-}
-
-static gboolean
-dispatch_cb (gpointer data)
-{
+  PbTrainer *self = owner;
   Job *job = data;
-  gint64 t0 = g_get_monotonic_time ();
-  g_autoptr(PbTrainer) trainer = NULL;
+  PbRunItem *item = self->item;
   g_autoptr(GArray) batches = g_array_new (FALSE, FALSE, sizeof (PbBatchRecord));
   g_autoptr(GArray) epochs = g_array_new (FALSE, FALSE, sizeof (PbEpochRecord));
   g_autoptr(GArray) lr_changes = g_array_new (FALSE, FALSE, sizeof (PbLrChange));
   Update up = { batches, epochs, lr_changes, 0, FALSE, 0, 0 };
 
-  g_mutex_lock (&job->lock);
-  job->dispatch_pending = FALSE;
-  job->last_dispatch = t0;
+  pb_worker_lock (worker);
   g_array_append_vals (batches, job->batches->data, job->batches->len);
   g_array_append_vals (epochs, job->epochs->data, job->epochs->len);
   g_array_append_vals (lr_changes, job->lr_changes->data, job->lr_changes->len);
@@ -279,41 +183,62 @@ dispatch_cb (gpointer data)
   up.held = job->held;
   up.seconds_per_pair = job->seconds_per_pair;
   up.pairs_per_second = job->pairs_per_second;
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
 
-  /* The window, and with it the trainer, may be gone: then the results are dropped. */
-  trainer = g_weak_ref_get (&job->trainer);
-  if (trainer != NULL && trainer->job == job)
-    apply_update (trainer, job, &up);
-
-  if (pb_debug_timing ())
-    g_message ("progress handler: %.3f ms (%u batches, %u epochs)",
-               (g_get_monotonic_time () - t0) / 1000.0, batches->len, epochs->len);
-
-  return G_SOURCE_REMOVE;
+  update_snapshot (item, worker, job);
+  if (up.batches_per_epoch > 0)
+    pb_run_item_set_batches_per_epoch (item, up.batches_per_epoch);
+  pb_run_item_set_elapsed (item,
+                           (g_get_monotonic_time () - job->started) / (double) G_USEC_PER_SEC);
+  if (up.seconds_per_pair > 0)
+    {
+      self->seconds_per_pair = up.seconds_per_pair;
+      self->pairs_per_second = up.pairs_per_second;
+    }
+  pb_run_item_append_lr_changes (item, (const PbLrChange *) (gpointer) up.lr_changes->data,
+                                 up.lr_changes->len);
+  pb_run_item_append (item,
+                      (const PbBatchRecord *) (gpointer) up.batches->data, up.batches->len,
+                      (const PbEpochRecord *) (gpointer) up.epochs->data, up.epochs->len);
+  /* A worker that ended is never held: it clears held on leaving its wait. */
+  set_holding (self, self->paused && up.held);
+  g_signal_emit (self, signals[PROGRESS], 0, item);
 }
 
-/* With job->lock held. */
+/* Main thread, after the last progress: the run item takes the run and its status. */
 static void
-schedule_dispatch (Job *job)
+on_done (PbWorker *worker,
+         gpointer  owner,
+         gpointer  data)
 {
-  gint64 wait;
-  GSource *source;
+  PbTrainer *self = owner;
+  Job *job = data;
+  g_autoptr(PbRunItem) finished = g_steal_pointer (&self->item);
 
-  if (job->dispatch_pending)
-    return;
-  job->dispatch_pending = TRUE;
+  pb_run_item_set_paused (finished, FALSE);
+  if (job->run != NULL)
+    pb_run_item_take_run (finished, g_steal_pointer (&job->run), g_steal_pointer (&job->labels),
+                          g_steal_pointer (&job->prob1), g_steal_pointer (&job->digits));
+  pb_run_item_set_core_status (finished, job->status);
+  switch (job->status)
+    {
+    case PB_OK:
+      pb_run_item_set_status (finished, PB_RUN_STATUS_FINISHED, NULL);
+      break;
+    case PB_ERR_CANCELLED:
+      pb_run_item_set_status (finished, PB_RUN_STATUS_CANCELLED, NULL);
+      break;
+    default:
+      pb_run_item_set_status (finished, PB_RUN_STATUS_FAILED, job->message);
+      break;
+    }
 
-  wait = job->last_dispatch + MIN_DISPATCH_INTERVAL_US - g_get_monotonic_time ();
-  if (wait <= 0)
-    source = g_idle_source_new ();
-  else
-    source = g_timeout_source_new ((guint) (wait / 1000) + 1);
-  g_source_set_priority (source, G_PRIORITY_LOW);
-  g_source_set_callback (source, dispatch_cb, job_ref (job), job_unref);
-  g_source_set_static_name (source, "[pb-trainer] progress");
-  g_source_attach (source, NULL);
-  g_source_unref (source);
+  g_clear_pointer (&self->worker, pb_worker_unref);
+  self->lr = 0;
+  set_paused (self, FALSE);
+  set_holding (self, FALSE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RUNNING]);
+  g_signal_emit (self, signals[FINISHED], 0, finished);
 }
 
 /* Folds one step into the speed readout. wall_s is the step's time on the worker, evaluation
@@ -345,7 +270,8 @@ measure_speed (Job         *job,
 
 /* After every step, on the worker: hands the new records to the main thread. */
 static void
-publish_progress (Job         *job,
+publish_progress (PbWorker    *worker,
+                  Job         *job,
                   const PbRun *run)
 {
   int n_batches = pb_run_n_batches_done (run);
@@ -353,7 +279,7 @@ publish_progress (Job         *job,
 
   g_atomic_int_set (&job->batches_done, n_batches);
 
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   if (n_batches > job->batches_copied)
     {
       g_array_append_vals (job->batches, pb_run_batches (run) + job->batches_copied,
@@ -377,14 +303,15 @@ publish_progress (Job         *job,
       job->snapshot_epoch = n_epochs;
       job->snapshot_fresh = TRUE;
     }
-  schedule_dispatch (job);
-  g_mutex_unlock (&job->lock);
+  pb_worker_post (worker);
+  pb_worker_unlock (worker);
 }
 
 static void
-apply_lr (Job   *job,
-          PbRun *run,
-          float  lr)
+apply_lr (PbWorker *worker,
+          Job      *job,
+          PbRun    *run,
+          float     lr)
 {
   PbError err = { { 0 } };
   int n;
@@ -400,23 +327,24 @@ apply_lr (Job   *job,
       return;
     }
   n = pb_run_n_lr_changes (run);
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   g_array_append_vals (job->lr_changes, pb_run_lr_changes (run) + job->lr_changes_copied,
                        n - job->lr_changes_copied);
   job->lr_changes_copied = n;
-  schedule_dispatch (job);
-  g_mutex_unlock (&job->lock);
+  pb_worker_post (worker);
+  pb_worker_unlock (worker);
 }
 
 /* Between steps: applies a new learning rate, and holds while paused until a step, a resume or
  * a stop. FALSE when the run is to stop. */
 static gboolean
-wait_for_turn (Job   *job,
-               PbRun *run)
+wait_for_turn (PbWorker *worker,
+               Job      *job,
+               PbRun    *run)
 {
   gboolean go = TRUE;
 
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   for (;;)
     {
       if (job->pending_lr > 0)
@@ -424,12 +352,12 @@ wait_for_turn (Job   *job,
           float lr = job->pending_lr;
 
           job->pending_lr = 0;
-          g_mutex_unlock (&job->lock);
-          apply_lr (job, run, lr);
-          g_mutex_lock (&job->lock);
+          pb_worker_unlock (worker);
+          apply_lr (worker, job, run, lr);
+          pb_worker_lock (worker);
           continue;
         }
-      if (g_atomic_int_get (&job->cancel))
+      if (pb_worker_is_cancelled (worker))
         {
           go = FALSE;
           break;
@@ -444,17 +372,19 @@ wait_for_turn (Job   *job,
       if (!job->held)
         {
           job->held = TRUE;
-          schedule_dispatch (job);
+          pb_worker_post (worker);
         }
-      g_cond_wait (&job->wake, &job->lock);
+      pb_worker_wait (worker);
     }
   job->held = FALSE;
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
   return go;
 }
 
+/* What the run leaves for the main thread, which takes it once the thread has ended. */
 static void
-finish (Job        *job,
+finish (PbWorker   *worker,
+        Job        *job,
         PbStatus    status,
         const char *message,
         PbRun      *run)
@@ -476,8 +406,7 @@ finish (Job        *job,
         g_clear_pointer (&labels, g_free);
     }
 
-  g_mutex_lock (&job->lock);
-  job->done = TRUE;
+  pb_worker_lock (worker);
   job->status = status;
   job->message = g_strdup (message);
   job->run = run;
@@ -491,12 +420,12 @@ finish (Job        *job,
       g_clear_pointer (&job->prob1, g_free);
       g_clear_pointer (&job->digits, g_free);
     }
-  schedule_dispatch (job);
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
 }
 
-static gpointer
-worker (gpointer data)
+static void
+train (PbWorker *worker,
+       gpointer  data)
 {
   Job *job = data;
   g_autoptr(GError) error = NULL;
@@ -508,18 +437,18 @@ worker (gpointer data)
   mnist = pb_mnist_cache_get (job->data_dir, &error);
   if (mnist == NULL)
     {
-      finish (job, PB_ERR_IO, error->message, NULL);
-      goto out;
+      finish (worker, job, PB_ERR_IO, error->message, NULL);
+      return;
     }
 
   status = pb_run_new (&job->settings, mnist, &run, &err);
   if (status != PB_OK)
     {
-      finish (job, status, err.message, NULL);
-      goto out;
+      finish (worker, job, status, err.message, NULL);
+      return;
     }
 
-  g_mutex_lock (&job->lock);
+  pb_worker_lock (worker);
   job->batches_per_epoch = pb_run_batches_per_epoch (run);
   if (pb_model_new (&job->settings.arch, 1, &job->snapshot, &err) == PB_OK)
     {
@@ -527,14 +456,14 @@ worker (gpointer data)
       job->input_mean = pb_run_input_mean (run);
       job->input_std = pb_run_input_std (run);
     }
-  g_mutex_unlock (&job->lock);
+  pb_worker_unlock (worker);
 
   while (!pb_run_finished (run))
     {
       int epochs_before = pb_run_n_epochs_done (run);
       gint64 t0;
 
-      if (!wait_for_turn (job, run))
+      if (!wait_for_turn (worker, job, run))
         {
           status = PB_ERR_CANCELLED;
           break;
@@ -544,36 +473,19 @@ worker (gpointer data)
         break;
       measure_speed (job, run, epochs_before,
                      (g_get_monotonic_time () - t0) / (double) G_USEC_PER_SEC);
-      publish_progress (job, run);
+      publish_progress (worker, job, run);
     }
-  finish (job, status, status == PB_OK || status == PB_ERR_CANCELLED ? NULL : err.message, run);
-
-out:
-  job_unref (job);
-  return NULL;
+  finish (worker, job, status,
+          status == PB_OK || status == PB_ERR_CANCELLED ? NULL : err.message, run);
 }
 
-/* Stops the worker, waking it if a pause holds it. */
-static void
-cancel_job (Job *job)
-{
-  g_mutex_lock (&job->lock);
-  g_atomic_int_set (&job->cancel, 1);
-  g_cond_broadcast (&job->wake);
-  g_mutex_unlock (&job->lock);
-}
 
 static void
 pb_trainer_dispose (GObject *object)
 {
   PbTrainer *self = PB_TRAINER (object);
 
-  if (self->thread != NULL)
-    {
-      cancel_job (self->job);
-      g_thread_join (g_steal_pointer (&self->thread));
-    }
-  g_clear_pointer (&self->job, job_unref);
+  g_clear_pointer (&self->worker, pb_worker_release);
   g_clear_object (&self->item);
 
   G_OBJECT_CLASS (pb_trainer_parent_class)->dispose (object);
@@ -645,40 +557,33 @@ pb_trainer_start (PbTrainer   *self,
                   const char  *data_dir,
                   GError     **error)
 {
+  static const PbWorkerFuncs funcs = { train, on_progress, on_done };
+  PbWorker *worker;
   Job *job;
-  GThread *thread;
 
   g_return_val_if_fail (PB_IS_TRAINER (self), FALSE);
   g_return_val_if_fail (PB_IS_RUN_ITEM (item), FALSE);
 
-  if (self->thread != NULL)
+  if (self->worker != NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A run is already training"));
       return FALSE;
     }
 
-  job = g_atomic_rc_box_new0 (Job);
+  job = g_new0 (Job, 1);
   job->settings = *pb_run_item_get_settings (item);
   job->data_dir = g_strdup (data_dir);
-  g_weak_ref_init (&job->trainer, self);
-  g_mutex_init (&job->lock);
-  g_cond_init (&job->wake);
   job->batches = g_array_new (FALSE, FALSE, sizeof (PbBatchRecord));
   job->epochs = g_array_new (FALSE, FALSE, sizeof (PbEpochRecord));
   job->lr_changes = g_array_new (FALSE, FALSE, sizeof (PbLrChange));
   job->started = g_get_monotonic_time ();
 
-  thread = g_thread_try_new ("pb-trainer", worker, job_ref (job), error);
-  if (thread == NULL)
-    {
-      job_unref (job);
-      job_unref (job);
-      return FALSE;
-    }
+  worker = pb_worker_start ("pb-trainer", self, &funcs, job, job_free, error);
+  if (worker == NULL)
+    return FALSE;
 
-  self->job = job;
-  self->thread = thread;
-  self->lr = job->settings.lr;
+  self->worker = worker;
+  self->lr = pb_run_item_get_settings (item)->lr;
   self->n_lr_requested = 0;
   self->seconds_per_pair = self->pairs_per_second = 0;
   g_set_object (&self->item, item);
@@ -690,19 +595,22 @@ pb_trainer_start (PbTrainer   *self,
 void
 pb_trainer_stop (PbTrainer *self)
 {
+  Job *job;
+
   g_return_if_fail (PB_IS_TRAINER (self));
 
-  if (self->job == NULL || g_atomic_int_get (&self->job->cancel))
+  if (self->worker == NULL || pb_worker_is_cancelled (self->worker))
     return;
-  cancel_job (self->job);
-  pb_run_item_set_batches_at_stop (self->item, g_atomic_int_get (&self->job->batches_done));
+  job = pb_worker_get_data (self->worker);
+  pb_worker_cancel (self->worker);
+  pb_run_item_set_batches_at_stop (self->item, g_atomic_int_get (&job->batches_done));
 }
 
 gboolean
 pb_trainer_get_running (PbTrainer *self)
 {
   g_return_val_if_fail (PB_IS_TRAINER (self), FALSE);
-  return self->thread != NULL;
+  return self->worker != NULL;
 }
 
 PbRunItem *
@@ -715,29 +623,35 @@ pb_trainer_get_item (PbTrainer *self)
 void
 pb_trainer_pause (PbTrainer *self)
 {
+  Job *job;
+
   g_return_if_fail (PB_IS_TRAINER (self));
 
-  if (self->job == NULL || self->paused)
+  if (self->worker == NULL || self->paused)
     return;
-  g_mutex_lock (&self->job->lock);
-  self->job->paused = TRUE;
-  g_mutex_unlock (&self->job->lock);
+  job = pb_worker_get_data (self->worker);
+  pb_worker_lock (self->worker);
+  job->paused = TRUE;
+  pb_worker_unlock (self->worker);
   set_paused (self, TRUE);
 }
 
 void
 pb_trainer_resume (PbTrainer *self)
 {
+  Job *job;
+
   g_return_if_fail (PB_IS_TRAINER (self));
 
-  if (self->job == NULL || !self->paused)
+  if (self->worker == NULL || !self->paused)
     return;
-  g_mutex_lock (&self->job->lock);
-  self->job->paused = FALSE;
-  self->job->steps = 0;
-  self->job->held = FALSE;
-  g_cond_broadcast (&self->job->wake);
-  g_mutex_unlock (&self->job->lock);
+  job = pb_worker_get_data (self->worker);
+  pb_worker_lock (self->worker);
+  job->paused = FALSE;
+  job->steps = 0;
+  job->held = FALSE;
+  pb_worker_wake (self->worker);
+  pb_worker_unlock (self->worker);
   set_holding (self, FALSE);
   set_paused (self, FALSE);
 }
@@ -752,16 +666,19 @@ pb_trainer_get_paused (PbTrainer *self)
 gboolean
 pb_trainer_step (PbTrainer *self)
 {
+  Job *job;
+
   g_return_val_if_fail (PB_IS_TRAINER (self), FALSE);
 
-  if (self->job == NULL || !self->paused)
+  if (self->worker == NULL || !self->paused)
     return FALSE;
-  g_mutex_lock (&self->job->lock);
-  self->job->steps++;
+  job = pb_worker_get_data (self->worker);
+  pb_worker_lock (self->worker);
+  job->steps++;
   /* Until the worker holds again after this step, what the main thread has is not all. */
-  self->job->held = FALSE;
-  g_cond_broadcast (&self->job->wake);
-  g_mutex_unlock (&self->job->lock);
+  job->held = FALSE;
+  pb_worker_wake (self->worker);
+  pb_worker_unlock (self->worker);
   set_holding (self, FALSE);
   return TRUE;
 }
@@ -779,10 +696,11 @@ pb_trainer_set_lr (PbTrainer  *self,
                    GError    **error)
 {
   gboolean replaces;
+  Job *job;
 
   g_return_val_if_fail (PB_IS_TRAINER (self), FALSE);
 
-  if (self->job == NULL)
+  if (self->worker == NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
                            _("No run is training"));
@@ -798,18 +716,19 @@ pb_trainer_set_lr (PbTrainer  *self,
   if ((float) lr == (float) self->lr)
     return TRUE;
 
-  g_mutex_lock (&self->job->lock);
-  replaces = self->job->pending_lr > 0;
+  job = pb_worker_get_data (self->worker);
+  pb_worker_lock (self->worker);
+  replaces = job->pending_lr > 0;
   if (!replaces && self->n_lr_requested >= PB_MAX_LR_CHANGES)
     {
-      g_mutex_unlock (&self->job->lock);
+      pb_worker_unlock (self->worker);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
                    _("Learning rate: a run records at most %d changes"), PB_MAX_LR_CHANGES);
       return FALSE;
     }
-  self->job->pending_lr = (float) lr;
-  g_cond_broadcast (&self->job->wake);
-  g_mutex_unlock (&self->job->lock);
+  job->pending_lr = (float) lr;
+  pb_worker_wake (self->worker);
+  pb_worker_unlock (self->worker);
 
   if (!replaces)
     self->n_lr_requested++;

@@ -11,5 +11,8 @@ void        pb_uninstalled_setup (void);
 gboolean    pb_is_uninstalled (void);
 /* The build's translations when uninstalled, else the installed ones. */
 const char *pb_locale_dir (void);
+/* The MNIST folder: the setting if non-empty, then $PAIRBENCH_DATA_DIR, then the source tree's
+ * data for an uninstalled build, else the installed data. */
+char       *pb_resolve_data_dir (const char *setting);
 
 G_END_DECLS

@@ -7,7 +7,7 @@
 
 #include "pb-export.h"
 #include "pb-file-dialog.h"
-#include "pb-util.h"
+#include "pb-uninstalled.h"
 #include "pb-window-private.h"
 
 /* Writes the chosen file; the window shows the error or the saved toast. */

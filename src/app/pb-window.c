@@ -11,10 +11,11 @@
 #include "pb-curve-view.h"
 #include "pb-embedding-view.h"
 #include "pb-export.h"
+#include "pb-format.h"
 #include "pb-inspect-view.h"
 #include "pb-run-item.h"
 #include "pb-trainer.h"
-#include "pb-util.h"
+#include "pb-uninstalled.h"
 #include "pb-window-private.h"
 
 G_DEFINE_TYPE (PbWindow, pb_window, ADW_TYPE_APPLICATION_WINDOW)

@@ -7,9 +7,12 @@
 #include <glib/gi18n.h>
 
 #include "pb-compare-page.h"
+#include "pb-core-error.h"
 #include "pb-file-dialog.h"
+#include "pb-format.h"
 #include "pb-plot-view.h"
-#include "pb-util.h"
+#include "pb-train-settings.h"
+#include "pb-uninstalled.h"
 
 static const char *const default_models[] = {
   "stacked", "stacked-aux", "siamese", "siamese-aux",

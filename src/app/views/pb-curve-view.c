@@ -8,9 +8,10 @@
 #include <glib/gi18n.h>
 
 #include "pb-curve-view.h"
+#include "pb-debug.h"
 #include "pb-run-item.h"
 #include "pb-smooth.h"
-#include "pb-util.h"
+#include "pb-style.h"
 
 #define PAD 8.0
 #define TICK_LEN 4.0

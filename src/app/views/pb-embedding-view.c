@@ -10,7 +10,7 @@
 #include "pb-embedding-view-private.h"
 #include "pb-run-picker.h"
 #include "pb-scatter-view.h"
-#include "pb-util.h"
+#include "pb-uninstalled.h"
 
 /* The report's four models, in the order of its Figures 2–5. */
 static const char *const compare_models[N_GRID] = {

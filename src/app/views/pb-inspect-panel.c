@@ -10,7 +10,9 @@
 #include <adwaita.h>
 
 #include "pb-inspect-panel.h"
-#include "pb-util.h"
+#include "pb-debug.h"
+#include "pb-format.h"
+#include "pb-style.h"
 
 /* The wanted size in pixels of one enlarged image per row. */
 #define INPUT_CELL 56

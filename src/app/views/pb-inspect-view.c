@@ -9,10 +9,12 @@
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
+#include "pb-debug.h"
+#include "pb-format.h"
 #include "pb-inspect-panel.h"
 #include "pb-inspect-view.h"
 #include "pb-run-picker.h"
-#include "pb-util.h"
+#include "pb-style.h"
 
 #define N_PANELS 2
 

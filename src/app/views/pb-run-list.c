@@ -6,9 +6,10 @@
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
+#include "pb-format.h"
 #include "pb-run-item.h"
 #include "pb-run-list.h"
-#include "pb-util.h"
+#include "pb-style.h"
 
 struct _PbRunList
 {

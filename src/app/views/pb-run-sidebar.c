@@ -9,8 +9,10 @@
 #include <adwaita.h>
 
 #include "pb-arch-diagram.h"
+#include "pb-core-error.h"
+#include "pb-format.h"
 #include "pb-run-sidebar.h"
-#include "pb-util.h"
+#include "pb-train-settings.h"
 
 struct _PbRunSidebar
 {

@@ -9,11 +9,14 @@
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
+#include "pb-core-error.h"
+#include "pb-mnist-cache.h"
 #include "pb-pair-preview.h"
 #include "pb-pair-tile.h"
 #include "pb-run-picker.h"
 #include "pb-samples-view.h"
-#include "pb-util.h"
+#include "pb-train-settings.h"
+#include "pb-uninstalled.h"
 
 #define MAX_PAIRS 36
 #define MAX_MISTAKES 120

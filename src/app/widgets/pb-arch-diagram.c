@@ -7,7 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "pb-arch-diagram.h"
-#include "pb-util.h"
+#include "pb-format.h"
 
 #define ROW_H 34.0
 #define GAP 18.0

@@ -5,8 +5,9 @@
 
 #include <glib/gi18n.h>
 
+#include "pb-debug.h"
 #include "pb-plot-view.h"
-#include "pb-util.h"
+#include "pb-style.h"
 
 struct _PbPlotView
 {

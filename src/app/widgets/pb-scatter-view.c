@@ -7,8 +7,8 @@
 #include <glib/gi18n.h>
 #include <adwaita.h>
 
+#include "pb-debug.h"
 #include "pb-scatter-view.h"
-#include "pb-util.h"
 
 #define ZOOM_STEP 1.25
 #define PAN_STEP 0.1

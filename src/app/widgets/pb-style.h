@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* A run's colour by its index, from the widget's style (light or dark) when it has one. */
+#define PB_N_RUN_COLORS 8
+void pb_run_color (GtkWidget *widget, guint index, GdkRGBA *out);
+
+G_END_DECLS
