@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cmd-embed.h"
+#include "pb-cli-commands.h"
 #include "pb-cli.h"
 #include "pb-core.h"
 #include "pb-tsne.h"

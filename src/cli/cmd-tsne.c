@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cmd-tsne.h"
+#include "pb-cli-commands.h"
 #include "pb-cli.h"
 #include "pb-gemm.h"
 #include "pb-json.h"
