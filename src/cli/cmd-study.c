@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pairbench-cli study: every model over rounds, the report's Table II and the paired tests. */
+/* pairbench-cli study: every model over rounds, the report's Table II and the paired tests.
+ * The rounds go into a PbSession, and the summary rows and the tests come from the core's
+ * pb_session_summary, pb_session_table_row and pb_session_paired_tests, as the app's do. */
 
 #include <math.h>
 #include <stdio.h>
@@ -10,12 +12,13 @@
 #include "pb-cli.h"
 #include "pb-cli-commands.h"
 #include "pb-core.h"
+#include "pb-session.h"
 #include "pb-table.h"
 #include "study-plots.h"
 
 typedef struct
 {
-  const char *const *names;
+  const PbSession *session;
   int rounds;
   int done;
   PbCliPlots *plots;
@@ -34,57 +37,74 @@ study_round_done (void *user_data, const PbRoundResult *r)
   StudyProgress *p = user_data;
   p->done++;
   fprintf (stderr, "[%d/%d] %s round %d (seed %llu): test error %.3f, digit error %.3f, %.1f s\n",
-           p->done, p->rounds, p->names[r->model_index], r->round + 1,
+           p->done, p->rounds, pb_session_model_name (p->session, r->model_index), r->round + 1,
            (unsigned long long) r->seed, r->final.test_error, r->final.digit_error,
            r->final.train_seconds);
 }
 
-static void
-mean_std (const double *v, int n, double *mean, double *std)
-{
-  double m = 0.0, ss = 0.0;
-  for (int i = 0; i < n; i++)
-    m += v[i];
-  m /= n;
-  for (int i = 0; i < n; i++)
-    ss += (v[i] - m) * (v[i] - m);
-  *mean = m;
-  *std = n > 1 ? sqrt (ss / (n - 1)) : 0.0;
-}
-
-static bool
-is_preset_name (const char *name)
+static const char *
+preset_name (const char *name)
 {
   for (const char *const *p = pb_train_preset_names (); *p != NULL; p++)
     if (strcmp (*p, name) == 0)
-      return true;
-  return false;
+      return *p;
+  return NULL;
+}
+
+/* The models of --models: each one's settings and architecture, and for a preset its name
+ * (else NULL). */
+typedef struct
+{
+  int n;
+  PbTrainSettings *each;
+  PbArch *archs;
+  const char **presets;
+} StudyModels;
+
+static void
+study_models_clear (StudyModels *self)
+{
+  free (self->each);
+  free (self->archs);
+  free (self->presets);
+  memset (self, 0, sizeof *self);
 }
 
 /* Each entry of the list is a model name, trained with the shared settings base, or a preset,
- * trained with its own settings and then the command line's run options. names get static
- * strings. */
+ * trained with its own settings and then the command line's run options. The arrays are sized
+ * by the list's entries. */
 static int
 parse_models (const char *cmd, const char *list, int argc, char **argv,
-              const PbTrainSettings *base, PbTrainSettings *each, const char **names,
-              int *n_models)
+              const PbTrainSettings *base, StudyModels *out)
 {
   char buf[256];
   char *save = NULL;
   PbError err;
+  size_t size = 1;
 
+  memset (out, 0, sizeof *out);
   if (list == NULL || strlen (list) >= sizeof buf)
     return pb_cli_usage_error (cmd, "--models: expected a comma-separated list of model names");
+  for (const char *c = list; *c != '\0'; c++)
+    size += *c == ',';
+  out->each = calloc (size, sizeof *out->each);
+  out->archs = calloc (size, sizeof *out->archs);
+  out->presets = calloc (size, sizeof *out->presets);
+  if (out->each == NULL || out->archs == NULL || out->presets == NULL)
+    {
+      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
+      return 1;
+    }
   snprintf (buf, sizeof buf, "%s", list);
-  *n_models = 0;
   for (char *tok = strtok_r (buf, ",", &save); tok != NULL; tok = strtok_r (NULL, ",", &save))
     {
-      PbTrainSettings *m = &each[*n_models];
+      PbTrainSettings *m = &out->each[out->n];
+      const char *preset = preset_name (tok);
       PbArch named;
 
-      if (*n_models >= 16)
-        return pb_cli_usage_error (cmd, "--models: at most 16 models");
-      if (is_preset_name (tok))
+      if (out->n >= PB_SESSION_MAX_MODELS)
+        return pb_cli_usage_error (cmd, "--models: at most %d models", PB_SESSION_MAX_MODELS);
+      if (preset != NULL)
         {
           const char *data_dir = NULL;
           if (pb_train_settings_preset (m, tok, &err) != PB_OK)
@@ -92,9 +112,7 @@ parse_models (const char *cmd, const char *list, int argc, char **argv,
           for (int i = 1; i < argc; i++)
             if (pb_cli_parse_run_option (cmd, argc, argv, &i, m, &data_dir) == PB_CLI_EXIT_USAGE)
               return PB_CLI_EXIT_USAGE;
-          for (const char *const *p = pb_train_preset_names (); *p != NULL; p++)
-            if (strcmp (*p, tok) == 0)
-              names[*n_models] = *p;
+          out->presets[out->n] = preset;
         }
       else
         {
@@ -103,11 +121,11 @@ parse_models (const char *cmd, const char *list, int argc, char **argv,
           *m = *base;
           m->arch.kind = named.kind;
           m->arch.aux = named.aux;
-          names[*n_models] = pb_arch_name (&m->arch);
         }
-      (*n_models)++;
+      out->archs[out->n] = m->arch;
+      out->n++;
     }
-  if (*n_models == 0)
+  if (out->n == 0)
     return pb_cli_usage_error (cmd, "--models: expected at least one model name");
   return 0;
 }
@@ -128,34 +146,22 @@ study_append_p (PbStr *out, double p, int width)
   pb_str_printf (out, "%*s%s", width > len ? width - len : 0, "", buf);
 }
 
-/* Every pair of models, compared on the test errors of the shared seeds. test: [n_models,
- * rounds]. Returns NULL when out of memory; the pairs (i, j), i < j, are at [i × n_models + j]. */
-static PbPairedTests *
-study_compare (const double *test, int n_models, int rounds)
-{
-  PbPairedTests *m = calloc ((size_t) n_models * n_models, sizeof *m);
-
-  if (m != NULL && pb_stats_paired_matrix (test, n_models, rounds, m, NULL) != PB_OK)
-    {
-      free (m);
-      return NULL;
-    }
-  return m;
-}
-
 static void
-study_append_tests_text (PbStr *out, const char *const *names, int n_models, int rounds,
+study_append_tests_text (PbStr *out, const PbSession *session, int rounds,
                          const PbPairedTests *m)
 {
   pb_str_printf (out, "\nPaired tests on the test error over the %d shared seeds (two-sided; "
                  "mean diff = a − b):\n", rounds);
   pb_str_printf (out, "%-12s %-12s %10s  %10s  %10s\n", "a", "b", "mean diff", "t-test p",
                  "Wilcoxon p");
+  int n_models = session->n_models;
+
   for (int i = 0; i < n_models; i++)
     for (int j = i + 1; j < n_models; j++)
       {
         const PbPairedTests *c = &m[i * n_models + j];
-        pb_str_printf (out, "%-12s %-12s %+10.4f  ", names[i], names[j], c->mean_diff);
+        pb_str_printf (out, "%-12s %-12s %+10.4f  ", pb_session_model_name (session, i),
+                       pb_session_model_name (session, j), c->mean_diff);
         study_append_p (out, c->t.pvalue, 10);
         pb_str_append (out, "  ");
         study_append_p (out, c->wilcoxon.pvalue, 10);
@@ -166,9 +172,9 @@ study_append_tests_text (PbStr *out, const char *const *names, int n_models, int
 }
 
 static void
-study_append_tests_json (PbStr *out, const char *const *names, int n_models,
-                         const PbPairedTests *m)
+study_append_tests_json (PbStr *out, const PbSession *session, const PbPairedTests *m)
 {
+  int n_models = session->n_models;
   bool first = true;
 
   pb_str_append (out, "\"tests\":[");
@@ -178,9 +184,9 @@ study_append_tests_json (PbStr *out, const char *const *names, int n_models,
         const PbPairedTests *c = &m[i * n_models + j];
         pb_str_append (out, first ? "{\"a\":" : ",{\"a\":");
         first = false;
-        pb_str_append_json_string (out, names[i]);
+        pb_str_append_json_string (out, pb_session_model_name (session, i));
         pb_str_append (out, ",\"b\":");
-        pb_str_append_json_string (out, names[j]);
+        pb_str_append_json_string (out, pb_session_model_name (session, j));
         pb_str_append (out, ",\"mean_diff\":");
         pb_str_append_double (out, c->mean_diff);
         pb_str_append (out, ",\"t_p\":");
@@ -192,6 +198,193 @@ study_append_tests_json (PbStr *out, const char *const *names, int n_models,
   pb_str_append (out, "]");
 }
 
+/* One model's rows of the per-round CSV, and in JSON its summary and rounds, else its line of
+ * the text table. */
+static void
+study_append_model (PbStr *out, PbStr *csv_out, const PbSession *session, int m, bool json)
+{
+  PbSessionSummary sum;
+
+  pb_session_summary (session, m, &sum);
+  for (int k = 0; k < session->rounds; k++)
+    {
+      const PbRoundResult *r = pb_session_round (session, m, k);
+      pb_str_printf (csv_out, "%s,%d,%llu,%zu,%.6g,%.6g,%.6g,%.6g,%.4f,%.4f\n", sum.model, k + 1,
+                     (unsigned long long) r->seed, r->params, r->final.test_error,
+                     r->final.train_error, r->final.digit_error, r->final.chunk_sd,
+                     r->final.train_seconds, r->final.eval_seconds);
+    }
+  if (!json)
+    {
+      pb_str_printf (out, "%-12s %8zu  %.3f ± %.3f    %.3f ± %.3f    %8.3f  %7.2f\n", sum.model,
+                     sum.params, sum.test_mean, sum.test_std, sum.digit_mean, sum.digit_std,
+                     sum.chunk_mean, sum.seconds);
+      return;
+    }
+  pb_str_append (out, m > 0 ? ",{\"model\":" : "{\"model\":");
+  pb_str_append_json_string (out, sum.model);
+  pb_str_printf (out, ",\"params\":%zu,\"test_error_mean\":", sum.params);
+  pb_str_append_double (out, sum.test_mean);
+  pb_str_append (out, ",\"test_error_std\":");
+  pb_str_append_double (out, sum.test_std);
+  pb_str_append (out, ",\"digit_error_mean\":");
+  pb_str_append_double (out, sum.digit_mean);
+  pb_str_append (out, ",\"chunk_sd_mean\":");
+  pb_str_append_double (out, sum.chunk_mean);
+  pb_str_append (out, ",\"train_seconds_mean\":");
+  pb_str_append_double (out, sum.seconds);
+  pb_str_append (out, ",\"rounds\":[");
+  for (int k = 0; k < session->rounds; k++)
+    {
+      const PbRoundResult *r = pb_session_round (session, m, k);
+      pb_str_printf (out, "%s{\"round\":%d,\"seed\":%llu,\"test_error\":", k > 0 ? "," : "",
+                     k + 1, (unsigned long long) r->seed);
+      pb_str_append_double (out, r->final.test_error);
+      pb_str_append (out, ",\"train_error\":");
+      pb_str_append_double (out, r->final.train_error);
+      pb_str_append (out, ",\"digit_error\":");
+      pb_str_append_double (out, r->final.digit_error);
+      pb_str_append (out, ",\"chunk_sd\":");
+      pb_str_append_double (out, r->final.chunk_sd);
+      pb_str_append (out, ",\"train_seconds\":");
+      pb_str_append_double (out, r->final.train_seconds);
+      pb_str_append (out, "}");
+    }
+  pb_str_append (out, "]}");
+}
+
+/* Table II through the core, so it is the app's table byte for byte. */
+static PbStatus
+study_write_table (const PbSession *session, const char *path, PbTableFormat format,
+                   PbError *err)
+{
+  PbTableRow *rows = calloc ((size_t) session->n_models, sizeof *rows);
+  PbStatus st;
+  PbStr out;
+
+  if (rows == NULL)
+    return pb_error_set (err, PB_ERR_NOMEM, "out of memory");
+  for (int m = 0; m < session->n_models; m++)
+    pb_session_table_row (session, m, &rows[m]);
+  pb_str_init (&out);
+  pb_table_format_rows (&out, rows, session->n_models, format);
+  st = out.failed ? pb_error_set (err, PB_ERR_NOMEM, "out of memory")
+                  : pb_write_file_atomic (path, out.data, out.len, err);
+  pb_str_clear (&out);
+  free (rows);
+  return st;
+}
+
+/* Trains the study into a session, prints it and writes the files. */
+static int
+study_run (const char *cmd, const PbTrainSettings *s, const StudyModels *models, int rounds,
+           int jobs, const char *data_dir, bool json, const char *csv, const char *table,
+           PbTableFormat table_format, const char *plots_dir)
+{
+  int n_models = models->n, rc;
+  PbSession session;
+  PbError err = { { 0 } };
+  PbMnist mnist = { 0 };
+  PbCliPlots *plots = NULL;
+  PbPairedTests *tests = NULL;
+  PbStatus st;
+  PbStr out, csv_out;
+
+  for (int m = 0; m < n_models; m++)
+    if (pb_train_settings_validate (&models->each[m], &err) != PB_OK)
+      return pb_cli_usage_error (cmd, "%s: %s", models->presets[m] != NULL ? models->presets[m]
+                                 : pb_arch_name (&models->each[m].arch), err.message);
+  st = pb_session_init (&session, s, models->archs, n_models, rounds, &err);
+  for (int m = 0; st == PB_OK && m < n_models; m++)
+    if (models->presets[m] != NULL)
+      st = pb_session_set_label (&session, m, models->presets[m], &err);
+  if (st != PB_OK)
+    {
+      pb_session_clear (&session);
+      return pb_cli_failure (cmd, &err);
+    }
+  if ((rc = pb_cli_load_mnist (cmd, data_dir, &mnist)) != 0)
+    {
+      pb_session_clear (&session);
+      return rc;
+    }
+
+  pb_blas_set_single_thread ();
+  StudyProgress progress = { .session = &session, .rounds = n_models * rounds };
+  PbStudyCallbacks cb = { .round_done = study_round_done, .user_data = &progress };
+  if (plots_dir != NULL)
+    {
+      plots = pb_cli_plots_new (plots_dir, n_models);
+      progress.plots = plots;
+      cb.round_run = study_round_run;
+    }
+  /* The session's results are the study's [n_models × rounds] array, model-major. */
+  st = pb_study_run_each (models->each, n_models, rounds, jobs, &mnist, &cb, session.results,
+                          &err);
+  pb_mnist_clear (&mnist);
+  if (st == PB_OK && n_models >= 2 && rounds >= 2)
+    {
+      tests = calloc ((size_t) n_models * (size_t) n_models, sizeof *tests);
+      st = tests == NULL ? pb_error_set (&err, PB_ERR_NOMEM, "out of memory")
+                         : pb_session_paired_tests (&session, tests, NULL, &err);
+    }
+  if (st != PB_OK)
+    {
+      free (tests);
+      pb_cli_plots_free (plots);
+      pb_session_clear (&session);
+      return pb_cli_failure (cmd, &err);
+    }
+
+  pb_str_init (&out);
+  pb_str_init (&csv_out);
+  if (json)
+    pb_str_append (&out, "{\"models\":[");
+  else
+    pb_str_printf (&out, "%-12s %8s  %-16s %-16s %8s  %7s\n", "model", "params",
+                   "test error", "digit error", "chunk sd", "s/run");
+  pb_str_append (&csv_out, "model,round,seed,params,test_error,train_error,digit_error,chunk_sd,"
+                 "train_seconds,eval_seconds\n");
+  for (int m = 0; m < n_models; m++)
+    study_append_model (&out, &csv_out, &session, m, json);
+  if (json)
+    {
+      pb_str_append (&out, "],");
+      study_append_tests_json (&out, &session, tests);
+      pb_str_append (&out, "}\n");
+    }
+  else
+    {
+      pb_str_printf (&out, "(%d rounds, seeds %llu–%llu, mean ± sample std over rounds; "
+                     "chunk sd: the report's spread over 20 chunks of the test set)\n", rounds,
+                     (unsigned long long) s->seed,
+                     (unsigned long long) (s->seed + (uint64_t) rounds - 1));
+      if (tests != NULL)
+        study_append_tests_text (&out, &session, rounds, tests);
+    }
+
+  if (out.failed || csv_out.failed)
+    {
+      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
+      rc = 1;
+    }
+  else
+    fputs (out.data, stdout);
+  if (rc == 0 && plots != NULL)
+    rc = pb_cli_plots_write (plots, &session);
+  if (rc == 0 && csv != NULL
+      && pb_write_file_atomic (csv, csv_out.data, csv_out.len, &err) != PB_OK)
+    rc = pb_cli_failure (cmd, &err);
+  if (rc == 0 && table != NULL && study_write_table (&session, table, table_format, &err) != PB_OK)
+    rc = pb_cli_failure (cmd, &err);
+  pb_cli_plots_free (plots);
+  free (tests);
+  pb_str_clear (&out);
+  pb_str_clear (&csv_out);
+  pb_session_clear (&session);
+  return rc;
+}
+
 int
 pb_cli_study (int argc, char **argv)
 {
@@ -200,17 +393,10 @@ pb_cli_study (int argc, char **argv)
   const char *data_dir = NULL, *csv = NULL, *models_arg = "stacked,stacked-aux,siamese,siamese-aux";
   const char *table = NULL, *plots_dir = NULL, *v;
   PbTableFormat table_format = PB_TABLE_CSV;
-  PbTableRow rows[16];
-  PbPairedTests *tests = NULL;
   bool json = false;
   long rounds = 20, jobs = sysconf (_SC_NPROCESSORS_ONLN);
-  PbArch models[16];
-  PbTrainSettings each[16];
-  const char *names[16];
-  bool any_preset = false;
-  int n_models = 0, rc;
-  PbError err = { { 0 } };
-  PbMnist mnist = { 0 };
+  StudyModels models;
+  int rc;
 
   if (jobs < 1)
     jobs = 1;
@@ -296,181 +482,9 @@ pb_cli_study (int argc, char **argv)
       if (rc == 0)
         return pb_cli_usage_error (cmd, "unknown option '%s' (see --help)", argv[i]);
     }
-  if ((rc = parse_models (cmd, models_arg, argc, argv, &s, each, names, &n_models)) != 0)
-    return rc;
-  for (int m = 0; m < n_models; m++)
-    {
-      models[m] = each[m].arch;
-      any_preset = any_preset || is_preset_name (names[m]);
-      if (pb_train_settings_validate (&each[m], &err) != PB_OK)
-        return pb_cli_usage_error (cmd, "%s: %s", names[m], err.message);
-    }
-  if (any_preset && plots_dir != NULL)
-    return pb_cli_usage_error (cmd, "--plots: figures need models that share their settings; "
-                               "drop the preset from --models");
-  if ((rc = pb_cli_load_mnist (cmd, data_dir, &mnist)) != 0)
-    return rc;
-
-  pb_blas_set_single_thread ();
-  int total = n_models * (int) rounds;
-  PbRoundResult *results = calloc ((size_t) total, sizeof *results);
-  StudyProgress progress = { .names = names, .rounds = total };
-  PbStudyCallbacks cb = { .round_done = study_round_done, .user_data = &progress };
-  if (results == NULL)
-    {
-      pb_mnist_clear (&mnist);
-      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
-      return 1;
-    }
-  PbCliPlots *plots = plots_dir != NULL ? pb_cli_plots_new (plots_dir, n_models) : NULL;
-  progress.plots = plots;
-  if (plots != NULL)
-    cb.round_run = study_round_run;
-  PbStatus st = pb_study_run_each (each, n_models, (int) rounds, (int) jobs, &mnist, &cb,
-                                   results, &err);
-  pb_mnist_clear (&mnist);
-  if (st != PB_OK)
-    {
-      pb_cli_plots_free (plots);
-      pb_study_results_clear (results, total);
-      free (results);
-      return pb_cli_failure (cmd, &err);
-    }
-
-  PbStr out, csv_out;
-  pb_str_init (&out);
-  pb_str_init (&csv_out);
-  /* digit, secs, chunk: one model's rounds at a time; every model's test errors for the tests. */
-  double *values = calloc ((size_t) rounds * (3 + (size_t) n_models), sizeof (double));
-  if (values == NULL)
-    {
-      pb_study_results_clear (results, total);
-      free (results);
-      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
-      return 1;
-    }
-  double *digit = values, *secs = values + rounds, *chunk = values + 2 * rounds,
-         *all_test = values + 3 * rounds;
-
-  if (json)
-    pb_str_append (&out, "{\"models\":[");
-  else
-    pb_str_printf (&out, "%-12s %8s  %-16s %-16s %8s  %7s\n", "model", "params",
-                   "test error", "digit error", "chunk sd", "s/run");
-  pb_str_append (&csv_out, "model,round,seed,params,test_error,train_error,digit_error,chunk_sd,"
-                 "train_seconds,eval_seconds\n");
-  for (int m = 0; m < n_models; m++)
-    {
-      const PbRoundResult *r = &results[m * rounds];
-      double tm, ts, dm, dsd, sm, ssd, cm, csd;
-      double *test = all_test + m * rounds;
-      const char *name = names[m];
-
-      for (int k = 0; k < rounds; k++)
-        {
-          test[k] = r[k].final.test_error;
-          digit[k] = r[k].final.digit_error;
-          secs[k] = r[k].final.train_seconds;
-          chunk[k] = r[k].final.chunk_sd;
-          pb_str_printf (&csv_out, "%s,%d,%llu,%zu,%.6g,%.6g,%.6g,%.6g,%.4f,%.4f\n", name,
-                         k + 1, (unsigned long long) r[k].seed, r[k].params, test[k],
-                         r[k].final.train_error, digit[k], chunk[k], secs[k],
-                         r[k].final.eval_seconds);
-        }
-      mean_std (test, (int) rounds, &tm, &ts);
-      mean_std (digit, (int) rounds, &dm, &dsd);
-      mean_std (secs, (int) rounds, &sm, &ssd);
-      mean_std (chunk, (int) rounds, &cm, &csd);
-      rows[m] = (PbTableRow) { .model = name, .params = r[0].params, .test_mean = tm,
-                             .test_std = ts, .digit_mean = dm, .digit_std = dsd, .seconds = sm,
-                             .rounds = (int) rounds };
-      if (json)
-        {
-          pb_str_append (&out, m > 0 ? ",{\"model\":" : "{\"model\":");
-          pb_str_append_json_string (&out, name);
-          pb_str_printf (&out, ",\"params\":%zu,\"test_error_mean\":", r[0].params);
-          pb_str_append_double (&out, tm);
-          pb_str_append (&out, ",\"test_error_std\":");
-          pb_str_append_double (&out, ts);
-          pb_str_append (&out, ",\"digit_error_mean\":");
-          pb_str_append_double (&out, dm);
-          pb_str_append (&out, ",\"chunk_sd_mean\":");
-          pb_str_append_double (&out, cm);
-          pb_str_append (&out, ",\"train_seconds_mean\":");
-          pb_str_append_double (&out, sm);
-          pb_str_append (&out, ",\"rounds\":[");
-          for (int k = 0; k < rounds; k++)
-            {
-              pb_str_printf (&out, "%s{\"round\":%d,\"seed\":%llu,\"test_error\":",
-                             k > 0 ? "," : "", k + 1, (unsigned long long) r[k].seed);
-              pb_str_append_double (&out, test[k]);
-              pb_str_append (&out, ",\"train_error\":");
-              pb_str_append_double (&out, r[k].final.train_error);
-              pb_str_append (&out, ",\"digit_error\":");
-              pb_str_append_double (&out, digit[k]);
-              pb_str_append (&out, ",\"chunk_sd\":");
-              pb_str_append_double (&out, chunk[k]);
-              pb_str_append (&out, ",\"train_seconds\":");
-              pb_str_append_double (&out, secs[k]);
-              pb_str_append (&out, "}");
-            }
-          pb_str_append (&out, "]}");
-        }
-      else
-        pb_str_printf (&out, "%-12s %8zu  %.3f ± %.3f    %.3f ± %.3f    %8.3f  %7.2f\n", name,
-                       r[0].params, tm, ts, dm, dsd, cm, sm);
-    }
-  if (n_models >= 2 && rounds >= 2)
-    tests = study_compare (all_test, n_models, (int) rounds);
-  if (json)
-    {
-      pb_str_append (&out, "],");
-      study_append_tests_json (&out, names, n_models, tests);
-      pb_str_append (&out, "}\n");
-    }
-  else
-    {
-      pb_str_printf (&out, "(%ld rounds, seeds %llu–%llu, mean ± sample std over rounds; "
-                     "chunk sd: the report's spread over 20 chunks of the test set)\n", rounds,
-                     (unsigned long long) s.seed,
-                     (unsigned long long) (s.seed + (uint64_t) rounds - 1));
-      if (tests != NULL)
-        study_append_tests_text (&out, names, n_models, (int) rounds, tests);
-    }
-
-  rc = 0;
-  if (out.failed || (n_models >= 2 && rounds >= 2 && tests == NULL))
-    {
-      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
-      rc = 1;
-    }
-  else
-    fputs (out.data, stdout);
-  if (rc == 0 && plots != NULL)
-    rc = pb_cli_plots_write (plots, &s, models, n_models, (int) rounds, results);
-  pb_cli_plots_free (plots);
-  if (rc == 0 && csv != NULL
-      && pb_write_file_atomic (csv, csv_out.data, csv_out.len, &err) != PB_OK)
-    rc = pb_cli_failure (cmd, &err);
-  if (rc == 0 && table != NULL)
-    {
-      PbStr table_out;
-      pb_str_init (&table_out);
-      pb_table_format_rows (&table_out, rows, n_models, table_format);
-      if (table_out.failed)
-        {
-          fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
-          rc = 1;
-        }
-      else if (pb_write_file_atomic (table, table_out.data, table_out.len, &err) != PB_OK)
-        rc = pb_cli_failure (cmd, &err);
-      pb_str_clear (&table_out);
-    }
-  free (tests);
-  pb_str_clear (&out);
-  pb_str_clear (&csv_out);
-  free (values);
-  pb_study_results_clear (results, total);
-  free (results);
+  if ((rc = parse_models (cmd, models_arg, argc, argv, &s, &models)) == 0)
+    rc = study_run (cmd, &s, &models, (int) rounds, (int) jobs, data_dir, json, csv, table,
+                    table_format, plots_dir);
+  study_models_clear (&models);
   return rc;
 }
