@@ -39,14 +39,14 @@ pb_cli_pairs (int argc, char **argv)
         }
       if (pb_cli_match (argc, argv, &i, "--out", &v))
         {
-          if (v == NULL)
+          if (v == NULL || *v == '\0')
             return pb_cli_usage_error (cmd, "--out: expected a file name");
           out = v;
           continue;
         }
       if (pb_cli_match (argc, argv, &i, "--labels", &v))
         {
-          if (v == NULL)
+          if (v == NULL || *v == '\0')
             return pb_cli_usage_error (cmd, "--labels: expected a file name");
           labels = v;
           continue;
@@ -59,6 +59,9 @@ pb_cli_pairs (int argc, char **argv)
     }
   if (split == NULL || out == NULL)
     return pb_cli_usage_error (cmd, "--split and --out are required (see --help)");
+  if ((rc = pb_cli_check_output (cmd, out)) != 0
+      || (labels != NULL && (rc = pb_cli_check_output (cmd, labels)) != 0))
+    return rc;
   if ((rc = pb_cli_load_mnist (cmd, data_dir, &mnist)) != 0)
     return rc;
 

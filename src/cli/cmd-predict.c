@@ -55,6 +55,7 @@ pb_cli_predict (int argc, char **argv)
                   "error.\n", PB_CLI_NAME);
           return 0;
         }
+      const char *opt = argv[i];
       v = NULL;
       if (strcmp (argv[i], "--json") == 0)
         {
@@ -69,8 +70,9 @@ pb_cli_predict (int argc, char **argv)
         labels = v;
       else
         return pb_cli_usage_error (cmd, "unknown option '%s' (see --help)", argv[i]);
-      if (v == NULL)
-        return pb_cli_usage_error (cmd, "%s: expected a file name", argv[i]);
+      if (v == NULL || *v == '\0')
+        return pb_cli_usage_error (cmd, "%.*s: expected a file name", (int) strcspn (opt, "="),
+                                   opt);
     }
   if (weights == NULL || input == NULL)
     return pb_cli_usage_error (cmd, "--weights and --input are required (see --help)");

@@ -294,6 +294,10 @@ study_run (const char *cmd, const PbTrainSettings *s, const StudyModels *models,
     if (pb_train_settings_validate (&models->each[m], &err) != PB_OK)
       return pb_cli_usage_error (cmd, "%s: %s", models->presets[m] != NULL ? models->presets[m]
                                  : pb_arch_name (&models->each[m].arch), err.message);
+  if ((csv != NULL && (rc = pb_cli_check_output (cmd, csv)) != 0)
+      || (table != NULL && (rc = pb_cli_check_output (cmd, table)) != 0)
+      || (plots_dir != NULL && (rc = pb_cli_check_output_dir (cmd, plots_dir)) != 0))
+    return rc;
   st = pb_session_init (&session, s, models->archs, n_models, rounds, &err);
   for (int m = 0; st == PB_OK && m < n_models; m++)
     if (models->presets[m] != NULL)
@@ -451,7 +455,7 @@ pb_cli_study (int argc, char **argv)
         }
       if (pb_cli_match (argc, argv, &i, "--csv", &v))
         {
-          if (v == NULL)
+          if (v == NULL || *v == '\0')
             return pb_cli_usage_error (cmd, "--csv: expected a file name");
           csv = v;
           continue;

@@ -129,7 +129,7 @@ pb_cli_train (int argc, char **argv)
         }
       if (pb_cli_match (argc, argv, &i, "--weights", &v))
         {
-          if (v == NULL)
+          if (v == NULL || *v == '\0')
             return pb_cli_usage_error (cmd, "--weights: expected a file name");
           weights = v;
           continue;
@@ -149,6 +149,8 @@ pb_cli_train (int argc, char **argv)
     return pb_cli_usage_error (cmd, "%s", err.message);
   if (dry_run)
     return print_dry_run (&s, json);
+  if (weights != NULL && (rc = pb_cli_check_output (cmd, weights)) != 0)
+    return rc;
   if ((rc = pb_cli_load_mnist (cmd, data_dir, &mnist)) != 0)
     return rc;
 

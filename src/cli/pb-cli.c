@@ -90,6 +90,22 @@ pb_cli_parse_double (const char *s, double min, double max, bool min_inclusive, 
   return true;
 }
 
+bool
+pb_cli_parse_seed (const char *s, uint64_t *out)
+{
+  char *end;
+  unsigned long long v;
+
+  if (s == NULL || *s < '0' || *s > '9')
+    return false;
+  errno = 0;
+  v = strtoull (s, &end, 10);
+  if (errno != 0 || *end != '\0' || v > UINT64_MAX)
+    return false;
+  *out = (uint64_t) v;
+  return true;
+}
+
 static bool
 is_dir (const char *path)
 {
@@ -119,6 +135,86 @@ pb_cli_default_data_dir (void)
   if (is_dir (PB_SOURCE_DATA_DIR))
     return PB_SOURCE_DATA_DIR;
   return PB_INSTALLED_DATA_DIR;
+}
+
+/* dir must be a folder this process can create files in; what names the output. */
+static int
+check_folder (const char *cmd, const char *what, const char *dir)
+{
+  struct stat st;
+  PbError err = { { 0 } };
+
+  if (stat (dir, &st) != 0 && errno == ENOENT)
+    pb_error_set (&err, PB_ERR_IO, "%s: the folder does not exist", what);
+  else if (stat (dir, &st) != 0)
+    pb_error_set (&err, PB_ERR_IO, "%s: cannot use the folder %s: %s", what, dir,
+                  strerror (errno));
+  else if (!S_ISDIR (st.st_mode))
+    pb_error_set (&err, PB_ERR_IO, "%s: %s is not a folder", what, dir);
+  else if (access (dir, W_OK | X_OK) != 0)
+    pb_error_set (&err, PB_ERR_IO, "%s: the folder %s is not writable", what, dir);
+  else
+    return 0;
+  return pb_cli_failure (cmd, &err);
+}
+
+int
+pb_cli_check_output (const char *cmd, const char *path)
+{
+  const char *slash = strrchr (path, '/');
+  char *dir;
+  int rc;
+
+  if (is_dir (path))
+    {
+      PbError err = { { 0 } };
+      pb_error_set (&err, PB_ERR_IO, "%s: is a folder, expected a file name", path);
+      return pb_cli_failure (cmd, &err);
+    }
+  if (slash == NULL)
+    return check_folder (cmd, path, ".");
+  dir = slash == path ? strdup ("/") : strndup (path, (size_t) (slash - path));
+  if (dir == NULL)
+    {
+      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
+      return 1;
+    }
+  rc = check_folder (cmd, path, dir);
+  free (dir);
+  return rc;
+}
+
+int
+pb_cli_check_output_dir (const char *cmd, const char *dir)
+{
+  char *p = strdup (dir);
+  struct stat st;
+  int rc;
+
+  if (p == NULL)
+    {
+      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
+      return 1;
+    }
+  /* Up to the nearest part that exists: the folder itself, or where it will be created. */
+  while (stat (p, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+    {
+      char *slash = strrchr (p, '/');
+      while (slash != NULL && slash > p && slash[1] == '\0')
+        {
+          *slash = '\0';
+          slash = strrchr (p, '/');
+        }
+      if (slash == NULL)
+        {
+          strcpy (p, ".");
+          break;
+        }
+      slash[slash == p ? 1 : 0] = '\0';
+    }
+  rc = check_folder (cmd, dir, p);
+  free (p);
+  return rc;
 }
 
 int
@@ -183,7 +279,8 @@ pb_cli_parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrain
   else if (pb_cli_match (argc, argv, i, "--batch", &v))
     {
       if (!pb_cli_parse_int (v, 1, PB_MAX_PAIRS, &n))
-        return pb_cli_usage_error (cmd, "--batch: expected an integer ≥ 1, got '%s'", v ? v : "");
+        return pb_cli_usage_error (cmd, "--batch: expected an integer 1–%d, got '%s'",
+                                   PB_MAX_PAIRS, v ? v : "");
       s->batch = (int) n;
     }
   else if (pb_cli_match (argc, argv, i, "--lr", &v))
@@ -196,14 +293,15 @@ pb_cli_parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrain
   else if (pb_cli_match (argc, argv, i, "--pairs", &v))
     {
       if (!pb_cli_parse_int (v, 1, PB_MAX_PAIRS, &n))
-        return pb_cli_usage_error (cmd, "--pairs: expected an integer ≥ 1, got '%s'", v ? v : "");
+        return pb_cli_usage_error (cmd, "--pairs: expected an integer 1–%d, got '%s'",
+                                   PB_MAX_PAIRS, v ? v : "");
       s->train_pairs = (int) n;
     }
   else if (pb_cli_match (argc, argv, i, "--test-pairs", &v))
     {
       if (!pb_cli_parse_int (v, 1, PB_MAX_PAIRS, &n))
-        return pb_cli_usage_error (cmd, "--test-pairs: expected an integer ≥ 1, got '%s'",
-                                   v ? v : "");
+        return pb_cli_usage_error (cmd, "--test-pairs: expected an integer 1–%d, got '%s'",
+                                   PB_MAX_PAIRS, v ? v : "");
       s->test_pairs = (int) n;
     }
   else if (pb_cli_match (argc, argv, i, "--augment", &v))
@@ -323,8 +421,8 @@ pb_cli_parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrain
   else if (pb_cli_match (argc, argv, i, "--val-pairs", &v))
     {
       if (!pb_cli_parse_int (v, 0, PB_MAX_PAIRS, &n))
-        return pb_cli_usage_error (cmd, "--val-pairs: expected an integer ≥ 0, got '%s'",
-                                   v ? v : "");
+        return pb_cli_usage_error (cmd, "--val-pairs: expected an integer 0–%d, got '%s'",
+                                   PB_MAX_PAIRS, v ? v : "");
       s->val_pairs = (int) n;
     }
   else if (pb_cli_match (argc, argv, i, "--preset", &v))
@@ -333,18 +431,13 @@ pb_cli_parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrain
     }
   else if (pb_cli_match (argc, argv, i, "--seed", &v))
     {
-      char *end;
-      if (v == NULL || *v == '\0' || *v == '-')
-        return pb_cli_usage_error (cmd, "--seed: expected an integer ≥ 0, got '%s'", v ? v : "");
-      errno = 0;
-      unsigned long long seed = strtoull (v, &end, 10);
-      if (errno != 0 || *end != '\0')
-        return pb_cli_usage_error (cmd, "--seed: expected an integer ≥ 0, got '%s'", v);
-      s->seed = seed;
+      if (!pb_cli_parse_seed (v, &s->seed))
+        return pb_cli_usage_error (cmd, "--seed: expected an integer 0–%llu, got '%s'",
+                                   (unsigned long long) UINT64_MAX, v ? v : "");
     }
   else if (pb_cli_match (argc, argv, i, "--data", &v))
     {
-      if (v == NULL)
+      if (v == NULL || *v == '\0')
         return pb_cli_usage_error (cmd, "--data: expected a folder");
       *data_dir = v;
     }

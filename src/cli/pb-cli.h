@@ -6,6 +6,7 @@
  * work fails (a bad file, a diverged run), 2 on bad usage. */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "pb-data.h"
 #include "pb-status.h"
@@ -24,9 +25,20 @@ bool pb_cli_match (int argc, char **argv, int *i, const char *name, const char *
 bool pb_cli_parse_int (const char *s, long min, long max, long *out);
 bool pb_cli_parse_double (const char *s, double min, double max, bool min_inclusive,
                           double *out);
+/* A seed: an integer 0–UINT64_MAX, digits only. */
+bool pb_cli_parse_seed (const char *s, uint64_t *out);
 const char *pb_cli_default_data_dir (void);
 /* Loads MNIST from dir (NULL: the default); returns 0, or 1 after printing the error. */
 int  pb_cli_load_mnist (const char *cmd, const char *dir, PbMnist *mnist);
+
+/* Fails before the work, not after it, when the output file path cannot be written: returns 0,
+ * or 1 after printing "PATH: the folder does not exist" (or is not a folder, or is not
+ * writable, or PATH is a folder). The file itself is still written to a temporary file and
+ * renamed at the end. */
+int  pb_cli_check_output (const char *cmd, const char *path);
+/* The same for a folder the command creates (--plots DIR): its nearest existing ancestor must
+ * be a writable folder. */
+int  pb_cli_check_output_dir (const char *cmd, const char *dir);
 
 /* A --preset replaces every setting, so it applies first wherever it stands; the other options
  * then change it. Returns 0, or 2 after printing. */
