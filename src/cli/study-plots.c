@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <glib.h>
 
-#include "pb-cli.h"
 #include "study-plots.h"
 #include "pb-plot.h"
 #include "pb-session.h"
