@@ -225,6 +225,8 @@ parse_number (Parser *p, PbJson *out)
   tmp[p->pos - start] = '\0';
   char *end;
   out->type = PB_JSON_NUMBER;
+  out->offset = start;
+  out->length = p->pos - start;
   out->number = pb_strtod_c (tmp, &end);
   if (*end != '\0')
     {

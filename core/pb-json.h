@@ -26,6 +26,9 @@ struct PbJson
   PbJsonType type;
   bool boolean;
   double number;
+  /* PB_JSON_NUMBER: the literal is text[offset, offset + length) of the parsed text, for
+   * messages that quote the file's own digits (a double rounds above 2^53). */
+  size_t offset, length;
   char *string;      /* PB_JSON_STRING: NUL-terminated, may hold no NUL inside */
   int n;             /* items of an array or members of an object */
   PbJson *items;     /* [n] */

@@ -386,7 +386,7 @@ compare_spans (const void *a, const void *b)
 
 static PbStatus
 parse_offsets (const PbJson *entry, const char *name, size_t data_len, Span *span,
-               const char *what, PbError *err)
+               const char *text, const char *what, PbError *err)
 {
   const PbJson *off = pb_json_get (entry, "data_offsets");
   double b, e;
@@ -398,20 +398,23 @@ parse_offsets (const PbJson *entry, const char *name, size_t data_len, Span *spa
   b = off->items[0].number;
   e = off->items[1].number;
   if (!(b >= 0 && e >= b && b == floor (b) && e == floor (e) && e <= (double) data_len))
-    return pb_error_set (err, PB_ERR_FORMAT, "%s: tensor '%s': data_offsets [%.0f, %.0f] lie "
-                         "outside the %zu bytes of data", what, name, b, e, data_len);
+    return pb_error_set (err, PB_ERR_FORMAT, "%s: tensor '%s': data_offsets [%.*s, %.*s] lie "
+                         "outside the %zu bytes of data", what, name,
+                         (int) off->items[0].length, text + off->items[0].offset,
+                         (int) off->items[1].length, text + off->items[1].offset, data_len);
   span->begin = (size_t) b;
   span->end = (size_t) e;
   span->name = name;
   return PB_OK;
 }
 
+/* text: the header the entry was parsed from; the message quotes its digits. */
 static PbStatus
-check_shape (const PbJson *entry, const char *name, const int *shape, int ndim, const char *what,
-             PbError *err)
+check_shape (const PbJson *entry, const char *name, const int *shape, int ndim, const char *text,
+             const char *what, PbError *err)
 {
   const PbJson *sh = pb_json_get (entry, "shape");
-  char expected[64] = "", found[64] = "";
+  char expected[64] = "", found[256] = "";
   bool ok;
 
   if (sh == NULL || sh->type != PB_JSON_ARRAY)
@@ -429,7 +432,8 @@ check_shape (const PbJson *entry, const char *name, const int *shape, int ndim, 
       if (sh->items[d].type != PB_JSON_NUMBER)
         ok = false;
       else
-        snprintf (found + n, sizeof found - n, d > 0 ? ", %.0f" : "%.0f", sh->items[d].number);
+        snprintf (found + n, sizeof found - n, d > 0 ? ", %.*s" : "%.*s",
+                  (int) sh->items[d].length, text + sh->items[d].offset);
       if (d < ndim && (sh->items[d].type != PB_JSON_NUMBER || sh->items[d].number != shape[d]))
         ok = false;
     }
@@ -583,7 +587,8 @@ pb_safetensors_load_bytes (const uint8_t *data, size_t len, const char *what, in
                              "\"dtype\"", what, name);
           goto out;
         }
-      if ((st = parse_offsets (entry, name, body_len, &span, what, err)) != PB_OK)
+      if ((st = parse_offsets (entry, name, body_len, &span, (const char *) data + 8, what,
+                               err)) != PB_OK)
         goto out;
       spans[n_spans++] = span;
 
@@ -597,7 +602,7 @@ pb_safetensors_load_bytes (const uint8_t *data, size_t len, const char *what, in
                                  "found %s", what, name, dtype);
               goto out;
             }
-          if ((st = check_shape (entry, name, t->shape, t->ndim, what, err)) != PB_OK)
+          if ((st = check_shape (entry, name, t->shape, t->ndim, (const char *) data + 8, what, err)) != PB_OK)
             goto out;
           if (span.end - span.begin != t->size * sizeof (float))
             {

@@ -120,10 +120,27 @@ mean_std (const double *v, int n, double *mean, double *std)
   *std = n > 1 ? pb_stats_std (v, n) : 0.0;
 }
 
+PbStatus
+pb_session_set_label (PbSession *self, int model, const char *label, PbError *err)
+{
+  if (strlen (label) >= PB_SESSION_LABEL_MAX)
+    return pb_error_set (err, PB_ERR_INVALID, "model %d: expected a label of at most %d bytes, "
+                         "got %zu", model + 1, PB_SESSION_LABEL_MAX - 1, strlen (label));
+  snprintf (self->labels[model], sizeof self->labels[model], "%s", label);
+  return PB_OK;
+}
+
+const char *
+pb_session_model_name (const PbSession *self, int model)
+{
+  return self->labels[model][0] != '\0' ? self->labels[model]
+                                        : pb_arch_name (&self->models[model]);
+}
+
 void
 pb_session_summary (const PbSession *self, int model, PbSessionSummary *out)
 {
-  double test[1000], digit[1000], secs[1000];
+  double test[1000], digit[1000], secs[1000], chunk[1000];
   int n = 0;
 
   for (int r = 0; r < self->rounds && r < 1000; r++)
@@ -133,15 +150,29 @@ pb_session_summary (const PbSession *self, int model, PbSessionSummary *out)
         test[n] = res->final.test_error;
         digit[n] = res->final.digit_error;
         secs[n] = res->final.train_seconds;
+        chunk[n] = res->final.chunk_sd;
         n++;
       }
   memset (out, 0, sizeof *out);
-  out->model = pb_arch_name (&self->models[model]);
+  out->model = pb_session_model_name (self, model);
   out->params = pb_arch_param_count (&self->models[model]);
   out->rounds_done = n;
   mean_std (test, n, &out->test_mean, &out->test_std);
   mean_std (digit, n, &out->digit_mean, &out->digit_std);
   out->seconds = pb_stats_mean (secs, n);
+  out->chunk_mean = pb_stats_mean (chunk, n);
+}
+
+void
+pb_session_table_row (const PbSession *self, int model, PbTableRow *out)
+{
+  PbSessionSummary sum;
+
+  pb_session_summary (self, model, &sum);
+  *out = (PbTableRow) { .model = sum.model, .params = sum.params, .test_mean = sum.test_mean,
+                        .test_std = sum.test_std, .digit_mean = sum.digit_mean,
+                        .digit_std = sum.digit_std, .seconds = sum.seconds,
+                        .rounds = sum.rounds_done };
 }
 
 int

@@ -12,9 +12,11 @@
 #include "pb-json.h"
 #include "pb-stats.h"
 #include "pb-status.h"
+#include "pb-table.h"
 #include "pb-train.h"
 
 #define PB_SESSION_MAX_MODELS 16
+#define PB_SESSION_LABEL_MAX 32
 #define PB_SESSION_FORMAT "pairbench-comparison"
 #define PB_SESSION_VERSION 1
 
@@ -23,6 +25,9 @@ typedef struct
   PbTrainSettings base;  /* base.arch is unused; each model has its own */
   int n_models;
   PbArch models[PB_SESSION_MAX_MODELS];
+  /* A model's own name where its architecture's would not tell it apart (a preset: "best");
+   * empty for the others. Not in the file. */
+  char labels[PB_SESSION_MAX_MODELS][PB_SESSION_LABEL_MAX];
   int rounds;
   bool partial;
   /* [n_models × rounds], model-major; a round is done when its status is PB_OK and it has
@@ -38,6 +43,7 @@ typedef struct
   double test_mean, test_std;   /* means NaN when no round is done; std 0 below two rounds */
   double digit_mean, digit_std;
   double seconds;               /* mean training seconds per run */
+  double chunk_mean;            /* mean of the rounds' chunk sd */
 } PbSessionSummary;
 
 PbStatus pb_session_init (PbSession *self, const PbTrainSettings *base, const PbArch *models,
@@ -53,7 +59,14 @@ int      pb_session_total_done (const PbSession *self);
 /* The largest epoch count over the done rounds. */
 int      pb_session_max_epochs (const PbSession *self);
 
+/* PB_ERR_INVALID when the label does not fit. */
+PbStatus pb_session_set_label (PbSession *self, int model, const char *label, PbError *err);
+/* The label, else the architecture's name. */
+const char *pb_session_model_name (const PbSession *self, int model);
+
 void     pb_session_summary (const PbSession *self, int model, PbSessionSummary *out);
+/* The summary as Table II's row, the one the CLI's study and the app's export both write. */
+void     pb_session_table_row (const PbSession *self, int model, PbTableRow *out);
 
 /* The rounds every model has done, which the paired tests use: fills rounds_out (may be NULL,
  * [self->rounds]) and returns their number. */

@@ -201,10 +201,38 @@ test_val_split_and_preset_study (void)
   g_assert_cmpstr (pb_json_get_string (&tests->items[0], "b"), ==, "best");
   pb_json_free (j);
   result_clear (&r);
+}
 
-  r = run_cli ("study", "--models", "siamese,best", "--rounds", "1", "--plots", tmpdir, NULL);
-  g_assert_cmpint (r.status, ==, 2);
-  g_assert_nonnull (strstr (r.err, "--plots: figures need models that share their settings"));
+/* --plots with a preset in --models: the preset's map is named by the preset, beside the
+ * named model's, and the shared figures take both. */
+static void
+test_study_plots_preset (void)
+{
+  g_autofree char *dir = tmp ("plots-preset");
+  static const char *const names[] = {
+    "curves", "small-multiples", "box", "tsne-siamese", "tsne-best",
+  };
+  Result r = run_cli ("study", "--models", "siamese,best", "--rounds", "2", "--jobs", "2",
+                      "--epochs", "1", "--pairs", "200", "--test-pairs", "100", "--plots", dir,
+                      NULL);
+
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_null (strstr (r.err, "--plots"));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    for (guint k = 0; k < 2; k++)
+      {
+        g_autofree char *file = g_strdup_printf ("%s.%s", names[i], k == 0 ? "svg" : "png");
+        g_autofree char *path = g_build_filename (dir, file, NULL);
+        g_autofree char *line = g_strdup_printf ("wrote %s\n", path);
+        g_autofree char *contents = NULL;
+
+        g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+        g_assert_nonnull (strstr (r.out, line));
+        if (k == 0 && strcmp (names[i], "tsne-best") == 0)
+          g_assert_nonnull (strstr (contents, "best: t-SNE of the digit logits"));
+        g_unlink (path);
+      }
+  g_rmdir (dir);
   result_clear (&r);
 }
 
@@ -587,6 +615,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/val-split-preset-study", test_val_split_and_preset_study);
   g_test_add_func ("/cli/study-tables", test_study_tables);
   g_test_add_func ("/cli/study-plots", test_study_plots);
+  g_test_add_func ("/cli/study-plots-preset", test_study_plots_preset);
   g_test_add_func ("/cli/embed", test_embed);
   g_test_add_func ("/cli/bad-usage", test_bad_usage);
   g_test_add_func ("/cli/help", test_help);

@@ -223,6 +223,12 @@ test_malformed (void)
     { "\"head.bias\"", "\"head.bias2\"", "unexpected tensor 'head.bias2'" },
     { "\"dtype\":\"I64\"", "\"dtype\":\"F32\"", "expected one I64" },
     { "\"format\"", "\"format\":", "expected" },
+    /* Above 2^53 a double rounds (…993 reads as …992): the message quotes the file's digits. */
+    { "\"shape\":[16,1,2,2]", "\"shape\":[9007199254740993,1,2,2]",
+      "found [9007199254740993, 1, 2, 2]" },
+    { "\"shape\":[16,1,2,2]", "\"shape\":[16,1,2,1e3]", "found [16, 1, 2, 1e3]" },
+    { "\"data_offsets\":[0,256]", "\"data_offsets\":[0,18446744073709551617]",
+      "data_offsets [0, 18446744073709551617] lie outside" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {

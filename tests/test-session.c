@@ -69,6 +69,49 @@ test_summary (void)
   pb_session_clear (&s);
 }
 
+/* A label names a model where its architecture would not (a preset); the summary, the table
+ * row and the plots use it, and the file does not keep it. */
+static void
+test_label_and_table_row (void)
+{
+  PbSession s;
+  PbSessionSummary sum;
+  PbTableRow row;
+  PbError err = { { 0 } };
+  char long_label[PB_SESSION_LABEL_MAX + 1];
+  PbStr json;
+
+  make_session (&s, 3);
+  g_assert_cmpstr (pb_session_model_name (&s, 1), ==, "siamese-aux");
+  g_assert_cmpint (pb_session_set_label (&s, 1, "best", &err), ==, PB_OK);
+  g_assert_cmpstr (pb_session_model_name (&s, 0), ==, "stacked");
+  g_assert_cmpstr (pb_session_model_name (&s, 1), ==, "best");
+  pb_session_summary (&s, 1, &sum);
+  g_assert_cmpstr (sum.model, ==, "best");
+  g_assert_cmpfloat_with_epsilon (sum.chunk_mean, 0.01, 1e-12);
+  pb_session_table_row (&s, 1, &row);
+  g_assert_cmpstr (row.model, ==, "best");
+  g_assert_cmpuint (row.params, ==, sum.params);
+  g_assert_cmpfloat (row.test_mean, ==, sum.test_mean);
+  g_assert_cmpfloat (row.test_std, ==, sum.test_std);
+  g_assert_cmpfloat (row.digit_mean, ==, sum.digit_mean);
+  g_assert_cmpfloat (row.digit_std, ==, sum.digit_std);
+  g_assert_cmpfloat (row.seconds, ==, sum.seconds);
+  g_assert_cmpint (row.rounds, ==, 3);
+
+  memset (long_label, 'x', sizeof long_label - 1);
+  long_label[sizeof long_label - 1] = '\0';
+  g_assert_cmpint (pb_session_set_label (&s, 0, long_label, &err), ==, PB_ERR_INVALID);
+  g_assert_nonnull (strstr (err.message, "at most 31 bytes, got 32"));
+  g_assert_cmpstr (pb_session_model_name (&s, 0), ==, "stacked");
+
+  pb_str_init (&json);
+  pb_session_to_json (&s, &json);
+  g_assert_null (strstr (json.data, "\"best\""));
+  pb_str_clear (&json);
+  pb_session_clear (&s);
+}
+
 static void
 test_round_trip (void)
 {
@@ -275,6 +318,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/core/session/summary", test_summary);
+  g_test_add_func ("/core/session/label-table-row", test_label_and_table_row);
   g_test_add_func ("/core/session/round-trip", test_round_trip);
   g_test_add_func ("/core/session/file", test_file);
   g_test_add_func ("/core/session/errors", test_errors);

@@ -6,7 +6,7 @@
  * input). Evaluation is timed separately and not counted. The ceiling is single-thread sgemm on
  * a large square problem, measured in the same process. */
 
-#include "cmd-bench.h"
+#include "pb-cli-commands.h"
 
 #include <stdio.h>
 #include <stdlib.h>

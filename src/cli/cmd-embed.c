@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cmd-embed.h"
+#include "pb-cli-commands.h"
 #include "pb-cli.h"
 #include "pb-core.h"
 #include "pb-tsne.h"
@@ -29,22 +29,6 @@ static const char *usage =
   "  --iterations N       t-SNE iterations (default 1000)\n"
   "  --data DIR           MNIST IDX folder (default: the shipped copy)\n"
   "  -h, --help           show this help\n";
-
-/* Fails before the long work, not after it, when the output cannot be written there. */
-static bool
-output_folder_exists (const char *path)
-{
-  const char *slash = strrchr (path, '/');
-  struct stat st;
-
-  if (slash == NULL || slash == path)
-    return true;
-
-  char *dir = strndup (path, (size_t) (slash - path));
-  bool ok = dir != NULL && stat (dir, &st) == 0 && S_ISDIR (st.st_mode);
-  free (dir);
-  return ok;
-}
 
 int
 pb_cli_embed (int argc, char **argv)
@@ -74,6 +58,7 @@ pb_cli_embed (int argc, char **argv)
           fputs (usage, stdout);
           return 0;
         }
+      const char *opt = argv[i];
       if (pb_cli_match (argc, argv, &i, "--weights", &v))
         weights = v;
       else if (pb_cli_match (argc, argv, &i, "--out", &v))
@@ -93,13 +78,15 @@ pb_cli_embed (int argc, char **argv)
       else if (pb_cli_match (argc, argv, &i, "--pairs", &v))
         {
           if (!pb_cli_parse_int (v, 1, PB_MAX_PAIRS, &pairs_n))
-            return pb_cli_usage_error (cmd, "--pairs: expected an integer ≥ 1, got '%s'",
+            return pb_cli_usage_error (cmd, "--pairs: expected an integer 1–%d, got '%s'",
+                                       PB_MAX_PAIRS,
                                        v ? v : "");
         }
       else if (pb_cli_match (argc, argv, &i, "--iterations", &v))
         {
           if (!pb_cli_parse_int (v, 1, 1000000, &iterations))
-            return pb_cli_usage_error (cmd, "--iterations: expected an integer ≥ 1, got '%s'",
+            return pb_cli_usage_error (cmd, "--iterations: expected an integer 1–1000000, "
+                                       "got '%s'",
                                        v ? v : "");
         }
       else if (pb_cli_match (argc, argv, &i, "--perplexity", &v))
@@ -110,25 +97,22 @@ pb_cli_embed (int argc, char **argv)
         }
       else if (pb_cli_match (argc, argv, &i, "--seed", &v))
         {
-          long s;
-          if (!pb_cli_parse_int (v, 0, LONG_MAX, &s))
-            return pb_cli_usage_error (cmd, "--seed: expected an integer ≥ 0, got '%s'",
-                                       v ? v : "");
+          uint64_t s;
+          if (!pb_cli_parse_seed (v, &s))
+            return pb_cli_usage_error (cmd, "--seed: expected an integer 0–%llu, got '%s'",
+                                       (unsigned long long) UINT64_MAX, v ? v : "");
           seed = (unsigned long long) s;
           seed_given = true;
         }
       else
         return pb_cli_usage_error (cmd, "unknown option '%s' (see --help)", argv[i]);
-      if (v == NULL)
-        return pb_cli_usage_error (cmd, "%s: expected a value", argv[i]);
+      if (v == NULL || *v == '\0')
+        return pb_cli_usage_error (cmd, "%.*s: expected a value", (int) strcspn (opt, "="), opt);
     }
   if (weights == NULL || out == NULL)
     return pb_cli_usage_error (cmd, "--weights and --out are required (see --help)");
-  if (!output_folder_exists (out))
-    {
-      pb_error_set (&err, PB_ERR_IO, "%s: the folder does not exist", out);
-      return pb_cli_failure (cmd, &err);
-    }
+  if ((rc = pb_cli_check_output (cmd, out)) != 0)
+    return rc;
 
   if (pb_safetensors_load (weights, 100, &model, &info, &err) != PB_OK)
     return pb_cli_failure (cmd, &err);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cmd-tsne.h"
+#include "pb-cli-commands.h"
 #include "pb-cli.h"
 #include "pb-gemm.h"
 #include "pb-json.h"
@@ -64,37 +64,6 @@ on_progress (PbTsneStage stage, double fraction, void *user_data)
   progress->last_stage = (int) stage;
   fprintf (stderr, "tsne: %s\n", stage == PB_TSNE_STAGE_NEIGHBOURS ? "nearest neighbours"
                                                                    : "perplexity calibration");
-}
-
-static bool
-parse_seed (const char *s, uint64_t *out)
-{
-  char *end;
-
-  if (s == NULL || *s < '0' || *s > '9')
-    return false;
-  errno = 0;
-  unsigned long long v = strtoull (s, &end, 10);
-  if (errno != 0 || *end != '\0')
-    return false;
-  *out = (uint64_t) v;
-  return true;
-}
-
-/* Fails before the long work, not after it, when the output cannot be written there. */
-static bool
-output_folder_exists (const char *path)
-{
-  const char *slash = strrchr (path, '/');
-  struct stat st;
-
-  if (slash == NULL || slash == path)
-    return true;
-
-  char *dir = strndup (path, (size_t) (slash - path));
-  bool ok = dir != NULL && stat (dir, &st) == 0 && S_ISDIR (st.st_mode);
-  free (dir);
-  return ok;
 }
 
 static void
@@ -204,8 +173,9 @@ pb_cli_tsne (int argc, char **argv)
         }
       else if (pb_cli_match (argc, argv, &i, "--seed", &v))
         {
-          if (!parse_seed (v, &settings.seed))
-            return pb_cli_usage_error (cmd, "--seed: expected an integer ≥ 0, got '%s'",
+          if (!pb_cli_parse_seed (v, &settings.seed))
+            return pb_cli_usage_error (cmd, "--seed: expected an integer 0–%llu, got '%s'",
+                                       (unsigned long long) UINT64_MAX,
                                        v ? v : "");
         }
       else if (pb_cli_match (argc, argv, &i, "--threads", &v))
@@ -238,12 +208,8 @@ pb_cli_tsne (int argc, char **argv)
       status = pb_cli_failure (cmd, &err);
       goto out;
     }
-  if (!output_folder_exists (output))
-    {
-      pb_error_set (&err, PB_ERR_IO, "%s: the folder does not exist", output);
-      status = pb_cli_failure (cmd, &err);
-      goto out;
-    }
+  if ((status = pb_cli_check_output (cmd, output)) != 0)
+    goto out;
   if (pb_points_read (input, &points, &err) != PB_OK)
     {
       status = pb_cli_failure (cmd, &err);

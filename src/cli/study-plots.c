@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <glib.h>
 
-#include "pb-cli.h"
 #include "study-plots.h"
 #include "pb-plot.h"
 #include "pb-session.h"
@@ -132,15 +131,13 @@ write_both (const char *dir, const char *name, double height, Figure *figure,
 }
 
 int
-pb_cli_plots_write (PbCliPlots *self, const PbTrainSettings *base, const PbArch *models,
-                    int n_models, int rounds, const PbRoundResult *results)
+pb_cli_plots_write (PbCliPlots *self, const PbSession *session)
 {
   static const struct { PbPlotKind kind; const char *name; double height; } plots[] = {
     { PB_PLOT_CURVES, "curves", 300 },
     { PB_PLOT_SMALL_MULTIPLES, "small-multiples", 300 },
     { PB_PLOT_BOX, "box", 300 },
   };
-  PbSession session;
   PbError err = { { 0 } };
   int rc = 0;
 
@@ -149,18 +146,10 @@ pb_cli_plots_write (PbCliPlots *self, const PbTrainSettings *base, const PbArch 
       fprintf (stderr, "pairbench-cli study: --plots: %s: %s\n", self->dir, g_strerror (errno));
       return 1;
     }
-  if (pb_session_init (&session, base, models, n_models, rounds, &err) != PB_OK)
-    return pb_cli_failure ("study", &err);
-  for (int i = 0; i < n_models * rounds; i++)
-    if (results[i].status == PB_OK && pb_session_set_round (&session, &results[i], &err) != PB_OK)
-      {
-        pb_session_clear (&session);
-        return pb_cli_failure ("study", &err);
-      }
 
   for (size_t p = 0; p < G_N_ELEMENTS (plots) && rc == 0; p++)
     {
-      Figure figure = { .session = &session, .kind = plots[p].kind };
+      Figure figure = { .session = session, .kind = plots[p].kind };
       g_autofree char *desc = g_strdup_printf ("%s: %s; %s", pb_plot_kind_title (plots[p].kind),
                                                pb_plot_axis_label (plots[p].kind, FALSE),
                                                pb_plot_axis_label (plots[p].kind, TRUE));
@@ -170,7 +159,7 @@ pb_cli_plots_write (PbCliPlots *self, const PbTrainSettings *base, const PbArch 
         rc = 1;
     }
 
-  for (int m = 0; m < n_models && rc == 0; m++)
+  for (int m = 0; m < session->n_models && rc == 0; m++)
     {
       Features *f = &self->features[m];
       PbTsneSettings ts;
@@ -180,25 +169,24 @@ pb_cli_plots_write (PbCliPlots *self, const PbTrainSettings *base, const PbArch 
       if (f->features == NULL)
         continue;
       pb_tsne_settings_init (&ts);
-      ts.seed = base->seed;
+      ts.seed = session->base.seed;
       if (pb_tsne_new (f->features, f->rows, f->dim, &ts, NULL, &tsne, &err) != PB_OK
           || pb_tsne_step (tsne, 1000, &err) != PB_OK)
         {
           pb_tsne_free (tsne);
           fprintf (stderr, "pairbench-cli study: --plots: t-SNE of %s: %s\n",
-                   pb_arch_name (&models[m]), err.message);
+                   pb_session_model_name (session, m), err.message);
           rc = 1;
           break;
         }
       title = g_strdup_printf ("%s: t-SNE of the digit logits, round 1 (%d points)",
-                               pb_arch_name (&models[m]), f->rows);
-      name = g_strdup_printf ("tsne-%s", pb_arch_name (&models[m]));
+                               pb_session_model_name (session, m), f->rows);
+      name = g_strdup_printf ("tsne-%s", pb_session_model_name (session, m));
       Figure figure = { .title = title, .xy = pb_tsne_coords (tsne), .digits = f->digits,
                         .n = f->rows };
       if (!write_both (self->dir, name, 400, &figure, title, "t-SNE map coloured by digit"))
         rc = 1;
       pb_tsne_free (tsne);
     }
-  pb_session_clear (&session);
   return rc;
 }

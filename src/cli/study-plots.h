@@ -2,9 +2,12 @@
 #pragma once
 
 /* pairbench-cli study --plots DIR: the curves, the small multiples, the box plot and one t-SNE
- * map per model (its round-1 weights) as SVG and PNG, drawn by the app's plot code. */
+ * map per model (its round-1 weights) as SVG and PNG, drawn by the app's plot code. A model is
+ * named by pb_session_model_name, so a preset's series and map ("tsne-best") stand beside the
+ * others. */
 
 #include "pb-core.h"
+#include "pb-session.h"
 
 typedef struct PbCliPlots PbCliPlots;
 
@@ -13,6 +16,4 @@ void        pb_cli_plots_free (PbCliPlots *self);
 /* A PbStudyCallbacks.round_run: keeps the round-1 model's features for the test pairs. */
 void        pb_cli_plots_round_run (void *self, const PbRoundResult *result, PbRun *run);
 /* Builds the figures from the finished study; 0, or 1 after printing the error. */
-int         pb_cli_plots_write (PbCliPlots *self, const PbTrainSettings *base,
-                                const PbArch *models, int n_models, int rounds,
-                                const PbRoundResult *results);
+int         pb_cli_plots_write (PbCliPlots *self, const PbSession *session);

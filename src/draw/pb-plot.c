@@ -507,7 +507,7 @@ draw_small_multiples (cairo_t *cr, double width, double height, const PbPlotStyl
       int done = pb_session_rounds_done (s, i);
 
       /* Translators: a panel's title: the model, and how many of its rounds are done */
-      title = g_strdup_printf (_("%s (%d/%d)"), pb_arch_name (&s->models[i]), done, s->rounds);
+      title = g_strdup_printf (_("%s (%d/%d)"), pb_session_model_name (s, i), done, s->rounds);
       p.title = title;
       draw_panel (cr, style, x, top + r * ph, w - (c < cols - 1 ? GAP : 0), ph - GAP / 2, &p,
                   first_col ? left : 4, &m);
@@ -562,7 +562,7 @@ draw_curves (cairo_t *cr, double width, double height, const PbPlotStyle *style,
 
   for (int i = 0; i < s->n_models; i++)
     {
-      names[i] = pb_arch_name (&s->models[i]);
+      names[i] = pb_session_model_name (s, i);
       text_size (cr, style, names[i], 1, &tw, &th);
       legend_w = MAX (legend_w, tw + 18 + GAP);
     }
@@ -619,7 +619,7 @@ draw_box (cairo_t *cr, double width, double height, const PbPlotStyle *style, co
   g_autofree double *v = g_new (double, s->rounds);
 
   for (int i = 0; i < s->n_models; i++)
-    names[i] = pb_arch_name (&s->models[i]);
+    names[i] = pb_session_model_name (s, i);
   draw_panel (cr, style, 0, 0, width, height, &p, left_margin_for (cr, style, ymax, TRUE), &m);
 
   for (int i = 0; i < s->n_models; i++)
