@@ -9,6 +9,7 @@
 #include <cairo.h>
 #include <glib.h>
 
+#include "pb-draw.h"
 #include "pb-session.h"
 
 G_BEGIN_DECLS
@@ -45,20 +46,19 @@ void pb_plot_mapping_from_pixel (const PbPlotMapping *m, double px, double py,
 
 typedef struct
 {
-  double red, green, blue, alpha;
-} PbPlotColor;
-
-typedef struct
-{
-  PbPlotColor background;
-  PbPlotColor foreground;
-  PbPlotColor series[PB_PLOT_N_SERIES];  /* models in order; digits 0–9 on maps */
+  PbColor background;                /* also behind labels over the plot */
+  PbColor foreground;
+  PbColor popover;                   /* behind a readout */
+  PbColor series[PB_PLOT_N_SERIES];  /* models in order; digits 0–9 on maps */
   gboolean paint_background;
   char font_family[64];
-  double font_size;                      /* points */
+  double font_size;                  /* points */
 } PbPlotStyle;
 
-/* Black on white, Tableau 10 colours, 9 pt sans. */
+/* Black on white (dark: white on libadwaita's dark view colour), Tableau 10 colours, 9 pt
+ * sans, the background painted. */
+void pb_plot_style_init (PbPlotStyle *style, gboolean dark);
+/* The light one, for files. */
 void pb_plot_style_init_print (PbPlotStyle *style);
 
 typedef enum
