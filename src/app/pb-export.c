@@ -346,6 +346,7 @@ typedef struct
   GtkWindow *parent;
   gboolean figure;
   PbSaveFunc save;
+  PbSaveStyledFunc save_styled;  /* instead of save: a figure with the colours choice */
   gpointer data;
   GDestroyNotify destroy;
 } SaveDialog;
@@ -417,7 +418,12 @@ on_save_response (GtkNativeDialog *native,
           width_pt = widths[i].width_pt;
     }
 
-  if (!sd->save (path, width_pt, sd->data, &error))
+  if (sd->save_styled != NULL
+      ? !sd->save_styled (path, width_pt,
+                          g_strcmp0 (gtk_file_chooser_get_choice (GTK_FILE_CHOOSER (native),
+                                                                  "colours"), "dark") == 0,
+                          sd->data, &error)
+      : !sd->save (path, width_pt, sd->data, &error))
     {
       pb_export_show_error (sd->parent, _("Could Not Save the File"), error->message);
       goto out;
@@ -436,23 +442,14 @@ out:
   g_object_unref (native);
 }
 
-void
-pb_export_run_save_dialog (GtkWindow      *parent,
-                           const char     *title,
-                           const char     *suggested_name,
-                           gboolean        figure,
-                           PbSaveFunc      save,
-                           gpointer        data,
-                           GDestroyNotify  destroy)
+static void
+run_dialog (const char *title,
+            const char *suggested_name,
+            SaveDialog *sd)
 {
+  GtkWindow *parent = sd->parent;
+  gboolean figure = sd->figure;
   GtkFileChooserNative *native;
-  SaveDialog *sd = g_new0 (SaveDialog, 1);
-
-  sd->parent = parent ? g_object_ref (parent) : NULL;
-  sd->figure = figure;
-  sd->save = save;
-  sd->data = data;
-  sd->destroy = destroy;
 
   native = gtk_file_chooser_native_new (title, parent, GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"),
                                         _("_Cancel"));
@@ -488,6 +485,59 @@ pb_export_run_save_dialog (GtkWindow      *parent,
                                    width_labels);
       gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (native), "width", "text");
     }
+  if (sd->save_styled != NULL)
+    {
+      const char *ids[] = { "light", "dark", NULL };
+      const char *labels[] = { _("Light (for print)"), _("Dark (as on screen)"), NULL };
+
+      gtk_file_chooser_add_choice (GTK_FILE_CHOOSER (native), "colours", _("Colours"), ids,
+                                   labels);
+      gtk_file_chooser_set_choice (GTK_FILE_CHOOSER (native), "colours", "light");
+    }
   g_signal_connect (native, "response", G_CALLBACK (on_save_response), sd);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static SaveDialog *
+save_dialog_new (GtkWindow      *parent,
+                 gboolean        figure,
+                 gpointer        data,
+                 GDestroyNotify  destroy)
+{
+  SaveDialog *sd = g_new0 (SaveDialog, 1);
+
+  sd->parent = parent ? g_object_ref (parent) : NULL;
+  sd->figure = figure;
+  sd->data = data;
+  sd->destroy = destroy;
+  return sd;
+}
+
+void
+pb_export_run_save_dialog (GtkWindow      *parent,
+                           const char     *title,
+                           const char     *suggested_name,
+                           gboolean        figure,
+                           PbSaveFunc      save,
+                           gpointer        data,
+                           GDestroyNotify  destroy)
+{
+  SaveDialog *sd = save_dialog_new (parent, figure, data, destroy);
+
+  sd->save = save;
+  run_dialog (title, suggested_name, sd);
+}
+
+void
+pb_export_run_styled_save_dialog (GtkWindow        *parent,
+                                  const char       *title,
+                                  const char       *suggested_name,
+                                  PbSaveStyledFunc  save,
+                                  gpointer          data,
+                                  GDestroyNotify    destroy)
+{
+  SaveDialog *sd = save_dialog_new (parent, TRUE, data, destroy);
+
+  sd->save_styled = save;
+  run_dialog (title, suggested_name, sd);
 }

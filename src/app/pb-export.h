@@ -54,6 +54,13 @@ typedef gboolean (*PbSaveFunc) (const char *path, double width_pt, gpointer data
 void pb_export_run_save_dialog (GtkWindow *parent, const char *title, const char *suggested_name,
                                 gboolean figure, PbSaveFunc save, gpointer data,
                                 GDestroyNotify destroy);
+/* A figure that can also be drawn in the on-screen dark colours: the same dialog with a
+ * Colours choice, light (for print) by default or dark. */
+typedef gboolean (*PbSaveStyledFunc) (const char *path, double width_pt, gboolean dark,
+                                      gpointer data, GError **error);
+void pb_export_run_styled_save_dialog (GtkWindow *parent, const char *title,
+                                       const char *suggested_name, PbSaveStyledFunc save,
+                                       gpointer data, GDestroyNotify destroy);
 /* A toast saying where the file went, with an Open Folder button (win.open-folder). */
 AdwToast *pb_export_saved_toast (const char *path);
 void      pb_export_show_error (GtkWindow *parent, const char *heading, const char *message);

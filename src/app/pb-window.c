@@ -576,10 +576,11 @@ pb_window_export_curves (PbWindow    *self,
 static gboolean
 save_curves (const char  *path,
              double       width_pt,
+             gboolean     dark,
              gpointer     data,
              GError     **error)
 {
-  return pb_window_export_curves (data, path, width_pt, error);
+  return pb_window_export_curves_full (data, path, width_pt, dark, error);
 }
 
 static gboolean
@@ -641,8 +642,8 @@ export_action (GtkWidget  *widget,
                                   "small-multiples");
       return;
     }
-  pb_export_run_save_dialog (GTK_WINDOW (self), _("Export the Curves"), _("curves.pdf"), TRUE,
-                             save_curves, g_object_ref (self), g_object_unref);
+  pb_export_run_styled_save_dialog (GTK_WINDOW (self), _("Export the Curves"), _("curves.pdf"),
+                                    save_curves, g_object_ref (self), g_object_unref);
 }
 
 static void
