@@ -596,6 +596,24 @@ test_export_csv (void)
   g_object_unref (err_view);
 }
 
+/* The mean of r, g and b of a PNG's bottom-right pixel, in 0–1. */
+static double
+corner_brightness (const char *path)
+{
+  cairo_surface_t *s = cairo_image_surface_create_from_png (path);
+  int w = cairo_image_surface_get_width (s), h = cairo_image_surface_get_height (s);
+  guint32 p;
+  double v;
+
+  g_assert_cmpint (cairo_surface_status (s), ==, CAIRO_STATUS_SUCCESS);
+  p = *(guint32 *) (gpointer) (cairo_image_surface_get_data (s)
+                               + (gsize) (h - 2) * cairo_image_surface_get_stride (s)
+                               + 4 * (w - 2));
+  v = (((p >> 16) & 0xff) + ((p >> 8) & 0xff) + (p & 0xff)) / (3 * 255.0);
+  cairo_surface_destroy (s);
+  return v;
+}
+
 /* The window keeps the options in GSettings: its actions and the settings drive both views. */
 static void
 test_window_controls (void)
@@ -647,6 +665,18 @@ test_window_controls (void)
   g_assert_true (pb_window_export_curves (window, png, 400, &error));
   g_assert_no_error (error);
   pb_test_check_png (png, 400, 440);
+
+  /* In dark mode the file is still light, unless dark is asked for. */
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      ADW_COLOR_SCHEME_FORCE_DARK);
+  g_assert_true (pb_window_export_curves (window, png, 400, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (corner_brightness (png), >, 0.95);
+  g_assert_true (pb_window_export_curves_full (window, png, 400, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpfloat (corner_brightness (png), <, 0.2);
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (),
+                                      ADW_COLOR_SCHEME_DEFAULT);
   g_remove (png);
   g_rmdir (dir);
 

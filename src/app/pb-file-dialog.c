@@ -29,6 +29,7 @@ typedef struct
   GtkWindow *window;
   gulong destroy_id;
   double width_pt;
+  gboolean dark;
 } Request;
 
 static void on_response (GtkNativeDialog *native, int response, GTask *task);
@@ -116,13 +117,15 @@ on_response (GtkNativeDialog *native,
       g_object_unref (task);
       return;
     }
-  if (r->mode == PB_FILE_DIALOG_SAVE_FIGURE)
+  if (r->mode == PB_FILE_DIALOG_SAVE_FIGURE || r->mode == PB_FILE_DIALOG_SAVE_STYLED_FIGURE)
     {
       char *with_ext = figure_path (chooser, path);
 
       g_free (path);
       path = with_ext;
       r->width_pt = figure_width (chooser);
+      r->dark = r->mode == PB_FILE_DIALOG_SAVE_STYLED_FIGURE &&
+                g_strcmp0 (gtk_file_chooser_get_choice (chooser, "colours"), "dark") == 0;
     }
   if (r->mode != PB_FILE_DIALOG_OPEN)
     {
@@ -227,8 +230,16 @@ pb_file_dialog_run (GtkWidget           *widget,
       gtk_file_filter_add_pattern (filter, filters[i + 1]);
       gtk_file_chooser_add_filter (chooser, filter);
     }
-  if (mode == PB_FILE_DIALOG_SAVE_FIGURE)
+  if (mode == PB_FILE_DIALOG_SAVE_FIGURE || mode == PB_FILE_DIALOG_SAVE_STYLED_FIGURE)
     add_figure_choices (chooser);
+  if (mode == PB_FILE_DIALOG_SAVE_STYLED_FIGURE)
+    {
+      const char *ids[] = { "light", "dark", NULL };
+      const char *labels[] = { _("Light (for print)"), _("Dark (as on screen)"), NULL };
+
+      gtk_file_chooser_add_choice (chooser, "colours", _("Colours"), ids, labels);
+      gtk_file_chooser_set_choice (chooser, "colours", "light");
+    }
 
   /* The task holds itself until the dialog answers or its window goes. */
   g_signal_connect (r->native, "response", G_CALLBACK (on_response), task);
@@ -251,4 +262,11 @@ pb_file_dialog_run_finish (GAsyncResult  *result,
   if (path != NULL && width_pt != NULL)
     *width_pt = ((Request *) g_task_get_task_data (G_TASK (result)))->width_pt;
   return path;
+}
+
+gboolean
+pb_file_dialog_get_dark (GAsyncResult *result)
+{
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+  return ((Request *) g_task_get_task_data (G_TASK (result)))->dark;
 }

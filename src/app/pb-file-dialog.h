@@ -16,6 +16,9 @@ typedef enum
   /* A save with the format (PDF, SVG, PNG) and width choices. The chosen format's extension
    * replaces the name's, unless the name was given another of the three. */
   PB_FILE_DIALOG_SAVE_FIGURE,
+  /* A figure that can also be drawn in the on-screen dark colours: the figure's choices and a
+   * Colours choice, light (for print) by default. */
+  PB_FILE_DIALOG_SAVE_STYLED_FIGURE,
 } PbFileDialogMode;
 
 /* widget's window parents the dialog, and the callback gets widget as its source object.
@@ -27,5 +30,7 @@ void  pb_file_dialog_run (GtkWidget *widget, PbFileDialogMode mode, const char *
 /* The chosen file's path. width_pt (may be NULL) gets the figure's width in points, the default
  * text width for other modes. */
 char *pb_file_dialog_run_finish (GAsyncResult *result, double *width_pt, GError **error);
+/* Whether the dark colours were chosen (PB_FILE_DIALOG_SAVE_STYLED_FIGURE only). */
+gboolean pb_file_dialog_get_dark (GAsyncResult *result);
 
 G_END_DECLS

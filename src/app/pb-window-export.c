@@ -61,6 +61,19 @@ show_saved_action (GtkWidget  *widget,
   show_saved (PB_WINDOW (widget), g_variant_get_string (parameter, NULL));
 }
 
+/* The outcome of a save: nothing when cancelled, else the error or the saved toast. */
+static void
+show_outcome (PbWindow     *self,
+              const char   *path,
+              gboolean      saved,
+              const GError *error)
+{
+  if (saved)
+    show_saved (self, path);
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    _pb_window_show_error (self, _("Could Not Save the File"), error->message, FALSE);
+}
+
 static void
 on_save_chosen (GObject      *source,
                 GAsyncResult *result,
@@ -72,16 +85,25 @@ on_save_chosen (GObject      *source,
   double width_pt;
   g_autofree char *path = pb_file_dialog_run_finish (result, &width_pt, &error);
 
-  if (path == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        _pb_window_show_error (self, _("Could Not Save the File"), error->message, FALSE);
-    }
-  else if (!save->save (self, path, width_pt, save->data, &error))
-    _pb_window_show_error (self, _("Could Not Save the File"), error->message, FALSE);
-  else
-    show_saved (self, path);
+  show_outcome (self, path,
+                path != NULL && save->save (self, path, width_pt, save->data, &error), error);
   save_free (save);
+}
+
+static void
+on_curves_chosen (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  PbWindow *self = PB_WINDOW (source);
+  g_autoptr(GError) error = NULL;
+  double width_pt;
+  g_autofree char *path = pb_file_dialog_run_finish (result, &width_pt, &error);
+
+  show_outcome (self, path,
+                path != NULL && pb_window_export_curves_full (self, path, width_pt,
+                                                              pb_file_dialog_get_dark (result),
+                                                              &error), error);
 }
 
 static void
@@ -99,16 +121,6 @@ run_save_dialog (PbWindow         *self,
   save->data = data;
   save->destroy = destroy;
   pb_file_dialog_run (GTK_WIDGET (self), mode, title, suggested_name, NULL, on_save_chosen, save);
-}
-
-static gboolean
-save_curves (PbWindow    *self,
-             const char  *path,
-             double       width_pt,
-             gpointer     data,
-             GError     **error)
-{
-  return pb_window_export_curves (self, path, width_pt, error);
 }
 
 static gboolean
@@ -170,8 +182,8 @@ export_action (GtkWidget  *widget,
                                   "small-multiples");
       return;
     }
-  run_save_dialog (self, PB_FILE_DIALOG_SAVE_FIGURE, _("Export the Curves"), _("curves.pdf"),
-                   save_curves, NULL, NULL);
+  pb_file_dialog_run (widget, PB_FILE_DIALOG_SAVE_STYLED_FIGURE, _("Export the Curves"),
+                      _("curves.pdf"), NULL, on_curves_chosen, NULL);
 }
 
 static void

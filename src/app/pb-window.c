@@ -13,6 +13,7 @@
 #include "pb-export.h"
 #include "pb-format.h"
 #include "pb-inspect-view.h"
+#include "pb-plot-view.h"
 #include "pb-run-item.h"
 #include "pb-trainer.h"
 #include "pb-uninstalled.h"
@@ -506,23 +507,44 @@ on_runs_changed (PbWindow *self,
     show_idle_status (self);
 }
 
+typedef struct
+{
+  PbWindow *window;
+  gboolean dark;
+} CurvesFigure;
+
 static void
 draw_curves (cairo_t *cr,
              double   width,
              double   height,
              gpointer data)
 {
-  PbWindow *self = data;
+  CurvesFigure *figure = data;
+  PbWindow *self = figure->window;
+  PbPlotStyle style;
 
-  /* The charts take their colours from the style, so the background has to follow it. */
-  if (adw_style_manager_get_dark (adw_style_manager_get_default ()))
-    cairo_set_source_rgb (cr, 0.14, 0.14, 0.14);
-  else
-    cairo_set_source_rgb (cr, 1, 1, 1);
-  cairo_paint (cr);
-  pb_curve_view_draw (self->loss_view, cr, (int) width, (int) (height / 2));
+  /* Light (or dark, when asked) whatever the live style; the screen's font. */
+  pb_plot_style_init (&style, figure->dark);
+  pb_plot_style_set_font_from_widget (&style, GTK_WIDGET (self->loss_view));
+  pb_curve_view_draw_with_style (self->loss_view, cr, (int) width, (int) (height / 2), &style);
   cairo_translate (cr, 0, (int) (height / 2));
-  pb_curve_view_draw (self->error_view, cr, (int) width, (int) (height / 2));
+  pb_curve_view_draw_with_style (self->error_view, cr, (int) width, (int) (height / 2), &style);
+}
+
+gboolean
+pb_window_export_curves_full (PbWindow    *self,
+                              const char  *path,
+                              double       width_pt,
+                              gboolean     dark,
+                              GError     **error)
+{
+  CurvesFigure figure = { self, dark };
+
+  g_return_val_if_fail (PB_IS_WINDOW (self), FALSE);
+  return pb_export_figure (path, width_pt, round (width_pt * 1.1), draw_curves, &figure,
+                           _("Training curves"),
+                           _("Loss (cross-entropy) and error rates of every shown run against "
+                             "the epoch"), error);
 }
 
 gboolean
@@ -531,11 +553,7 @@ pb_window_export_curves (PbWindow    *self,
                          double       width_pt,
                          GError     **error)
 {
-  g_return_val_if_fail (PB_IS_WINDOW (self), FALSE);
-  return pb_export_figure (path, width_pt, round (width_pt * 1.1), draw_curves, self,
-                           _("Training curves"),
-                           _("Loss (cross-entropy) and error rates of every shown run against "
-                             "the epoch"), error);
+  return pb_window_export_curves_full (self, path, width_pt, FALSE, error);
 }
 
 static gboolean

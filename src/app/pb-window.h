@@ -30,6 +30,9 @@ PbEmbeddingView *pb_window_get_embedding_view (PbWindow *self);
 /* The loss and error charts one above the other; height follows width. */
 gboolean     pb_window_export_curves (PbWindow *self, const char *path, double width_pt,
                                       GError **error);
+/* dark: the on-screen dark colours instead of the light ones files get by default. */
+gboolean     pb_window_export_curves_full (PbWindow *self, const char *path, double width_pt,
+                                           gboolean dark, GError **error);
 /* Appends the run when the weights are loaded and evaluated; errors go to a dialog. */
 void         pb_window_open_weights (PbWindow *self, const char *path);
 

@@ -11,152 +11,10 @@
 #include <glib/gi18n.h>
 #include <pango/pangocairo.h>
 
+#include "pb-curves.h"
 #include "pb-plot.h"
 
 #define GAP 6.0
-
-double
-pb_nice_number (double   x,
-                gboolean round)
-{
-  double e, f, nf;
-
-  if (!(x > 0) || !isfinite (x))
-    return 1;
-  e = floor (log10 (x));
-  f = x / pow (10, e);
-  if (round)
-    nf = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
-  else
-    nf = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
-  return nf * pow (10, e);
-}
-
-void
-pb_nice_ticks (double   lo,
-               double   hi,
-               int      max_ticks,
-               PbTicks *out)
-{
-  double range, step;
-
-  if (max_ticks < 2)
-    max_ticks = 2;
-  if (!isfinite (lo) || !isfinite (hi))
-    lo = 0, hi = 1;
-  if (hi < lo)
-    {
-      double t = lo;
-      lo = hi;
-      hi = t;
-    }
-  if (hi - lo < 1e-12)
-    {
-      double d = fabs (lo) > 1e-12 ? fabs (lo) * 0.1 : 1;
-      lo -= d;
-      hi += d;
-    }
-
-  /* The smallest nice step that covers the range in max_ticks ticks: tighter than rounding
-   * the range first (0–25 gets 0, 5, …, 25 rather than 0, 10, 20, 30). */
-  range = hi - lo;
-  step = pb_nice_number (range / (max_ticks - 1), FALSE);
-  while ((ceil (hi / step - 1e-9) - floor (lo / step + 1e-9)) + 1 > max_ticks)
-    step = pb_nice_number (step * 1.5, FALSE);
-
-  out->step = step;
-  out->first = floor (lo / step + 1e-9) * step;
-  out->last = ceil (hi / step - 1e-9) * step;
-  out->n = (int) llround ((out->last - out->first) / step) + 1;
-}
-
-void
-pb_log_ticks (double   lo,
-              double   hi,
-              PbTicks *out)
-{
-  double a, b;
-
-  if (!(lo > 0) || !isfinite (lo))
-    lo = 1e-3;
-  if (!(hi > lo) || !isfinite (hi))
-    hi = lo * 10;
-  a = floor (log10 (lo) + 1e-9);
-  b = ceil (log10 (hi) - 1e-9);
-  if (b <= a)
-    b = a + 1;
-  out->first = pow (10, a);
-  out->last = pow (10, b);
-  out->step = 1;
-  out->n = (int) (b - a) + 1;
-}
-
-static double
-normalise_y (const PbPlotMapping *m,
-             double               dy)
-{
-  if (m->log_y)
-    {
-      double lo = log10 (m->ymin), hi = log10 (m->ymax);
-      return (log10 (MAX (dy, m->ymin * 1e-3)) - lo) / (hi - lo);
-    }
-  return (dy - m->ymin) / (m->ymax - m->ymin);
-}
-
-void
-pb_plot_mapping_to_pixel (const PbPlotMapping *m,
-                          double               dx,
-                          double               dy,
-                          double              *px,
-                          double              *py)
-{
-  double nx = (dx - m->xmin) / (m->xmax - m->xmin);
-  double ny = normalise_y (m, dy);
-
-  /* y grows upwards in data and downwards on screen. */
-  *px = m->x + nx * m->width;
-  *py = m->y + (1 - ny) * m->height;
-}
-
-void
-pb_plot_mapping_from_pixel (const PbPlotMapping *m,
-                            double               px,
-                            double               py,
-                            double              *dx,
-                            double              *dy)
-{
-  double nx = (px - m->x) / m->width;
-  double ny = 1 - (py - m->y) / m->height;
-
-  *dx = m->xmin + nx * (m->xmax - m->xmin);
-  if (m->log_y)
-    {
-      double lo = log10 (m->ymin), hi = log10 (m->ymax);
-      *dy = pow (10, lo + ny * (hi - lo));
-    }
-  else
-    *dy = m->ymin + ny * (m->ymax - m->ymin);
-}
-
-void
-pb_plot_style_init_print (PbPlotStyle *style)
-{
-  static const guint32 tab10[PB_PLOT_N_SERIES] = {
-    0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd,
-    0x8c564b, 0xe377c2, 0x7f7f7f, 0xbcbd22, 0x17becf,
-  };
-
-  memset (style, 0, sizeof *style);
-  style->background = (PbPlotColor) { 1, 1, 1, 1 };
-  style->foreground = (PbPlotColor) { 0, 0, 0, 1 };
-  for (int i = 0; i < PB_PLOT_N_SERIES; i++)
-    style->series[i] = (PbPlotColor) { ((tab10[i] >> 16) & 0xff) / 255.0,
-                                       ((tab10[i] >> 8) & 0xff) / 255.0,
-                                       (tab10[i] & 0xff) / 255.0, 1 };
-  style->paint_background = TRUE;
-  g_strlcpy (style->font_family, "Sans", sizeof style->font_family);
-  style->font_size = 9;
-}
 
 const char *
 pb_plot_kind_title (PbPlotKind kind)
@@ -181,37 +39,18 @@ pb_plot_axis_label (PbPlotKind kind, gboolean y)
   return kind == PB_PLOT_BOX ? _("Model") : _("Epoch");
 }
 
-static void
-set_color (cairo_t *cr, const PbPlotColor *c, double alpha)
-{
-  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
-}
-
 static PangoLayout *
 make_layout (cairo_t *cr, const PbPlotStyle *style, const char *text, double scale,
              gboolean bold)
 {
-  PangoLayout *layout = pango_cairo_create_layout (cr);
   PangoFontDescription *desc = pango_font_description_new ();
+  PangoLayout *layout;
 
   pango_font_description_set_family (desc, style->font_family);
-  pango_font_description_set_absolute_size (desc, style->font_size * scale * PANGO_SCALE);
-  if (bold)
-    pango_font_description_set_weight (desc, PANGO_WEIGHT_BOLD);
-  pango_layout_set_font_description (layout, desc);
+  pango_font_description_set_absolute_size (desc, style->font_size * PANGO_SCALE);
+  layout = pb_draw_layout (cr, desc, text, bold, scale);
   pango_font_description_free (desc);
-  pango_layout_set_text (layout, text, -1);
   return layout;
-}
-
-static void
-layout_size (PangoLayout *layout, double *w, double *h)
-{
-  int pw, ph;
-
-  pango_layout_get_size (layout, &pw, &ph);
-  *w = (double) pw / PANGO_SCALE;
-  *h = (double) ph / PANGO_SCALE;
 }
 
 /* Draws text with its anchor at (x, y): xalign and yalign in [0, 1] over the text's box. */
@@ -222,8 +61,8 @@ draw_text (cairo_t *cr, const PbPlotStyle *style, const char *text, double x, do
   PangoLayout *layout = make_layout (cr, style, text, scale, bold);
   double w, h;
 
-  layout_size (layout, &w, &h);
-  set_color (cr, &style->foreground, alpha);
+  pb_draw_layout_size (layout, &w, &h);
+  pb_draw_set_color (cr, &style->foreground, alpha);
   cairo_move_to (cr, x - xalign * w, y - yalign * h);
   pango_cairo_show_layout (cr, layout);
   g_object_unref (layout);
@@ -234,7 +73,7 @@ text_size (cairo_t *cr, const PbPlotStyle *style, const char *text, double scale
            double *h)
 {
   PangoLayout *layout = make_layout (cr, style, text, scale, FALSE);
-  layout_size (layout, w, h);
+  pb_draw_layout_size (layout, w, h);
   g_object_unref (layout);
 }
 
@@ -310,7 +149,7 @@ draw_panel (cairo_t *cr, const PbPlotStyle *style, double x, double y, double w,
       double v = yt.first + i * yt.step, px, py;
 
       pb_plot_mapping_to_pixel (m, m->xmin, v, &px, &py);
-      set_color (cr, &style->foreground, 0.12);
+      pb_draw_set_color (cr, &style->foreground, 0.12);
       cairo_move_to (cr, m->x, py);
       cairo_line_to (cr, m->x + m->width, py);
       cairo_stroke (cr);
@@ -325,7 +164,7 @@ draw_panel (cairo_t *cr, const PbPlotStyle *style, double x, double y, double w,
       double v = xt.first + i * xt.step, px, py;
 
       pb_plot_mapping_to_pixel (m, v, m->ymin, &px, &py);
-      set_color (cr, &style->foreground, 0.6);
+      pb_draw_set_color (cr, &style->foreground, 0.6);
       cairo_move_to (cr, px, m->y + m->height);
       cairo_line_to (cr, px, m->y + m->height + 3);
       cairo_stroke (cr);
@@ -336,7 +175,7 @@ draw_panel (cairo_t *cr, const PbPlotStyle *style, double x, double y, double w,
           draw_text (cr, style, label, px, m->y + m->height + 4, 0.5, 0, 1, FALSE, 0.8);
         }
     }
-  set_color (cr, &style->foreground, 0.6);
+  pb_draw_set_color (cr, &style->foreground, 0.6);
   cairo_set_line_width (cr, 1);
   cairo_move_to (cr, m->x, m->y);
   cairo_line_to (cr, m->x, m->y + m->height);
@@ -447,7 +286,7 @@ line_through (cairo_t *cr, const PbPlotMapping *m, const double *y, int n)
 
 static void
 draw_round_curves (cairo_t *cr, const PbPlotStyle *style, const PbPlotMapping *m,
-                   const PbSession *s, int model, int epochs, const PbPlotColor *color)
+                   const PbSession *s, int model, int epochs, const PbColor *color)
 {
   g_autofree double *y = g_new (double, epochs);
   g_autofree int *n = g_new (int, epochs);
@@ -464,12 +303,12 @@ draw_round_curves (cairo_t *cr, const PbPlotStyle *style, const PbPlotMapping *m
         for (int e = 0; e < epochs; e++)
           y[e] = e < res->n_epochs ? 100 * res->epochs[e].test_error : NAN;
         line_through (cr, m, y, MIN (res->n_epochs, epochs));
-        set_color (cr, color, 0.35);
+        pb_draw_set_color (cr, color, 0.35);
         cairo_stroke (cr);
       }
   mean_curve (s, model, epochs, y, n);
   line_through (cr, m, y, epochs);
-  set_color (cr, color, 1);
+  pb_draw_set_color (cr, color, 1);
   cairo_set_line_width (cr, 2.25);
   cairo_stroke (cr);
   cairo_restore (cr);
@@ -517,14 +356,14 @@ draw_small_multiples (cairo_t *cr, double width, double height, const PbPlotStyl
 
 static void
 draw_legend (cairo_t *cr, const PbPlotStyle *style, double x, double y, const char *const *names,
-             const PbPlotColor *colors, int n, gboolean dots)
+             const PbColor *colors, int n, gboolean dots)
 {
   double tw, th;
 
   for (int i = 0; i < n; i++)
     {
       text_size (cr, style, names[i], 1, &tw, &th);
-      set_color (cr, &colors[i % PB_PLOT_N_SERIES], 1);
+      pb_draw_set_color (cr, &colors[i % PB_PLOT_N_SERIES], 1);
       if (dots)
         {
           cairo_arc (cr, x + 5, y + th / 2, 3, 0, 2 * G_PI);
@@ -542,46 +381,42 @@ draw_legend (cairo_t *cr, const PbPlotStyle *style, double x, double y, const ch
     }
 }
 
+/* Through the training curves' renderer, as the app draws them: the mean over the done rounds,
+ * one run per model. */
 static void
 draw_curves (cairo_t *cr, double width, double height, const PbPlotStyle *style,
              const PbSession *s)
 {
   int epochs = MAX (pb_session_max_epochs (s), s->base.epochs);
-  double ymax = session_ymax (s, FALSE), legend_w = 0, tw, th;
-  const char *names[PB_SESSION_MAX_MODELS];
-  g_autofree double *y = g_new (double, epochs);
+  g_autofree double *x = g_new (double, epochs);
+  g_autofree double *y = g_new (double, (gsize) epochs * s->n_models);
   g_autofree int *n = g_new (int, epochs);
-  Panel p = {
+  g_autofree PbCurveSeries *series = g_new0 (PbCurveSeries, s->n_models);
+  g_autofree PbCurveRun *runs = g_new0 (PbCurveRun, s->n_models);
+  PbCurveChart chart = {
     .title = pb_plot_kind_title (PB_PLOT_CURVES),
-    .xlabel = pb_plot_axis_label (PB_PLOT_CURVES, FALSE),
-    .ylabel = pb_plot_axis_label (PB_PLOT_CURVES, TRUE),
-    .x_ticklabels = TRUE, .y_ticklabels = TRUE,
-    .xmin = 1, .xmax = MAX (epochs, 2), .ymin = 0, .ymax = ymax,
+    .y_label = pb_plot_axis_label (PB_PLOT_CURVES, TRUE),
+    .x_axis = PB_CURVE_X_EPOCH,
+    .xmax = epochs,
+    .ymin = 0,
+    .ymax = session_ymax (s, FALSE),
+    .runs = runs,
+    .n_runs = s->n_models,
+    .hover_x = NAN,
   };
-  PbPlotMapping m;
 
+  for (int e = 0; e < epochs; e++)
+    x[e] = e + 1;
   for (int i = 0; i < s->n_models; i++)
     {
-      names[i] = pb_session_model_name (s, i);
-      text_size (cr, style, names[i], 1, &tw, &th);
-      legend_w = MAX (legend_w, tw + 18 + GAP);
+      mean_curve (s, i, epochs, y + (gsize) i * epochs, n);
+      series[i] = (PbCurveSeries) { .n = epochs, .x = x, .raw = y + (gsize) i * epochs,
+                                    .line = { NULL, 2.5, PB_CURVE_DASH_SOLID } };
+      runs[i] = (PbCurveRun) { .label = pb_session_model_name (s, i),
+                               .color = style->series[i % PB_PLOT_N_SERIES],
+                               .series = &series[i], .n_series = 1 };
     }
-  draw_panel (cr, style, 0, 0, width - legend_w, height, &p,
-              left_margin_for (cr, style, ymax, TRUE), &m);
-  cairo_save (cr);
-  cairo_rectangle (cr, m.x - 2, m.y - 2, m.width + 4, m.height + 4);
-  cairo_clip (cr);
-  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
-  for (int i = 0; i < s->n_models; i++)
-    {
-      mean_curve (s, i, epochs, y, n);
-      line_through (cr, &m, y, epochs);
-      set_color (cr, &style->series[i % PB_PLOT_N_SERIES], 1);
-      cairo_set_line_width (cr, 2);
-      cairo_stroke (cr);
-    }
-  cairo_restore (cr);
-  draw_legend (cr, style, width - legend_w + GAP, m.y, names, style->series, s->n_models, FALSE);
+  pb_curves_draw (cr, width, height, style, &chart, NULL);
 }
 
 static int
@@ -624,7 +459,7 @@ draw_box (cairo_t *cr, double width, double height, const PbPlotStyle *style, co
 
   for (int i = 0; i < s->n_models; i++)
     {
-      const PbPlotColor *color = &style->series[i % PB_PLOT_N_SERIES];
+      const PbColor *color = &style->series[i % PB_PLOT_N_SERIES];
       double half = MIN (0.3 * m.width / s->n_models, 40), cx, q1, q3, med, lo, hi, iqr;
       double px, py1, py3, pym;
       int n = 0;
@@ -657,10 +492,10 @@ draw_box (cairo_t *cr, double width, double height, const PbPlotStyle *style, co
       pb_plot_mapping_to_pixel (&m, i + 1, med, &px, &pym);
 
       cairo_set_line_width (cr, 1.25);
-      set_color (cr, color, 0.18);
+      pb_draw_set_color (cr, color, 0.18);
       cairo_rectangle (cr, cx - half, py3, 2 * half, py1 - py3);
       cairo_fill_preserve (cr);
-      set_color (cr, color, 1);
+      pb_draw_set_color (cr, color, 1);
       cairo_stroke (cr);
       cairo_set_line_width (cr, 2.25);
       cairo_move_to (cr, cx - half, pym);
@@ -686,7 +521,7 @@ draw_box (cairo_t *cr, double width, double height, const PbPlotStyle *style, co
 
           pb_plot_mapping_to_pixel (&m, i + 1, v[k], &px, &py);
           cairo_arc (cr, cx + half + 6 + jitter * 6, py, 1.8, 0, 2 * G_PI);
-          set_color (cr, color, 0.8);
+          pb_draw_set_color (cr, color, 0.8);
           cairo_fill (cr);
         }
     }
@@ -699,7 +534,7 @@ pb_plot_draw_session (cairo_t *cr, double width, double height, const PbPlotStyl
   cairo_save (cr);
   if (style->paint_background)
     {
-      set_color (cr, &style->background, 1);
+      pb_draw_set_color (cr, &style->background, 1);
       cairo_paint (cr);
     }
   if (session == NULL || session->n_models == 0)
@@ -729,7 +564,7 @@ pb_plot_draw_scatter (cairo_t *cr, double width, double height, const PbPlotStyl
   cairo_save (cr);
   if (style->paint_background)
     {
-      set_color (cr, &style->background, 1);
+      pb_draw_set_color (cr, &style->background, 1);
       cairo_paint (cr);
     }
   text_size (cr, style, "0", 1, &tw, &th);
@@ -751,7 +586,7 @@ pb_plot_draw_scatter (cairo_t *cr, double width, double height, const PbPlotStyl
       oy = top + (height - top - GAP - (ymax - ymin) * scale) / 2;
       for (int i = 0; i < n; i++)
         {
-          set_color (cr, &style->series[digits[i] % 10], 0.75);
+          pb_draw_set_color (cr, &style->series[digits[i] % 10], 0.75);
           cairo_arc (cr, ox + (xy[2 * i] - xmin) * scale, oy + (ymax - xy[2 * i + 1]) * scale,
                      MAX (1.2, size / 300), 0, 2 * G_PI);
           cairo_fill (cr);

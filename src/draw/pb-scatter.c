@@ -28,9 +28,9 @@ void
 pb_scatter_style_init (PbScatterStyle *style)
 {
   *style = (PbScatterStyle) { 0 };
-  style->fg = (GdkRGBA) { 0, 0, 0, 1 };
+  style->fg = (PbColor) { 0, 0, 0, 1 };
   /* libadwaita's blue accent */
-  style->accent = (GdkRGBA) { 0.21, 0.52, 0.89, 1 };
+  style->accent = (PbColor) { 0.21, 0.52, 0.89, 1 };
   style->highlight = -1;
   style->hover = -1;
   style->selected = -1;
@@ -40,121 +40,26 @@ pb_scatter_style_init (PbScatterStyle *style)
 static void
 palette_color (guint32   c,
                gboolean  dark,
-               GdkRGBA  *out)
+               PbColor  *out)
 {
-  double lift = dark ? 0.18 : 0;
+  PbColor base = pb_color_from_hex (c), white = { 1, 1, 1, 1 };
 
-  out->red = ((c >> 16) & 0xff) / 255.0;
-  out->green = ((c >> 8) & 0xff) / 255.0;
-  out->blue = (c & 0xff) / 255.0;
-  out->red += (1 - out->red) * lift;
-  out->green += (1 - out->green) * lift;
-  out->blue += (1 - out->blue) * lift;
-  out->alpha = 1;
+  *out = pb_color_mix (&base, &white, dark ? 0.18 : 0);
 }
 
 void
 pb_scatter_digit_color (int       digit,
                         gboolean  dark,
-                        GdkRGBA  *out)
+                        PbColor  *out)
 {
   palette_color (palette[CLAMP (digit, 0, PB_SCATTER_N_DIGITS - 1)], dark, out);
 }
 
-static PangoLayout *
-make_layout (cairo_t              *cr,
-             const PbScatterStyle *style,
-             const char           *text,
-             gboolean              bold,
-             double                scale)
-{
-  PangoLayout *layout = pango_cairo_create_layout (cr);
-  PangoFontDescription *font = style->font ? pango_font_description_copy (style->font)
-                                           : pango_font_description_from_string ("Sans 9");
 
-  if (bold)
-    pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
-  if (scale != 1)
-    {
-      int size = pango_font_description_get_size (font);
-      if (pango_font_description_get_size_is_absolute (font))
-        pango_font_description_set_absolute_size (font, size * scale);
-      else
-        pango_font_description_set_size (font, (int) (size * scale));
-    }
-  pango_layout_set_font_description (layout, font);
-  pango_layout_set_text (layout, text, -1);
-  pango_font_description_free (font);
-  return layout;
-}
 
-static void
-layout_size (PangoLayout *layout,
-             double      *width,
-             double      *height)
-{
-  int w, h;
 
-  pango_layout_get_size (layout, &w, &h);
-  *width = (double) w / PANGO_SCALE;
-  *height = (double) h / PANGO_SCALE;
-}
 
-static void
-set_rgba (cairo_t       *cr,
-          const GdkRGBA *c,
-          double         alpha)
-{
-  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
-}
 
-static void
-draw_text (cairo_t     *cr,
-           PangoLayout *layout,
-           double       x,
-           double       y)
-{
-  cairo_move_to (cr, x, y);
-  pango_cairo_show_layout (cr, layout);
-}
-
-static cairo_surface_t *
-surface_from_image (const float *pixels)
-{
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, PB_IMAGE_SIDE,
-                                                         PB_IMAGE_SIDE);
-  guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-
-  cairo_surface_flush (surface);
-  for (int y = 0; y < PB_IMAGE_SIDE; y++)
-    {
-      guint32 *row = (guint32 *) (gpointer) (data + y * stride);
-      for (int x = 0; x < PB_IMAGE_SIDE; x++)
-        {
-          guint32 v = (guint32) CLAMP (lrintf (pixels[y * PB_IMAGE_SIDE + x]), 0, 255);
-          row[x] = (v << 16) | (v << 8) | v;
-        }
-    }
-  cairo_surface_mark_dirty (surface);
-  return surface;
-}
-
-static void
-rounded_rectangle (cairo_t *cr,
-                   double   x,
-                   double   y,
-                   double   w,
-                   double   h,
-                   double   r)
-{
-  cairo_new_sub_path (cr);
-  cairo_arc (cr, x + w - r, y + r, r, -G_PI / 2, 0);
-  cairo_arc (cr, x + w - r, y + h - r, r, 0, G_PI / 2);
-  cairo_arc (cr, x + r, y + h - r, r, G_PI / 2, G_PI);
-  cairo_arc (cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
-  cairo_close_path (cr);
-}
 
 
 static const char *const digit_labels[PB_SCATTER_N_DIGITS] = {
@@ -286,13 +191,13 @@ draw_hover (cairo_t               *cr,
   int i = style->hover;
   int per = MAX (points->images_per_point, 1);
   double side = PB_IMAGE_SIDE * IMAGE_SCALE, pad = 8, gap = 4;
-  g_autoptr(PangoLayout) label = make_layout (cr, style, style->hover_text ? style->hover_text
+  g_autoptr(PangoLayout) label = pb_draw_layout (cr, style->font, style->hover_text ? style->hover_text
                                                                           : "", TRUE, 1);
-  const GdkRGBA *color = &points->category_colors[points->category[i]];
+  const PbColor *color = &points->category_colors[points->category[i]];
   double px, py, tw, th, bw, bh, bx, by;
 
   pb_scatter_point_position (lo, points, i, &px, &py);
-  layout_size (label, &tw, &th);
+  pb_draw_layout_size (label, &tw, &th);
   bw = MAX (per * side + (per - 1) * gap, tw) + 2 * pad;
   bh = side + gap + th + 2 * pad;
   bx = px + 10 + lo->sprite_w / 2;
@@ -308,25 +213,25 @@ draw_hover (cairo_t               *cr,
   if (lo->sprite_w == 0)
     {
       cairo_arc (cr, px, py, POINT_RADIUS + 3, 0, 2 * G_PI);
-      set_rgba (cr, &style->fg, 1);
+      pb_draw_set_color (cr, &style->fg, 1);
       cairo_set_line_width (cr, 1.5);
       cairo_stroke (cr);
     }
 
-  rounded_rectangle (cr, bx, by, bw, bh, 6);
+  pb_draw_rounded_rect (cr, bx, by, bw, bh, 6);
   if (style->dark)
     cairo_set_source_rgba (cr, 0.16, 0.16, 0.17, 0.96);
   else
     cairo_set_source_rgba (cr, 1, 1, 1, 0.96);
   cairo_fill_preserve (cr);
-  set_rgba (cr, color, 1);
+  pb_draw_set_color (cr, color, 1);
   cairo_set_line_width (cr, 2);
   cairo_stroke (cr);
 
   for (int k = 0; k < per && points->images != NULL; k++)
     {
       cairo_surface_t *img =
-        surface_from_image (points->images + ((gsize) i * per + k) * PB_IMAGE_PIXELS);
+        pb_draw_gray_surface (points->images + ((gsize) i * per + k) * PB_IMAGE_PIXELS, PB_IMAGE_SIDE, PB_IMAGE_SIDE);
 
       cairo_save (cr);
       cairo_translate (cr, bx + pad + k * (side + gap) + (bw - 2 * pad - per * side
@@ -338,8 +243,8 @@ draw_hover (cairo_t               *cr,
       cairo_restore (cr);
       cairo_surface_destroy (img);
     }
-  set_rgba (cr, &style->fg, 1);
-  draw_text (cr, label, bx + (bw - tw) / 2, by + pad + side + gap);
+  pb_draw_set_color (cr, &style->fg, 1);
+  pb_draw_show_layout (cr, label, bx + (bw - tw) / 2, by + pad + side + gap);
   cairo_restore (cr);
 }
 
@@ -361,7 +266,7 @@ typedef struct
  * visible when points are drawn as their images. */
 static void
 tint_init (Tint          *tint,
-           const GdkRGBA *c,
+           const PbColor *c,
            gboolean       dark)
 {
   double base = dark ? 0.13 : 1.0, towards = dark ? 1 : 0;
@@ -430,35 +335,24 @@ sprite_atlas (const PbScatterPoints *points,
   return atlas;
 }
 
-GdkTexture *
-pb_scatter_point_texture (const PbScatterPoints *points,
-                          int                    i,
-                          gboolean               dark,
-                          int                    scale)
+void
+pb_scatter_point_pixels (const PbScatterPoints *points,
+                         int                    i,
+                         gboolean               dark,
+                         int                    scale,
+                         guint8                *data,
+                         int                    stride)
 {
   int per = MAX (points->images_per_point, 1);
-  int w = PB_IMAGE_SIDE * scale * per, h = PB_IMAGE_SIDE * scale;
-  int stride = w * 4;
-  guint8 *data;
   Tint tint;
-  GBytes *bytes;
-  GdkTexture *texture;
 
-  g_return_val_if_fail (points->images != NULL && i >= 0 && i < points->n, NULL);
-  g_return_val_if_fail (scale >= 1, NULL);
+  g_return_if_fail (points->images != NULL && i >= 0 && i < points->n);
+  g_return_if_fail (scale >= 1);
 
-  data = g_malloc ((gsize) stride * h);
   tint_init (&tint, &points->category_colors[points->category[i]], dark);
   for (int k = 0; k < per; k++)
     tint_image (&tint, points->images + ((gsize) i * per + k) * PB_IMAGE_PIXELS, scale, data,
                 stride, k * PB_IMAGE_SIDE * scale, 0);
-  bytes = g_bytes_new_take (data, (gsize) stride * h);
-  /* xRGB in native-endian 32-bit words, as cairo's RGB24. */
-  texture = gdk_memory_texture_new (w, h, G_BYTE_ORDER == G_LITTLE_ENDIAN
-                                    ? GDK_MEMORY_B8G8R8A8 : GDK_MEMORY_A8R8G8B8,
-                                    bytes, stride);
-  g_bytes_unref (bytes);
-  return texture;
 }
 
 static void
@@ -469,7 +363,7 @@ draw_sprite (cairo_t               *cr,
              const PbScatterLayout *lo,
              int                    i,
              double                 alpha,
-             const GdkRGBA         *frame,
+             const PbColor         *frame,
              double                 frame_width)
 {
   int per = MAX (points->images_per_point, 1);
@@ -500,7 +394,7 @@ draw_sprite (cairo_t               *cr,
 
   cairo_rectangle (cr, x0 + frame_width / 2, y0 + frame_width / 2, lo->sprite_w - frame_width,
                    lo->sprite_h - frame_width);
-  set_rgba (cr, frame, alpha);
+  pb_draw_set_color (cr, frame, alpha);
   cairo_set_line_width (cr, frame_width);
   cairo_stroke (cr);
 }
@@ -515,23 +409,23 @@ draw_legend (cairo_t               *cr,
              PbScatterLayout       *lo)
 {
   int n = points->n_categories > 0 ? points->n_categories : 0;
-  g_autoptr(PangoLayout) probe = make_layout (cr, style, "9", FALSE, 1);
+  g_autoptr(PangoLayout) probe = pb_draw_layout (cr, style->font, "9", FALSE, 1);
   double tw, th, row_h, font_scale, label_w = 0, title_h = 0, available;
 
   if (n == 0)
     return;
-  layout_size (probe, &tw, &th);
+  pb_draw_layout_size (probe, &tw, &th);
   available = (height - top - MARGIN) / (n + (points->legend_title ? 1.3 : 0));
   row_h = MIN (MAX (th + 4, 16), MAX (available, 6));
   font_scale = MIN (1, row_h / (th + 4));
   th *= font_scale;
   for (int d = 0; d < n; d++)
     {
-      g_autoptr(PangoLayout) entry = make_layout (cr, style, points->category_labels[d], TRUE,
+      g_autoptr(PangoLayout) entry = pb_draw_layout (cr, style->font, points->category_labels[d], TRUE,
                                                   font_scale);
       double w, h;
 
-      layout_size (entry, &w, &h);
+      pb_draw_layout_size (entry, &w, &h);
       label_w = MAX (label_w, w);
     }
   lo->legend_w = 12 + 6 + label_w + 10;
@@ -540,20 +434,20 @@ draw_legend (cairo_t               *cr,
 
   if (points->legend_title != NULL)
     {
-      g_autoptr(PangoLayout) title = make_layout (cr, style, points->legend_title, FALSE,
+      g_autoptr(PangoLayout) title = pb_draw_layout (cr, style->font, points->legend_title, FALSE,
                                                   font_scale * 0.92);
       double w;
 
-      layout_size (title, &w, &title_h);
+      pb_draw_layout_size (title, &w, &title_h);
       lo->legend_w = MAX (lo->legend_w, w + 6);
-      set_rgba (cr, &style->fg, 0.65);
-      draw_text (cr, title, width - MARGIN - lo->legend_w, top);
+      pb_draw_set_color (cr, &style->fg, 0.65);
+      pb_draw_show_layout (cr, title, width - MARGIN - lo->legend_w, top);
       title_h = MAX (title_h + 4, row_h * 1.3);
     }
 
   for (int d = 0; d < n; d++)
     {
-      g_autoptr(PangoLayout) entry = make_layout (cr, style, points->category_labels[d],
+      g_autoptr(PangoLayout) entry = pb_draw_layout (cr, style->font, points->category_labels[d],
                                                   style->highlight == d, font_scale);
       double ex = width - MARGIN - lo->legend_w, ey = top + title_h + d * row_h;
       gboolean dim = style->highlight >= 0 && style->highlight != d;
@@ -562,15 +456,15 @@ draw_legend (cairo_t               *cr,
       lo->legend_y[d] = ey;
       if (style->highlight == d)
         {
-          rounded_rectangle (cr, ex - 3, ey, lo->legend_w + 3, row_h, 4);
-          set_rgba (cr, &style->fg, 0.12);
+          pb_draw_rounded_rect (cr, ex - 3, ey, lo->legend_w + 3, row_h, 4);
+          pb_draw_set_color (cr, &style->fg, 0.12);
           cairo_fill (cr);
         }
-      set_rgba (cr, &points->category_colors[d], dim ? 0.3 : 1);
+      pb_draw_set_color (cr, &points->category_colors[d], dim ? 0.3 : 1);
       cairo_arc (cr, ex + 6, ey + row_h / 2, MIN (5, row_h * 0.3), 0, 2 * G_PI);
       cairo_fill (cr);
-      set_rgba (cr, &style->fg, dim ? 0.4 : 1);
-      draw_text (cr, entry, ex + 18, ey + (row_h - th) / 2);
+      pb_draw_set_color (cr, &style->fg, dim ? 0.4 : 1);
+      pb_draw_show_layout (cr, entry, ex + 18, ey + (row_h - th) / 2);
     }
 }
 
@@ -639,7 +533,7 @@ draw_dots (cairo_t               *cr,
         if (top >= 0 && (c == top) != (pass == 1))
           continue;
         pb_scatter_point_position (lo, points, i, &px, &py);
-        set_rgba (cr, &points->category_colors[c], on ? 0.85 : 0.12);
+        pb_draw_set_color (cr, &points->category_colors[c], on ? 0.85 : 0.12);
         cairo_new_sub_path (cr);
         cairo_arc (cr, px, py, on && style->highlight >= 0 ? POINT_RADIUS + 0.8 : POINT_RADIUS,
                    0, 2 * G_PI);
@@ -703,7 +597,7 @@ draw_selection (cairo_t               *cr,
   pb_scatter_point_position (lo, points, style->selected, &sx, &sy);
 
   cairo_save (cr);
-  set_rgba (cr, &style->accent, 0.8);
+  pb_draw_set_color (cr, &style->accent, 0.8);
   cairo_set_line_width (cr, 1.5);
   for (int j = 0; j < style->n_neighbours; j++)
     {
@@ -718,7 +612,7 @@ draw_selection (cairo_t               *cr,
   cairo_stroke (cr);
   if (ring > 0)
     {
-      set_rgba (cr, &style->fg, 0.9);
+      pb_draw_set_color (cr, &style->fg, 0.9);
       cairo_set_line_width (cr, 1.5);
       for (int j = 0; j < style->n_neighbours; j++)
         {
@@ -731,10 +625,10 @@ draw_selection (cairo_t               *cr,
           cairo_arc (cr, nx, ny, ring, 0, 2 * G_PI);
         }
       cairo_stroke (cr);
-      set_rgba (cr, &points->category_colors[points->category[style->selected]], 1);
+      pb_draw_set_color (cr, &points->category_colors[points->category[style->selected]], 1);
       cairo_arc (cr, sx, sy, POINT_RADIUS + 1.5, 0, 2 * G_PI);
       cairo_fill (cr);
-      set_rgba (cr, &style->accent, 1);
+      pb_draw_set_color (cr, &style->accent, 1);
       cairo_set_line_width (cr, 2.5);
       cairo_arc (cr, sx, sy, ring + 3, 0, 2 * G_PI);
       cairo_stroke (cr);
@@ -758,33 +652,33 @@ pb_scatter_draw (cairo_t               *cr,
   cairo_save (cr);
   if (style->bg.alpha > 0)
     {
-      gdk_cairo_set_source_rgba (cr, &style->bg);
+      pb_draw_set_color (cr, &style->bg, 1);
       cairo_rectangle (cr, 0, 0, width, height);
       cairo_fill (cr);
     }
 
   if (style->title != NULL && style->title[0] != '\0')
     {
-      g_autoptr(PangoLayout) title = make_layout (cr, style, style->title, TRUE, 1.15);
+      g_autoptr(PangoLayout) title = pb_draw_layout (cr, style->font, style->title, TRUE, 1.15);
 
       pango_layout_set_width (title, (int) ((width - 2 * MARGIN) * PANGO_SCALE));
       pango_layout_set_wrap (title, PANGO_WRAP_WORD_CHAR);
       pango_layout_set_height (title, -2);
       pango_layout_set_ellipsize (title, PANGO_ELLIPSIZE_END);
-      layout_size (title, &tw, &th);
-      set_rgba (cr, &style->fg, 1);
-      draw_text (cr, title, MARGIN, top);
+      pb_draw_layout_size (title, &tw, &th);
+      pb_draw_set_color (cr, &style->fg, 1);
+      pb_draw_show_layout (cr, title, MARGIN, top);
       top += th + 2;
     }
   if (style->caption != NULL && style->caption[0] != '\0')
     {
-      g_autoptr(PangoLayout) caption = make_layout (cr, style, style->caption, FALSE, 1);
+      g_autoptr(PangoLayout) caption = pb_draw_layout (cr, style->font, style->caption, FALSE, 1);
 
       pango_layout_set_width (caption, (int) ((width - 2 * MARGIN) * PANGO_SCALE));
       pango_layout_set_ellipsize (caption, PANGO_ELLIPSIZE_END);
-      layout_size (caption, &tw, &th);
-      set_rgba (cr, &style->fg, 0.7);
-      draw_text (cr, caption, MARGIN, top);
+      pb_draw_layout_size (caption, &tw, &th);
+      pb_draw_set_color (cr, &style->fg, 0.7);
+      pb_draw_show_layout (cr, caption, MARGIN, top);
       top += th;
     }
   top += 8;
@@ -801,14 +695,14 @@ pb_scatter_draw (cairo_t               *cr,
     {
       if (style->placeholder != NULL)
         {
-          g_autoptr(PangoLayout) hint = make_layout (cr, style, style->placeholder, FALSE, 1);
+          g_autoptr(PangoLayout) hint = pb_draw_layout (cr, style->font, style->placeholder, FALSE, 1);
 
           pango_layout_set_width (hint, (int) (lo.width * PANGO_SCALE));
           pango_layout_set_alignment (hint, PANGO_ALIGN_CENTER);
           pango_layout_set_wrap (hint, PANGO_WRAP_WORD_CHAR);
-          layout_size (hint, &tw, &th);
-          set_rgba (cr, &style->fg, 0.55);
-          draw_text (cr, hint, lo.x, lo.y + (lo.height - th) / 2);
+          pb_draw_layout_size (hint, &tw, &th);
+          pb_draw_set_color (cr, &style->fg, 0.55);
+          pb_draw_show_layout (cr, hint, lo.x, lo.y + (lo.height - th) / 2);
         }
       lo.scale = 1;
     }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <cairo.h>
+#include <glib.h>
+#include <pango/pango.h>
 
-#include "pb-embedder.h"
+#include "pb-draw.h"
+#include "pb-embed-map.h"
 
 G_BEGIN_DECLS
 
@@ -34,7 +37,7 @@ typedef struct
   int n_categories;
   const char *legend_title;
   const char *category_labels[PB_SCATTER_MAX_CATEGORIES];
-  GdkRGBA category_colors[PB_SCATTER_MAX_CATEGORIES];
+  PbColor category_colors[PB_SCATTER_MAX_CATEGORIES];
   int emphasis;             /* a category drawn over the others (the wrong ones), or -1 */
   const float *images;      /* [n, images_per_point, 14, 14], 0–255, or NULL */
   int images_per_point;     /* 1, or 2 for stacked's per-pair points */
@@ -42,9 +45,9 @@ typedef struct
 
 typedef struct
 {
-  GdkRGBA fg;
-  GdkRGBA bg;             /* alpha 0: leave the background alone */
-  GdkRGBA accent;         /* of the selection */
+  PbColor fg;
+  PbColor bg;             /* alpha 0: leave the background alone */
+  PbColor accent;         /* of the selection */
   gboolean dark;
   const PangoFontDescription *font;  /* NULL: Sans 9 */
   const char *title;
@@ -76,7 +79,7 @@ typedef struct
 #define PB_SCATTER_MAX_ZOOM 64.0
 
 void pb_scatter_style_init (PbScatterStyle *style);
-void pb_scatter_digit_color (int digit, gboolean dark, GdkRGBA *out);
+void pb_scatter_digit_color (int digit, gboolean dark, PbColor *out);
 
 /* Fills out (the map's xy, images and categories, legend and colours) from map under
  * coloring; category: [map->n], owned by the caller. FALSE (out empty) when the map has no
@@ -84,9 +87,11 @@ void pb_scatter_digit_color (int digit, gboolean dark, GdkRGBA *out);
 gboolean pb_scatter_points_from_map (const PbEmbedMap *map, PbScatterColoring coloring,
                                      gboolean dark, guint8 *category, PbScatterPoints *out);
 
-/* Point i's image(s), tinted by its category as sprites are, scale× with nearest neighbour. */
-GdkTexture *pb_scatter_point_texture (const PbScatterPoints *points, int i, gboolean dark,
-                                      int scale);
+/* Point i's image(s), tinted by its category as sprites are, scale× with nearest neighbour,
+ * into data: xRGB in native-endian 32-bit words (cairo's RGB24), images_per_point × 14·scale
+ * wide and 14·scale high. */
+void pb_scatter_point_pixels (const PbScatterPoints *points, int i, gboolean dark, int scale,
+                              guint8 *data, int stride);
 
 /* Draws into (0, 0, width, height) of cr; layout (may be NULL) receives the hit areas. */
 void pb_scatter_draw (cairo_t *cr, double width, double height, const PbScatterPoints *points,

@@ -3,29 +3,16 @@
 
 #include <gtk/gtk.h>
 
+#include "pb-curve-model.h"
 #include "pb-plot.h"
 #include "pb-run-item.h"
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  PB_CURVE_KIND_LOSS,
-  PB_CURVE_KIND_ERROR,
-} PbCurveKind;
-
 #define PB_TYPE_CURVE_KIND (pb_curve_kind_get_type ())
 GType pb_curve_kind_get_type (void);
 
-/* What the horizontal axis measures: epochs (a batch at step / batches per epoch), optimiser
- * steps, or wall time since the run started (the records' seconds). */
-typedef enum
-{
-  PB_CURVE_X_EPOCH,
-  PB_CURVE_X_STEP,
-  PB_CURVE_X_WALL_TIME,
-} PbCurveXAxis;
-
+/* PbCurveXAxis (pb-curves.h): epochs, steps or wall time (the records' seconds). */
 #define PB_TYPE_CURVE_X_AXIS (pb_curve_x_axis_get_type ())
 GType pb_curve_x_axis_get_type (void);
 
@@ -59,6 +46,9 @@ void        pb_curve_view_get_mapping (PbCurveView *self, int width, int height,
                                        PbPlotMapping *out);
 /* The same drawing as on screen, for export to any cairo surface. */
 void        pb_curve_view_draw (PbCurveView *self, cairo_t *cr, int width, int height);
+/* The same curves in other colours and font, such as pb_plot_style_init's light ones. */
+void        pb_curve_view_draw_with_style (PbCurveView *self, cairo_t *cr, int width,
+                                           int height, const PbPlotStyle *style);
 /* The shown runs' curves of every view, raw and smoothed as drawn, as CSV with the header
  * run,series,step,epoch,seconds,raw,smoothed (errors as fractions, as in the metrics CSV;
  * missing values empty; C-locale numbers). Written to a temporary file renamed over path. */

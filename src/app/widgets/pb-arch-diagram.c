@@ -8,6 +8,7 @@
 
 #include "pb-arch-diagram.h"
 #include "pb-format.h"
+#include "pb-draw.h"
 
 #define ROW_H 34.0
 #define GAP 18.0
@@ -28,34 +29,10 @@ typedef struct
 {
   cairo_t *cr;
   PangoLayout *layout;
-  GdkRGBA fg;
-  GdkRGBA accent;
-  GdkRGBA aux;
+  PbColor fg;
+  PbColor accent;
+  PbColor aux;
 } Painter;
-
-static void
-set_rgba (cairo_t       *cr,
-          const GdkRGBA *c,
-          double         alpha)
-{
-  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
-}
-
-static void
-rounded_rect (cairo_t *cr,
-              double   x,
-              double   y,
-              double   w,
-              double   h,
-              double   r)
-{
-  cairo_new_sub_path (cr);
-  cairo_arc (cr, x + w - r, y + r, r, -G_PI / 2, 0);
-  cairo_arc (cr, x + w - r, y + h - r, r, 0, G_PI / 2);
-  cairo_arc (cr, x + r, y + h - r, r, G_PI / 2, G_PI);
-  cairo_arc (cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
-  cairo_close_path (cr);
-}
 
 static void
 centered_text (Painter    *p,
@@ -81,16 +58,16 @@ box (Painter       *p,
      double         y,
      double         w,
      double         h,
-     const GdkRGBA *tint,
+     const PbColor *tint,
      const char    *markup)
 {
-  rounded_rect (p->cr, floor (x) + .5, floor (y) + .5, floor (w), floor (h), 5);
-  set_rgba (p->cr, tint, 0.16);
+  pb_draw_rounded_rect (p->cr, floor (x) + .5, floor (y) + .5, floor (w), floor (h), 5);
+  pb_draw_set_color (p->cr, tint, 0.16);
   cairo_fill_preserve (p->cr);
-  set_rgba (p->cr, tint, 0.7);
+  pb_draw_set_color (p->cr, tint, 0.7);
   cairo_set_line_width (p->cr, 1);
   cairo_stroke (p->cr);
-  set_rgba (p->cr, &p->fg, 1);
+  pb_draw_set_color (p->cr, &p->fg, 1);
   centered_text (p, markup, x + w / 2, y + h / 2, w - 8);
 }
 
@@ -103,7 +80,7 @@ arrow (Painter *p,
 {
   double a = atan2 (y1 - y0, x1 - x0);
 
-  set_rgba (p->cr, &p->fg, 0.6);
+  pb_draw_set_color (p->cr, &p->fg, 0.6);
   cairo_set_line_width (p->cr, 1.2);
   cairo_move_to (p->cr, x0, y0);
   cairo_line_to (p->cr, x1, y1);
@@ -128,14 +105,14 @@ aux_tag (Painter *p,
   double cx = bx + w / 2;
   double dashes[] = { 3, 2 };
 
-  set_rgba (p->cr, &p->aux, 0.9);
+  pb_draw_set_color (p->cr, &p->aux, 0.9);
   cairo_set_line_width (p->cr, 1.2);
   cairo_set_dash (p->cr, dashes, 2, 0);
   cairo_move_to (p->cr, cx, y);
   cairo_line_to (p->cr, cx, y + 6);
   cairo_stroke (p->cr);
   cairo_set_dash (p->cr, NULL, 0, 0);
-  rounded_rect (p->cr, bx, y + 6, w, h, h / 2);
+  pb_draw_rounded_rect (p->cr, bx, y + 6, w, h, h / 2);
   cairo_fill (p->cr);
   cairo_set_source_rgb (p->cr, 1, 1, 1);
   {
@@ -191,13 +168,17 @@ pb_arch_diagram_draw (PbArchDiagram *self,
   gboolean stacked = a->kind == PB_KIND_STACKED;
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &p.fg);
-  if (!gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
-                                       "accent_color", &p.accent))
-    gdk_rgba_parse (&p.accent, "#3584e4");
-  if (!gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
-                                       "orange_3", &p.aux))
-    gdk_rgba_parse (&p.aux, "#ff7800");
+  {
+    GtkStyleContext *context = gtk_widget_get_style_context (GTK_WIDGET (self));
+    GdkRGBA c;
+
+    gtk_style_context_get_color (context, &c);
+    p.fg = PB_COLOR_FROM (c);
+    p.accent = gtk_style_context_lookup_color (context, "accent_color", &c)
+               ? PB_COLOR_FROM (c) : pb_color_from_hex (0x3584e4);
+    p.aux = gtk_style_context_lookup_color (context, "orange_3", &c)
+            ? PB_COLOR_FROM (c) : pb_color_from_hex (0xff7800);
+  }
   G_GNUC_END_IGNORE_DEPRECATIONS
 
   /* Inputs. */
@@ -293,7 +274,7 @@ pb_arch_diagram_draw (PbArchDiagram *self,
   arrow (&p, width / 2, y, width / 2, y + GAP - 4);
   y += GAP;
 
-  set_rgba (cr, &p.fg, 1);
+  pb_draw_set_color (cr, &p.fg, 1);
   {
     g_autofree char *count = pb_format_count (pb_arch_param_count (a));
     m = g_markup_printf_escaped ("%s · <b>%s</b>", _("first > second?"),
@@ -301,7 +282,7 @@ pb_arch_diagram_draw (PbArchDiagram *self,
     centered_text (&p, m, width / 2, y + 8, width - 2 * MARGIN);
     g_free (m);
     m = g_markup_printf_escaped ("<small>%s</small>", _("trainable parameters"));
-    set_rgba (cr, &p.fg, 0.7);
+    pb_draw_set_color (cr, &p.fg, 0.7);
     centered_text (&p, m, width / 2, y + 26, width - 2 * MARGIN);
   }
 

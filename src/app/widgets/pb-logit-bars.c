@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "pb-draw.h"
 #include "pb-logit-bars.h"
 
 #define N_DIGITS 10
@@ -32,8 +33,8 @@ typedef struct
 {
   cairo_t *cr;
   PangoLayout *layout;
-  GdkRGBA fg;
-  GdkRGBA accent;
+  PbColor fg;
+  PbColor accent;
 } Painter;
 
 /* Draws text with its (ax, ay) anchor at (x, y): 0 left/top, 0.5 centre, 1 right/bottom. */
@@ -51,14 +52,6 @@ text (Painter    *p,
   pango_layout_get_pixel_size (p->layout, &w, &h);
   cairo_move_to (p->cr, round (x - ax * w), round (y - ay * h));
   pango_cairo_show_layout (p->cr, p->layout);
-}
-
-static void
-set_color (cairo_t       *cr,
-           const GdkRGBA *c,
-           double         alpha)
-{
-  cairo_set_source_rgba (cr, c->red, c->green, c->blue, c->alpha * alpha);
 }
 
 static int
@@ -90,10 +83,15 @@ pb_logit_bars_snapshot (GtkWidget   *widget,
   p.cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   p.layout = gtk_widget_create_pango_layout (widget, NULL);
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &p.fg);
-  if (!gtk_style_context_lookup_color (gtk_widget_get_style_context (widget), "accent_color",
-                                       &p.accent))
-    gdk_rgba_parse (&p.accent, "#3584e4");
+  {
+    GtkStyleContext *context = gtk_widget_get_style_context (widget);
+    GdkRGBA c;
+
+    gtk_style_context_get_color (context, &c);
+    p.fg = PB_COLOR_FROM (c);
+    p.accent = gtk_style_context_lookup_color (context, "accent_color", &c)
+               ? PB_COLOR_FROM (c) : pb_color_from_hex (0x3584e4);
+  }
   G_GNUC_END_IGNORE_DEPRECATIONS
 
   pango_layout_set_markup (p.layout, "<small>softmax</small>", -1);
@@ -108,7 +106,7 @@ pb_logit_bars_snapshot (GtkWidget   *widget,
   slot = (width - gutter - (self->n_groups - 1) * GROUP_GAP) / (double) (self->n_groups * N_DIGITS);
 
   /* The lanes' names and scales. */
-  set_color (p.cr, &p.fg, 0.7);
+  pb_draw_set_color (p.cr, &p.fg, 0.7);
   scale_text = g_strdup_printf ("<small>%s\n±%.3g</small>", C_("chart lane", "logit"),
                                 self->scale);
   text (&p, scale_text, 0, zero, 0, 0.5);
@@ -117,7 +115,7 @@ pb_logit_bars_snapshot (GtkWidget   *widget,
     text (&p, m, 0, (lane2_top + lane2_bottom) / 2, 0, 0.5);
   }
 
-  set_color (p.cr, &p.fg, 0.35);
+  pb_draw_set_color (p.cr, &p.fg, 0.35);
   cairo_set_line_width (p.cr, 1);
   cairo_move_to (p.cr, gutter, zero);
   cairo_line_to (p.cr, width, zero);
@@ -145,31 +143,31 @@ pb_logit_bars_snapshot (GtkWidget   *widget,
 
           /* Logit: signed from the zero line. */
           if (d == best)
-            set_color (p.cr, &p.accent, 1);
+            pb_draw_set_color (p.cr, &p.accent, 1);
           else
-            set_color (p.cr, &p.fg, 0.5);
+            pb_draw_set_color (p.cr, &p.fg, 0.5);
           cairo_rectangle (p.cr, bx, h >= 0 ? zero - h : zero, bw, fabs (h));
           cairo_fill (p.cr);
 
           /* Softmax: from the floor. */
-          set_color (p.cr, &p.accent, d == best ? 1 : 0.45);
+          pb_draw_set_color (p.cr, &p.accent, d == best ? 1 : 0.45);
           cairo_rectangle (p.cr, bx, lane2_bottom - ph, bw, ph);
           cairo_fill (p.cr);
           if (d == best)
             {
               g_autofree char *m = g_strdup_printf ("<small>%.2f</small>", pr[d]);
-              set_color (p.cr, &p.fg, 1);
+              pb_draw_set_color (p.cr, &p.fg, 1);
               text (&p, m, cx, lane2_bottom - ph - 1, 0.5, 1);
             }
 
           /* The digit, bold when predicted, ringed when true. */
-          set_color (p.cr, &p.fg, d == best ? 1 : 0.75);
+          pb_draw_set_color (p.cr, &p.fg, d == best ? 1 : 0.75);
           digit = d == best ? g_strdup_printf ("<b>%d</b>", d) : g_strdup_printf ("%d", d);
           text (&p, digit, cx, labels_y + 1, 0.5, 0);
           if (d == self->truth[g])
             {
               double r = th * 0.62;
-              set_color (p.cr, &p.fg, 0.9);
+              pb_draw_set_color (p.cr, &p.fg, 0.9);
               cairo_set_line_width (p.cr, 1.5);
               cairo_arc (p.cr, cx, labels_y + 1 + th / 2.0, r, 0, 2 * G_PI);
               cairo_stroke (p.cr);

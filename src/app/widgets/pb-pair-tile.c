@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "pb-data.h"
+#include "pb-draw.h"
 #include "pb-pair-tile.h"
 
 #define SCALE 4
@@ -21,28 +22,6 @@ struct _PbPairTile
 };
 
 G_DEFINE_TYPE (PbPairTile, pb_pair_tile, GTK_TYPE_WIDGET)
-
-static cairo_surface_t *
-surface_from_pixels (const float *pixels)
-{
-  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, PB_IMAGE_SIDE,
-                                                         PB_IMAGE_SIDE);
-  guint8 *data = cairo_image_surface_get_data (surface);
-  int stride = cairo_image_surface_get_stride (surface);
-
-  cairo_surface_flush (surface);
-  for (int y = 0; y < PB_IMAGE_SIDE; y++)
-    {
-      guint32 *row = (guint32 *) (gpointer) (data + y * stride);
-      for (int x = 0; x < PB_IMAGE_SIDE; x++)
-        {
-          guint32 v = (guint32) CLAMP (lrintf (pixels[y * PB_IMAGE_SIDE + x]), 0, 255);
-          row[x] = (v << 16) | (v << 8) | v;
-        }
-    }
-  cairo_surface_mark_dirty (surface);
-  return surface;
-}
 
 static int
 tile_width (PbPairTile *self)
@@ -67,12 +46,12 @@ draw_arrow (GtkWidget *widget,
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
   G_GNUC_END_IGNORE_DEPRECATIONS
-  cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, fg.alpha * 0.55);
+  pb_draw_set_color (cr, &PB_COLOR_FROM (fg), 0.55);
   cairo_set_line_width (cr, 1.5);
-  cairo_move_to (cr, x0 + 3, floor (cy) + .5);
-  cairo_line_to (cr, x1 - 3, floor (cy) + .5);
+  cairo_move_to (cr, x0 + 3, pb_draw_align (cy));
+  cairo_line_to (cr, x1 - 3, pb_draw_align (cy));
   cairo_stroke (cr);
-  cairo_move_to (cr, x1 - 2, floor (cy) + .5);
+  cairo_move_to (cr, x1 - 2, pb_draw_align (cy));
   cairo_line_to (cr, x1 - 6, floor (cy) - 3);
   cairo_line_to (cr, x1 - 6, floor (cy) + 4);
   cairo_close_path (cr);
@@ -159,13 +138,13 @@ pb_pair_tile_new (const float *pair,
 {
   PbPairTile *self = g_object_new (PB_TYPE_PAIR_TILE, NULL);
 
-  self->images[0] = surface_from_pixels (pair);
-  self->images[1] = surface_from_pixels (pair + PB_IMAGE_PIXELS);
+  self->images[0] = pb_draw_gray_surface (pair, PB_IMAGE_SIDE, PB_IMAGE_SIDE);
+  self->images[1] = pb_draw_gray_surface (pair + PB_IMAGE_PIXELS, PB_IMAGE_SIDE, PB_IMAGE_SIDE);
   self->n_images = 2;
   if (rotated_pair != NULL)
     {
-      self->images[2] = surface_from_pixels (rotated_pair);
-      self->images[3] = surface_from_pixels (rotated_pair + PB_IMAGE_PIXELS);
+      self->images[2] = pb_draw_gray_surface (rotated_pair, PB_IMAGE_SIDE, PB_IMAGE_SIDE);
+      self->images[3] = pb_draw_gray_surface (rotated_pair + PB_IMAGE_PIXELS, PB_IMAGE_SIDE, PB_IMAGE_SIDE);
       self->n_images = 4;
     }
   return GTK_WIDGET (self);

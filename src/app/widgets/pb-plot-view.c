@@ -33,35 +33,58 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 void
-pb_plot_view_get_style (PbPlotView  *self,
-                        PbPlotStyle *out)
+pb_plot_style_set_font_from_widget (PbPlotStyle *style,
+                                    GtkWidget   *widget)
 {
-  PangoFontDescription *font;
-  GdkRGBA fg;
+  const PangoFontDescription *font =
+    pango_context_get_font_description (gtk_widget_get_pango_context (widget));
 
-  pb_plot_style_init_print (out);
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &fg);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  out->foreground = (PbPlotColor) { fg.red, fg.green, fg.blue, fg.alpha };
-  out->paint_background = FALSE;
-  for (guint i = 0; i < PB_N_RUN_COLORS && i < PB_PLOT_N_SERIES; i++)
-    {
-      GdkRGBA c;
-      pb_run_color (GTK_WIDGET (self), i, &c);
-      out->series[i] = (PbPlotColor) { c.red, c.green, c.blue, c.alpha };
-    }
-  font = pango_context_get_font_description (gtk_widget_get_pango_context (GTK_WIDGET (self)));
   if (font != NULL && pango_font_description_get_family (font) != NULL)
     {
       double size = pango_font_description_get_size (font) / (double) PANGO_SCALE;
 
-      g_strlcpy (out->font_family, pango_font_description_get_family (font),
-                 sizeof out->font_family);
+      g_strlcpy (style->font_family, pango_font_description_get_family (font),
+                 sizeof style->font_family);
       if (size > 0)
-        out->font_size = pango_font_description_get_size_is_absolute (font) ? size
-                                                                            : size * 96 / 72;
+        style->font_size = pango_font_description_get_size_is_absolute (font) ? size
+                                                                              : size * 96 / 72;
     }
+}
+
+void
+pb_plot_style_from_widget (GtkWidget   *widget,
+                           PbPlotStyle *out)
+{
+  GdkRGBA fg, c;
+
+  pb_plot_style_init (out, FALSE);
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  out->foreground = PB_COLOR_FROM (fg);
+  if (gtk_style_context_lookup_color (gtk_widget_get_style_context (widget), "view_bg_color",
+                                      &c))
+    out->background = PB_COLOR_FROM (c);
+  if (gtk_style_context_lookup_color (gtk_widget_get_style_context (widget), "popover_bg_color",
+                                      &c))
+    out->popover = PB_COLOR_FROM (c);
+  else
+    out->popover = (PbColor) { 1 - fg.red, 1 - fg.green, 1 - fg.blue, 1 };
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  /* The widget's own CSS background is behind it already. */
+  out->paint_background = FALSE;
+  for (guint i = 0; i < PB_N_RUN_COLORS && i < PB_PLOT_N_SERIES; i++)
+    {
+      pb_run_color (widget, i, &c);
+      out->series[i] = PB_COLOR_FROM (c);
+    }
+  pb_plot_style_set_font_from_widget (out, widget);
+}
+
+void
+pb_plot_view_get_style (PbPlotView  *self,
+                        PbPlotStyle *out)
+{
+  pb_plot_style_from_widget (GTK_WIDGET (self), out);
 }
 
 static void

@@ -23,4 +23,10 @@ void        pb_plot_view_update (PbPlotView *self);
 /* The on-screen style: the widget's text colour and font, the theme's run colours. */
 void        pb_plot_view_get_style (PbPlotView *self, PbPlotStyle *out);
 
+/* The same for any drawing widget: its text colour, the theme's view and popover colours, the
+ * run colours and the widget's font; the background left to the widget's CSS. */
+void        pb_plot_style_from_widget (GtkWidget *widget, PbPlotStyle *out);
+/* Only the widget's font family and size (in pixels). */
+void        pb_plot_style_set_font_from_widget (PbPlotStyle *style, GtkWidget *widget);
+
 G_END_DECLS

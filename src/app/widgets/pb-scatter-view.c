@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "pb-debug.h"
+#include "pb-data.h"
 #include "pb-scatter-view.h"
 
 #define ZOOM_STEP 1.25
@@ -120,6 +121,32 @@ make_title (PbScatterView    *self,
                           layer == PB_LAYER_FC1 ? _("hidden layer (fc1)") : _("digit logits"));
 }
 
+GdkTexture *
+pb_scatter_point_texture (const PbScatterPoints *points,
+                          int                    i,
+                          gboolean               dark,
+                          int                    scale)
+{
+  int w = PB_IMAGE_SIDE * scale * MAX (points->images_per_point, 1), h = PB_IMAGE_SIDE * scale;
+  int stride = w * 4;
+  guint8 *data;
+  GBytes *bytes;
+  GdkTexture *texture;
+
+  g_return_val_if_fail (points->images != NULL && i >= 0 && i < points->n, NULL);
+  g_return_val_if_fail (scale >= 1, NULL);
+
+  data = g_malloc ((gsize) stride * h);
+  pb_scatter_point_pixels (points, i, dark, scale, data, stride);
+  bytes = g_bytes_new_take (data, (gsize) stride * h);
+  /* xRGB in native-endian 32-bit words, as cairo's RGB24. */
+  texture = gdk_memory_texture_new (w, h, G_BYTE_ORDER == G_LITTLE_ENDIAN
+                                    ? GDK_MEMORY_B8G8R8A8 : GDK_MEMORY_A8R8G8B8,
+                                    bytes, stride);
+  g_bytes_unref (bytes);
+  return texture;
+}
+
 void
 pb_scatter_view_draw (PbScatterView *self,
                       cairo_t       *cr,
@@ -149,17 +176,19 @@ pb_scatter_view_draw (PbScatterView *self,
   style.n_neighbours = (int) self->neighbours->len;
   if (for_export)
     {
-      style.bg = (GdkRGBA) { 1, 1, 1, 1 };
+      style.bg = (PbColor) { 1, 1, 1, 1 };
     }
   else
     {
+      GdkRGBA fg, accent;
+
       G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-      gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &style.fg);
-      G_GNUC_END_IGNORE_DEPRECATIONS
+      gtk_style_context_get_color (gtk_widget_get_style_context (GTK_WIDGET (self)), &fg);
+      style.fg = PB_COLOR_FROM (fg);
       style.dark = adw_style_manager_get_dark (adw_style_manager_get_default ());
-      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-      gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
-                                      "accent_color", &style.accent);
+      if (gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (self)),
+                                          "accent_color", &accent))
+        style.accent = PB_COLOR_FROM (accent);
       G_GNUC_END_IGNORE_DEPRECATIONS
       style.hover = self->hover;
       font = pango_font_description_copy (

@@ -36,6 +36,10 @@ void       pb_scatter_view_zoom (PbScatterView *self, double factor);
 void       pb_scatter_view_pan (PbScatterView *self, double dx, double dy);
 void       pb_scatter_view_reset_view (PbScatterView *self);
 double     pb_scatter_view_get_zoom (PbScatterView *self);
+/* Point i's image(s) as a texture, tinted by its category as sprites are, scale× with nearest
+ * neighbour (pb_scatter_point_pixels). */
+GdkTexture *pb_scatter_point_texture (const PbScatterPoints *points, int i, gboolean dark,
+                                      int scale);
 /* The same drawing as on screen; for_export draws dark on white whatever the style. */
 void       pb_scatter_view_draw (PbScatterView *self, cairo_t *cr, double width, double height,
                                  gboolean for_export);
