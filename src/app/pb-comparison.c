@@ -528,7 +528,6 @@ pb_comparison_format_table (PbComparison  *self,
 {
   const PbSession *s;
   PbTableRow rows[PB_SESSION_MAX_MODELS];
-  PbSessionSummary sums[PB_SESSION_MAX_MODELS];
   PbTableFormat format;
   PbStr out;
   char *text;
@@ -548,14 +547,9 @@ pb_comparison_format_table (PbComparison  *self,
                    _("%s: expected a file name ending in .csv, .md or .tex"), path);
       return NULL;
     }
+  /* The rows the CLI's study writes too. */
   for (int m = 0; m < s->n_models; m++)
-    {
-      pb_session_summary (s, m, &sums[m]);
-      rows[m] = (PbTableRow) { .model = sums[m].model, .params = sums[m].params,
-                               .test_mean = sums[m].test_mean, .test_std = sums[m].test_std,
-                               .digit_mean = sums[m].digit_mean, .digit_std = sums[m].digit_std,
-                               .seconds = sums[m].seconds, .rounds = sums[m].rounds_done };
-    }
+    pb_session_table_row (s, m, &rows[m]);
   pb_str_init (&out);
   pb_table_format_rows (&out, rows, s->n_models, format);
   if (out.failed)

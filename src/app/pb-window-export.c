@@ -84,9 +84,9 @@ on_save_chosen (GObject      *source,
   g_autoptr(GError) error = NULL;
   double width_pt;
   g_autofree char *path = pb_file_dialog_run_finish (result, &width_pt, &error);
+  gboolean saved = path != NULL && save->save (self, path, width_pt, save->data, &error);
 
-  show_outcome (self, path,
-                path != NULL && save->save (self, path, width_pt, save->data, &error), error);
+  show_outcome (self, path, saved, error);
   save_free (save);
 }
 
@@ -99,11 +99,11 @@ on_curves_chosen (GObject      *source,
   g_autoptr(GError) error = NULL;
   double width_pt;
   g_autofree char *path = pb_file_dialog_run_finish (result, &width_pt, &error);
+  gboolean saved = path != NULL &&
+                   pb_window_export_curves_full (self, path, width_pt,
+                                                 pb_file_dialog_get_dark (result), &error);
 
-  show_outcome (self, path,
-                path != NULL && pb_window_export_curves_full (self, path, width_pt,
-                                                              pb_file_dialog_get_dark (result),
-                                                              &error), error);
+  show_outcome (self, path, saved, error);
 }
 
 static void
