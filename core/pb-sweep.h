@@ -76,6 +76,9 @@ typedef struct
  * A file that is not JSON: PB_ERR_FORMAT. */
 PbStatus pb_sweep_config_parse (const char *text, size_t len, const char *what,
                                 PbSweepConfig *out, PbError *err);
+/* The same from a tree parsed from text (the numbers' literals are read from text). */
+PbStatus pb_sweep_config_from_json (const char *text, const PbJson *root, const char *what,
+                                    PbSweepConfig *out, PbError *err);
 PbStatus pb_sweep_config_load (const char *path, PbSweepConfig *out, PbError *err);
 /* Canonical JSON of the config (fixed key order, values as parsed), as the summary and the shard
  * files carry it; it parses back to an equal config. */
