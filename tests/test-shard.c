@@ -13,8 +13,8 @@ static char *tmp_dir;
 static void
 test_parse (void)
 {
-  static const char *const bad[] = { "", "1", "0/2", "3/2", "1/0", "a/b", "1/2/3", "-1/2", "+1/2",
-                                     "1/100001", " 1/2", "1/2 ", "1//2", "/2" };
+  static const char *const bad[] = { "", "1", "0/2", "3/2", "1/0", "a/b", "1/2/3", "-1/2",
+                                     "+1/2", "1/100001", " 1/2", "1/2 ", "1//2", "/2" };
   PbShard s;
   PbError err;
 
