@@ -46,7 +46,7 @@ pb_sweep_cli_read_base (const char *text, const PbJson *obj, const char *what,
                         PbTrainSettings *out, PbError *err)
 {
   int n;
-  const PbOptionInfo *o = pb_options (&n);
+  (void) pb_options (&n);
   PbTrainSettings s;
 
   pb_train_settings_init (&s, "siamese-aux", NULL);
