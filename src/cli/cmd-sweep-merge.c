@@ -171,10 +171,10 @@ pb_cli_merge_sweep (const char *cmd, PbShardFile *files, int n_files,
     }
   else if (!opts->next_rung && n_next > 0)
     {
-      pb_error_set (&err, PB_ERR_INVALID, "%s: rung %d of %d is done; expected the last rung's "
+      pb_error_set (&err, PB_ERR_INVALID, "%s: rung %d (of 0–%d) is done; expected the last rung's "
                     "shards, or --next-rung --out NEXT.json to go on (then sweep --resume)",
                     files[0].path, first.rung,
-                    pb_sweep_n_rungs (&first.config, first.base.epochs));
+                    pb_sweep_n_rungs (&first.config, first.base.epochs) - 1);
       rc = pb_cli_failure (cmd, &err);
     }
   else if (opts->next_rung)
