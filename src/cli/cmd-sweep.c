@@ -383,9 +383,6 @@ pb_cli_sweep (int argc, char **argv)
     default:
       return pb_cli_failure (cmd, &err);
     }
-  if (config.method == PB_SWEEP_HALVING && o.sharded && o.resume == NULL
-      && pb_sweep_n_rungs (&config, base.epochs) < 1)
-    return pb_cli_usage_error (cmd, "--shard: the config has no rung");
   if (o.resume != NULL && config.method != PB_SWEEP_HALVING)
     return pb_cli_usage_error (cmd, "--resume: only a halving sweep has rungs to resume, %s's "
                                "method is %s", o.config_path,

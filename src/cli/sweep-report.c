@@ -45,10 +45,10 @@ PbStatus
 pb_sweep_cli_read_base (const char *text, const PbJson *obj, const char *what,
                         PbTrainSettings *out, PbError *err)
 {
-  int n;
-  (void) pb_options (&n);
   PbTrainSettings s;
+  int n;
 
+  pb_options (&n);
   pb_train_settings_init (&s, "siamese-aux", NULL);
   if (obj == NULL || obj->type != PB_JSON_OBJECT || obj->n != n - 2)
     return pb_error_set (err, PB_ERR_FORMAT, "%s: base: expected every run option but seed and "
