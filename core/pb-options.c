@@ -315,6 +315,8 @@ pb_train_settings_set_option (PbTrainSettings *s, const char *name, const char *
     }
 }
 
+/* The shortest text that reads back to v, without an exponent where plain digits are as short
+ * to read ("10", not "1e+01"). */
 static void
 format_float (float v, char *buf, size_t size)
 {
@@ -322,7 +324,14 @@ format_float (float v, char *buf, size_t size)
     {
       pb_snprintf_c (buf, size, "%.*g", p, (double) v);
       if (strtof (buf, NULL) == v)
-        return;
+        break;
+    }
+  if (strchr (buf, 'e') != NULL && fabsf (v) >= 1.0f && fabsf (v) < 1e9f)
+    {
+      int digits = (int) floor (log10 (fabs ((double) v))) + 1;
+      pb_snprintf_c (buf, size, "%.*g", digits > 9 ? 9 : digits, (double) v);
+      for (int p = digits; strtof (buf, NULL) != v && p <= 9; p++)
+        pb_snprintf_c (buf, size, "%.*g", p, (double) v);
     }
 }
 
