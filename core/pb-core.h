@@ -10,6 +10,8 @@
 #include "pb-knn.h"
 #include "pb-layers.h"
 #include "pb-model.h"
+#include "pb-options.h"
+#include "pb-preset.h"
 #include "pb-rng.h"
 #include "pb-run-name.h"
 #include "pb-safetensors.h"

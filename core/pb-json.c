@@ -671,3 +671,58 @@ write_failed:
   return pb_error_set (err, PB_ERR_IO, "%s: write failed: %s; the previous file is unchanged",
                        path, strerror (saved));
 }
+
+PbStatus
+pb_read_file (const char *path, size_t max_bytes, const char *what, char **data_out,
+              size_t *len_out, PbError *err)
+{
+  FILE *f = fopen (path, "rb");
+  char *buf = NULL;
+  size_t len = 0, cap = 0, n;
+
+  *data_out = NULL;
+  *len_out = 0;
+  if (f == NULL)
+    return pb_error_set (err, PB_ERR_IO, "%s: %s", path, strerror (errno));
+  do
+    {
+      if (len + 1 >= cap)
+        {
+          char *grown;
+          if (cap > max_bytes)
+            {
+              free (buf);
+              fclose (f);
+              return pb_error_set (err, PB_ERR_FORMAT, "%s: expected %s of at most %zu MiB, "
+                                   "found a larger file", path, what, max_bytes >> 20);
+            }
+          cap = cap ? 2 * cap : 65536;
+          grown = realloc (buf, cap);
+          if (grown == NULL)
+            {
+              free (buf);
+              fclose (f);
+              return pb_error_set (err, PB_ERR_NOMEM, "%s: out of memory", path);
+            }
+          buf = grown;
+        }
+      n = fread (buf + len, 1, cap - len - 1, f);
+      len += n;
+    }
+  while (n > 0);
+  if (ferror (f) || len > max_bytes)
+    {
+      bool big = len > max_bytes;
+      free (buf);
+      fclose (f);
+      if (big)
+        return pb_error_set (err, PB_ERR_FORMAT, "%s: expected %s of at most %zu MiB, found a "
+                             "larger file", path, what, max_bytes >> 20);
+      return pb_error_set (err, PB_ERR_IO, "%s: could not read the file", path);
+    }
+  fclose (f);
+  buf[len] = '\0';
+  *data_out = buf;
+  *len_out = len;
+  return PB_OK;
+}

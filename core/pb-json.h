@@ -73,3 +73,8 @@ double pb_strtod_c (const char *s, char **end);
 /* Writes len bytes to a temporary file beside path, then renames it over path, so an error never
  * leaves a partial file and the old one stays intact. */
 PbStatus pb_write_file_atomic (const char *path, const void *data, size_t len, PbError *err);
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer (free it). A file over max_bytes is
+ * PB_ERR_FORMAT: "PATH: expected WHAT of at most N MiB, found a larger file". */
+PbStatus pb_read_file (const char *path, size_t max_bytes, const char *what, char **data_out,
+                       size_t *len_out, PbError *err);

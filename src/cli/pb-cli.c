@@ -13,6 +13,8 @@
 
 #include "pb-cli.h"
 #include "pb-core.h"
+#include "pb-options.h"
+#include "pb-preset.h"
 
 int
 pb_cli_usage_error (const char *cmd, const char *fmt, ...)
@@ -227,221 +229,89 @@ pb_cli_load_mnist (const char *cmd, const char *dir, PbMnist *mnist)
 }
 
 static bool
-parse_int3 (const char *s, long min, long max, int out[3])
+builtin_preset (const char *name)
 {
-  char buf[64], *save = NULL, *tok;
-  int k = 0, v[3];
-  long n;
-
-  if (s == NULL || strlen (s) >= sizeof buf)
-    return false;
-  snprintf (buf, sizeof buf, "%s", s);
-  for (tok = strtok_r (buf, ",", &save); tok != NULL; tok = strtok_r (NULL, ",", &save))
-    {
-      if (k == 3 || !pb_cli_parse_int (tok, min, max, &n))
-        return false;
-      v[k++] = (int) n;
-    }
-  if (k != 3)
-    return false;
-  memcpy (out, v, sizeof v);
-  return true;
+  for (const char *const *b = pb_train_preset_names (); *b != NULL; b++)
+    if (strcmp (*b, name) == 0)
+      return true;
+  return false;
 }
 
 int
 pb_cli_apply_preset (const char *cmd, int argc, char **argv, PbTrainSettings *s)
 {
   const char *v;
+  char dir[4096];
   PbError err;
 
   for (int i = 1; i < argc; i++)
-    if (pb_cli_match (argc, argv, &i, "--preset", &v)
-        && pb_train_settings_preset (s, v != NULL ? v : "", &err) != PB_OK)
-      return pb_cli_usage_error (cmd, "%s", err.message);
+    {
+      if (!pb_cli_match (argc, argv, &i, "--preset", &v))
+        continue;
+      if (v == NULL || *v == '\0' || builtin_preset (v))
+        {
+          if (pb_train_settings_preset (s, v != NULL ? v : "", &err) != PB_OK)
+            return pb_cli_usage_error (cmd, "%s", err.message);
+          continue;
+        }
+      /* A saved preset (sweep --save-preset): a bad file is the file's fault, not usage. */
+      if (pb_preset_user_dir (dir, sizeof dir, &err) != PB_OK)
+        return pb_cli_failure (cmd, &err);
+      if (pb_preset_check_name (v, NULL) != PB_OK)
+        return pb_cli_usage_error (cmd, "--preset: expected report, best or a saved preset's "
+                                   "name, got '%s'", v);
+      switch (pb_preset_load (dir, v, s, &err))
+        {
+        case PB_OK:
+          break;
+        case PB_ERR_INVALID:
+          return pb_cli_usage_error (cmd, "%s", err.message);
+        default:
+          return pb_cli_failure (cmd, &err);
+        }
+    }
   return 0;
 }
 
 int
 pb_cli_parse_run_option (const char *cmd, int argc, char **argv, int *i, PbTrainSettings *s,
-                  const char **data_dir)
+                         const char **data_dir)
 {
-  const char *v;
-  long n;
-  double d;
+  const char *arg = argv[*i], *v;
+  const PbOptionInfo *o;
+  char name[PB_OPTION_VALUE_MAX];
+  size_t len;
+  PbError err;
 
-  if (pb_cli_match (argc, argv, i, "--epochs", &v))
-    {
-      if (!pb_cli_parse_int (v, 1, 10000, &n))
-        return pb_cli_usage_error (cmd, "--epochs: expected an integer 1–10000, got '%s'",
-                                   v ? v : "");
-      s->epochs = (int) n;
-    }
-  else if (pb_cli_match (argc, argv, i, "--batch", &v))
-    {
-      if (!pb_cli_parse_int (v, 1, PB_MAX_PAIRS, &n))
-        return pb_cli_usage_error (cmd, "--batch: expected an integer 1–%d, got '%s'",
-                                   PB_MAX_PAIRS, v ? v : "");
-      s->batch = (int) n;
-    }
-  else if (pb_cli_match (argc, argv, i, "--lr", &v))
-    {
-      if (!pb_cli_parse_double (v, 0.0, FLT_MAX, false, &d))
-        return pb_cli_usage_error (cmd, "--lr: expected a finite number > 0, got '%s'",
-                                   v ? v : "");
-      s->lr = (float) d;
-    }
-  else if (pb_cli_match (argc, argv, i, "--pairs", &v))
-    {
-      if (!pb_cli_parse_int (v, 1, PB_MAX_PAIRS, &n))
-        return pb_cli_usage_error (cmd, "--pairs: expected an integer 1–%d, got '%s'",
-                                   PB_MAX_PAIRS, v ? v : "");
-      s->train_pairs = (int) n;
-    }
-  else if (pb_cli_match (argc, argv, i, "--test-pairs", &v))
-    {
-      if (!pb_cli_parse_int (v, 1, PB_MAX_PAIRS, &n))
-        return pb_cli_usage_error (cmd, "--test-pairs: expected an integer 1–%d, got '%s'",
-                                   PB_MAX_PAIRS, v ? v : "");
-      s->test_pairs = (int) n;
-    }
-  else if (pb_cli_match (argc, argv, i, "--augment", &v))
-    {
-      if (!pb_cli_parse_double (v, 0.0, 180.0, true, &d))
-        return pb_cli_usage_error (cmd, "--augment: expected degrees in 0–180, got '%s'",
-                                   v ? v : "");
-      s->augment_deg = (float) d;
-    }
-  else if (pb_cli_match (argc, argv, i, "--eval-every", &v))
-    {
-      if (!pb_cli_parse_int (v, 0, 10000, &n))
-        return pb_cli_usage_error (cmd, "--eval-every: expected an integer 0–10000, got '%s'",
-                                   v ? v : "");
-      s->eval_every = (int) n;
-    }
-  else if (pb_cli_match (argc, argv, i, "--aux-weight", &v))
-    {
-      if (!pb_cli_parse_double (v, 0.0, FLT_MAX, true, &d))
-        return pb_cli_usage_error (cmd, "--aux-weight: expected a finite number ≥ 0, got '%s'",
-                                   v ? v : "");
-      s->arch.aux_weight = (float) d;
-    }
-  else if (pb_cli_match (argc, argv, i, "--dropout", &v))
-    {
-      if (!pb_cli_parse_double (v, 0.0, 0.99, true, &d))
-        return pb_cli_usage_error (cmd, "--dropout: expected a rate in 0–0.99, got '%s'",
-                                   v ? v : "");
-      s->arch.dropout = (float) d;
-    }
-  else if (pb_cli_match (argc, argv, i, "--kernel", &v))
-    {
-      if (!pb_cli_parse_int (v, 1, 7, &n))
-        return pb_cli_usage_error (cmd, "--kernel: expected an integer 1–7, got '%s'", v ? v : "");
-      s->arch.kernel = (int) n;
-    }
-  else if (pb_cli_match (argc, argv, i, "--padding", &v))
-    {
-      if (!parse_int3 (v, 0, 7, s->arch.padding))
-        return pb_cli_usage_error (cmd, "--padding: expected three integers 0–7 like 0,1,1, got "
-                                   "'%s'", v ? v : "");
-    }
-  else if (pb_cli_match (argc, argv, i, "--channels", &v))
-    {
-      if (!parse_int3 (v, 1, 1024, s->arch.channels))
-        return pb_cli_usage_error (cmd, "--channels: expected three integers 1–1024 like "
-                                   "16,64,128, got '%s'", v ? v : "");
-    }
-  else if (pb_cli_match (argc, argv, i, "--hidden", &v))
-    {
-      if (!pb_cli_parse_int (v, 1, 4096, &n))
-        return pb_cli_usage_error (cmd, "--hidden: expected an integer 1–4096, got '%s'",
-                                   v ? v : "");
-      s->arch.hidden = (int) n;
-    }
-  else if (pb_cli_match (argc, argv, i, "--hidden-act", &v))
-    {
-      PbError e;
-      if (v == NULL || pb_hidden_act_from_name (v, &s->arch.hidden_act, &e) != PB_OK)
-        return pb_cli_usage_error (cmd, "--hidden-act: expected none or relu, got '%s'",
-                                   v ? v : "");
-    }
-  else if (pb_cli_match (argc, argv, i, "--batch-norm", &v))
-    {
-      if (v != NULL && strcmp (v, "on") == 0)
-        s->arch.batch_norm = true;
-      else if (v != NULL && strcmp (v, "off") == 0)
-        s->arch.batch_norm = false;
-      else
-        return pb_cli_usage_error (cmd, "--batch-norm: expected on or off, got '%s'", v ? v : "");
-    }
-  else if (pb_cli_match (argc, argv, i, "--rule", &v))
-    {
-      PbError e;
-      if (v == NULL || pb_rule_from_name (v, &s->arch.rule, &e) != PB_OK)
-        return pb_cli_usage_error (cmd, "--rule: expected head, posterior or both, got '%s'",
-                                   v ? v : "");
-    }
-  else if (pb_cli_match (argc, argv, i, "--schedule", &v))
-    {
-      if (v == NULL || !pb_schedule_from_name (v, &s->schedule))
-        return pb_cli_usage_error (cmd, "--schedule: expected constant or cosine, got '%s'",
-                                   v ? v : "");
-    }
-  else if (pb_cli_match (argc, argv, i, "--weight-decay", &v))
-    {
-      if (!pb_cli_parse_double (v, 0.0, PB_MAX_WEIGHT_DECAY, true, &d))
-        return pb_cli_usage_error (cmd, "--weight-decay: expected a number in 0–%g, got '%s'",
-                                   (double) PB_MAX_WEIGHT_DECAY, v ? v : "");
-      s->weight_decay = (float) d;
-    }
-  else if (pb_cli_match (argc, argv, i, "--translate", &v))
-    {
-      if (!pb_cli_parse_int (v, 0, PB_MAX_TRANSLATE, &n))
-        return pb_cli_usage_error (cmd, "--translate: expected pixels 0–%d, got '%s'",
-                                   PB_MAX_TRANSLATE, v ? v : "");
-      s->translate = (int) n;
-    }
-  else if (pb_cli_match (argc, argv, i, "--scale", &v))
-    {
-      if (!pb_cli_parse_double (v, 0.0, PB_MAX_SCALE, true, &d))
-        return pb_cli_usage_error (cmd, "--scale: expected a fraction in 0–%g, got '%s'",
-                                   (double) PB_MAX_SCALE, v ? v : "");
-      s->scale = (float) d;
-    }
-  else if (pb_cli_match (argc, argv, i, "--shear", &v))
-    {
-      if (!pb_cli_parse_double (v, 0.0, PB_MAX_SHEAR, true, &d))
-        return pb_cli_usage_error (cmd, "--shear: expected a factor in 0–%g, got '%s'",
-                                   (double) PB_MAX_SHEAR, v ? v : "");
-      s->shear = (float) d;
-    }
-  else if (strcmp (argv[*i], "--swap") == 0)
-    s->swap = true;
-  else if (strcmp (argv[*i], "--repair") == 0)
-    s->repair = true;
-  else if (pb_cli_match (argc, argv, i, "--val-pairs", &v))
-    {
-      if (!pb_cli_parse_int (v, 0, PB_MAX_PAIRS, &n))
-        return pb_cli_usage_error (cmd, "--val-pairs: expected an integer 0–%d, got '%s'",
-                                   PB_MAX_PAIRS, v ? v : "");
-      s->val_pairs = (int) n;
-    }
-  else if (pb_cli_match (argc, argv, i, "--preset", &v))
-    {
-      /* applied before every other option by pb_cli_apply_preset */
-    }
-  else if (pb_cli_match (argc, argv, i, "--seed", &v))
-    {
-      if (!pb_cli_parse_seed (v, &s->seed))
-        return pb_cli_usage_error (cmd, "--seed: expected an integer 0–%llu, got '%s'",
-                                   (unsigned long long) UINT64_MAX, v ? v : "");
-    }
-  else if (pb_cli_match (argc, argv, i, "--data", &v))
+  if (pb_cli_match (argc, argv, i, "--preset", &v))
+    return 1;  /* applied before every other option by pb_cli_apply_preset */
+  if (pb_cli_match (argc, argv, i, "--data", &v))
     {
       if (v == NULL || *v == '\0')
         return pb_cli_usage_error (cmd, "--data: expected a folder");
       *data_dir = v;
+      return 1;
     }
-  else
+  if (strncmp (arg, "--", 2) != 0)
     return 0;
+  len = strcspn (arg + 2, "=");
+  if (len >= sizeof name)
+    return 0;
+  memcpy (name, arg + 2, len);
+  name[len] = '\0';
+  o = pb_option_lookup (name);
+  /* train takes --model itself; study and sweep choose their models otherwise */
+  if (o == NULL || strcmp (name, "model") == 0)
+    return 0;
+  if (o->kind == PB_OPTION_FLAG && arg[2 + len] == '\0')
+    v = "true";
+  else
+    {
+      char opt[sizeof name + 2];
+      snprintf (opt, sizeof opt, "--%s", name);
+      pb_cli_match (argc, argv, i, opt, &v);
+    }
+  if (pb_train_settings_set_option (s, name, v, &err) != PB_OK)
+    return pb_cli_usage_error (cmd, "%s", err.message);
   return 1;
 }

@@ -77,6 +77,7 @@ int  pb_cli_parse_run_option (const char *cmd, int argc, char **argv, int *i,
   "  --swap             swap the two images of half the training pairs, every epoch\n" \
   "  --repair           draw fresh pairs from the training images every epoch\n" \
   "  --val-pairs N      hold out the last N training pairs as a validation split\n" \
-  "  --preset NAME      start from a preset: report or best (other options change it)\n" \
+  "  --preset NAME      start from a preset: report, best or one saved by sweep\n" \
+  "                     --save-preset (other options change it)\n" \
   "  --seed S           seed of pairs, init, order and augmentation (default 1)\n" \
   "  --data DIR         MNIST IDX folder (plain or .gz; default: the shipped copy)\n"
