@@ -40,8 +40,10 @@ if [ -z "$cli" ] || [ ! -x "$cli" ]; then
   cannot "PAIRBENCH_CLI ('$cli') is not a program"
 fi
 [ -f "$script" ] || cannot "no $script"
-node=$(hostname -s 2> /dev/null)
-[ -n "$node" ] || cannot "hostname -s gives no name"
+# Slurm's name for this host: gethostname's, up to the first dot.
+node=$(uname -n)
+node=${node%%.*}
+[ -n "$node" ] || cannot "uname -n gives no host name"
 
 # Nothing of an outer Slurm (a test run inside a job) may reach this one.
 while read -r v; do
