@@ -646,6 +646,56 @@ fx_npy_header (const char *path)
   npy_write (path, "{'descr': '<f4', 'shape': (6, 2)", npy_values, sizeof npy_values);
 }
 
+/* Shards of a 2-model × 2-round study on {mnist}: 1.json and 2.json of 2; shard 2 of another
+ * lr (lr-2.json), of another build (build-2.json), as a sweep's (sweep-2.json), with its
+ * settings edited (edited-2.json), and of 3 (3-2.json); a CSV (text.json) and a comparison
+ * header (comparison.json). */
+static void
+shard_run (const char *dir, const char *shard, const char *lr, const char *name)
+{
+  Result r = run_cli ("study", "--data", mnist_dir, "--models", "stacked,siamese", "--rounds", "2",
+                      "--epochs", "1", "--pairs", "50", "--test-pairs", "50", "--batch", "10",
+                      "--jobs", "1", "--lr", lr, "--shard", shard, "--json", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  if (r.status != 0)
+    g_error ("study --shard %s: %s", shard, r.err);
+  write_bytes (path, r.out, strlen (r.out));
+  result_clear (&r);
+}
+
+static void
+shard_edit (const char *dir, const char *from, const char *to, const char *name)
+{
+  g_autofree char *src = g_build_filename (dir, "2.json", NULL);
+  g_autofree char *dst = g_build_filename (dir, name, NULL);
+  g_autoptr (GBytes) b = read_bytes (src);
+  g_autoptr (GString) s = g_string_new_len (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+
+  g_assert_cmpuint (g_string_replace (s, from, to, 1), ==, 1);
+  write_bytes (dst, s->str, s->len);
+}
+
+static void
+fx_shards (const char *path)
+{
+  static const char text[] = "model,round\nsiamese,1\n";
+  static const char comparison[] = "{\"format\":\"pairbench-comparison\",\"version\":1}";
+  g_autofree char *text_path = g_build_filename (path, "text.json", NULL);
+  g_autofree char *comparison_path = g_build_filename (path, "comparison.json", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0755), ==, 0);
+  shard_run (path, "1/2", "0.001", "1.json");
+  shard_run (path, "2/2", "0.001", "2.json");
+  shard_run (path, "2/2", "0.002", "lr-2.json");
+  shard_run (path, "2/3", "0.001", "3-2.json");
+  shard_edit (path, "\"build\":\"", "\"build\":\"0.0.1 ", "build-2.json");
+  shard_edit (path, "\"kind\":\"study\"", "\"kind\":\"sweep\"", "sweep-2.json");
+  shard_edit (path, "\"lr\":0.001", "\"lr\":0.01", "edited-2.json");
+  write_bytes (text_path, text, sizeof text - 1);
+  write_bytes (comparison_path, comparison, sizeof comparison - 1);
+}
+
 typedef struct
 {
   const char *name;
@@ -701,6 +751,7 @@ static const Fixture fixtures[] = {
   { "points-truncated.npy", fx_npy_truncated },
   { "points-nan.npy", fx_npy_nan },
   { "points-header.npy", fx_npy_header },
+  { "shards", fx_shards },
 };
 
 static const Fixture *

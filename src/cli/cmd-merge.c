@@ -184,12 +184,7 @@ pb_cli_merge (int argc, char **argv)
   if (rc == 0 && strcmp (files[0].kind, "study") == 0)
     rc = merge_study (cmd, files, n_files, &opts);
   else if (rc == 0)
-    {
-      /* Until the sweep's merge is linked in: pb_cli_merge_sweep (cmd, files, n_files, &opts). */
-      pb_error_set (&err, PB_ERR_INVALID, "%s: a sweep's shards cannot be merged by this build "
-                    "(expected a study shard)", files[0].path);
-      rc = pb_cli_failure (cmd, &err);
-    }
+    rc = pb_cli_merge_sweep (cmd, files, n_files, &opts);
 
   for (int i = 0; i < n_files; i++)
     pb_shard_file_clear (&files[i]);
