@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # A real single-node Slurm on this machine (issue 15, part 3): munged, slurmctld and slurmd from
 # a slurm.conf for localhost in a temporary folder (no cgroups, so it runs in containers), then a
-# 2-shard study through tools/slurm/pairbench.sbatch, its merge as a dependent job, and the same
-# study in one process: the merged JSON must equal it apart from keys containing "seconds".
+# 2-shard study and a 2-shard sweep through tools/slurm/pairbench.sbatch, each merged by a
+# dependent job, and the same study and sweep in one process: the merged JSON must equal theirs
+# apart from keys containing "seconds".
 # TAP. Skipped (and why) without root or without the Slurm programs, unless CI=true: then that
 # is a failure. In CI, not being root, it runs itself again through passwordless sudo.
 #   PAIRBENCH_SLURM_TIMEOUT  seconds for the jobs (default 600)
@@ -15,6 +16,7 @@ script=$src/tools/slurm/pairbench.sbatch
 cli=${PAIRBENCH_CLI:-}
 job_timeout=${PAIRBENCH_SLURM_TIMEOUT:-600}
 study_args=(--models "siamese,stacked" --rounds 2 --epochs 2 --pairs 500 --test-pairs 500)
+sweep_args=(--epochs 1 --pairs 300 --test-pairs 200)
 
 # Cannot start: skipped with the reason, or in CI a failure.
 cannot ()
@@ -53,7 +55,7 @@ done < <(env | sed -n 's/^\(SLURM_[A-Za-z0-9_]*\)=.*/\1/p')
 tmp=$(mktemp -d /tmp/pairbench-slurm.XXXXXX) || cannot "mktemp failed"
 # munged wants every folder above its socket searchable by all.
 chmod 755 "$tmp"
-mkdir -p "$tmp/munge" "$tmp/state" "$tmp/spool" "$tmp/log" "$tmp/out"
+mkdir -p "$tmp/munge" "$tmp/state" "$tmp/spool" "$tmp/log"
 chmod 755 "$tmp/munge"
 munged_pid="" ctld_pid="" slurmd_pid="" job_ids=""
 
@@ -82,9 +84,10 @@ stop_pid ()
 
 cleanup ()
 {
-  if [ -n "$job_ids" ] && [ -n "$ctld_pid" ]; then
-    # shellcheck disable=SC2086
-    scancel $job_ids 2> /dev/null
+  if [ -n "$ctld_pid" ]; then
+    # Every job of this private cluster is the test's.
+    # shellcheck disable=SC2046
+    scancel $(squeue -h -o %i 2> /dev/null) 2> /dev/null
     for _ in $(seq 30); do
       [ -z "$(squeue -h -o %i 2> /dev/null)" ] && break
       sleep 1
@@ -93,7 +96,7 @@ cleanup ()
   stop_pid "$slurmd_pid"
   stop_pid "$ctld_pid"
   stop_pid "$munged_pid"
-  slurmd_pid="" ctld_pid="" munged_pid="" job_ids=""
+  slurmd_pid="" ctld_pid="" munged_pid=""
   if [ "${PAIRBENCH_SLURM_KEEP:-}" = 1 ]; then
     echo "# kept $tmp" >&2
   else
@@ -204,82 +207,129 @@ if [ "$state" != idle ]; then
   cannot "the node is not idle after 60 s (state '$state'; the logs are above)"
 fi
 
-echo "1..5"
+echo "1..7"
 echo "ok 1 - munged, slurmctld and slurmd started; node $node idle ($(nproc) CPUs)" \
   "in $(($(date +%s) - started)) s"
 
-# The two commands of docs/cluster.md.
-export PAIRBENCH_OUT=$tmp/out
+cat > "$tmp/sweep.json" << EOF
+{"method": "random", "metric": {"name": "val_error", "goal": "minimize"},
+ "trials": 3, "rounds": 2, "seed": 0, "val-pairs": 100,
+ "parameters": {"lr": {"distribution": "log_uniform_values", "min": 0.0005, "max": 0.005},
+                "hidden": {"values": [32, 64]}}}
+EOF
+has_sweep=false
+! "$cli" sweep --help > /dev/null 2>&1 || has_sweep=true
+
+# The two commands of docs/cluster.md: an array of 2 shards into $tmp/NAME (PAIRBENCH_OUT), then
+# its merge with merge_opts (for sbatch) and merge_args. Prints "ARRAY MERGE", the job ids.
+submit ()
+{
+  local name=$1 array merge
+  shift
+  mkdir -p "$tmp/$name"
+  array=$(PAIRBENCH_OUT=$tmp/$name sbatch --parsable --array=1-2 --chdir="$tmp" \
+            --output="$tmp/log/$name-%A_%a.out" "$script" "$@" 2>> "$tmp/log/sbatch.err") \
+    || return 1
+  array=${array%%;*}
+  merge=$(PAIRBENCH_OUT=$tmp/$name sbatch --parsable --dependency=afterok:"$array" \
+            --chdir="$tmp" --output="$tmp/log/$name-merge-%j.out" "${merge_opts[@]}" \
+            "$script" merge "${merge_args[@]}" 2>> "$tmp/log/sbatch.err") || return 1
+  merge=${merge%%;*}
+  echo "$array $merge"
+}
+
 started=$(date +%s)
-array=$(sbatch --parsable --array=1-2 --chdir="$tmp" --output="$tmp/log/shard-%A_%a.out" \
-          "$script" study "${study_args[@]}" 2> "$tmp/log/sbatch.err")
-array=${array%%;*}
-job_ids=$array
-merge=$(sbatch --parsable --dependency=afterok:"$array" --chdir="$tmp" \
-          --output="$tmp/log/merge-%j.out" "$script" merge --table "$tmp/merged.md" \
-          2>> "$tmp/log/sbatch.err")
-merge=${merge%%;*}
-job_ids="$array $merge"
-if [ -z "$array" ] || [ -z "$merge" ]; then
+merge_opts=()
+merge_args=(--table "$tmp/merged.md")
+study_jobs=$(submit study study "${study_args[@]}") || study_jobs=""
+job_ids=$study_jobs
+sweep_jobs=""
+if $has_sweep; then
+  # The sweep's merge trains the best settings for both rounds: two CPUs for it.
+  merge_opts=(-c 2)
+  merge_args=()
+  sweep_jobs=$(submit sweep sweep --config "$tmp/sweep.json" "${sweep_args[@]}") || sweep_jobs=""
+  job_ids="$study_jobs $sweep_jobs"
+fi
+if [ -z "$study_jobs" ] || { $has_sweep && [ -z "$sweep_jobs" ]; }; then
   echo "not ok 2 - sbatch refused the jobs: $(cat "$tmp/log/sbatch.err")"
   diagnose
   exit 1
 fi
 
-done_jobs=false
-while [ $(($(date +%s) - started)) -lt "$job_timeout" ]; do
-  if [ -z "$(squeue -h -j "$array,$merge" -o %i 2> /dev/null)" ]; then
-    done_jobs=true
-    break
+# The jobs' states, counted: " 3 JobState=COMPLETED".
+job_states ()
+{
+  local j
+  for j in $1; do
+    scontrol -o show job "$j" | grep -o 'JobState=[A-Z_]*'
+  done | sort | uniq -c | tr -s ' \n' ' '
+}
+
+# Waits for an array of two tasks and its merge, until job_timeout after the submission; fails
+# with why unless all three completed. done_in: the seconds since the submission.
+wait_jobs ()
+{
+  local ids
+  ids=$(echo "$1" | tr ' ' ',')
+  while [ -n "$(squeue -h -j "$ids" -o %i 2> /dev/null)" ]; do
+    if [ $(($(date +%s) - started)) -ge "$job_timeout" ]; then
+      why="they did not finish in $job_timeout s ($(job_states "$1"))"
+      return 1
+    fi
+    sleep 1
+  done
+  done_in=$(($(date +%s) - started))
+  if [ "$(job_states "$1")" != " 3 JobState=COMPLETED " ]; then
+    why="not all completed ($(job_states "$1"))"
+    return 1
   fi
-  sleep 1
-done
-elapsed=$(($(date +%s) - started))
-states=$(for j in $job_ids; do scontrol -o show job "$j" | grep -o 'JobState=[A-Z_]*'; done | sort \
-           | uniq -c | tr -s ' \n' ' ')
-if ! $done_jobs; then
-  echo "not ok 2 - the array and the merge did not finish in $job_timeout s ($states)"
+}
+
+failed=0
+# Byte for byte, apart from the values of keys containing "seconds"; the first differences as
+# TAP comments.
+strip_seconds ()
+{
+  sed 's/"[^"]*seconds[^"]*":[^,}]*//g' "$1"
+}
+same_json ()
+{
+  cmp -s <(strip_seconds "$1") <(strip_seconds "$2") && return 0
+  diff <(strip_seconds "$1" | tr ',' '\n') <(strip_seconds "$2" | tr ',' '\n') | head -n 40 \
+    | sed 's/^/# /'
+  return 1
+}
+
+if ! wait_jobs "$study_jobs"; then
+  echo "not ok 2 - the study's array and merge: $why"
   diagnose
   exit 1
 fi
-completed=$(for j in $job_ids; do scontrol -o show job "$j"; done | grep -c 'JobState=COMPLETED')
-if [ "$completed" -ne 3 ] || [ ! -s "$tmp/out/merged.json" ]; then
-  echo "not ok 2 - the array and the merge ended, not all completed ($states)"
-  diagnose
-  exit 1
-fi
-shards=("$tmp"/out/shard-*.json)
-echo "ok 2 - 2 shard tasks and the dependent merge completed in $elapsed s" \
+shards=("$tmp"/study/shard-*.json)
+echo "ok 2 - the study's 2 shard tasks and its dependent merge completed in $done_in s" \
   "(${#shards[@]} shard files)"
 
 # The same study in one process.
-started=$(date +%s)
+t0=$(date +%s)
 if ! "$cli" study "${study_args[@]}" --json --table "$tmp/whole.md" > "$tmp/whole.json" \
        2> "$tmp/log/whole.err"; then
   echo "not ok 3 - the one-process study failed: $(tail -n 3 "$tmp/log/whole.err")"
   exit 1
 fi
-whole_s=$(($(date +%s) - started))
-
-failed=0
-# Byte for byte, apart from the values of keys containing "seconds".
-strip_seconds ()
-{
-  sed 's/"[^"]*seconds[^"]*":[^,}]*//g' "$1"
-}
+whole_s=$(($(date +%s) - t0))
 if ! grep -q '"model":"siamese"' "$tmp/whole.json" \
    || ! grep -q '"model":"stacked"' "$tmp/whole.json"; then
   echo "not ok 3 - the one-process study's JSON has no siamese and stacked models"
   failed=1
   head -c 2000 "$tmp/whole.json" >&2
-elif cmp -s <(strip_seconds "$tmp/out/merged.json") <(strip_seconds "$tmp/whole.json"); then
+elif [ -s "$tmp/study/merged.json" ] && same_json "$tmp/study/merged.json" "$tmp/whole.json"
+then
   echo "ok 3 - the merged JSON equals the one-process study's ($whole_s s), apart from" \
     "\"seconds\" keys ($(wc -c < "$tmp/whole.json") bytes)"
 else
   echo "not ok 3 - the merged JSON differs from the one-process study's"
   failed=1
-  diff <(strip_seconds "$tmp/out/merged.json" | tr ',' '\n') \
-       <(strip_seconds "$tmp/whole.json" | tr ',' '\n') | head -n 40 | sed 's/^/# /'
 fi
 
 # The tables, but for their "Seconds per run" column.
@@ -296,6 +346,34 @@ else
   diff "$tmp/merged.md" "$tmp/whole.md" 2>&1 | head -n 20 | sed 's/^/# /'
 fi
 
+if ! $has_sweep; then
+  echo "ok 5 # SKIP this pairbench-cli has no sweep command"
+  echo "ok 6 # SKIP this pairbench-cli has no sweep command"
+elif ! wait_jobs "$sweep_jobs"; then
+  echo "not ok 5 - the sweep's array and merge: $why"
+  diagnose
+  exit 1
+else
+  echo "ok 5 - the sweep's 2 shard tasks and its dependent merge (2 CPUs) completed in" \
+    "$done_in s"
+  t0=$(date +%s)
+  if ! "$cli" sweep --config "$tmp/sweep.json" "${sweep_args[@]}" --json \
+         > "$tmp/sweep-whole.json" 2> "$tmp/log/sweep-whole.err"; then
+    echo "not ok 6 - the one-process sweep failed: $(tail -n 3 "$tmp/log/sweep-whole.err")"
+    failed=1
+  elif ! grep -q '"best"' "$tmp/sweep-whole.json"; then
+    echo "not ok 6 - the one-process sweep's JSON has no best settings"
+    failed=1
+  elif [ -s "$tmp/sweep/merged.json" ] \
+       && same_json "$tmp/sweep/merged.json" "$tmp/sweep-whole.json"; then
+    echo "ok 6 - the merged JSON equals the one-process sweep's ($(($(date +%s) - t0)) s)," \
+      "apart from \"seconds\" keys ($(wc -c < "$tmp/sweep-whole.json") bytes)"
+  else
+    echo "not ok 6 - the merged JSON differs from the one-process sweep's"
+    failed=1
+  fi
+fi
+
 pids="$slurmd_pid $ctld_pid $munged_pid"
 cleanup
 trap - EXIT
@@ -304,9 +382,9 @@ for p in $pids; do
   ! running "$p" || alive="$alive $p"
 done
 if [ -z "$alive" ]; then
-  echo "ok 5 - slurmd, slurmctld and munged stopped"
+  echo "ok 7 - slurmd, slurmctld and munged stopped"
 else
-  echo "not ok 5 - still running:$alive"
+  echo "not ok 7 - still running:$alive"
   failed=1
 fi
 exit "$failed"
