@@ -117,9 +117,10 @@ pb_cli_merge (int argc, char **argv)
         opts.next_rung = true;
       else if (pb_cli_match (argc, argv, &i, "--table", &v))
         {
-          if (v == NULL || *v == '\0')
+          PbTableFormat format;
+          if (v == NULL || !pb_table_format_from_path (v, &format))
             rc = pb_cli_usage_error (cmd, "--table: expected a file name ending in .csv, .md or "
-                                     ".tex, got ''");
+                                     ".tex, got '%s'", v ? v : "");
           opts.table = v;
         }
       else if (pb_cli_match (argc, argv, &i, "--csv", &v))
