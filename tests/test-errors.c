@@ -696,6 +696,67 @@ fx_shards (const char *path)
   write_bytes (comparison_path, comparison, sizeof comparison - 1);
 }
 
+/* Sweep configs, each wrong in one way (and good.json), and the two first-rung shards of a
+ * halving sweep on {mnist} (h0-1.json, h0-2.json; h0-edited-2.json with its config edited). */
+static void
+fx_sweeps (const char *path)
+{
+  static const struct
+  {
+    const char *name, *json;
+  } configs[] = {
+    { "good.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,\"parameters\":"
+      "{\"hidden\":{\"values\":[16,32]}}}" },
+    { "unknown-key.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,"
+      "\"early_terminate\":{},\"parameters\":{\"hidden\":{\"values\":[16]}}}" },
+    { "bad-dist.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,\"parameters\":"
+      "{\"lr\":{\"distribution\":\"normal\",\"min\":0.001,\"max\":0.01}}}" },
+    { "bad-value.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,"
+      "\"parameters\":{\"hidden\":{\"values\":[64,0]}}}" },
+    { "bad-min.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,\"parameters\":"
+      "{\"lr\":{\"distribution\":\"log_uniform_values\",\"min\":-0.001,\"max\":0.01}}}" },
+    { "unknown-param.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,"
+      "\"parameters\":{\"lernrate\":{\"value\":0.01}}}" },
+    { "no-val.json", "{\"method\":\"random\",\"trials\":2,\"parameters\":"
+      "{\"hidden\":{\"values\":[16]}}}" },
+    { "grid-dist.json", "{\"method\":\"grid\",\"val-pairs\":10,\"parameters\":"
+      "{\"lr\":{\"distribution\":\"uniform\",\"min\":0.001,\"max\":0.01}}}" },
+    { "big-val.json", "{\"method\":\"grid\",\"val-pairs\":1000,\"parameters\":"
+      "{\"hidden\":{\"values\":[64]}}}" },
+    { "not-json.json", "method: random" },
+    { "halving.json", "{\"method\":\"halving\",\"trials\":2,\"val-pairs\":10,\"eta\":2,"
+      "\"parameters\":{\"hidden\":{\"values\":[8,16]}}}" },
+  };
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0755), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (configs); i++)
+    {
+      g_autofree char *file = g_build_filename (path, configs[i].name, NULL);
+      write_bytes (file, configs[i].json, strlen (configs[i].json));
+    }
+  g_autofree char *halving = g_build_filename (path, "halving.json", NULL);
+  for (int k = 1; k <= 2; k++)
+    {
+      g_autofree char *shard = g_strdup_printf ("%d/2", k);
+      g_autofree char *out = g_strdup_printf ("%s/h0-%d.json", path, k);
+      Result r = run_cli ("sweep", "--config", halving, "--data", mnist_dir, "--epochs", "2",
+                          "--pairs", "50", "--test-pairs", "20", "--batch", "10", "--jobs", "1",
+                          "--shard", shard, "--json", NULL);
+      if (r.status != 0)
+        g_error ("sweep --shard %s: %s", shard, r.err);
+      write_bytes (out, r.out, strlen (r.out));
+      if (k == 2)
+        {
+          g_autoptr (GString) s = g_string_new (r.out);
+          g_autofree char *edited = g_build_filename (path, "h0-edited-2.json", NULL);
+          g_assert_cmpuint (g_string_replace (s, "\"values\":[8,16]", "\"values\":[8,17]", 1),
+                            ==, 1);
+          write_bytes (edited, s->str, s->len);
+        }
+      result_clear (&r);
+    }
+}
+
 typedef struct
 {
   const char *name;
@@ -752,6 +813,7 @@ static const Fixture fixtures[] = {
   { "points-nan.npy", fx_npy_nan },
   { "points-header.npy", fx_npy_header },
   { "shards", fx_shards },
+  { "sweeps", fx_sweeps },
 };
 
 static const Fixture *

@@ -318,6 +318,8 @@ pb_sweep_cli_finish (const char *cmd, const PbSweepConfig *config, const PbTrain
         }
       mnist = &own;
     }
+  /* As every run of the sweep and train: a multi-threaded BLAS sums in another order. */
+  pb_blas_set_single_thread ();
   tests = calloc ((size_t) rounds, sizeof *tests);
   errors = calloc ((size_t) rounds, sizeof *errors);
   fit = best;
