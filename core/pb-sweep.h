@@ -80,6 +80,12 @@ PbStatus pb_sweep_config_load (const char *path, PbSweepConfig *out, PbError *er
 /* Canonical JSON of the config (fixed key order, values as parsed), as the summary and the shard
  * files carry it; it parses back to an equal config. */
 void     pb_sweep_config_to_json (const PbSweepConfig *self, PbStr *out);
+/* "grid", "random", "halving"; "values", …, "q_uniform". */
+const char *pb_sweep_method_name (PbSweepMethod method);
+const char *pb_sweep_dist_name (PbSweepDist dist);
+/* A parameter's value (option text) in JSON as the result lines write it: numbers and flags
+ * bare, choices and three-integer lists as strings. */
+void     pb_sweep_append_value (PbStr *out, const char *name, const char *value);
 
 /* Trial t (0-based) of the config: base with every parameter's value applied, and val_pairs set;
  * values_out[p] is parameter p's value as option text (may be NULL). Refuses (PB_ERR_INVALID,

@@ -38,6 +38,7 @@ struct PbRun
   float base_lr;
   long step, total_steps;
   bool per_epoch;
+  bool skip_test;    /* pb_run_skip_test */
   int current_epoch; /* 0-based epoch that current and train_x hold */
 
   float *train_x;    /* [n_aug, 2, 14, 14], standardised */
@@ -613,9 +614,12 @@ end_epoch (PbRun *self)
       predict_standardised (self->model, self->orig_x, self->train.n, self->eval_pred,
                             self->eval_digits, NULL);
       score (&self->train, self->eval_pred, self->eval_digits, &train_eval);
-      predict_standardised (self->model, self->test_x, self->test.n, self->eval_pred,
-                            self->eval_digits, NULL);
-      score (&self->test, self->eval_pred, self->eval_digits, &test_eval);
+      if (!self->skip_test)
+        {
+          predict_standardised (self->model, self->test_x, self->test.n, self->eval_pred,
+                                self->eval_digits, NULL);
+          score (&self->test, self->eval_pred, self->eval_digits, &test_eval);
+        }
       if (self->val.n > 0)
         {
           predict_standardised (self->model, self->val_x, self->val.n, self->eval_pred,
@@ -748,6 +752,7 @@ pb_run_train (PbRun *self, const PbTrainCallbacks *cb, PbError *err)
   return PB_OK;
 }
 
+void pb_run_skip_test (PbRun *self, bool skip) { self->skip_test = skip; }
 const PbTrainSettings *pb_run_settings (const PbRun *self) { return &self->s; }
 PbModel *pb_run_model (PbRun *self) { return self->model; }
 const PbModel *pb_run_model_const (const PbRun *self) { return self->model; }

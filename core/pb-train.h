@@ -134,6 +134,9 @@ PbStatus pb_run_train (PbRun *self, const PbTrainCallbacks *cb, PbError *err);
 /* One batch (and the epoch's evaluation when it ends the epoch). PB_OK while there is more. */
 PbStatus pb_run_step (PbRun *self, PbError *err);
 bool     pb_run_finished (const PbRun *self);
+/* skip: the test pairs are never evaluated (test_error, digit_error and chunk_sd stay NaN), so
+ * a sweep chooses without seeing them. Call it before training. */
+void     pb_run_skip_test (PbRun *self, bool skip);
 
 const PbTrainSettings *pb_run_settings (const PbRun *self);
 PbModel       *pb_run_model (PbRun *self);
