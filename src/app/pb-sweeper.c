@@ -591,6 +591,16 @@ infer_config (const char *path,
       max_trial = MAX (max_trial, (int) pb_json_get_number (line, "trial", 0));
       max_round = MAX (max_round, (int) pb_json_get_number (line, "round", 0));
     }
+  {
+    const PbJson *line = g_ptr_array_index (lines, 0);
+    const PbJson *seed = pb_json_get (line, "seed");
+    double round = pb_json_get_number (line, "round", 1);
+
+    /* Round r trains with seed S + r − 1. */
+    if (seed != NULL && seed->type == PB_JSON_NUMBER && seed->number >= round - 1)
+      c->seed = g_ascii_strtoull ((const char *) g_ptr_array_index (starts, 0) + seed->offset, NULL, 10)
+                - (guint64) (round - 1);
+  }
   c->trials = MAX (max_trial, 1);
   c->rounds = MAX (max_round, 1);
   for (int p = 0; p < c->n_params; p++)

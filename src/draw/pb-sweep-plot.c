@@ -145,6 +145,8 @@ draw_text (cairo_t *cr, const PbPlotStyle *style, const char *text, double x, do
   pb_draw_set_color (cr, &style->foreground, alpha);
   cairo_move_to (cr, x - xalign * w, y - yalign * h);
   pango_cairo_show_layout (cr, layout);
+  /* The move above must not start the next path. */
+  cairo_new_path (cr);
   g_object_unref (layout);
 }
 
@@ -161,7 +163,7 @@ format_value (const PbSweepAxis *axis, double v, double step, gboolean percent)
   if (percent)
     v *= 100, step *= 100;
   if (axis->scale == PB_SWEEP_AXIS_LOG || step <= 0)
-    return g_strdup_printf ("%.3g", v);
+    return g_strdup_printf ("%.2g", v);
   decimals = step >= 1 ? 0 : (int) ceil (-log10 (step) - 1e-9);
   if (fabs (v) < step * 1e-6)
     v = 0;
@@ -184,9 +186,15 @@ axis_ticks (const PbSweepAxis *axis, double *ticks, int max, double *step)
     }
   if (axis->scale == PB_SWEEP_AXIS_LOG)
     {
-      for (double e = ceil (log10 (axis->min) - 1e-9); e <= log10 (axis->max) + 1e-9 && n < max;
-           e++)
-        ticks[n++] = pow (10, e);
+      /* 1, 2 and 5 times the decades inside the range; its ends when fewer than two are. */
+      static const double steps[] = { 1, 2, 5 };
+      for (double e = floor (log10 (axis->min)); e <= ceil (log10 (axis->max)) && n < max; e++)
+        for (guint k = 0; k < G_N_ELEMENTS (steps) && n < max; k++)
+          {
+            double v = steps[k] * pow (10, e);
+            if (v >= axis->min * (1 - 1e-9) && v <= axis->max * (1 + 1e-9))
+              ticks[n++] = v;
+          }
       if (n < 2)
         {
           n = 0;
@@ -218,12 +226,12 @@ pb_sweep_plot_geometry (const PbSweepPlotData *data,
                         PbSweepPlotGeometry   *out)
 {
   double line = style->font_size * 1.4;
-  double left = 56, right = 56 + 44, span;
+  double left = 64, right = 130, span;
   int n = MAX (data->n_axes, 1);
 
   out->top = line * 2 + GAP + 4;
   out->bottom = height - GAP - 4;
-  out->legend_x = width - 56;
+  out->legend_x = width - 64;
   span = MAX (width - left - right, 10);
   for (int a = 0; a < data->n_axes; a++)
     out->x[a] = n > 1 ? left + span * a / (n - 1) : left + span / 2;
@@ -288,7 +296,6 @@ draw_legend (cairo_t *cr, const PbPlotStyle *style, const PbSweepPlotData *data,
   hi = g_strdup_printf ("%.1f\u00a0%%", 100 * axis->max);
   draw_text (cr, style, hi, x + 14, top, 0, 0, FALSE, 0.8);
   draw_text (cr, style, lo, x + 14, bottom, 0, 1, FALSE, 0.8);
-  draw_text (cr, style, _("val_error"), x + 5, top - 4, 0.5, 1, FALSE, 0.8);
 }
 
 /* NaN (diverged) counts as the worst. */

@@ -19,7 +19,7 @@ struct _PbSweepPlotView
   GtkWidget parent_instance;
 
   PbSweepPlotKind kind;
-  PbSweepPlotData data;
+  PbSweepPlotData *data;  /* on the heap: the axes are large */
   double *values;
   int *labels;
   int x_axis;
@@ -58,9 +58,9 @@ pb_sweep_plot_view_draw (PbSweepPlotView   *self,
   g_return_if_fail (PB_IS_SWEEP_PLOT_VIEW (self));
 
   if (self->kind == PB_SWEEP_PLOT_PARCOORDS)
-    pb_sweep_plot_draw_parcoords (cr, width, height, style, &self->data);
+    pb_sweep_plot_draw_parcoords (cr, width, height, style, self->data);
   else
-    pb_sweep_plot_draw_scatter (cr, width, height, style, &self->data, self->x_axis);
+    pb_sweep_plot_draw_scatter (cr, width, height, style, self->data, self->x_axis);
 }
 
 static void
@@ -111,7 +111,7 @@ geometry (PbSweepPlotView     *self,
   PbPlotStyle style;
 
   pb_plot_style_from_widget (GTK_WIDGET (self), &style);
-  pb_sweep_plot_geometry (&self->data, &style, gtk_widget_get_width (GTK_WIDGET (self)),
+  pb_sweep_plot_geometry (self->data, &style, gtk_widget_get_width (GTK_WIDGET (self)),
                           gtk_widget_get_height (GTK_WIDGET (self)), g);
 }
 
@@ -140,12 +140,12 @@ drag_begin (PbSweepPlotView *self,
   double best = GRAB_DISTANCE;
 
   self->drag_axis = -1;
-  if (self->kind != PB_SWEEP_PLOT_PARCOORDS || self->data.n_lines == 0)
+  if (self->kind != PB_SWEEP_PLOT_PARCOORDS || self->data->n_lines == 0)
     return;
   geometry (self, &g);
   if (y < g.top - 8 || y > g.bottom + 8)
     return;
-  for (int a = 0; a < self->data.n_axes; a++)
+  for (int a = 0; a < self->data->n_axes; a++)
     if (fabs (x - g.x[a]) < best)
       best = fabs (x - g.x[a]), self->drag_axis = a;
   self->drag_x = x;
@@ -164,7 +164,7 @@ drag_update (PbSweepPlotView *self,
   if (self->drag_axis < 0 || fabs (dy) < MIN_DRAG)
     return;
   geometry (self, &g);
-  axis = &self->data.axes[self->drag_axis];
+  axis = &self->data->axes[self->drag_axis];
   a = value_at (&g, axis, self->drag_y);
   b = value_at (&g, axis, self->drag_y + dy);
   axis->brushed = TRUE;
@@ -180,9 +180,9 @@ drag_end (PbSweepPlotView *self,
 {
   if (self->drag_axis < 0)
     return;
-  if (fabs (dy) < MIN_DRAG && fabs (dx) < MIN_DRAG && self->data.axes[self->drag_axis].brushed)
+  if (fabs (dy) < MIN_DRAG && fabs (dx) < MIN_DRAG && self->data->axes[self->drag_axis].brushed)
     {
-      self->data.axes[self->drag_axis].brushed = FALSE;
+      self->data->axes[self->drag_axis].brushed = FALSE;
       brushes_changed (self);
     }
   self->drag_axis = -1;
@@ -222,6 +222,7 @@ pb_sweep_plot_view_finalize (GObject *object)
 
   g_free (self->values);
   g_free (self->labels);
+  g_free (self->data);
 
   G_OBJECT_CLASS (pb_sweep_plot_view_parent_class)->finalize (object);
 }
@@ -304,7 +305,8 @@ pb_sweep_plot_view_init (PbSweepPlotView *self)
 {
   GtkGesture *drag = gtk_gesture_drag_new ();
 
-  self->data.selected = -1;
+  self->data = g_new0 (PbSweepPlotData, 1);
+  self->data->selected = -1;
   self->drag_axis = -1;
   g_signal_connect (drag, "drag-begin", G_CALLBACK (on_drag_begin), self);
   g_signal_connect (drag, "drag-update", G_CALLBACK (on_drag_update), self);
@@ -322,35 +324,35 @@ void
 pb_sweep_plot_view_set_data (PbSweepPlotView       *self,
                              const PbSweepPlotData *data)
 {
-  PbSweepPlotData old;
+  g_autofree PbSweepPlotData *old = NULL;
   gsize n;
 
   g_return_if_fail (PB_IS_SWEEP_PLOT_VIEW (self));
   g_return_if_fail (data != NULL);
 
-  old = self->data;
+  old = g_memdup2 (self->data, sizeof *self->data);
   n = (gsize) data->n_lines * data->n_axes;
   g_free (self->values);
   g_free (self->labels);
   self->values = g_memdup2 (data->values, sizeof (double) * MAX (n, 1));
   self->labels = g_memdup2 (data->labels, sizeof (int) * MAX (data->n_lines, 1));
-  self->data = *data;
-  self->data.values = self->values;
-  self->data.labels = self->labels;
-  for (int a = 0; a < self->data.n_axes; a++)
+  *self->data = *data;
+  self->data->values = self->values;
+  self->data->labels = self->labels;
+  for (int a = 0; a < self->data->n_axes; a++)
     {
-      PbSweepAxis *axis = &self->data.axes[a];
+      PbSweepAxis *axis = &self->data->axes[a];
 
       axis->brushed = FALSE;
-      for (int b = 0; b < old.n_axes; b++)
-        if (old.axes[b].brushed && g_str_equal (old.axes[b].name, axis->name))
+      for (int b = 0; b < old->n_axes; b++)
+        if (old->axes[b].brushed && g_str_equal (old->axes[b].name, axis->name))
           {
             axis->brushed = TRUE;
-            axis->brush_lo = old.axes[b].brush_lo;
-            axis->brush_hi = old.axes[b].brush_hi;
+            axis->brush_lo = old->axes[b].brush_lo;
+            axis->brush_hi = old->axes[b].brush_hi;
           }
     }
-  if (self->x_axis >= self->data.n_axes - 1)
+  if (self->x_axis >= self->data->n_axes - 1)
     self->x_axis = 0;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -359,7 +361,7 @@ const PbSweepPlotData *
 pb_sweep_plot_view_get_data (PbSweepPlotView *self)
 {
   g_return_val_if_fail (PB_IS_SWEEP_PLOT_VIEW (self), NULL);
-  return &self->data;
+  return self->data;
 }
 
 void
@@ -367,7 +369,7 @@ pb_sweep_plot_view_set_selected (PbSweepPlotView *self,
                                  int              line)
 {
   g_return_if_fail (PB_IS_SWEEP_PLOT_VIEW (self));
-  self->data.selected = line;
+  self->data->selected = line;
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -387,11 +389,11 @@ pb_sweep_plot_view_set_brush (PbSweepPlotView *self,
                               double           hi)
 {
   g_return_if_fail (PB_IS_SWEEP_PLOT_VIEW (self));
-  g_return_if_fail (axis >= 0 && axis < self->data.n_axes);
+  g_return_if_fail (axis >= 0 && axis < self->data->n_axes);
 
-  self->data.axes[axis].brushed = TRUE;
-  self->data.axes[axis].brush_lo = MIN (lo, hi);
-  self->data.axes[axis].brush_hi = MAX (lo, hi);
+  self->data->axes[axis].brushed = TRUE;
+  self->data->axes[axis].brush_lo = MIN (lo, hi);
+  self->data->axes[axis].brush_hi = MAX (lo, hi);
   brushes_changed (self);
 }
 
@@ -399,8 +401,8 @@ void
 pb_sweep_plot_view_clear_brushes (PbSweepPlotView *self)
 {
   g_return_if_fail (PB_IS_SWEEP_PLOT_VIEW (self));
-  for (int a = 0; a < self->data.n_axes; a++)
-    self->data.axes[a].brushed = FALSE;
+  for (int a = 0; a < self->data->n_axes; a++)
+    self->data->axes[a].brushed = FALSE;
   brushes_changed (self);
 }
 
@@ -433,10 +435,10 @@ pb_sweep_plot_view_axis_point (PbSweepPlotView *self,
   double t;
 
   g_return_if_fail (PB_IS_SWEEP_PLOT_VIEW (self));
-  g_return_if_fail (axis >= 0 && axis < self->data.n_axes);
+  g_return_if_fail (axis >= 0 && axis < self->data->n_axes);
 
   geometry (self, &g);
-  t = pb_sweep_axis_to_unit (&self->data.axes[axis], v);
+  t = pb_sweep_axis_to_unit (&self->data->axes[axis], v);
   *x = g.x[axis];
   *y = g.bottom - CLAMP (t, 0, 1) * (g.bottom - g.top);
 }
