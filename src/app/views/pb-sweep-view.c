@@ -870,11 +870,23 @@ pb_sweep_view_export_to (PbSweepView  *self,
     }
   parcoords = g_str_equal (what, "parcoords");
   figure.view = parcoords ? self->parcoords_view : self->scatter_view;
-  return pb_plot_export (path, width, width * (parcoords ? 0.5 : 0.62), draw_figure, &figure,
-                         parcoords ? pb_sweep_plot_parcoords_title ()
-                                   : pb_sweep_plot_scatter_title (),
-                         parcoords ? _("One axis per swept parameter and one for val_error; one "
-                                       "line per trial, coloured by its val_error")
-                                   : _("val_error of each trial against the parameter that "
-                                       "correlates most with it"), error);
+  {
+    const PbSweepPlotData *data = pb_sweep_plot_view_get_data (figure.view);
+    GString *names = g_string_new (NULL);
+    g_autofree char *desc = NULL;
+
+    for (int a = 0; a + 1 < data->n_axes; a++)
+      g_string_append_printf (names, "%s%s", a > 0 ? ", " : "", data->axes[a].name);
+    if (parcoords)
+      /* Translators: a figure's description; %s lists the swept parameters */
+      desc = g_strdup_printf (_("One axis per swept parameter (%s) and one for val_error; one "
+                                "line per trial, coloured by its val_error"), names->str);
+    else
+      desc = g_strdup_printf (_("val_error of each trial against the parameter that "
+                                "correlates most with it, of %s"), names->str);
+    g_string_free (names, TRUE);
+    return pb_plot_export (path, width, width * (parcoords ? 0.5 : 0.62), draw_figure, &figure,
+                           parcoords ? pb_sweep_plot_parcoords_title ()
+                                     : pb_sweep_plot_scatter_title (), desc, error);
+  }
 }
