@@ -64,16 +64,17 @@ close_dialogs (void)
 }
 
 /* A TRIALS.jsonl as `sweep --out` writes it: pb_sweep_result_to_json lines of a real config. */
+/* The lines, and the config's canonical JSON in config_out (may be NULL). */
 static char *
-write_trials_file (void)
+trials_text (char **config_out)
 {
   static const char config_json[] =
     "{\"method\":\"random\",\"metric\":{\"name\":\"val_error\",\"goal\":\"minimize\"},"
     "\"trials\":6,\"rounds\":1,\"seed\":1,\"val-pairs\":200,\"parameters\":{"
     "\"lr\":{\"distribution\":\"log_uniform_values\",\"min\":0.0004,\"max\":0.005},"
     "\"hidden\":{\"values\":[64,96,128]}}}";
-  g_autofree char *path = tmp_path ("TRIALS.jsonl");
   PbSweepConfig *config = g_new0 (PbSweepConfig, 1);
+  char *text;
   PbError err = { { 0 } };
   PbStr out;
 
@@ -97,10 +98,69 @@ write_trials_file (void)
       pb_sweep_result_to_json (config, &r, &out);
     }
   g_assert_false (out.failed);
-  g_assert_true (g_file_set_contents (path, out.data, out.len, NULL));
+  text = g_strndup (out.data, out.len);
   pb_str_clear (&out);
+  if (config_out != NULL)
+    {
+      pb_str_init (&out);
+      pb_sweep_config_to_json (config, &out);
+      *config_out = g_strndup (out.data, out.len);
+      pb_str_clear (&out);
+    }
   g_free (config);
+  return text;
+}
+
+static char *
+write_trials_file (void)
+{
+  g_autofree char *path = tmp_path ("TRIALS.jsonl");
+  g_autofree char *text = trials_text (NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
   return g_steal_pointer (&path);
+}
+
+/* A summary as `sweep --json` or `merge --json` writes it (sweep-schema.md). */
+static void
+test_open_summary (void)
+{
+  g_autofree char *config = NULL;
+  g_autofree char *lines = trials_text (&config);
+  g_auto(GStrv) parts = g_strsplit (g_strstrip (lines), "\n", -1);
+  g_autofree char *results = g_strjoinv (",", parts);
+  g_autofree char *path = tmp_path ("summary.json");
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  const PbTrainSettings *base;
+  const char *label;
+  double mean, std;
+  int rounds;
+
+  text = g_strdup_printf ("{\"format\":\"pairbench-sweep\",\"version\":1,\"config\":%s,"
+                          "\"base\":{\"model\":\"siamese-aux\",\"epochs\":3,\"lr\":0.001,"
+                          "\"swap\":true},\"trials\":[],\"results\":[%s],\"importance\":[],"
+                          "\"best\":{\"trial\":4,\"settings\":{},\"command\":\"pairbench-cli "
+                          "train\",\"test\":{\"label\":\"test error of the best settings, "
+                          "trained on all 1000 training pairs\",\"rounds\":2,\"seeds\":[1,2],"
+                          "\"test_errors\":[0.12,0.13],\"test_error_mean\":0.125,"
+                          "\"test_error_std\":0.007,\"train_seconds_mean\":3}}}",
+                          config, results);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_true (pb_sweep_view_open_from (view (), path, &error));
+  g_assert_no_error (error);
+  pb_test_settle ();
+
+  g_assert_cmpuint (pb_sweep_view_get_n_rows (view ()), ==, N_TRIALS);
+  base = pb_sweeper_get_base (pb_sweep_view_get_sweeper (view ()));
+  g_assert_nonnull (base);
+  g_assert_cmpint (base->epochs, ==, 3);
+  g_assert_true (base->swap);
+  g_assert_true (pb_sweeper_get_best_test (pb_sweep_view_get_sweeper (view ()), &label, &mean,
+                                           &std, &rounds));
+  g_assert_cmpfloat_with_epsilon (mean, 0.125, 1e-12);
+  g_assert_cmpint (rounds, ==, 2);
+  g_assert_nonnull (strstr (label, "trained on all"));
 }
 
 static void
@@ -442,6 +502,7 @@ main (int   argc,
 
   g_test_add_func ("/sweep-view/empty", test_empty);
   g_test_add_func ("/sweep-view/open-trials", test_open_trials);
+  g_test_add_func ("/sweep-view/open-summary", test_open_summary);
   g_test_add_func ("/sweep-view/open-bad", test_open_bad);
   g_test_add_func ("/sweep-view/brush", test_brush);
   g_test_add_func ("/sweep-view/sort", test_sort);
