@@ -261,6 +261,9 @@ test_brush (void)
   pb_test_settle ();
   g_assert_true (pb_sweep_plot_view_get_data (plot)->axes[1].brushed);
   g_assert_cmpuint (pb_sweep_view_get_n_rows (view ()), ==, n_wide);
+  /* The scatter dims the same trials. */
+  g_assert_true (pb_sweep_plot_view_get_data (
+    pb_sweep_view_get_plot (view (), PB_SWEEP_PLOT_SCATTER))->axes[1].brushed);
 
   /* A second brush, on val_error below 15 %: trials 2 and 4. */
   pb_sweep_plot_view_axis_point (plot, 2, 0.10, &x0, &y0);

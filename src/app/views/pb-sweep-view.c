@@ -183,7 +183,8 @@ update_plots (PbSweepView *self)
   data->labels = self->labels;
   data->selected = -1;
   pb_sweep_plot_view_set_data (self->parcoords_view, data);
-  pb_sweep_plot_view_set_data (self->scatter_view, data);
+  pb_sweep_plot_view_set_data (self->scatter_view,
+                               pb_sweep_plot_view_get_data (self->parcoords_view));
 
   /* The scatter's parameter: the most important one. */
   if (sum != NULL && sum->n_params > 0)

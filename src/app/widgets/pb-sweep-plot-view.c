@@ -339,7 +339,8 @@ pb_sweep_plot_view_set_data (PbSweepPlotView       *self,
   *self->data = *data;
   self->data->values = self->values;
   self->data->labels = self->labels;
-  for (int a = 0; a < self->data->n_axes; a++)
+  /* Only the parallel coordinates own brushes; the scatter shows those it is given. */
+  for (int a = 0; a < self->data->n_axes && self->kind == PB_SWEEP_PLOT_PARCOORDS; a++)
     {
       PbSweepAxis *axis = &self->data->axes[a];
 

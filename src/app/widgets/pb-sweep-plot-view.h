@@ -21,8 +21,8 @@ G_DECLARE_FINAL_TYPE (PbSweepPlotView, pb_sweep_plot_view, PB, SWEEP_PLOT_VIEW, 
 
 /* A sweep's figure on screen, drawn by draw/pb-sweep-plot with colours from the style. The
  * parallel coordinates own the brushes: "brushes-changed" after the user (or the _drag API)
- * changed one. set_data copies the data and keeps the brushes of the axes that keep their
- * name. */
+ * changed one. set_data copies the data; the parallel coordinates keep their brushes on the
+ * axes that keep their name, the scatter takes the data's. */
 GtkWidget *pb_sweep_plot_view_new (PbSweepPlotKind kind);
 void       pb_sweep_plot_view_set_data (PbSweepPlotView *self, const PbSweepPlotData *data);
 /* The data with the current brushes; values stay valid until the next set_data. */
