@@ -456,15 +456,21 @@ pb_sweep_plot_draw_scatter (cairo_t               *cr,
   int nx, ny;
 
   paint_background (cr, style, width, height);
-  draw_text (cr, style, pb_sweep_plot_scatter_title (), width / 2, 0, 0.5, 0, TRUE, 1);
   if (data == NULL || data->n_axes < 2 || data->n_lines == 0 || x_axis < 0
       || x_axis >= data->n_axes - 1)
     {
+      draw_text (cr, style, pb_sweep_plot_scatter_title (), width / 2, 0, 0.5, 0, TRUE, 1);
       draw_message (cr, style, width, height, _("No trials yet"));
       return;
     }
   xa = &data->axes[x_axis];
   ya = &data->axes[data->n_axes - 1];
+  {
+    /* Translators: the scatter's title; %s is the most important parameter's name */
+    g_autofree char *title = g_strdup_printf (_("val_error against %s, the most important"),
+                                              xa->name);
+    draw_text (cr, style, title, width / 2, 0, 0.5, 0, TRUE, 1);
+  }
 
   /* The frame, ticks and grid. */
   nx = axis_ticks (xa, xticks, G_N_ELEMENTS (xticks), &xstep);

@@ -155,7 +155,6 @@ add_column (PbSweepView *self,
   sorter = gtk_custom_sorter_new (compare_rows, sc, g_free);
   gtk_column_view_column_set_sorter (col, GTK_SORTER (sorter));
   g_object_unref (sorter);
-  gtk_column_view_column_set_fixed_width (col, column == 0 ? 60 : -1);
   gtk_column_view_append_column (self->table_view, col);
   g_object_unref (col);
 }
@@ -176,7 +175,8 @@ _pb_sweep_view_rebuild_columns (PbSweepView *self)
     add_column (self, 1 + a,
                 pb_sweeper_get_config (self->sweeper)->params[self->swept[a]].name);
   add_column (self, 1 + self->n_swept, _("val_error"));
-  add_column (self, 2 + self->n_swept, _("Parameters"));
+  /* Translators: the column of the trials' parameter counts */
+  add_column (self, 2 + self->n_swept, _("Params"));
   add_column (self, 3 + self->n_swept, _("Epochs"));
 }
 

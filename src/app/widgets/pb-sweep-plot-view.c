@@ -90,8 +90,11 @@ pb_sweep_plot_view_measure (GtkWidget      *widget,
                             int            *minimum_baseline,
                             int            *natural_baseline)
 {
+  PbSweepPlotView *self = PB_SWEEP_PLOT_VIEW (widget);
+
+  /* The scatter stands beside the table, which should get the room. */
   if (orientation == GTK_ORIENTATION_HORIZONTAL)
-    *minimum = 240, *natural = 480;
+    *minimum = 240, *natural = self->kind == PB_SWEEP_PLOT_SCATTER ? 360 : 480;
   else
     *minimum = 200, *natural = 300;
 }
