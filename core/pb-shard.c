@@ -297,12 +297,17 @@ pb_shard_files_check (const PbShardFile *files, int n_files, long total_units, P
         ok = f->units[j] == f->shard.k + (long) j * n;
       if (!ok)
         {
-          char found[96];
+          char found[96], want[96];
+          long first_units[6];
+          for (int j = 0; j < 6; j++)
+            first_units[j] = f->shard.k + (long) j * n;
+          format_units (want, sizeof want, first_units, expected < 6 ? (int) expected : 6);
+          if (expected > 6)
+            snprintf (want + strlen (want), sizeof want - strlen (want), ", …");
           format_units (found, sizeof found, f->units, f->n_units);
           return pb_error_set (err, PB_ERR_INVALID, "%s: expected the %ld units of %ld that "
-                               "shard %d/%d owns (%d, %d + %d, …), found units %s", f->path,
-                               expected, total_units, f->shard.k, n, f->shard.k, f->shard.k, n,
-                               found);
+                               "shard %d/%d owns (%s), found units %s", f->path, expected,
+                               total_units, f->shard.k, n, want, found);
         }
     }
   return PB_OK;

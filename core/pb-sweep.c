@@ -378,9 +378,23 @@ PbStatus
 pb_sweep_config_parse (const char *text, size_t len, const char *what, PbSweepConfig *out,
                        PbError *err)
 {
+  PbJson *root = NULL;
+  PbStatus st;
+
+  memset (out, 0, sizeof *out);
+  if (pb_json_parse (text, len, what, &root, err) != PB_OK)
+    return PB_ERR_FORMAT;
+  st = pb_sweep_config_from_json (text, root, what, out, err);
+  pb_json_free (root);
+  return st;
+}
+
+PbStatus
+pb_sweep_config_from_json (const char *text, const PbJson *root, const char *what,
+                           PbSweepConfig *out, PbError *err)
+{
   static const char *const keys[] = { "method", "metric", "trials", "rounds", "seed",
                                       "val-pairs", "eta", "min-epochs", "parameters", NULL };
-  PbJson *root = NULL;
   PbSweepConfig c;
   const PbJson *v, *params;
   long n;
@@ -388,9 +402,7 @@ pb_sweep_config_parse (const char *text, size_t len, const char *what, PbSweepCo
 
   memset (out, 0, sizeof *out);
   memset (&c, 0, sizeof c);
-  if ((st = pb_json_parse (text, len, what, &root, err)) != PB_OK)
-    return PB_ERR_FORMAT;
-  if (root->type != PB_JSON_OBJECT)
+  if (root == NULL || root->type != PB_JSON_OBJECT)
     {
       st = pb_error_set (err, PB_ERR_FORMAT, "%s: expected a sweep config (a JSON object), "
                          "found %s", what, type_name (root));
@@ -539,7 +551,6 @@ pb_sweep_config_parse (const char *text, size_t len, const char *what, PbSweepCo
   st = PB_OK;
 
 done:
-  pb_json_free (root);
   return st;
 }
 

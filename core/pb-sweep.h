@@ -76,6 +76,9 @@ typedef struct
  * A file that is not JSON: PB_ERR_FORMAT. */
 PbStatus pb_sweep_config_parse (const char *text, size_t len, const char *what,
                                 PbSweepConfig *out, PbError *err);
+/* The same from a tree parsed from text (the numbers' literals are read from text). */
+PbStatus pb_sweep_config_from_json (const char *text, const PbJson *root, const char *what,
+                                    PbSweepConfig *out, PbError *err);
 PbStatus pb_sweep_config_load (const char *path, PbSweepConfig *out, PbError *err);
 /* Canonical JSON of the config (fixed key order, values as parsed), as the summary and the shard
  * files carry it; it parses back to an equal config. */
@@ -139,9 +142,12 @@ typedef struct
 
 /* The units of rung 0 in unit order (t·rounds + r): all trials × rounds. out: [trials·rounds]. */
 int      pb_sweep_first_units (const PbSweepConfig *self, int base_epochs, PbSweepUnit *out);
-/* Trains the units (jobs at a time, one run per thread, single-threaded BLAS) on the training
- * pairs less the validation split, and fills results[i] for units[i]. The test pairs are not
- * evaluated. */
+/* Trains the units (jobs at a time, one run per thread; the caller sets a single-threaded BLAS)
+ * on the training pairs less the validation split, and fills results[i] for units[i]: trial t's
+ * settings with seed config.seed + round and the unit's epochs. Only the last epoch is evaluated
+ * (its val_error is the same as with eval_every 1), and never on the test pairs
+ * (pb_run_skip_test). A diverged run is a result (PB_ERR_DIVERGED, val_error NaN), not an
+ * error. */
 PbStatus pb_sweep_run_units (const PbSweepConfig *self, const PbTrainSettings *base,
                              const PbSweepUnit *units, int n_units, int jobs,
                              const PbMnist *mnist, const PbSweepCallbacks *cb,

@@ -646,6 +646,117 @@ fx_npy_header (const char *path)
   npy_write (path, "{'descr': '<f4', 'shape': (6, 2)", npy_values, sizeof npy_values);
 }
 
+/* Shards of a 2-model × 2-round study on {mnist}: 1.json and 2.json of 2; shard 2 of another
+ * lr (lr-2.json), of another build (build-2.json), as a sweep's (sweep-2.json), with its
+ * settings edited (edited-2.json), and of 3 (3-2.json); a CSV (text.json) and a comparison
+ * header (comparison.json). */
+static void
+shard_run (const char *dir, const char *shard, const char *lr, const char *name)
+{
+  Result r = run_cli ("study", "--data", mnist_dir, "--models", "stacked,siamese", "--rounds", "2",
+                      "--epochs", "1", "--pairs", "50", "--test-pairs", "50", "--batch", "10",
+                      "--jobs", "1", "--lr", lr, "--shard", shard, "--json", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  if (r.status != 0)
+    g_error ("study --shard %s: %s", shard, r.err);
+  write_bytes (path, r.out, strlen (r.out));
+  result_clear (&r);
+}
+
+static void
+shard_edit (const char *dir, const char *from, const char *to, const char *name)
+{
+  g_autofree char *src = g_build_filename (dir, "2.json", NULL);
+  g_autofree char *dst = g_build_filename (dir, name, NULL);
+  g_autoptr (GBytes) b = read_bytes (src);
+  g_autoptr (GString) s = g_string_new_len (g_bytes_get_data (b, NULL), g_bytes_get_size (b));
+
+  g_assert_cmpuint (g_string_replace (s, from, to, 1), ==, 1);
+  write_bytes (dst, s->str, s->len);
+}
+
+static void
+fx_shards (const char *path)
+{
+  static const char text[] = "model,round\nsiamese,1\n";
+  static const char comparison[] = "{\"format\":\"pairbench-comparison\",\"version\":1}";
+  g_autofree char *text_path = g_build_filename (path, "text.json", NULL);
+  g_autofree char *comparison_path = g_build_filename (path, "comparison.json", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0755), ==, 0);
+  shard_run (path, "1/2", "0.001", "1.json");
+  shard_run (path, "2/2", "0.001", "2.json");
+  shard_run (path, "2/2", "0.002", "lr-2.json");
+  shard_run (path, "2/3", "0.001", "3-2.json");
+  shard_edit (path, "\"build\":\"", "\"build\":\"0.0.1 ", "build-2.json");
+  shard_edit (path, "\"kind\":\"study\"", "\"kind\":\"sweep\"", "sweep-2.json");
+  shard_edit (path, "\"lr\":0.001", "\"lr\":0.01", "edited-2.json");
+  write_bytes (text_path, text, sizeof text - 1);
+  write_bytes (comparison_path, comparison, sizeof comparison - 1);
+}
+
+/* Sweep configs, each wrong in one way (and good.json), and the two first-rung shards of a
+ * halving sweep on {mnist} (h0-1.json, h0-2.json; h0-edited-2.json with its config edited). */
+static void
+fx_sweeps (const char *path)
+{
+  static const struct
+  {
+    const char *name, *json;
+  } configs[] = {
+    { "good.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,\"parameters\":"
+      "{\"hidden\":{\"values\":[16,32]}}}" },
+    { "unknown-key.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,"
+      "\"early_terminate\":{},\"parameters\":{\"hidden\":{\"values\":[16]}}}" },
+    { "bad-dist.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,\"parameters\":"
+      "{\"lr\":{\"distribution\":\"normal\",\"min\":0.001,\"max\":0.01}}}" },
+    { "bad-value.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,"
+      "\"parameters\":{\"hidden\":{\"values\":[64,0]}}}" },
+    { "bad-min.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,\"parameters\":"
+      "{\"lr\":{\"distribution\":\"log_uniform_values\",\"min\":-0.001,\"max\":0.01}}}" },
+    { "unknown-param.json", "{\"method\":\"random\",\"trials\":2,\"val-pairs\":10,"
+      "\"parameters\":{\"lernrate\":{\"value\":0.01}}}" },
+    { "no-val.json", "{\"method\":\"random\",\"trials\":2,\"parameters\":"
+      "{\"hidden\":{\"values\":[16]}}}" },
+    { "grid-dist.json", "{\"method\":\"grid\",\"val-pairs\":10,\"parameters\":"
+      "{\"lr\":{\"distribution\":\"uniform\",\"min\":0.001,\"max\":0.01}}}" },
+    { "big-val.json", "{\"method\":\"grid\",\"val-pairs\":1000,\"parameters\":"
+      "{\"hidden\":{\"values\":[64]}}}" },
+    { "not-json.json", "method: random" },
+    { "halving.json", "{\"method\":\"halving\",\"trials\":2,\"val-pairs\":10,\"eta\":2,"
+      "\"parameters\":{\"hidden\":{\"values\":[8,16]}}}" },
+  };
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0755), ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (configs); i++)
+    {
+      g_autofree char *file = g_build_filename (path, configs[i].name, NULL);
+      write_bytes (file, configs[i].json, strlen (configs[i].json));
+    }
+  g_autofree char *halving = g_build_filename (path, "halving.json", NULL);
+  for (int k = 1; k <= 2; k++)
+    {
+      g_autofree char *shard = g_strdup_printf ("%d/2", k);
+      g_autofree char *out = g_strdup_printf ("%s/h0-%d.json", path, k);
+      Result r = run_cli ("sweep", "--config", halving, "--data", mnist_dir, "--epochs", "2",
+                          "--pairs", "50", "--test-pairs", "20", "--batch", "10", "--jobs", "1",
+                          "--shard", shard, "--json", NULL);
+      if (r.status != 0)
+        g_error ("sweep --shard %s: %s", shard, r.err);
+      write_bytes (out, r.out, strlen (r.out));
+      if (k == 2)
+        {
+          g_autoptr (GString) s = g_string_new (r.out);
+          g_autofree char *edited = g_build_filename (path, "h0-edited-2.json", NULL);
+          g_assert_cmpuint (g_string_replace (s, "\"values\":[8,16]", "\"values\":[8,17]", 1),
+                            ==, 1);
+          write_bytes (edited, s->str, s->len);
+        }
+      result_clear (&r);
+    }
+}
+
 typedef struct
 {
   const char *name;
@@ -701,6 +812,8 @@ static const Fixture fixtures[] = {
   { "points-truncated.npy", fx_npy_truncated },
   { "points-nan.npy", fx_npy_nan },
   { "points-header.npy", fx_npy_header },
+  { "shards", fx_shards },
+  { "sweeps", fx_sweeps },
 };
 
 static const Fixture *

@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "pb-shard.h"
 
@@ -13,8 +14,8 @@ static char *tmp_dir;
 static void
 test_parse (void)
 {
-  static const char *const bad[] = { "", "1", "0/2", "3/2", "1/0", "a/b", "1/2/3", "-1/2", "+1/2",
-                                     "1/100001", " 1/2", "1/2 ", "1//2", "/2" };
+  static const char *const bad[] = { "", "1", "0/2", "3/2", "1/0", "a/b", "1/2/3", "-1/2",
+                                     "+1/2", "1/100001", " 1/2", "1/2 ", "1//2", "/2" };
   PbShard s;
   PbError err;
 
@@ -248,6 +249,345 @@ test_files_check (void)
   assert_refused (whole, 3, 10, "s2.json", "found units 2, 5");
 }
 
+/* The CLI: a study run whole and as shards, merged. */
+
+typedef struct
+{
+  int status;
+  char *out;
+  char *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+/* Runs pairbench-cli with the study's settings first (if study), then args. */
+static Result
+run_cli (gboolean study, const char *first, ...)
+{
+  static const char *const settings[] = { "--models", "siamese,stacked-aux", "--rounds", "2",
+                                          "--epochs", "1", "--pairs", "100", "--test-pairs", "100",
+                                          "--jobs", "2" };
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  Result r = { 0 };
+  int wait_status;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("PAIRBENCH_CLI"));
+  va_start (ap, first);
+  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
+    {
+      g_ptr_array_add (argv, (gpointer) a);
+      if (study && a == first)
+        for (gsize i = 0; i < G_N_ELEMENTS (settings); i++)
+          g_ptr_array_add (argv, (gpointer) settings[i]);
+    }
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &r.out, &r.err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+  return r;
+}
+
+static char *
+tmp_path (const char *name)
+{
+  return g_build_filename (tmp_dir, name, NULL);
+}
+
+static char *
+read_text (const char *path)
+{
+  char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+/* The values of keys with "seconds" in their name replaced, as merge's promise leaves them. */
+static char *
+without_seconds (const char *json)
+{
+  g_autoptr (GRegex) re = g_regex_new ("(\"[a-z_]*seconds[a-z_]*\"):[-+0-9.eE]+", 0, 0, NULL);
+  return g_regex_replace (re, json, -1, 0, "\\1:S", 0, NULL);
+}
+
+/* The text table's s/run column, Table II's seconds cell, or the CSV's two seconds columns. */
+static char *
+without_seconds_column (const char *text, const char *pattern)
+{
+  g_autoptr (GRegex) re = g_regex_new (pattern, G_REGEX_MULTILINE, 0, NULL);
+  return g_regex_replace (re, text, -1, 0, "\\1S", 0, NULL);
+}
+
+static void
+write_text (const char *path, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+/* A shard of the study, --json, to path. */
+static void
+run_shard (const char *shard, const char *path, const char *extra)
+{
+  Result r = extra != NULL ? run_cli (TRUE, "study", "--json", "--shard", shard, extra, NULL)
+                           : run_cli (TRUE, "study", "--json", "--shard", shard, NULL);
+  if (r.status != 0)
+    g_error ("study --shard %s: %s", shard, r.err);
+  write_text (path, r.out);
+  result_clear (&r);
+}
+
+static void
+assert_same_files (const char *dir_a, const char *dir_b)
+{
+  g_autoptr (GDir) d = g_dir_open (dir_a, 0, NULL);
+  const char *name;
+  int n = 0;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *a = g_build_filename (dir_a, name, NULL);
+      g_autofree char *b = g_build_filename (dir_b, name, NULL);
+      g_autofree char *ta = NULL, *tb = NULL;
+      gsize la, lb;
+      g_assert_true (g_file_get_contents (a, &ta, &la, NULL));
+      g_assert_true (g_file_get_contents (b, &tb, &lb, NULL));
+      g_assert_cmpmem (ta, la, tb, lb);
+      n++;
+    }
+  g_test_message ("%d figures the same", n);
+  g_assert_cmpint (n, ==, 10);
+}
+
+static void
+test_merge (void)
+{
+  g_autofree char *w_table = tmp_path ("whole.md"), *w_csv = tmp_path ("whole.csv");
+  g_autofree char *w_plots = tmp_path ("whole-plots"), *m_plots = tmp_path ("merged-plots");
+  g_autofree char *m_table = tmp_path ("merged.md"), *m_csv = tmp_path ("merged.csv");
+  g_autofree char *s1 = tmp_path ("s1.json"), *s2 = tmp_path ("s2.json");
+  const char *row_seconds = "^(.*±.*  )[0-9.]+$", *cell_seconds = "^(\\|.*±.*± [0-9.]+ \\| )[0-9.]+";
+  const char *csv_seconds = "^(.*,)[0-9.]+,[0-9.]+$";
+  char *five[5];
+  Result whole_json = run_cli (TRUE, "study", "--json", NULL);
+  Result whole = run_cli (TRUE, "study", "--table", w_table, "--csv", w_csv, "--plots", w_plots,
+                          NULL);
+
+  g_assert_cmpint (whole_json.status, ==, 0);
+  g_assert_cmpint (whole.status, ==, 0);
+  run_shard ("1/2", s1, NULL);
+  run_shard ("2/2", s2, NULL);
+  {
+    g_autofree char *t1 = read_text (s1);
+    g_assert_true (g_str_has_prefix (t1, "{\"format\":\"pairbench-shard\",\"version\":1,"
+                                     "\"kind\":\"study\",\"build\":\""));
+    g_assert_nonnull (strstr (t1, "\"shard\":1,\"shards\":2,\"units\":[1,3],\n\"study\":"));
+  }
+
+  /* JSON: byte for byte but for the seconds. */
+  Result merged_json = run_cli (FALSE, "merge", s2, s1, "--json", NULL);
+  g_assert_cmpint (merged_json.status, ==, 0);
+  g_autofree char *a = without_seconds (whole_json.out), *b = without_seconds (merged_json.out);
+  g_assert_cmpstr (a, ==, b);
+  g_assert_cmpstr (whole_json.out, !=, merged_json.out);  /* the seconds are the shards' */
+
+  /* Text, Table II, the CSV and the figures. */
+  Result merged = run_cli (FALSE, "merge", s1, s2, "--table", m_table, "--csv", m_csv, "--plots",
+                           m_plots, NULL);
+  g_assert_cmpint (merged.status, ==, 0);
+  {
+    g_autofree char *wt = without_seconds_column (whole.out, row_seconds);
+    g_autofree char *mt = without_seconds_column (merged.out, row_seconds);
+    g_autofree char *wt_plots = g_strdup_printf ("wrote %s/", w_plots);
+    g_autofree char *mt_plots = g_strdup_printf ("wrote %s/", m_plots);
+    g_autoptr (GString) wg = g_string_new (wt);
+    g_string_replace (wg, wt_plots, "wrote DIR/", 0);
+    g_autoptr (GString) mg = g_string_new (mt);
+    g_string_replace (mg, mt_plots, "wrote DIR/", 0);
+    g_assert_cmpstr (wg->str, ==, mg->str);
+    g_assert_nonnull (strstr (wg->str, "Paired tests"));
+  }
+  {
+    g_autofree char *wt = read_text (w_table), *mt = read_text (m_table);
+    g_autofree char *wn = without_seconds_column (wt, cell_seconds);
+    g_autofree char *mn = without_seconds_column (mt, cell_seconds);
+    g_assert_cmpstr (wn, ==, mn);
+    g_assert_cmpstr (wn, !=, wt);  /* the seconds were there, and are gone */
+  }
+  {
+    g_autofree char *wt = read_text (w_csv), *mt = read_text (m_csv);
+    g_autofree char *wn = without_seconds_column (wt, csv_seconds);
+    g_autofree char *mn = without_seconds_column (mt, csv_seconds);
+    g_assert_cmpstr (wn, ==, mn);
+    g_assert_cmpstr (wn, !=, wt);
+  }
+  assert_same_files (w_plots, m_plots);
+
+  /* Five shards of four units: the fifth has none, and the set is whole. */
+  for (int k = 0; k < 5; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("five-%d.json", k + 1);
+      g_autofree char *shard = g_strdup_printf ("%d/5", k + 1);
+      five[k] = tmp_path (name);
+      run_shard (shard, five[k], NULL);
+    }
+  {
+    g_autofree char *t5 = read_text (five[4]);
+    g_assert_nonnull (strstr (t5, "\"units\":[],"));
+    g_assert_nonnull (strstr (t5, "\"results\":[],"));
+  }
+  Result merged5 = run_cli (FALSE, "merge", five[0], five[1], five[2], five[3], five[4], "--json",
+                            NULL);
+  g_assert_cmpint (merged5.status, ==, 0);
+  g_autofree char *c = without_seconds (merged5.out);
+  g_assert_cmpstr (a, ==, c);
+
+  /* --shard 1/1 is the whole study, as one shard. */
+  {
+    g_autofree char *one = tmp_path ("one.json");
+    run_shard ("1/1", one, NULL);
+    Result merged1 = run_cli (FALSE, "merge", one, "--json", NULL);
+    g_assert_cmpint (merged1.status, ==, 0);
+    g_autofree char *d = without_seconds (merged1.out);
+    g_assert_cmpstr (a, ==, d);
+    result_clear (&merged1);
+  }
+
+  for (int k = 0; k < 5; k++)
+    g_free (five[k]);
+  result_clear (&merged5);
+  result_clear (&merged);
+  result_clear (&merged_json);
+  result_clear (&whole);
+  result_clear (&whole_json);
+}
+
+/* A copy of src with from replaced by to, at dst. */
+static void
+edit_file (const char *src, const char *dst, const char *from, const char *to)
+{
+  g_autofree char *text = read_text (src);
+  g_autoptr (GString) s = g_string_new (text);
+  g_assert_cmpuint (g_string_replace (s, from, to, 1), ==, 1);
+  write_text (dst, s->str);
+}
+
+/* merge refuses (exit 1, one line naming the file), printing and writing nothing. */
+static void
+assert_merge_refused (const char *message, const char *a, const char *b, const char *c)
+{
+  g_autofree char *table = tmp_path ("refused.md"), *csv = tmp_path ("refused.csv");
+  Result r = run_cli (FALSE, "merge", "--table", table, "--csv", csv, a, b, c, NULL);
+  g_auto (GStrv) lines = g_strsplit (r.err, "\n", -1);
+
+  g_test_message ("%s", r.err);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_cmpstr (r.out, ==, "");
+  g_assert_cmpuint (g_strv_length (lines), ==, 2);
+  g_assert_true (g_str_has_prefix (r.err, "pairbench-cli merge: "));
+  g_assert_nonnull (strstr (r.err, message));
+  g_assert_false (g_file_test (table, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (csv, G_FILE_TEST_EXISTS));
+  result_clear (&r);
+}
+
+static void
+test_merge_refusals (void)
+{
+  g_autofree char *s1 = tmp_path ("r1.json"), *s2 = tmp_path ("r2.json");
+  g_autofree char *lr = tmp_path ("lr-2.json"), *build = tmp_path ("build-2.json");
+  g_autofree char *sweep = tmp_path ("sweep-2.json"), *edited = tmp_path ("edited-2.json");
+  g_autofree char *text = tmp_path ("text.json"), *whole = tmp_path ("whole.json");
+  g_autofree char *three = tmp_path ("three-2.json");
+  g_autofree char *m_hash = NULL, *m_build = NULL, *m_sweep = NULL, *m_edit = NULL;
+  g_autofree char *m_text = NULL, *m_whole = NULL, *m_double = NULL, *m_three = NULL;
+
+  run_shard ("1/2", s1, NULL);
+  run_shard ("2/2", s2, NULL);
+  run_shard ("2/2", lr, "--lr=0.002");
+  run_shard ("2/3", three, NULL);
+  edit_file (s2, build, "\"build\":\"", "\"build\":\"0.0.1 ");
+  edit_file (s2, sweep, "\"kind\":\"study\"", "\"kind\":\"sweep\"");
+  edit_file (s2, edited, "\"lr\":0.001", "\"lr\":0.01");
+  write_text (text, "model,round\nsiamese,1\n");
+  {
+    Result r = run_cli (TRUE, "study", "--json", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    write_text (whole, r.out);
+    result_clear (&r);
+  }
+
+  m_hash = g_strdup_printf ("%s: expected the settings of %s (hash", lr, s1);
+  assert_merge_refused (m_hash, s1, lr, NULL);
+  m_build = g_strdup_printf ("%s: expected a shard of build '", build);
+  assert_merge_refused (m_build, s1, build, NULL);
+  m_sweep = g_strdup_printf ("%s: expected a study shard as %s, found a sweep shard", sweep, s1);
+  assert_merge_refused (m_sweep, s1, sweep, NULL);
+  m_edit = g_strdup_printf ("%s: expected the study settings that its \"hash\"", edited);
+  assert_merge_refused (m_edit, s1, edited, NULL);
+  m_text = g_strdup_printf ("%s: expected a pairbench shard (JSON), found byte 0", text);
+  assert_merge_refused (m_text, s1, text, NULL);
+  m_whole = g_strdup_printf ("%s: expected a pairbench shard (\"format\": \"pairbench-shard\"), "
+                             "found \"format\": nothing", whole);
+  assert_merge_refused (m_whole, whole, s1, NULL);
+  assert_merge_refused ("shard 2/2 is missing: expected all 2 shards, found 1", s1, NULL, NULL);
+  m_double = g_strdup_printf ("%s: expected each shard once, found shard 1/2 again (also %s)", s1,
+                              s1);
+  assert_merge_refused (m_double, s1, s2, s1);
+  m_three = g_strdup_printf ("%s: expected one of 2 shards as %s, found shard 2/3", three, s1);
+  assert_merge_refused (m_three, s1, three, NULL);
+  {
+    g_autofree char *absent = tmp_path ("absent.json");
+    assert_merge_refused (absent, absent, s1, s2);
+  }
+  /* And the two that merge well. */
+  {
+    Result r = run_cli (FALSE, "merge", s1, s2, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    result_clear (&r);
+  }
+}
+
+static void
+test_study_usage (void)
+{
+  static const struct { const char *shard, *extra, *message; } cases[] = {
+    { "0/2", NULL, "--shard: expected K/N with 1 ≤ K ≤ N ≤ 100000, got '0/2'" },
+    { "3/2", NULL, "--shard: expected K/N with 1 ≤ K ≤ N ≤ 100000, got '3/2'" },
+    { "1/2", "--csv=x.csv", "--shard: --csv is written by merge" },
+    { "1/2", "--table=x.md", "--shard: --table is written by merge" },
+    { "1/2", "--plots=x", "--shard: --plots is written by merge" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      Result r = cases[i].extra != NULL
+                   ? run_cli (TRUE, "study", "--shard", cases[i].shard, cases[i].extra, NULL)
+                   : run_cli (TRUE, "study", "--shard", cases[i].shard, NULL);
+      g_assert_cmpint (r.status, ==, 2);
+      g_assert_nonnull (strstr (r.err, cases[i].message));
+      g_assert_cmpstr (r.out, ==, "");
+      result_clear (&r);
+    }
+  {
+    Result r = run_cli (FALSE, "merge", NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    result_clear (&r);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -262,6 +602,9 @@ main (int argc, char **argv)
   g_test_add_func ("/shard/header-round-trip", test_header_round_trip);
   g_test_add_func ("/shard/not-a-shard", test_not_a_shard);
   g_test_add_func ("/shard/files-check", test_files_check);
+  g_test_add_func ("/shard/cli/study-usage", test_study_usage);
+  g_test_add_func ("/shard/cli/merge", test_merge);
+  g_test_add_func ("/shard/cli/merge-refusals", test_merge_refusals);
   rc = g_test_run ();
   {
     GDir *dir = g_dir_open (tmp_dir, 0, NULL);

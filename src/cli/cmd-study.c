@@ -3,7 +3,6 @@
  * The rounds go into a PbSession, and the summary rows and the tests come from the core's
  * pb_session_summary, pb_session_table_row and pb_session_paired_tests, as the app's do. */
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,10 @@
 #include "pb-cli-commands.h"
 #include "pb-core.h"
 #include "pb-session.h"
+#include "pb-shard.h"
 #include "pb-table.h"
 #include "study-plots.h"
+#include "study-shard.h"
 
 typedef struct
 {
@@ -51,59 +52,31 @@ preset_name (const char *name)
   return NULL;
 }
 
-/* The models of --models: each one's settings and architecture, and for a preset its name
- * (else NULL). */
-typedef struct
-{
-  int n;
-  PbTrainSettings *each;
-  PbArch *archs;
-  const char **presets;
-} StudyModels;
-
-static void
-study_models_clear (StudyModels *self)
-{
-  free (self->each);
-  free (self->archs);
-  free (self->presets);
-  memset (self, 0, sizeof *self);
-}
-
 /* Each entry of the list is a model name, trained with the shared settings base, or a preset,
- * trained with its own settings and then the command line's run options. The arrays are sized
- * by the list's entries. */
+ * trained with its own settings and then the command line's run options. */
 static int
 parse_models (const char *cmd, const char *list, int argc, char **argv,
-              const PbTrainSettings *base, StudyModels *out)
+              const PbTrainSettings *base, PbCliStudy *out)
 {
   char buf[256];
   char *save = NULL;
   PbError err;
-  size_t size = 1;
 
-  memset (out, 0, sizeof *out);
+  out->base = *base;
+  out->n_models = 0;
   if (list == NULL || strlen (list) >= sizeof buf)
     return pb_cli_usage_error (cmd, "--models: expected a comma-separated list of model names");
-  for (const char *c = list; *c != '\0'; c++)
-    size += *c == ',';
-  out->each = calloc (size, sizeof *out->each);
-  out->archs = calloc (size, sizeof *out->archs);
-  out->presets = calloc (size, sizeof *out->presets);
-  if (out->each == NULL || out->archs == NULL || out->presets == NULL)
-    {
-      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
-      return 1;
-    }
   snprintf (buf, sizeof buf, "%s", list);
   for (char *tok = strtok_r (buf, ",", &save); tok != NULL; tok = strtok_r (NULL, ",", &save))
     {
-      PbTrainSettings *m = &out->each[out->n];
+      PbTrainSettings *m;
       const char *preset = preset_name (tok);
       PbArch named;
 
-      if (out->n >= PB_SESSION_MAX_MODELS)
+      if (out->n_models >= PB_SESSION_MAX_MODELS)
         return pb_cli_usage_error (cmd, "--models: at most %d models", PB_SESSION_MAX_MODELS);
+      m = &out->each[out->n_models];
+      out->labels[out->n_models][0] = '\0';
       if (preset != NULL)
         {
           const char *data_dir = NULL;
@@ -112,7 +85,7 @@ parse_models (const char *cmd, const char *list, int argc, char **argv,
           for (int i = 1; i < argc; i++)
             if (pb_cli_parse_run_option (cmd, argc, argv, &i, m, &data_dir) == PB_CLI_EXIT_USAGE)
               return PB_CLI_EXIT_USAGE;
-          out->presets[out->n] = preset;
+          snprintf (out->labels[out->n_models], sizeof out->labels[out->n_models], "%s", preset);
         }
       else
         {
@@ -122,191 +95,178 @@ parse_models (const char *cmd, const char *list, int argc, char **argv,
           m->arch.kind = named.kind;
           m->arch.aux = named.aux;
         }
-      out->archs[out->n] = m->arch;
-      out->n++;
+      out->n_models++;
     }
-  if (out->n == 0)
+  if (out->n_models == 0)
     return pb_cli_usage_error (cmd, "--models: expected at least one model name");
   return 0;
 }
 
-/* "—" for an undefined p-value, padded to width characters (not bytes). */
-static void
-study_append_p (PbStr *out, double p, int width)
+/* A shard's units run as one-round "models" of their own settings (seed + round), so the core's
+ * study runs them on its threads; the callbacks map them back to their model and round. */
+typedef struct
 {
-  char buf[32];
-  int len;
+  StudyProgress *progress;
+  const int *model, *round;  /* [n_units] */
+} UnitMap;
 
-  if (isnan (p))
-    {
-      pb_str_printf (out, "%*s—", width - 1, "");
-      return;
-    }
-  len = pb_snprintf_c (buf, sizeof buf, p < 1e-4 ? "%.1e" : "%.4f", p);
-  pb_str_printf (out, "%*s%s", width > len ? width - len : 0, "", buf);
+static PbRoundResult
+unit_result (const UnitMap *map, const PbRoundResult *r)
+{
+  PbRoundResult out = *r;
+  out.model_index = map->model[r->model_index];
+  out.round = map->round[r->model_index];
+  return out;
 }
 
 static void
-study_append_tests_text (PbStr *out, const PbSession *session, int rounds,
-                         const PbPairedTests *m)
+unit_round_run (void *user_data, const PbRoundResult *r, PbRun *run)
 {
-  pb_str_printf (out, "\nPaired tests on the test error over the %d shared seeds (two-sided; "
-                 "mean diff = a − b):\n", rounds);
-  pb_str_printf (out, "%-12s %-12s %10s  %10s  %10s\n", "a", "b", "mean diff", "t-test p",
-                 "Wilcoxon p");
-  int n_models = session->n_models;
-
-  for (int i = 0; i < n_models; i++)
-    for (int j = i + 1; j < n_models; j++)
-      {
-        const PbPairedTests *c = &m[i * n_models + j];
-        pb_str_printf (out, "%-12s %-12s %+10.4f  ", pb_session_model_name (session, i),
-                       pb_session_model_name (session, j), c->mean_diff);
-        study_append_p (out, c->t.pvalue, 10);
-        pb_str_append (out, "  ");
-        study_append_p (out, c->wilcoxon.pvalue, 10);
-        if (c->wilcoxon.n > 0)
-          pb_str_append (out, c->wilcoxon.exact ? " exact" : " normal approx.");
-        pb_str_append (out, "\n");
-      }
+  const UnitMap *map = user_data;
+  PbRoundResult mapped = unit_result (map, r);
+  pb_cli_plots_round_run (map->progress->plots, &mapped, run);
 }
 
 static void
-study_append_tests_json (PbStr *out, const PbSession *session, const PbPairedTests *m)
+unit_round_done (void *user_data, const PbRoundResult *r)
 {
-  int n_models = session->n_models;
-  bool first = true;
-
-  pb_str_append (out, "\"tests\":[");
-  for (int i = 0; m != NULL && i < n_models; i++)
-    for (int j = i + 1; j < n_models; j++)
-      {
-        const PbPairedTests *c = &m[i * n_models + j];
-        pb_str_append (out, first ? "{\"a\":" : ",{\"a\":");
-        first = false;
-        pb_str_append_json_string (out, pb_session_model_name (session, i));
-        pb_str_append (out, ",\"b\":");
-        pb_str_append_json_string (out, pb_session_model_name (session, j));
-        pb_str_append (out, ",\"mean_diff\":");
-        pb_str_append_double (out, c->mean_diff);
-        pb_str_append (out, ",\"t_p\":");
-        pb_str_append_double (out, c->t.pvalue);
-        pb_str_append (out, ",\"wilcoxon_p\":");
-        pb_str_append_double (out, c->wilcoxon.pvalue);
-        pb_str_append (out, "}");
-      }
-  pb_str_append (out, "]");
+  const UnitMap *map = user_data;
+  PbRoundResult mapped = unit_result (map, r);
+  study_round_done (map->progress, &mapped);
 }
 
-/* One model's rows of the per-round CSV, and in JSON its summary and rounds, else its line of
- * the text table. */
-static void
-study_append_model (PbStr *out, PbStr *csv_out, const PbSession *session, int m, bool json)
-{
-  PbSessionSummary sum;
-
-  pb_session_summary (session, m, &sum);
-  for (int k = 0; k < session->rounds; k++)
-    {
-      const PbRoundResult *r = pb_session_round (session, m, k);
-      pb_str_printf (csv_out, "%s,%d,%llu,%zu,%.6g,%.6g,%.6g,%.6g,%.4f,%.4f\n", sum.model, k + 1,
-                     (unsigned long long) r->seed, r->params, r->final.test_error,
-                     r->final.train_error, r->final.digit_error, r->final.chunk_sd,
-                     r->final.train_seconds, r->final.eval_seconds);
-    }
-  if (!json)
-    {
-      pb_str_printf (out, "%-12s %8zu  %.3f ± %.3f    %.3f ± %.3f    %8.3f  %7.2f\n", sum.model,
-                     sum.params, sum.test_mean, sum.test_std, sum.digit_mean, sum.digit_std,
-                     sum.chunk_mean, sum.seconds);
-      return;
-    }
-  pb_str_append (out, m > 0 ? ",{\"model\":" : "{\"model\":");
-  pb_str_append_json_string (out, sum.model);
-  pb_str_printf (out, ",\"params\":%zu,\"test_error_mean\":", sum.params);
-  pb_str_append_double (out, sum.test_mean);
-  pb_str_append (out, ",\"test_error_std\":");
-  pb_str_append_double (out, sum.test_std);
-  pb_str_append (out, ",\"digit_error_mean\":");
-  pb_str_append_double (out, sum.digit_mean);
-  pb_str_append (out, ",\"chunk_sd_mean\":");
-  pb_str_append_double (out, sum.chunk_mean);
-  pb_str_append (out, ",\"train_seconds_mean\":");
-  pb_str_append_double (out, sum.seconds);
-  pb_str_append (out, ",\"rounds\":[");
-  for (int k = 0; k < session->rounds; k++)
-    {
-      const PbRoundResult *r = pb_session_round (session, m, k);
-      pb_str_printf (out, "%s{\"round\":%d,\"seed\":%llu,\"test_error\":", k > 0 ? "," : "",
-                     k + 1, (unsigned long long) r->seed);
-      pb_str_append_double (out, r->final.test_error);
-      pb_str_append (out, ",\"train_error\":");
-      pb_str_append_double (out, r->final.train_error);
-      pb_str_append (out, ",\"digit_error\":");
-      pb_str_append_double (out, r->final.digit_error);
-      pb_str_append (out, ",\"chunk_sd\":");
-      pb_str_append_double (out, r->final.chunk_sd);
-      pb_str_append (out, ",\"train_seconds\":");
-      pb_str_append_double (out, r->final.train_seconds);
-      pb_str_append (out, "}");
-    }
-  pb_str_append (out, "]}");
-}
-
-/* Table II through the core, so it is the app's table byte for byte. */
+/* Trains the shard's units into session (the others stay not done), keeping the round-1
+ * features in plots. */
 static PbStatus
-study_write_table (const PbSession *session, const char *path, PbTableFormat format,
-                   PbError *err)
+run_units (const PbCliStudy *study, const long *units, int n_units, int jobs,
+           const PbMnist *mnist, PbSession *session, PbCliPlots *plots, PbError *err)
 {
-  PbTableRow *rows = calloc ((size_t) session->n_models, sizeof *rows);
-  PbStatus st;
-  PbStr out;
+  PbTrainSettings *each = calloc ((size_t) n_units, sizeof *each);
+  int *model = calloc ((size_t) n_units, sizeof *model);
+  int *round = calloc ((size_t) n_units, sizeof *round);
+  PbRoundResult *results = calloc ((size_t) n_units, sizeof *results);
+  StudyProgress progress = { .session = session, .rounds = n_units, .plots = plots };
+  UnitMap map = { .progress = &progress, .model = model, .round = round };
+  PbStudyCallbacks cb = { .round_done = unit_round_done, .round_run = unit_round_run,
+                          .user_data = &map };
+  PbStatus st = PB_OK;
+  int k = 0;
 
-  if (rows == NULL)
-    return pb_error_set (err, PB_ERR_NOMEM, "out of memory");
-  for (int m = 0; m < session->n_models; m++)
-    pb_session_table_row (session, m, &rows[m]);
-  pb_str_init (&out);
-  pb_table_format_rows (&out, rows, session->n_models, format);
-  st = out.failed ? pb_error_set (err, PB_ERR_NOMEM, "out of memory")
-                  : pb_write_file_atomic (path, out.data, out.len, err);
-  pb_str_clear (&out);
-  free (rows);
+  if (each == NULL || model == NULL || round == NULL || results == NULL)
+    st = pb_error_set (err, PB_ERR_NOMEM, "out of memory");
+  /* Round-major, as the whole study runs them. */
+  for (int r = 0; st == PB_OK && r < study->rounds; r++)
+    for (int i = 0; i < n_units; i++)
+      if ((units[i] - 1) % study->rounds == r)
+        {
+          model[k] = (int) ((units[i] - 1) / study->rounds);
+          round[k] = r;
+          each[k] = study->each[model[k]];
+          each[k].seed += (uint64_t) r;
+          k++;
+        }
+  if (st == PB_OK)
+    st = pb_study_run_each (each, n_units, 1, jobs, mnist, &cb, results, err);
+  for (int i = 0; st == PB_OK && i < n_units; i++)
+    {
+      PbRoundResult mapped = unit_result (&map, &results[i]);
+      st = pb_session_set_round (session, &mapped, err);
+    }
+  if (results != NULL)
+    pb_study_results_clear (results, n_units);
+  free (results);
+  free (round);
+  free (model);
+  free (each);
   return st;
 }
 
-/* Trains the study into a session, prints it and writes the files. */
+/* study --shard K/N: trains the shard's units and prints them, with --json as the shard file
+ * merge reads. */
 static int
-study_run (const char *cmd, const PbTrainSettings *s, const StudyModels *models, int rounds,
-           int jobs, const char *data_dir, bool json, const char *csv, const char *table,
-           PbTableFormat table_format, const char *plots_dir)
+study_run_shard (const char *cmd, const PbCliStudy *study, const PbShard *shard, int jobs,
+                 const char *data_dir, bool json)
 {
-  int n_models = models->n, rc;
+  long total = (long) study->n_models * study->rounds, *units;
+  int n_units = 0, rc = 0;
   PbSession session;
   PbError err = { { 0 } };
   PbMnist mnist = { 0 };
-  PbCliPlots *plots = NULL;
-  PbPairedTests *tests = NULL;
+  PbCliPlots *plots;
   PbStatus st;
-  PbStr out, csv_out;
+  PbStr out;
 
-  for (int m = 0; m < n_models; m++)
-    if (pb_train_settings_validate (&models->each[m], &err) != PB_OK)
-      return pb_cli_usage_error (cmd, "%s: %s", models->presets[m] != NULL ? models->presets[m]
-                                 : pb_arch_name (&models->each[m].arch), err.message);
-  if ((csv != NULL && (rc = pb_cli_check_output (cmd, csv)) != 0)
-      || (table != NULL && (rc = pb_cli_check_output (cmd, table)) != 0)
-      || (plots_dir != NULL && (rc = pb_cli_check_output_dir (cmd, plots_dir)) != 0))
-    return rc;
-  st = pb_session_init (&session, s, models->archs, n_models, rounds, &err);
-  for (int m = 0; st == PB_OK && m < n_models; m++)
-    if (models->presets[m] != NULL)
-      st = pb_session_set_label (&session, m, models->presets[m], &err);
-  if (st != PB_OK)
+  units = calloc ((size_t) total, sizeof *units);
+  if (units == NULL)
     {
-      pb_session_clear (&session);
+      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
+      return 1;
+    }
+  for (long u = 1; u <= total; u++)
+    if (pb_shard_owns (shard, u))
+      units[n_units++] = u;
+  if (pb_cli_study_session (study, &session, &err) != PB_OK)
+    {
+      free (units);
       return pb_cli_failure (cmd, &err);
     }
+  plots = pb_cli_plots_new (cmd, NULL, study->n_models);
+  if (n_units > 0 && (rc = pb_cli_load_mnist (cmd, data_dir, &mnist)) == 0)
+    {
+      pb_blas_set_single_thread ();
+      st = run_units (study, units, n_units, jobs, &mnist, &session, plots, &err);
+      pb_mnist_clear (&mnist);
+      if (st != PB_OK)
+        rc = pb_cli_failure (cmd, &err);
+    }
+
+  pb_str_init (&out);
+  if (rc == 0 && json)
+    pb_cli_study_shard_append (&out, study, shard, units, n_units, &session, plots);
+  else if (rc == 0)
+    {
+      for (int i = 0; i < n_units; i++)
+        {
+          int m = (int) ((units[i] - 1) / study->rounds);
+          int r = (int) ((units[i] - 1) % study->rounds);
+          const PbRoundResult *res = pb_session_round (&session, m, r);
+          pb_str_printf (&out, "unit %ld: %s round %d (seed %llu): test error %.3f, digit error "
+                         "%.3f, %.1f s\n", units[i], pb_session_model_name (&session, m), r + 1,
+                         (unsigned long long) res->seed, res->final.test_error,
+                         res->final.digit_error, res->final.train_seconds);
+        }
+      pb_str_printf (&out, "(shard %d/%d: %d of the study's %ld units; with --json it prints the "
+                     "shard file that merge joins)\n", shard->k, shard->n, n_units, total);
+    }
+  if (rc == 0 && out.failed)
+    {
+      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
+      rc = 1;
+    }
+  else if (rc == 0)
+    fputs (out.data, stdout);
+  pb_str_clear (&out);
+  pb_cli_plots_free (plots);
+  pb_session_clear (&session);
+  free (units);
+  return rc;
+}
+
+/* Trains the whole study into a session, prints it and writes the files. */
+static int
+study_run (const char *cmd, const PbCliStudy *study, int jobs, const char *data_dir,
+           PbCliStudyOutputs *o, const char *plots_dir)
+{
+  int n_models = study->n_models, rounds = study->rounds, rc;
+  PbSession session;
+  PbError err = { { 0 } };
+  PbMnist mnist = { 0 };
+  PbStatus st;
+
+  if ((rc = pb_cli_study_check_outputs (cmd, o->csv, o->table, plots_dir)) != 0)
+    return rc;
+  if (pb_cli_study_session (study, &session, &err) != PB_OK)
+    return pb_cli_failure (cmd, &err);
   if ((rc = pb_cli_load_mnist (cmd, data_dir, &mnist)) != 0)
     {
       pb_session_clear (&session);
@@ -318,73 +278,17 @@ study_run (const char *cmd, const PbTrainSettings *s, const StudyModels *models,
   PbStudyCallbacks cb = { .round_done = study_round_done, .user_data = &progress };
   if (plots_dir != NULL)
     {
-      plots = pb_cli_plots_new (plots_dir, n_models);
-      progress.plots = plots;
+      o->plots = pb_cli_plots_new (cmd, plots_dir, n_models);
+      progress.plots = o->plots;
       cb.round_run = study_round_run;
     }
   /* The session's results are the study's [n_models × rounds] array, model-major. */
-  st = pb_study_run_each (models->each, n_models, rounds, jobs, &mnist, &cb, session.results,
+  st = pb_study_run_each (study->each, n_models, rounds, jobs, &mnist, &cb, session.results,
                           &err);
   pb_mnist_clear (&mnist);
-  if (st == PB_OK && n_models >= 2 && rounds >= 2)
-    {
-      tests = calloc ((size_t) n_models * (size_t) n_models, sizeof *tests);
-      st = tests == NULL ? pb_error_set (&err, PB_ERR_NOMEM, "out of memory")
-                         : pb_session_paired_tests (&session, tests, NULL, &err);
-    }
-  if (st != PB_OK)
-    {
-      free (tests);
-      pb_cli_plots_free (plots);
-      pb_session_clear (&session);
-      return pb_cli_failure (cmd, &err);
-    }
-
-  pb_str_init (&out);
-  pb_str_init (&csv_out);
-  if (json)
-    pb_str_append (&out, "{\"models\":[");
-  else
-    pb_str_printf (&out, "%-12s %8s  %-16s %-16s %8s  %7s\n", "model", "params",
-                   "test error", "digit error", "chunk sd", "s/run");
-  pb_str_append (&csv_out, "model,round,seed,params,test_error,train_error,digit_error,chunk_sd,"
-                 "train_seconds,eval_seconds\n");
-  for (int m = 0; m < n_models; m++)
-    study_append_model (&out, &csv_out, &session, m, json);
-  if (json)
-    {
-      pb_str_append (&out, "],");
-      study_append_tests_json (&out, &session, tests);
-      pb_str_append (&out, "}\n");
-    }
-  else
-    {
-      pb_str_printf (&out, "(%d rounds, seeds %llu–%llu, mean ± sample std over rounds; "
-                     "chunk sd: the report's spread over 20 chunks of the test set)\n", rounds,
-                     (unsigned long long) s->seed,
-                     (unsigned long long) (s->seed + (uint64_t) rounds - 1));
-      if (tests != NULL)
-        study_append_tests_text (&out, &session, rounds, tests);
-    }
-
-  if (out.failed || csv_out.failed)
-    {
-      fprintf (stderr, "%s %s: out of memory\n", PB_CLI_NAME, cmd);
-      rc = 1;
-    }
-  else
-    fputs (out.data, stdout);
-  if (rc == 0 && plots != NULL)
-    rc = pb_cli_plots_write (plots, &session);
-  if (rc == 0 && csv != NULL
-      && pb_write_file_atomic (csv, csv_out.data, csv_out.len, &err) != PB_OK)
-    rc = pb_cli_failure (cmd, &err);
-  if (rc == 0 && table != NULL && study_write_table (&session, table, table_format, &err) != PB_OK)
-    rc = pb_cli_failure (cmd, &err);
-  pb_cli_plots_free (plots);
-  free (tests);
-  pb_str_clear (&out);
-  pb_str_clear (&csv_out);
+  rc = st != PB_OK ? pb_cli_failure (cmd, &err) : pb_cli_study_report (cmd, &session, o);
+  pb_cli_plots_free (o->plots);
+  o->plots = NULL;
   pb_session_clear (&session);
   return rc;
 }
@@ -399,7 +303,10 @@ pb_cli_study (int argc, char **argv)
   PbTableFormat table_format = PB_TABLE_CSV;
   bool json = false;
   long rounds = 20, jobs = sysconf (_SC_NPROCESSORS_ONLN);
-  StudyModels models;
+  PbCliStudy study;
+  PbShard shard = { 1, 1 };
+  bool sharded = false;
+  PbError err;
   int rc;
 
   if (jobs < 1)
@@ -412,7 +319,7 @@ pb_cli_study (int argc, char **argv)
       if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
         {
           printf ("Usage: %s study [--models a,b,...] [--rounds R] [--jobs J] [options]\n"
-                  "       [--csv FILE] [--table FILE] [--json] [--plots DIR]\n"
+                  "       [--csv FILE] [--table FILE] [--json] [--plots DIR] [--shard K/N]\n"
                   "Trains every model R times (round r uses seed S + r, the same for every model)\n"
                   "and prints the report's Table II. With two models or more and two rounds or\n"
                   "more, it then compares every pair on the test errors of the shared seeds: the\n"
@@ -429,7 +336,12 @@ pb_cli_study (int argc, char **argv)
                   "                     LaTeX with booktabs (.tex), by the file's extension\n"
                   "  --json             print the table and the tests as JSON\n"
                   "  --plots DIR        write the curves, small multiples, box plot and each\n"
-                  "                     model's round-1 t-SNE map as SVG and PNG\n", PB_CLI_NAME);
+                  "                     model's round-1 t-SNE map as SVG and PNG\n"
+                  "  --shard K/N        train only shard K of N: unit u = m·R + r + 1 (model m,\n"
+                  "                     round r, from 0) is shard's ((u − 1) mod N) + 1; with\n"
+                  "                     --json print the shard file that '%s merge' joins\n"
+                  "                     into this study's output (--csv, --table and --plots\n"
+                  "                     go to merge)\n", PB_CLI_NAME, PB_CLI_NAME);
           return 0;
         }
       if (pb_cli_match (argc, argv, &i, "--models", &v))
@@ -480,15 +392,33 @@ pb_cli_study (int argc, char **argv)
           json = true;
           continue;
         }
+      if (pb_cli_match (argc, argv, &i, "--shard", &v))
+        {
+          if (pb_shard_parse (v, &shard, &err) != PB_OK)
+            return pb_cli_usage_error (cmd, "%s", err.message);
+          sharded = true;
+          continue;
+        }
       rc = pb_cli_parse_run_option (cmd, argc, argv, &i, &s, &data_dir);
       if (rc == PB_CLI_EXIT_USAGE)
         return rc;
       if (rc == 0)
         return pb_cli_usage_error (cmd, "unknown option '%s' (see --help)", argv[i]);
     }
-  if ((rc = parse_models (cmd, models_arg, argc, argv, &s, &models)) == 0)
-    rc = study_run (cmd, &s, &models, (int) rounds, (int) jobs, data_dir, json, csv, table,
-                    table_format, plots_dir);
-  study_models_clear (&models);
-  return rc;
+  if (sharded && (csv != NULL || table != NULL || plots_dir != NULL))
+    return pb_cli_usage_error (cmd, "--shard: %s is written by merge, which joins the shards; "
+                               "expected --shard with --json only", csv != NULL ? "--csv"
+                               : table != NULL ? "--table" : "--plots");
+  if ((rc = parse_models (cmd, models_arg, argc, argv, &s, &study)) != 0)
+    return rc;
+  study.rounds = (int) rounds;
+  for (int m = 0; m < study.n_models; m++)
+    if (pb_train_settings_validate (&study.each[m], &err) != PB_OK)
+      return pb_cli_usage_error (cmd, "%s: %s", study.labels[m][0] != '\0' ? study.labels[m]
+                                 : pb_arch_name (&study.each[m].arch), err.message);
+  if (sharded)
+    return study_run_shard (cmd, &study, &shard, (int) jobs, data_dir, json);
+  PbCliStudyOutputs outputs = { .json = json, .csv = csv, .table = table,
+                                .table_format = table_format };
+  return study_run (cmd, &study, (int) jobs, data_dir, &outputs, plots_dir);
 }

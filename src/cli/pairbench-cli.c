@@ -21,6 +21,8 @@ static const struct
   { "bench", pb_cli_bench, "time training (bench train) and the study (bench study)" },
   { "tsne", pb_cli_tsne, "embed points (CSV or .npy) in 2-D with t-SNE" },
   { "embed", pb_cli_embed, "map a trained model's last layer with t-SNE (Figures 2–5)" },
+  { "sweep", pb_cli_sweep, "search settings (grid, random, halving), chosen on a validation split" },
+  { "merge", pb_cli_merge, "join the shard files of a study or a sweep run on several machines" },
 };
 
 static void

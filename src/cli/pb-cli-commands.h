@@ -14,6 +14,8 @@ int pb_cli_bench (int argc, char **argv);
 int pb_cli_tsne (int argc, char **argv);
 /* The report's Figures 2–5: a trained model's last layer mapped with t-SNE. */
 int pb_cli_embed (int argc, char **argv);
+/* A settings search from a W&B-style sweep config (docs/sweeps.md). */
+int pb_cli_sweep (int argc, char **argv);
 
 #include <stdbool.h>
 

@@ -26,16 +26,18 @@ typedef struct
 
 struct PbCliPlots
 {
+  char *cmd;
   char *dir;
   int n_models;
   Features *features;  /* [n_models]; each written by the one thread that trains round 1 */
 };
 
 PbCliPlots *
-pb_cli_plots_new (const char *dir, int n_models)
+pb_cli_plots_new (const char *cmd, const char *dir, int n_models)
 {
   PbCliPlots *self = g_new0 (PbCliPlots, 1);
 
+  self->cmd = g_strdup (cmd);
   self->dir = g_strdup (dir);
   self->n_models = n_models;
   self->features = g_new0 (Features, n_models);
@@ -54,6 +56,7 @@ pb_cli_plots_free (PbCliPlots *self)
     }
   g_free (self->features);
   g_free (self->dir);
+  g_free (self->cmd);
   g_free (self);
 }
 
@@ -70,6 +73,8 @@ pb_cli_plots_round_run (void *data, const PbRoundResult *result, PbRun *run)
   if (result->round != 0)
     return;
   f = &self->features[result->model_index];
+  g_clear_pointer (&f->features, g_free);
+  g_clear_pointer (&f->digits, g_free);
   pairs.n = MIN (test->n, MAP_POINTS / 2);
   f->rows = pb_model_feature_rows (model, pairs.n);
   f->dim = pb_model_feature_dim (model, PB_LAYER_LOGITS);
@@ -108,7 +113,7 @@ draw_figure (cairo_t *cr, double width, double height, gpointer data)
 }
 
 static gboolean
-write_both (const char *dir, const char *name, double height, Figure *figure,
+write_both (const char *cmd, const char *dir, const char *name, double height, Figure *figure,
             const char *title, const char *description)
 {
   const char *ext[] = { "svg", "png" };
@@ -122,7 +127,7 @@ write_both (const char *dir, const char *name, double height, Figure *figure,
       if (!pb_plot_export (path, WIDTH_PT, height, draw_figure, figure, title, description,
                            &error))
         {
-          fprintf (stderr, "pairbench-cli study: --plots: %s\n", error->message);
+          fprintf (stderr, "pairbench-cli %s: --plots: %s\n", cmd, error->message);
           return FALSE;
         }
       printf ("wrote %s\n", path);
@@ -143,7 +148,8 @@ pb_cli_plots_write (PbCliPlots *self, const PbSession *session)
 
   if (g_mkdir_with_parents (self->dir, 0777) != 0)
     {
-      fprintf (stderr, "pairbench-cli study: --plots: %s: %s\n", self->dir, g_strerror (errno));
+      fprintf (stderr, "pairbench-cli %s: --plots: %s: %s\n", self->cmd, self->dir,
+               g_strerror (errno));
       return 1;
     }
 
@@ -154,7 +160,7 @@ pb_cli_plots_write (PbCliPlots *self, const PbSession *session)
                                                pb_plot_axis_label (plots[p].kind, FALSE),
                                                pb_plot_axis_label (plots[p].kind, TRUE));
 
-      if (!write_both (self->dir, plots[p].name, plots[p].height, &figure,
+      if (!write_both (self->cmd, self->dir, plots[p].name, plots[p].height, &figure,
                        pb_plot_kind_title (plots[p].kind), desc))
         rc = 1;
     }
@@ -174,7 +180,7 @@ pb_cli_plots_write (PbCliPlots *self, const PbSession *session)
           || pb_tsne_step (tsne, 1000, &err) != PB_OK)
         {
           pb_tsne_free (tsne);
-          fprintf (stderr, "pairbench-cli study: --plots: t-SNE of %s: %s\n",
+          fprintf (stderr, "pairbench-cli %s: --plots: t-SNE of %s: %s\n", self->cmd,
                    pb_session_model_name (session, m), err.message);
           rc = 1;
           break;
@@ -184,9 +190,39 @@ pb_cli_plots_write (PbCliPlots *self, const PbSession *session)
       name = g_strdup_printf ("tsne-%s", pb_session_model_name (session, m));
       Figure figure = { .title = title, .xy = pb_tsne_coords (tsne), .digits = f->digits,
                         .n = f->rows };
-      if (!write_both (self->dir, name, 400, &figure, title, "t-SNE map coloured by digit"))
+      if (!write_both (self->cmd, self->dir, name, 400, &figure, title,
+                       "t-SNE map coloured by digit"))
         rc = 1;
       pb_tsne_free (tsne);
     }
   return rc;
+}
+
+bool
+pb_cli_plots_get_features (const PbCliPlots *self, int m, const float **features,
+                           const uint8_t **digits, int *rows, int *dim)
+{
+  const Features *f = &self->features[m];
+
+  if (f->features == NULL)
+    return false;
+  *features = f->features;
+  *digits = f->digits;
+  *rows = f->rows;
+  *dim = f->dim;
+  return true;
+}
+
+void
+pb_cli_plots_set_features (PbCliPlots *self, int m, const float *features, const uint8_t *digits,
+                           int rows, int dim)
+{
+  Features *f = &self->features[m];
+
+  g_free (f->features);
+  g_free (f->digits);
+  f->features = g_memdup2 (features, (gsize) rows * (gsize) dim * sizeof *features);
+  f->digits = g_memdup2 (digits, (gsize) rows);
+  f->rows = rows;
+  f->dim = dim;
 }
