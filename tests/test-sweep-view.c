@@ -222,6 +222,66 @@ test_open_trials (void)
     pb_sweep_view_get_plot (view (), PB_SWEEP_PLOT_PARCOORDS))));
 }
 
+/* What `pairbench-cli sweep` itself writes opens: its TRIALS.jsonl and its --json summary. */
+static void
+test_open_cli (void)
+{
+  static const char config[] =
+    "{\"method\":\"random\",\"metric\":{\"name\":\"val_error\",\"goal\":\"minimize\"},"
+    "\"trials\":4,\"rounds\":1,\"seed\":0,\"val-pairs\":100,\"parameters\":{"
+    "\"lr\":{\"distribution\":\"log_uniform_values\",\"min\":0.0005,\"max\":0.005},"
+    "\"hidden\":{\"values\":[64,96,128]},\"rule\":{\"values\":[\"head\",\"both\"]}}}";
+  const char *cli = g_getenv ("PAIRBENCH_CLI");
+  g_autofree char *config_path = tmp_path ("SWEEP.json");
+  g_autofree char *trials_path = tmp_path ("cli-TRIALS.jsonl");
+  g_autofree char *summary_path = tmp_path ("cli-summary.json");
+  g_autofree char *summary = NULL;
+  g_autoptr(GError) error = NULL;
+  const PbSweepPlotData *data;
+  int wait_status;
+  const char *label;
+
+  if (cli == NULL)
+    {
+      g_test_skip ("PAIRBENCH_CLI is not set");
+      return;
+    }
+  g_assert_true (g_file_set_contents (config_path, config, -1, NULL));
+  {
+    const char *argv[] = { cli, "sweep", "--config", config_path, "--epochs", "1", "--pairs",
+                           "300", "--test-pairs", "200", "--jobs", "2", "--out", trials_path,
+                           "--json", NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL,
+                                 NULL, &summary, NULL, &wait_status, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
+    g_assert_true (g_file_set_contents (summary_path, summary, -1, NULL));
+  }
+
+  g_assert_true (pb_sweep_view_open_from (view (), trials_path, &error));
+  g_assert_no_error (error);
+  pb_test_settle ();
+  g_assert_cmpuint (pb_sweep_view_get_n_rows (view ()), ==, 4);
+  data = pb_sweep_plot_view_get_data (pb_sweep_view_get_plot (view (), PB_SWEEP_PLOT_PARCOORDS));
+  /* lr, hidden and rule; the rule is a choice. */
+  g_assert_cmpint (data->n_axes, ==, 4);
+  g_assert_cmpint (data->axes[2].scale, ==, PB_SWEEP_AXIS_CATEGORY);
+  g_assert_false (pb_sweeper_get_best_test (pb_sweep_view_get_sweeper (view ()), NULL, NULL,
+                                            NULL, NULL));
+
+  g_assert_true (pb_sweep_view_open_from (view (), summary_path, &error));
+  g_assert_no_error (error);
+  pb_test_settle ();
+  g_assert_cmpuint (pb_sweep_view_get_n_rows (view ()), ==, 4);
+  g_assert_nonnull (pb_sweeper_get_base (pb_sweep_view_get_sweeper (view ())));
+  g_assert_cmpint (pb_sweeper_get_base (pb_sweep_view_get_sweeper (view ()))->train_pairs, ==,
+                   300);
+  g_assert_true (pb_sweeper_get_best_test (pb_sweep_view_get_sweeper (view ()), &label, NULL,
+                                           NULL, NULL));
+  g_assert_cmpstr (label, !=, "");
+}
+
 static void
 test_open_bad (void)
 {
@@ -506,6 +566,7 @@ main (int   argc,
   g_test_add_func ("/sweep-view/empty", test_empty);
   g_test_add_func ("/sweep-view/open-trials", test_open_trials);
   g_test_add_func ("/sweep-view/open-summary", test_open_summary);
+  g_test_add_func ("/sweep-view/open-cli", test_open_cli);
   g_test_add_func ("/sweep-view/open-bad", test_open_bad);
   g_test_add_func ("/sweep-view/brush", test_brush);
   g_test_add_func ("/sweep-view/sort", test_sort);
