@@ -524,6 +524,47 @@ test_run (void)
 }
 
 static void
+on_finished (PbSweeper *sweeper,
+             int        status,
+             const char *message,
+             int       *out)
+{
+  *out = status;
+}
+
+/* Stop ends the sweep between units and keeps what finished. */
+static void
+test_stop (void)
+{
+  static const char *const names[] = { "hidden", NULL };
+  static const char *const specs[] = { "32, 48, 64", NULL };
+  PbSweeper *sweeper = pb_sweep_view_get_sweeper (view ());
+  int finished = -1;
+  guint n_results;
+  gulong id;
+
+  g_settings_set_int (settings, "epochs", 2);
+  g_settings_set_int (settings, "train-pairs", 300);
+  pb_test_settle ();
+  pb_sweep_view_set_run (view (), "random", 40, 1, 50);
+  pb_sweep_view_set_parameters (view (), names, specs);
+  id = g_signal_connect (sweeper, "finished", G_CALLBACK (on_finished), &finished);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view ()), "sweep.start", NULL));
+  pb_test_wait_for (pb_sweep_view_get_n_rows (view ()) > 0, RUN_TIMEOUT_S);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view ()), "sweep.stop", NULL));
+  g_assert_true (pb_test_wait_until (sweeper_idle, sweeper, RUN_TIMEOUT_S));
+  pb_test_settle ();
+  g_signal_handler_disconnect (sweeper, id);
+
+  g_assert_cmpint (finished, ==, PB_ERR_CANCELLED);
+  pb_sweeper_get_results (sweeper, &n_results);
+  g_assert_cmpuint (n_results, >, 0);
+  g_assert_cmpuint (n_results, <, 40);
+  g_assert_cmpuint (pb_sweep_view_get_n_rows (view ()), ==, n_results);
+  g_assert_cmpuint (n_dialogs (), ==, 0);
+}
+
+static void
 test_bad_spec (void)
 {
   static const char *const names[] = { "hidden", NULL };
@@ -575,6 +616,7 @@ main (int   argc,
   g_test_add_func ("/sweep-view/export", test_export);
   g_test_add_func ("/sweep-view/bad-spec", test_bad_spec);
   g_test_add_func ("/sweep-view/run", test_run);
+  g_test_add_func ("/sweep-view/stop", test_stop);
   status = g_test_run ();
 
   pb_test_window_destroy (window);
