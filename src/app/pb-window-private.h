@@ -7,6 +7,7 @@
 #include "pb-run-list.h"
 #include "pb-run-sidebar.h"
 #include "pb-samples-view.h"
+#include "pb-sweep-view.h"
 #include "pb-window.h"
 
 G_BEGIN_DECLS
@@ -36,6 +37,7 @@ struct _PbWindow
   PbRunList *run_list;
   PbSamplesView *samples_view;
   PbComparePage *compare_page;
+  PbSweepView *sweep_view;
   PbEmbeddingView *embedding_view;
   PbInspectView *inspect_view;
 };

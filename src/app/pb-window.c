@@ -15,6 +15,7 @@
 #include "pb-inspect-view.h"
 #include "pb-plot-view.h"
 #include "pb-run-item.h"
+#include "pb-sweep-view.h"
 #include "pb-trainer.h"
 #include "pb-uninstalled.h"
 #include "pb-window-private.h"
@@ -570,6 +571,7 @@ pb_window_close_request (GtkWindow *window)
   g_settings_apply (self->settings);
 
   pb_trainer_stop (self->trainer);
+  pb_sweeper_stop (pb_sweep_view_get_sweeper (self->sweep_view));
 
   return GTK_WINDOW_CLASS (pb_window_parent_class)->close_request (window);
 }
@@ -637,6 +639,22 @@ embedding_inspect_pair (PbWindow  *self,
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
 
+/* "Use These Settings" on the Sweep page: the trial's settings go into the sidebar (through
+ * GSettings, as a preset does), and the Train page comes to the front to train them. */
+static void
+use_sweep_settings (PbWindow              *self,
+                    const PbTrainSettings *settings,
+                    int                    trial)
+{
+  g_autofree char *text = NULL;
+
+  pb_run_sidebar_apply_settings (self->sidebar, settings);
+  adw_view_stack_set_visible_child_name (self->stack, "train");
+  /* Translators: a toast; %d is a sweep's trial number */
+  text = g_strdup_printf (_("The settings of sweep trial %d are in the sidebar"), trial + 1);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
 static void
 pb_window_class_init (PbWindowClass *klass)
 {
@@ -660,6 +678,7 @@ pb_window_class_init (PbWindowClass *klass)
   g_type_ensure (PB_TYPE_RUN_LIST);
   g_type_ensure (PB_TYPE_SAMPLES_VIEW);
   g_type_ensure (PB_TYPE_COMPARE_PAGE);
+  g_type_ensure (PB_TYPE_SWEEP_VIEW);
   g_type_ensure (PB_TYPE_EMBEDDING_VIEW);
   g_type_ensure (PB_TYPE_INSPECT_VIEW);
 
@@ -679,6 +698,7 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbWindow, run_list);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, samples_view);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, compare_page);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, sweep_view);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, embedding_view);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, inspect_view);
 
@@ -729,6 +749,8 @@ pb_window_init (PbWindow *self)
   pb_inspect_view_set_runs (self->inspect_view, G_LIST_MODEL (self->runs));
   g_signal_connect_swapped (self->embedding_view, "inspect-pair",
                             G_CALLBACK (embedding_inspect_pair), self);
+  g_signal_connect_swapped (self->sweep_view, "use-settings", G_CALLBACK (use_sweep_settings),
+                            self);
   g_signal_connect_swapped (self->samples_view, "inspect-pair", G_CALLBACK (pb_window_inspect_pair),
                             self);
   g_object_bind_property (self->loss_view, "hover-epoch", self->error_view, "hover-epoch",
@@ -843,6 +865,13 @@ pb_window_get_compare_page (PbWindow *self)
 {
   g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
   return self->compare_page;
+}
+
+PbSweepView *
+pb_window_get_sweep_view (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return self->sweep_view;
 }
 
 void

@@ -8,6 +8,7 @@
 #include "pb-embedding-view.h"
 #include "pb-export.h"
 #include "pb-inspect-view.h"
+#include "pb-sweep-view.h"
 #include "pb-trainer.h"
 
 G_BEGIN_DECLS
@@ -42,5 +43,7 @@ PbInspectView *pb_window_get_inspect_view (PbWindow *self);
 
 /* The Compare page (tests drive it through its compare.* actions). */
 PbComparePage *pb_window_get_compare_page (PbWindow *self);
+/* The Sweep page (tests drive it through its sweep.* actions). */
+PbSweepView   *pb_window_get_sweep_view (PbWindow *self);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include "pb-format.h"
 #include "pb-run-sidebar.h"
 #include "pb-train-settings.h"
+#include "pb-user-presets.h"
 
 struct _PbRunSidebar
 {
@@ -65,9 +66,13 @@ struct _PbRunSidebar
   GtkToggleButton *pause_button;
   AdwButtonContent *pause_content;
   GtkSpinButton *live_lr_spin;
+  GtkMenuButton *presets_button;
+  GMenu *user_presets;
 };
 
 G_DEFINE_TYPE (PbRunSidebar, pb_run_sidebar, GTK_TYPE_WIDGET)
+
+static void on_presets_button_active (PbRunSidebar *self);
 
 /* The largest of the report's six models has about 72 000 parameters; it compares them at a
  * similar size. */
@@ -543,6 +548,8 @@ pb_run_sidebar_class_init (PbRunSidebarClass *klass)
   g_type_ensure (PB_TYPE_ARCH_DIAGRAM);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/pairbench/Pairbench/pb-run-sidebar.ui");
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, presets_button);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, user_presets);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, scroller);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, sharing_row);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, sharing_switch);
@@ -725,6 +732,9 @@ pb_run_sidebar_init (PbRunSidebar *self)
                            G_CONNECT_SWAPPED | G_CONNECT_AFTER);
 
   on_arch_changed (self);
+  g_signal_connect_swapped (gtk_menu_button_get_popover (self->presets_button), "show",
+                            G_CALLBACK (on_presets_button_active), self);
+  pb_run_sidebar_refresh_presets (self);
 }
 
 GtkWidget *
@@ -814,12 +824,62 @@ pb_run_sidebar_apply_preset (PbRunSidebar  *self,
 {
   PbTrainSettings s;
   PbError err = { { 0 } };
-  PbStatus status;
+  gboolean builtin = FALSE;
 
   g_return_val_if_fail (PB_IS_RUN_SIDEBAR (self), FALSE);
-  status = pb_train_settings_preset (&s, name, &err);
-  if (status != PB_OK)
-    return pb_set_error_from_status (error, status, &err);
+  for (const char *const *n = pb_train_preset_names (); *n != NULL; n++)
+    builtin |= g_str_equal (*n, name);
+  if (builtin)
+    {
+      PbStatus status = pb_train_settings_preset (&s, name, &err);
+      if (status != PB_OK)
+        return pb_set_error_from_status (error, status, &err);
+    }
+  else if (!pb_user_presets_load (name, &s, error))
+    return FALSE;
   pb_train_settings_to_gsettings (self->settings, &s);
   return TRUE;
+}
+
+void
+pb_run_sidebar_apply_settings (PbRunSidebar          *self,
+                               const PbTrainSettings *settings)
+{
+  g_return_if_fail (PB_IS_RUN_SIDEBAR (self));
+  g_return_if_fail (settings != NULL);
+  pb_train_settings_to_gsettings (self->settings, settings);
+}
+
+void
+pb_run_sidebar_refresh_presets (PbRunSidebar *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = NULL;
+
+  g_return_if_fail (PB_IS_RUN_SIDEBAR (self));
+  names = pb_user_presets_list (&error);
+  if (names == NULL)
+    g_debug ("presets: %s", error->message);
+  g_menu_remove_all (self->user_presets);
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autoptr(GMenuItem) item = g_menu_item_new (names[i], NULL);
+      g_menu_item_set_action_and_target_value (item, "win.preset",
+                                               g_variant_new_string (names[i]));
+      g_menu_append_item (self->user_presets, item);
+    }
+}
+
+guint
+pb_run_sidebar_get_n_user_presets (PbRunSidebar *self)
+{
+  g_return_val_if_fail (PB_IS_RUN_SIDEBAR (self), 0);
+  return (guint) g_menu_model_get_n_items (G_MENU_MODEL (self->user_presets));
+}
+
+/* The folder may have changed since the last look (a sweep saved a preset, or the CLI did). */
+static void
+on_presets_button_active (PbRunSidebar *self)
+{
+  pb_run_sidebar_refresh_presets (self);
 }

@@ -24,8 +24,14 @@ void        pb_run_sidebar_commit (PbRunSidebar *self);
 void        pb_run_sidebar_set_training (PbRunSidebar *self, gboolean training);
 /* The learning rate the live control starts from when a run starts. */
 void        pb_run_sidebar_set_live_lr (PbRunSidebar *self, double lr);
-/* Sets every control (and its GSettings key) to a pb_train_settings_preset: "report", "best". */
+/* Sets every control (and its GSettings key) to a pb_train_settings_preset ("report", "best") or
+ * a preset the user saved. */
 gboolean    pb_run_sidebar_apply_preset (PbRunSidebar *self, const char *name, GError **error);
+/* Sets every control (and its GSettings key) to settings, as a preset does (a sweep's trial). */
+void        pb_run_sidebar_apply_settings (PbRunSidebar *self, const PbTrainSettings *settings);
+/* Lists the user's saved presets in the Presets menu again (it does so itself when opened). */
+void        pb_run_sidebar_refresh_presets (PbRunSidebar *self);
+guint       pb_run_sidebar_get_n_user_presets (PbRunSidebar *self);
 /* The trainable parameters of the architecture shown, 0 while it is invalid; and its label. */
 gsize       pb_run_sidebar_get_param_count (PbRunSidebar *self);
 const char *pb_run_sidebar_get_param_text (PbRunSidebar *self);
