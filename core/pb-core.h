@@ -10,6 +10,7 @@
 #include "pb-knn.h"
 #include "pb-layers.h"
 #include "pb-model.h"
+#include "pb-profile.h"
 #include "pb-rng.h"
 #include "pb-run-name.h"
 #include "pb-safetensors.h"

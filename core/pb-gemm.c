@@ -52,3 +52,24 @@ pb_blas_set_single_thread (void)
 {
   openblas_set_num_threads (1);
 }
+
+const char *
+pb_blas_core_name (void)
+{
+  return openblas_get_corename ();
+}
+
+int
+pb_cpu_vector_bits (void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("avx512f"))
+    return 512;
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    return 256;
+  return 128;
+#else
+  return 0;
+#endif
+}

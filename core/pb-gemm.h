@@ -16,3 +16,8 @@ void pb_sgemm_reference (bool trans_a, bool trans_b, int m, int n, int k,
 
 /* OpenBLAS threads are process-wide; runs get parallelism from their own threads instead. */
 void pb_blas_set_single_thread (void);
+
+/* The kernel OpenBLAS chose for this CPU ("Haswell", "SkylakeX", "Prescott", …). */
+const char *pb_blas_core_name (void);
+/* The widest float vectors this CPU runs: 512 (AVX-512F), 256 (AVX2 + FMA), 128; 0 unknown. */
+int pb_cpu_vector_bits (void);
