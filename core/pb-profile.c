@@ -104,6 +104,30 @@ pb_profile_slot_name (int slot, char *buf, size_t size)
   return buf;
 }
 
+/* The best rate of repeated calls through one backend. */
+static double
+time_shape (const PbProfGemm *g, PbGemmBackend with, float *a, float *b, float *c,
+            double min_seconds)
+{
+  const int lda = g->trans_a ? g->m : g->k, ldb = g->trans_b ? g->k : g->n;
+  double best = 0.0, spent = 0.0;
+
+  pb_sgemm_with (with, g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, a, lda, b, ldb, 0.0f, c,
+                 g->n);
+  for (int rep = 0; (rep < 3 || spent < min_seconds) && rep < 10000; rep++)
+    {
+      double t0 = pb_profile_now ();
+      pb_sgemm_with (with, g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, a, lda, b, ldb, 0.0f,
+                     c, g->n);
+      double dt = pb_profile_now () - t0;
+      spent += dt;
+      double gf = 2.0 * g->m * (double) g->n * g->k / (dt > 0.0 ? dt : 1e-9) * 1e-9;
+      if (gf > best)
+        best = gf;
+    }
+  return best;
+}
+
 bool
 pb_profile_measure_gemms (PbProfile *p, double min_seconds)
 {
@@ -112,29 +136,16 @@ pb_profile_measure_gemms (PbProfile *p, double min_seconds)
       PbProfGemm *g = &p->gemm[i];
       size_t na = (size_t) g->m * g->k, nb = (size_t) g->k * g->n, nc = (size_t) g->m * g->n;
       float *a = malloc ((na + nb + nc + 1) * sizeof (float));
-      double best = 0.0, spent = 0.0;
 
       if (a == NULL)
         return false;
       float *b = a + na, *c = b + nb;
       for (size_t j = 0; j < na + nb + nc; j++)
         a[j] = (float) ((j * 2654435761u) % 1000) * 1e-3f - 0.5f;
-      const int lda = g->trans_a ? g->m : g->k, ldb = g->trans_b ? g->k : g->n;
-      pb_sgemm (g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, a, lda, b, ldb, 0.0f, c, g->n);
-      for (int rep = 0; rep < 3 || spent < min_seconds; rep++)
-        {
-          double t0 = pb_profile_now ();
-          pb_sgemm (g->trans_a, g->trans_b, g->m, g->n, g->k, 1.0f, a, lda, b, ldb, 0.0f, c,
-                    g->n);
-          double dt = pb_profile_now () - t0;
-          spent += dt;
-          double gf = 2.0 * g->m * (double) g->n * g->k / (dt > 0.0 ? dt : 1e-9) * 1e-9;
-          if (gf > best)
-            best = gf;
-          if (rep > 10000)
-            break;
-        }
-      g->sgemm_gflops = best;
+      g->sgemm_gflops = time_shape (g, PB_GEMM_OPENBLAS, a, b, c, min_seconds);
+      g->backend_gflops = pb_gemm_backend () == PB_GEMM_OPENBLAS
+                          ? g->sgemm_gflops
+                          : time_shape (g, pb_gemm_backend (), a, b, c, min_seconds);
       free (a);
     }
   return true;

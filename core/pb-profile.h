@@ -55,7 +55,9 @@ typedef struct
   int slot;            /* the (layer, direction) slot of its first call */
   long calls;
   double seconds;
-  double sgemm_gflops; /* the same shape alone, hot in cache (pb_profile_measure_gemms) */
+  /* the same shape alone, hot in cache (pb_profile_measure_gemms): OpenBLAS's sgemm, and
+   * pb_sgemm's backend (the same unless that is libxsmm) */
+  double sgemm_gflops, backend_gflops;
 } PbProfGemm;
 
 typedef struct PbProfile

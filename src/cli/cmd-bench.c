@@ -119,11 +119,11 @@ sgemm_ceiling (int n)
       a[i] = (float) (i % 7) * 0.125f;
       b[i] = (float) (i % 5) * 0.25f;
     }
-  pb_sgemm (false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm up */
+  pb_sgemm_blas (false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm up */
   for (int rep = 0; rep < 12; rep++)
     {
       double t0 = pb_now_seconds ();
-      pb_sgemm (false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+      pb_sgemm_blas (false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
       double t = pb_now_seconds () - t0;
       double g = 2.0 * n * (double) n * n / t * 1e-9;
       if (g > best)
@@ -340,19 +340,23 @@ print_profile_text (const char *name, const PbProfile *p)
   for (int i = PB_PROF_N_LAYER_SLOTS; i < PB_PROF_N_SLOTS; i++)
     printf (" %s %.1f%%", pb_profile_slot_name (i, buf, sizeof buf), 100.0 * slot_share (p, i));
   printf ("  untimed %.1f%%\n", 100.0 * untimed_share (p));
-  printf ("  %-10s %-3s %17s %6s %6s %9s %9s %6s\n", "gemm of", "op", "M x N x K", "calls",
-          "share", "GFLOP/s", "alone", "ratio");
+  printf ("  GEMMs through %s; alone: the same shape on its own, hot in cache, through "
+          "OpenBLAS's sgemm and through %s\n", pb_gemm_backend_name (pb_gemm_backend ()),
+          pb_gemm_backend_name (pb_gemm_backend ()));
+  printf ("  %-10s %-3s %17s %6s %6s %9s %9s %9s %6s\n", "gemm of", "op", "M x N x K", "calls",
+          "share", "GFLOP/s", "sgemm", "backend", "ratio");
   for (int i = 0; i < p->n_gemm; i++)
     {
       const PbProfGemm *g = &p->gemm[i];
       char shape[40];
       int ld = g->slot / PB_PROF_N_PARTS;
       snprintf (shape, sizeof shape, "%dx%dx%d", g->m, g->n, g->k);
-      printf ("  %-6s %-3s %-3s %17s %6ld %5.1f%% %9.1f %9.1f %5.0f%%\n",
+      printf ("  %-6s %-3s %-3s %17s %6ld %5.1f%% %9.1f %9.1f %9.1f %5.0f%%\n",
               pb_profile_layer_name (ld / 2), ld % 2 ? "bwd" : "fwd",
               g->trans_a ? (g->trans_b ? "TT" : "TN") : (g->trans_b ? "NT" : "NN"), shape,
               g->calls, 100.0 * g->seconds / p->step_seconds, gemm_gflops (g), g->sgemm_gflops,
-              g->sgemm_gflops > 0.0 ? 100.0 * gemm_gflops (g) / g->sgemm_gflops : 0.0);
+              g->backend_gflops,
+              g->backend_gflops > 0.0 ? 100.0 * gemm_gflops (g) / g->backend_gflops : 0.0);
     }
 }
 
@@ -376,10 +380,11 @@ print_profile_json (const PbProfile *p)
       int ld = g->slot / PB_PROF_N_PARTS;
       printf ("%s{\"layer\":\"%s\",\"direction\":\"%s\",\"trans_a\":%s,\"trans_b\":%s,"
               "\"m\":%d,\"n\":%d,\"k\":%d,\"calls\":%ld,\"share\":%.5f,\"gflops\":%.3f,"
-              "\"sgemm_gflops\":%.3f}", i > 0 ? "," : "", pb_profile_layer_name (ld / 2),
-              ld % 2 ? "bwd" : "fwd", g->trans_a ? "true" : "false",
-              g->trans_b ? "true" : "false", g->m, g->n, g->k, g->calls,
-              g->seconds / p->step_seconds, gemm_gflops (g), g->sgemm_gflops);
+              "\"sgemm_gflops\":%.3f,\"backend_gflops\":%.3f}", i > 0 ? "," : "",
+              pb_profile_layer_name (ld / 2), ld % 2 ? "bwd" : "fwd",
+              g->trans_a ? "true" : "false", g->trans_b ? "true" : "false", g->m, g->n, g->k,
+              g->calls, g->seconds / p->step_seconds, gemm_gflops (g), g->sgemm_gflops,
+              g->backend_gflops);
     }
   printf ("]}");
 }
@@ -495,13 +500,14 @@ bench_train (int argc, char **argv)
   if (o.json)
     printf ("{\"ceiling_gflops\":%.2f,\"flop_count\":\"2 per multiply-add of conv and linear "
             "layers; training steps only: forward, weight and input gradients (none for conv1's "
-            "input)\",\"blas_core\":\"%s\",\"vector_bits\":%d,\"epochs\":%ld,\"pairs\":%ld,"
-            "\"models\":[", ceiling, pb_blas_core_name (), pb_cpu_vector_bits (), o.epochs,
-            o.pairs);
+            "input)\",\"blas_core\":\"%s\",\"vector_bits\":%d,\"gemm\":\"%s\",\"epochs\":%ld,"
+            "\"pairs\":%ld,\"models\":[", ceiling, pb_blas_core_name (), pb_cpu_vector_bits (),
+            pb_gemm_backend_name (pb_gemm_backend ()), o.epochs, o.pairs);
   else
     {
-      printf ("OpenBLAS core %s; CPU vectors %d bits\n", pb_blas_core_name (),
-              pb_cpu_vector_bits ());
+      printf ("OpenBLAS core %s; CPU vectors %d bits; GEMMs through %s\n",
+              pb_blas_core_name (), pb_cpu_vector_bits (),
+              pb_gemm_backend_name (pb_gemm_backend ()));
       printf ("ceiling: single-thread sgemm 2048x2048x2048  %.1f GFLOP/s\n", ceiling);
       printf ("%ld epochs, %ld pairs, batch %ld, no augmentation, %ld run(s) per model "
               "(medians)\n", o.epochs, o.pairs, o.batch, o.repeat);
