@@ -11,9 +11,9 @@
 #include <libxsmm.h>
 #endif
 
-/* Which library runs the products, decided once per process from the CPU and OpenBLAS's kernel
+/* Which library runs the products, decided once per process from the two libraries' kernels
  * (so a given build and kernel always computes the same sums): libxsmm's JIT kernels when
- * OpenBLAS runs narrower vectors than the CPU has. OpenBLAS 0.3.21 does not know some newer
+ * OpenBLAS runs narrower vectors than libxsmm would (they are level where both are as wide). OpenBLAS 0.3.21 does not know some newer
  * CPUs (Emerald Rapids, family 6 model 207) and falls back to its SSE3 "Prescott" kernel there,
  * at a fifth of the machine's speed; libxsmm picks its code from the CPU's features instead. */
 static PbGemmBackend backend = PB_GEMM_OPENBLAS;
@@ -50,8 +50,13 @@ choose_backend (void)
     backend = PB_GEMM_OPENBLAS;
   else
     {
-      int cpu = pb_cpu_vector_bits (), blas = core_vector_bits (openblas_get_corename ());
-      backend = blas > 0 && cpu > blas ? PB_GEMM_LIBXSMM : PB_GEMM_OPENBLAS;
+      /* libxsmm's own target (LIBXSMM_TARGET=hsw, say, narrows it, as OPENBLAS_CORETYPE does
+       * OpenBLAS's) */
+      libxsmm_init ();
+      int arch = libxsmm_get_target_archid ();
+      int xsmm = arch >= LIBXSMM_X86_AVX512 ? 512 : arch >= LIBXSMM_X86_AVX ? 256 : 128;
+      int blas = core_vector_bits (openblas_get_corename ());
+      backend = blas > 0 && xsmm > blas ? PB_GEMM_LIBXSMM : PB_GEMM_OPENBLAS;
     }
 #else
   (void) force;

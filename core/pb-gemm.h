@@ -15,7 +15,8 @@ void pb_sgemm_blas (bool trans_a, bool trans_b, int m, int n, int k,
                     float beta, float *c, int ldc);
 
 /* Who runs pb_sgemm, chosen once per process: libxsmm (when built with it) if OpenBLAS's kernel
- * has narrower vectors than the CPU, else OpenBLAS. PAIRBENCH_GEMM=openblas|libxsmm in the
+ * has narrower vectors than libxsmm's target (the CPU's, unless LIBXSMM_TARGET narrows it),
+ * else OpenBLAS. PAIRBENCH_GEMM=openblas|libxsmm in the
  * environment overrides the choice (benchmarks and tests). */
 typedef enum
 {
