@@ -12,6 +12,7 @@
 #include "pb-model.h"
 #include "pb-options.h"
 #include "pb-preset.h"
+#include "pb-profile.h"
 #include "pb-rng.h"
 #include "pb-run-name.h"
 #include "pb-safetensors.h"

@@ -812,6 +812,8 @@ pb_conv2d_cm_forward (const PbConvShape *s, const float *in, const float *weight
   const int p_out = s->pooled_only ? 4 * (ho / 2) * (wo / 2) : p_full;
   const size_t N = (size_t) s->batch;
   int32_t *tab = cm_tables (s, work);
+  PbProfile *prof = s->profile;
+  double t0 = pb_profile_start (prof);
 
   assert (!s->pooled_only || s->pool_order);
   cm_build_tables (s, true, tab);
@@ -826,11 +828,14 @@ pb_conv2d_cm_forward (const PbConvShape *s, const float *in, const float *weight
       float *wstack = y + (size_t) taps * s->out_c * nhw;
 
       kn2row_pack (s, weight, wstack);
+      pb_profile_part (prof, PB_PROF_COPY, t0);
       /* Y [t·K, N·H·W] = wstack [t·K, C] · in [C, N·H·W] */
-      pb_sgemm (false, false, taps * s->out_c, (int) nhw, s->in_c,
-                1.0f, wstack, s->in_c, in, (int) nhw, 0.0f, y, (int) nhw);
+      pb_profile_sgemm (prof, false, false, taps * s->out_c, (int) nhw, s->in_c,
+                        1.0f, wstack, s->in_c, in, (int) nhw, 0.0f, y, (int) nhw);
+      t0 = pb_profile_start (prof);
       table_gather (s->out_c, s->batch, taps, p_out, p_in, tab, cm_lists (s, tab), y,
                     (size_t) s->out_c * nhw, nhw, bias, out);
+      pb_profile_part (prof, PB_PROF_COPY, t0);
       return;
     }
 
@@ -839,8 +844,10 @@ pb_conv2d_cm_forward (const PbConvShape *s, const float *in, const float *weight
 
   table_spread (s->in_c, s->batch, taps, p_out, p_in, tab, in, width, (size_t) taps * width,
                 cols);
-  pb_sgemm (false, false, s->out_c, (int) width, (int) rows,
-            1.0f, weight, (int) rows, cols, (int) width, 0.0f, out, (int) width);
+  pb_profile_part (prof, PB_PROF_COPY, t0);
+  pb_profile_sgemm (prof, false, false, s->out_c, (int) width, (int) rows,
+                    1.0f, weight, (int) rows, cols, (int) width, 0.0f, out, (int) width);
+  t0 = pb_profile_start (prof);
   if (bias != NULL)
     for (int o = 0; o < s->out_c; o++)
       {
@@ -848,6 +855,7 @@ pb_conv2d_cm_forward (const PbConvShape *s, const float *in, const float *weight
         for (size_t i = 0; i < width; i++)
           row[i] += bias[o];
       }
+  pb_profile_part (prof, PB_PROF_ELTWISE, t0);
 }
 
 /* in: [C, N, H, W]  weight: [K, C, k, k]  dout: [K, N, Ho, Wo]
@@ -864,10 +872,13 @@ pb_conv2d_cm_backward (const PbConvShape *s, const float *in, const float *weigh
   const size_t N = (size_t) s->batch;
   const size_t width = conv_cols_width (s);
   int32_t *tab = cm_tables (s, work);
+  PbProfile *prof = s->profile;
+  double t0 = pb_profile_start (prof);
 
   assert (!s->pooled_only);
   if (dbias != NULL)
     row_sums_add (s->out_c, width, dout, dbias);
+  pb_profile_part (prof, PB_PROF_ELTWISE, t0);
 
   if (cm_use_kn2row (s))
     {
@@ -878,26 +889,32 @@ pb_conv2d_cm_backward (const PbConvShape *s, const float *in, const float *weigh
       float *dws = wstack + tk * s->in_c;
 
       /* dY [t, K, N·H·W]: each tap's view of dout at the input positions */
+      t0 = pb_profile_start (prof);
       cm_build_tables (s, false, tab);
       table_spread (s->out_c, s->batch, taps, p_in, p_out, tab, dout, (size_t) s->out_c * nhw,
                     nhw, dy);
+      pb_profile_part (prof, PB_PROF_COPY, t0);
       if (dweight != NULL)
         {
           /* dws [t·K, C] = dY [t·K, N·H·W] · inᵀ [N·H·W, C] */
-          pb_sgemm (false, true, (int) tk, s->in_c, (int) nhw,
-                    1.0f, dy, (int) nhw, in, (int) nhw, 0.0f, dws, s->in_c);
+          pb_profile_sgemm (prof, false, true, (int) tk, s->in_c, (int) nhw,
+                            1.0f, dy, (int) nhw, in, (int) nhw, 0.0f, dws, s->in_c);
+          t0 = pb_profile_start (prof);
           for (int o = 0; o < s->out_c; o++)
             for (int c = 0; c < s->in_c; c++)
               for (int t = 0; t < taps; t++)
                 dweight[((size_t) o * s->in_c + c) * taps + t]
                   += dws[((size_t) t * s->out_c + o) * s->in_c + c];
+          pb_profile_part (prof, PB_PROF_COPY, t0);
         }
       if (din != NULL)
         {
+          t0 = pb_profile_start (prof);
           kn2row_pack (s, weight, wstack);
+          pb_profile_part (prof, PB_PROF_COPY, t0);
           /* din [C, N·H·W] = wstackᵀ [C, t·K] · dY [t·K, N·H·W] */
-          pb_sgemm (true, false, s->in_c, (int) nhw, (int) tk,
-                    1.0f, wstack, s->in_c, dy, (int) nhw, 0.0f, din, (int) nhw);
+          pb_profile_sgemm (prof, true, false, s->in_c, (int) nhw, (int) tk,
+                            1.0f, wstack, s->in_c, dy, (int) nhw, 0.0f, din, (int) nhw);
         }
       return;
     }
@@ -907,16 +924,18 @@ pb_conv2d_cm_backward (const PbConvShape *s, const float *in, const float *weigh
 
   if (dweight != NULL)
     /* dweight [K, C·k·k] += dout [K, N·P] · colsᵀ [N·P, C·k·k], with cols from the forward */
-    pb_sgemm (false, true, s->out_c, (int) rows, (int) width,
-              1.0f, dout, (int) width, cols, (int) width, 1.0f, dweight, (int) rows);
+    pb_profile_sgemm (prof, false, true, s->out_c, (int) rows, (int) width,
+                      1.0f, dout, (int) width, cols, (int) width, 1.0f, dweight, (int) rows);
   if (din != NULL)
     {
       /* cols [C·k·k, N·P] = weightᵀ · dout, then each input pixel gathers its taps */
-      pb_sgemm (true, false, (int) rows, (int) width, s->out_c,
-                1.0f, weight, (int) rows, dout, (int) width, 0.0f, cols, (int) width);
+      pb_profile_sgemm (prof, true, false, (int) rows, (int) width, s->out_c,
+                        1.0f, weight, (int) rows, dout, (int) width, 0.0f, cols, (int) width);
+      t0 = pb_profile_start (prof);
       cm_build_tables (s, false, tab);
       table_gather (s->in_c, s->batch, taps, p_in, p_out, tab, cm_lists (s, tab), cols, width,
                     (size_t) taps * width, NULL, din);
+      pb_profile_part (prof, PB_PROF_COPY, t0);
     }
 }
 

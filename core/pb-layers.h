@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pb-profile.h"
 #include "pb-rng.h"
 
 typedef struct
@@ -24,6 +25,8 @@ typedef struct
   /* Forward only, with pool_order: compute just the positions the pooling reads (the first
    * 4·(Ho/2)·(Wo/2) of each image), as an evaluation needs no batch statistics. */
   int pooled_only;
+  /* Channel-major kernels only: where their GEMMs and copies are timed, or NULL. */
+  PbProfile *profile;
 } PbConvShape;
 
 int    pb_conv2d_out_h (const PbConvShape *s);

@@ -103,6 +103,8 @@ struct PbModel
   float *ddigit[2];      /* [B, 10] */
   float *dmain;          /* [B, 2] */
   uint8_t *digit_targets[2]; /* [B] each */
+
+  PbProfile *profile;    /* of training steps, or NULL */
 };
 
 static const PbArch report_arch = {
@@ -555,6 +557,8 @@ pb_model_free (PbModel *self)
   free (self);
 }
 
+void pb_model_set_profile (PbModel *self, PbProfile *profile) { self->profile = profile; }
+PbProfile *pb_model_profile (const PbModel *self) { return self->profile; }
 const PbArch *pb_model_arch (const PbModel *self) { return &self->arch; }
 int pb_model_max_batch (const PbModel *self) { return self->max_batch; }
 size_t pb_model_param_count (const PbModel *self) { return self->n_params; }
@@ -730,6 +734,34 @@ pb_model_copy_weights (PbModel *dst, const PbModel *src)
 #define P(i) pb_model_tensor_data (self, (i))
 #define G(i) (self->grads + self->tensors[(i)].offset)
 
+/* pb_linear_forward and the weight and input gradients of pb_linear_backward with their GEMMs
+ * timed. in: [B, I]  weight: [O, I]  out: [B, O] */
+static void
+fc_forward (PbProfile *prof, int batch, int in_f, int out_f, const float *in,
+            const float *weight, const float *bias, float *out)
+{
+  double t0 = pb_profile_start (prof);
+  for (int b = 0; b < batch; b++)
+    memcpy (out + (size_t) b * out_f, bias, (size_t) out_f * sizeof (float));
+  pb_profile_part (prof, PB_PROF_ELTWISE, t0);
+  pb_profile_sgemm (prof, false, true, batch, out_f, in_f, 1.0f, in, in_f, weight, in_f, 1.0f,
+                    out, out_f);
+}
+
+/* dweight += doutᵀ · in, dbias += Σ dout, din = dout · weight (written) */
+static void
+fc_backward (PbProfile *prof, int batch, int in_f, int out_f, const float *in,
+             const float *weight, const float *dout, float *dweight, float *dbias, float *din)
+{
+  pb_profile_sgemm (prof, true, false, out_f, in_f, batch, 1.0f, dout, out_f, in, in_f, 1.0f,
+                    dweight, in_f);
+  double t0 = pb_profile_start (prof);
+  pb_linear_backward (batch, in_f, out_f, in, weight, dout, NULL, dbias, NULL);
+  pb_profile_part (prof, PB_PROF_ELTWISE, t0);
+  pb_profile_sgemm (prof, false, false, batch, in_f, out_f, 1.0f, dout, out_f, weight, in_f,
+                    0.0f, din, in_f);
+}
+
 /* x: [B, 2, 14, 14] → ps->logits [N, n_out] */
 static void
 pass_forward (PbModel *self, TrunkPass *ps, const float *x, int B, bool training, PbRng *rng)
@@ -738,7 +770,10 @@ pass_forward (PbModel *self, TrunkPass *ps, const float *x, int B, bool training
   Trunk *tr = &self->trunks[ps->trunk];
   const int N = B * ps->groups;
   const float *in = ps->x;
+  PbProfile *prof = training ? self->profile : NULL;
 
+  pb_profile_enter (prof, PB_PROF_CONV1, PB_PROF_FWD);
+  double t0 = pb_profile_start (prof);
   /* [B, 2, P] → [2, B, P]: both layouts of the pass's input (the two groups of a siamese pass,
    * the two channels of a stacked one) put image h of pair b at h·B + b */
   for (int h = 0; h < 2; h++)
@@ -747,6 +782,7 @@ pass_forward (PbModel *self, TrunkPass *ps, const float *x, int B, bool training
         memcpy (ps->x + ((size_t) (ps->image < 0 ? h : 0) * B + b) * PB_IMAGE_PIXELS,
                 x + ((size_t) b * 2 + (size_t) h) * PB_IMAGE_PIXELS,
                 PB_IMAGE_PIXELS * sizeof (float));
+  pb_profile_part (prof, PB_PROF_ELTWISE, t0);
 
   for (int l = 0; l < PB_N_CONV; l++)
     {
@@ -758,9 +794,12 @@ pass_forward (PbModel *self, TrunkPass *ps, const float *x, int B, bool training
 
       /* Evaluation needs no batch statistics, so only the positions the pooling reads. */
       cs.pooled_only = bs.pooled_only = !training;
+      cs.profile = prof;
+      pb_profile_enter (prof, PB_PROF_CONV1 + l, PB_PROF_FWD);
       /* The bias is one per channel: with batch norm it moves the batch mean only and enters
        * through the normalisation; without, it commutes with the max and is added after it. */
       pb_conv2d_cm_forward (&cs, in, P (tr->conv_w[l]), NULL, ps->conv[l], ps->work[l]);
+      t0 = pb_profile_start (prof);
       if (!a->batch_norm)
         pb_pool_relu_forward (&bs, ps->conv[l], P (tr->conv_b[l]), ps->act[l],
                               training ? ps->argmax[l] : NULL);
@@ -773,6 +812,7 @@ pass_forward (PbModel *self, TrunkPass *ps, const float *x, int B, bool training
         pb_bn_pool_relu_forward_eval (&bs, ps->conv[l], P (tr->conv_b[l]), P (tr->bn_g[l]),
                                       P (tr->bn_b[l]), P (tr->bn_rm[l]), P (tr->bn_rv[l]),
                                       PB_BN_EPS, ps->act[l], NULL);
+      pb_profile_part (prof, PB_PROF_BNPOOL, t0);
       in = ps->act[l];
     }
   if (training)
@@ -782,21 +822,27 @@ pass_forward (PbModel *self, TrunkPass *ps, const float *x, int B, bool training
   const int C3 = a->channels[PB_N_CONV - 1];
   const int S = self->geom.side[PB_N_CONV] * self->geom.side[PB_N_CONV];
   const int flat = C3 * S;
+  pb_profile_enter (prof, PB_PROF_FC1, PB_PROF_FWD);
+  t0 = pb_profile_start (prof);
   for (int c = 0; c < C3; c++)
     for (int n = 0; n < N; n++)
       for (int p = 0; p < S; p++)
         ps->flat[(size_t) n * flat + (size_t) c * S + p] = in[((size_t) c * N + n) * S + p];
+  pb_profile_part (prof, PB_PROF_ELTWISE, t0);
 
   size_t nh = (size_t) N * (size_t) a->hidden;
-  pb_linear_forward (N, flat, a->hidden, ps->flat, P (tr->fc1_w), P (tr->fc1_b), ps->hidden);
+  fc_forward (prof, N, flat, a->hidden, ps->flat, P (tr->fc1_w), P (tr->fc1_b), ps->hidden);
+  t0 = pb_profile_start (prof);
   if (a->hidden_act == PB_HIDDEN_RELU)
     pb_relu_forward (nh, ps->hidden, ps->hidden);
   if (training && a->dropout > 0.0f)
     pb_dropout_forward (nh, a->dropout, rng, ps->hidden, ps->dropped, ps->mask);
   else
     memcpy (ps->dropped, ps->hidden, nh * sizeof (float));
-  pb_linear_forward (N, a->hidden, tr->n_out, ps->dropped, P (tr->fc2_w), P (tr->fc2_b),
-                     ps->logits);
+  pb_profile_part (prof, PB_PROF_ELTWISE, t0);
+  pb_profile_enter (prof, PB_PROF_FC2, PB_PROF_FWD);
+  fc_forward (prof, N, a->hidden, tr->n_out, ps->dropped, P (tr->fc2_w), P (tr->fc2_b),
+              ps->logits);
 }
 
 /* ps->dlogits [N, n_out] → parameter gradients (added) */
@@ -811,12 +857,14 @@ pass_backward (PbModel *self, TrunkPass *ps, int B)
   const int flat = C3 * S;
   const int H = a->hidden;
   size_t nh = (size_t) N * (size_t) H;
+  PbProfile *prof = self->profile;
 
   /* fc2, fc1: the weight and bias gradients add; the input gradients are written (beta 0) */
-  pb_linear_backward (N, H, tr->n_out, ps->dropped, P (tr->fc2_w), ps->dlogits, G (tr->fc2_w),
-                      G (tr->fc2_b), NULL);
-  pb_sgemm (false, false, N, H, tr->n_out, 1.0f, ps->dlogits, tr->n_out, P (tr->fc2_w), H,
-            0.0f, ps->ddropped, H);
+  pb_profile_enter (prof, PB_PROF_FC2, PB_PROF_BWD);
+  fc_backward (prof, N, H, tr->n_out, ps->dropped, P (tr->fc2_w), ps->dlogits, G (tr->fc2_w),
+               G (tr->fc2_b), ps->ddropped);
+  pb_profile_enter (prof, PB_PROF_FC1, PB_PROF_BWD);
+  double t0 = pb_profile_start (prof);
   if (a->dropout > 0.0f)
     {
       memset (ps->dhidden, 0, nh * sizeof (float));
@@ -829,16 +877,18 @@ pass_backward (PbModel *self, TrunkPass *ps, int B)
     for (size_t i = 0; i < nh; i++)
       if (!(ps->hidden[i] > 0.0f))
         ps->dhidden[i] = 0.0f;
+  pb_profile_part (prof, PB_PROF_ELTWISE, t0);
 
-  pb_linear_backward (N, flat, H, ps->flat, P (tr->fc1_w), ps->dhidden, G (tr->fc1_w),
-                      G (tr->fc1_b), NULL);
-  pb_sgemm (false, false, N, flat, H, 1.0f, ps->dhidden, H, P (tr->fc1_w), flat,
-            0.0f, ps->dflat, flat);
+  fc_backward (prof, N, flat, H, ps->flat, P (tr->fc1_w), ps->dhidden, G (tr->fc1_w),
+               G (tr->fc1_b), ps->dflat);
+  pb_profile_enter (prof, PB_PROF_CONV3, PB_PROF_BWD);
+  t0 = pb_profile_start (prof);
   float *dlast = ps->dact[PB_N_CONV - 1];
   for (int c = 0; c < C3; c++)
     for (int n = 0; n < N; n++)
       for (int p = 0; p < S; p++)
         dlast[((size_t) c * N + n) * S + p] = ps->dflat[(size_t) n * flat + (size_t) c * S + p];
+  pb_profile_part (prof, PB_PROF_ELTWISE, t0);
 
   for (int l = PB_N_CONV - 1; l >= 0; l--)
     {
@@ -848,6 +898,9 @@ pass_backward (PbModel *self, TrunkPass *ps, int B)
         .groups = ps->groups, .batch = B, .channels = a->channels[l], .h = side, .w = side,
       };
 
+      cs.profile = prof;
+      pb_profile_enter (prof, PB_PROF_CONV1 + l, PB_PROF_BWD);
+      t0 = pb_profile_start (prof);
       if (a->batch_norm)
         pb_bn_pool_relu_backward (&bs, ps->conv[l], ps->mean[l], ps->invstd[l],
                                   P (tr->bn_g[l]), ps->act[l], ps->argmax[l], ps->dact[l],
@@ -856,6 +909,7 @@ pass_backward (PbModel *self, TrunkPass *ps, int B)
       else
         pb_pool_relu_backward (&bs, ps->act[l], ps->argmax[l], ps->dact[l], G (tr->conv_b[l]),
                                self->dconv);
+      pb_profile_part (prof, PB_PROF_BNPOOL, t0);
       pb_conv2d_cm_backward (&cs, l == 0 ? ps->x : ps->act[l - 1], P (tr->conv_w[l]),
                              self->dconv, G (tr->conv_w[l]), NULL,
                              l > 0 ? ps->dact[l - 1] : NULL, ps->work[l]);
@@ -958,6 +1012,8 @@ pb_model_forward (PbModel *self, const float *x, int batch, bool training, PbRng
   for (int i = 0; i < self->n_passes; i++)
     pass_forward (self, &self->passes[i], x, batch, training, rng);
 
+  PbProfile *prof = training ? self->profile : NULL;
+  double t0 = pb_profile_start (prof);
   /* logits → concat [B, 20]: the first image's 10 digit logits, then the second's */
   for (int b = 0; b < batch; b++)
     {
@@ -978,6 +1034,7 @@ pb_model_forward (PbModel *self, const float *x, int batch, bool training, PbRng
                 PB_N_DIGITS * sizeof (float));
     }
   rule_forward (self, batch);
+  pb_profile_add (prof, pb_profile_slot (PB_PROF_HEAD, PB_PROF_FWD, PB_PROF_ELTWISE), t0);
 }
 
 PbLoss
@@ -985,6 +1042,8 @@ pb_model_loss (PbModel *self, const uint8_t *classes, const uint8_t *labels)
 {
   int B = self->batch;
   PbLoss loss = { 0 };
+  PbProfile *prof = self->last_training ? self->profile : NULL;
+  double t0 = pb_profile_start (prof);
 
   loss.main = pb_cross_entropy_forward (B, 2, self->main_logits, labels, self->probs_main);
   for (int i = 0; i < 2; i++)
@@ -996,6 +1055,7 @@ pb_model_loss (PbModel *self, const uint8_t *classes, const uint8_t *labels)
                                             self->probs_digit[i]);
     }
   loss.total = loss.main + (self->arch.aux ? (double) self->arch.aux_weight * loss.aux : 0.0);
+  pb_profile_add (prof, PB_PROF_LOSS, t0);
   return loss;
 }
 
@@ -1005,9 +1065,14 @@ pb_model_backward (PbModel *self, const uint8_t *classes, const uint8_t *labels)
   int B = self->batch;
   size_t nc = (size_t) B * 2 * PB_N_DIGITS;
 
+  PbProfile *prof = self->profile;
+  double t0 = pb_profile_start (prof);
+
   assert (self->last_training);
   memset (self->dconcat, 0, nc * sizeof (float));
   rule_backward (self, labels, B);
+  pb_profile_add (prof, pb_profile_slot (PB_PROF_HEAD, PB_PROF_BWD, PB_PROF_ELTWISE), t0);
+  t0 = pb_profile_start (prof);
   if (self->arch.aux)
     for (int i = 0; i < 2; i++)
       {
@@ -1020,6 +1085,8 @@ pb_model_backward (PbModel *self, const uint8_t *classes, const uint8_t *labels)
               += self->ddigit[i][(size_t) b * PB_N_DIGITS + (size_t) j];
       }
   (void) classes;
+  pb_profile_add (prof, PB_PROF_LOSS, t0);
+  t0 = pb_profile_start (prof);
 
   for (int b = 0; b < B; b++)
     {
@@ -1036,6 +1103,7 @@ pb_model_backward (PbModel *self, const uint8_t *classes, const uint8_t *labels)
             memcpy (dst, row + i * PB_N_DIGITS, PB_N_DIGITS * sizeof (float));
           }
     }
+  pb_profile_add (prof, pb_profile_slot (PB_PROF_HEAD, PB_PROF_BWD, PB_PROF_ELTWISE), t0);
   for (int i = self->n_passes - 1; i >= 0; i--)
     pass_backward (self, &self->passes[i], B);
 }

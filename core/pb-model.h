@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pb-profile.h"
 #include "pb-rng.h"
 #include "pb-status.h"
 
@@ -117,6 +118,9 @@ const char *pb_model_trunk_prefix (const PbModel *self, int trunk);
  * batch norm γ = 1, β = 0, running mean 0, running var 1. Adam moments are zeroed. */
 void     pb_model_init (PbModel *self, PbRng *rng);
 void     pb_model_zero_grad (PbModel *self);
+/* Times the training steps' forward and backward into profile (NULL: off; see pb-profile.h). */
+void     pb_model_set_profile (PbModel *self, PbProfile *profile);
+PbProfile *pb_model_profile (const PbModel *self);
 /* Copies parameters and buffers (not gradients or moments) of a model with the same arch. */
 void     pb_model_copy_weights (PbModel *dst, const PbModel *src);
 

@@ -666,6 +666,8 @@ pb_run_step (PbRun *self, PbError *err)
   if (self->started < 0.0)
     self->started = pb_now_seconds ();
 
+  PbProfile *prof = pb_model_profile (self->model);
+  double tp = pb_profile_start (prof);
   t0 = pb_now_seconds ();
   if (self->batch_index == 0)
     {
@@ -675,6 +677,8 @@ pb_run_step (PbRun *self, PbError *err)
           standardise (&self->current, self->mean, self->std, self->train_x);
           self->current_epoch = self->epoch;
         }
+      pb_profile_add (prof, PB_PROF_AUGMENT, tp);
+      tp = pb_profile_start (prof);
       pb_rng_shuffle (&self->shuffle_rng, self->order, n_aug);
     }
   const PbPairs *set = self->per_epoch ? &self->current : &self->augmented;
@@ -690,6 +694,7 @@ pb_run_step (PbRun *self, PbError *err)
       self->batch_classes[2 * b + 1] = set->classes[2 * i + 1];
       self->batch_labels[b] = set->labels[i];
     }
+  pb_profile_add (prof, PB_PROF_BATCH, tp);
 
   pb_model_forward (self->model, self->batch_x, B, true, &self->dropout_rng);
   PbLoss loss = pb_model_loss (self->model, self->batch_classes, self->batch_labels);
@@ -701,15 +706,25 @@ pb_run_step (PbRun *self, PbError *err)
                            isnan (loss.total) ? "NaN" : "infinite", self->epoch + 1,
                            self->batch_index + 1);
     }
+  tp = pb_profile_start (prof);
   pb_model_zero_grad (self->model);
+  pb_profile_add (prof, PB_PROF_ZERO_GRAD, tp);
   pb_model_backward (self->model, self->batch_classes, self->batch_labels);
+  tp = pb_profile_start (prof);
   self->adam.lr = pb_schedule_lr (self->s.schedule, self->base_lr, self->step,
                                   self->total_steps);
   self->step++;
   pb_adam_step (&self->adam, pb_model_param_count (self->model), pb_model_params (self->model),
                 pb_model_grads (self->model), pb_model_adam_m (self->model),
                 pb_model_adam_v (self->model), self->step);
-  self->train_seconds += pb_now_seconds () - t0;
+  pb_profile_add (prof, PB_PROF_ADAM, tp);
+  double dt = pb_now_seconds () - t0;
+  self->train_seconds += dt;
+  if (prof != NULL)
+    {
+      prof->step_seconds += dt;
+      prof->steps++;
+    }
 
   PbBatchRecord *rec = &self->batches[self->n_batches_done++];
   rec->epoch = self->epoch + 1;

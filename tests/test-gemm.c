@@ -13,11 +13,12 @@ fill_random (PbRng *rng, float *x, size_t n)
     x[i] = (float) (2.0 * pb_rng_uniform_double (rng) - 1.0);
 }
 
-/* Runs both implementations on the same inputs and compares every element of C, including the
- * padding columns beyond n, which neither may touch. */
+/* Runs the reference and pb_sgemm through each backend (libxsmm falls back to OpenBLAS in a
+ * build without it) on the same inputs and compares every element of C, including the padding
+ * columns beyond n, which none may touch. */
 static void
-check_case (bool ta, bool tb, int m, int n, int k, int lda_pad, int ldb_pad, int ldc_pad,
-            float alpha, float beta)
+check_case_with (PbGemmBackend with, bool ta, bool tb, int m, int n, int k, int lda_pad,
+                 int ldb_pad, int ldc_pad, float alpha, float beta)
 {
   PbRng rng;
   pb_rng_seed (&rng, 42 + m * 7 + n * 13 + k, (uint64_t) ta * 2 + tb);
@@ -38,7 +39,7 @@ check_case (bool ta, bool tb, int m, int n, int k, int lda_pad, int ldb_pad, int
   memcpy (c_blas, c0, sizeof (float) * (size_t) m * ldc);
   memcpy (c_ref, c0, sizeof (float) * (size_t) m * ldc);
 
-  pb_sgemm (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c_blas, ldc);
+  pb_sgemm_with (with, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c_blas, ldc);
   pb_sgemm_reference (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c_ref, ldc);
 
   double worst = 0.0;
@@ -56,9 +57,17 @@ check_case (bool ta, bool tb, int m, int n, int k, int lda_pad, int ldb_pad, int
         double err = fabs ((double) c_blas[idx] - c_ref[idx]) / (1.0 + k);
         worst = MAX (worst, err);
       }
-  g_test_message ("ta=%d tb=%d m=%d n=%d k=%d alpha=%g beta=%g worst=%.3g",
-                  ta, tb, m, n, k, alpha, beta, worst);
+  g_test_message ("%s ta=%d tb=%d m=%d n=%d k=%d alpha=%g beta=%g worst=%.3g",
+                  pb_gemm_backend_name (with), ta, tb, m, n, k, alpha, beta, worst);
   g_assert_cmpfloat (worst, <, 1e-5);
+}
+
+static void
+check_case (bool ta, bool tb, int m, int n, int k, int lda_pad, int ldb_pad, int ldc_pad,
+            float alpha, float beta)
+{
+  check_case_with (PB_GEMM_OPENBLAS, ta, tb, m, n, k, lda_pad, ldb_pad, ldc_pad, alpha, beta);
+  check_case_with (PB_GEMM_LIBXSMM, ta, tb, m, n, k, lda_pad, ldb_pad, ldc_pad, alpha, beta);
 }
 
 static void
@@ -82,6 +91,25 @@ test_gemm_strides (void)
         check_case (ta, tb, 9, 11, 6, 3, 5, 2, 1.0f, 0.0f);
         check_case (ta, tb, 31, 4, 57, 1, 7, 9, 1.0f, 1.0f);
       }
+}
+
+/* libxsmm's tiles are 64 × 64 × 256 of the column-major view: shapes across every tile edge,
+ * and the convolutions' own. */
+static void
+test_gemm_tiles (void)
+{
+  for (int ta = 0; ta < 2; ta++)
+    for (int tb = 0; tb < 2; tb++)
+      for (int beta = 0; beta < 2; beta++)
+        {
+          check_case (ta, tb, 130, 70, 300, 0, 0, 0, 1.0f, (float) beta);
+          check_case (ta, tb, 65, 129, 257, 3, 1, 5, 1.0f, (float) beta);
+          check_case (ta, tb, 64, 64, 256, 0, 0, 0, 1.0f, (float) beta);
+        }
+  check_case (false, false, 64, 4900, 64, 0, 0, 0, 1.0f, 0.0f);
+  check_case (false, true, 64, 64, 4900, 0, 0, 0, 1.0f, 1.0f);
+  check_case (true, false, 64, 900, 512, 0, 0, 0, 1.0f, 0.0f);
+  check_case (false, false, 16, 3380, 4, 0, 0, 0, 1.0f, 0.0f);
 }
 
 static void
@@ -115,6 +143,28 @@ test_gemm_beta_zero_ignores_c (void)
       g_assert_cmpfloat (c_blas[i], ==, expect[i]);
       g_assert_cmpfloat (c_ref[i], ==, expect[i]);
     }
+  for (int with = PB_GEMM_OPENBLAS; with <= PB_GEMM_LIBXSMM; with++)
+    {
+      for (int i = 0; i < 4; i++)
+        c_blas[i] = NAN;
+      pb_sgemm_with ((PbGemmBackend) with, false, false, 2, 2, 3, 1.0f, a, 3, b, 2, 0.0f,
+                     c_blas, 2);
+      for (int i = 0; i < 4; i++)
+        g_assert_cmpfloat (c_blas[i], ==, expect[i]);
+    }
+}
+
+/* The choice is made once and is one of the two; without libxsmm it is OpenBLAS. */
+static void
+test_gemm_backend (void)
+{
+  PbGemmBackend b = pb_gemm_backend ();
+  g_assert_true (b == PB_GEMM_OPENBLAS || b == PB_GEMM_LIBXSMM);
+  g_assert_cmpint (pb_gemm_backend (), ==, b);
+  if (!pb_gemm_has_libxsmm ())
+    g_assert_cmpint (b, ==, PB_GEMM_OPENBLAS);
+  g_test_message ("backend %s, OpenBLAS core %s, CPU vectors %d bits",
+                  pb_gemm_backend_name (b), pb_blas_core_name (), pb_cpu_vector_bits ());
 }
 
 int
@@ -126,6 +176,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/core/gemm/transposes", test_gemm_transposes);
   g_test_add_func ("/core/gemm/strides", test_gemm_strides);
   g_test_add_func ("/core/gemm/alpha-beta", test_gemm_alpha_beta);
+  g_test_add_func ("/core/gemm/tiles", test_gemm_tiles);
+  g_test_add_func ("/core/gemm/backend", test_gemm_backend);
   g_test_add_func ("/core/gemm/beta-zero-ignores-c", test_gemm_beta_zero_ignores_c);
 
   return g_test_run ();

@@ -21,6 +21,9 @@ evaluates once, after its last epoch (it evaluates the training pairs too);
 --study-eval-every 1 times it with the app's evaluation after every epoch instead.
 
 Run it with Debian's python3-torch:  /usr/bin/python3 tools/bench-torch.py --cli build/src/pairbench-cli
+To measure another OpenBLAS kernel, set it for this command alone; both programs then use it
+(PyTorch's linear layers call OpenBLAS; its convolutions run in oneDNN, which picks its own ISA):
+    OPENBLAS_CORETYPE=Haswell /usr/bin/python3 tools/bench-torch.py --cli build/src/pairbench-cli
 """
 
 import argparse
@@ -109,7 +112,8 @@ def pairbench_run(cli, name, epochs, pairs, seed):
                str(pairs), "--seed", str(seed), "--json"])
     j = json.loads(out)
     m = j["models"][0]
-    return m["train_seconds"], m["gflop"], j["ceiling_gflops"], j["peak_rss_mb"]
+    return (m["train_seconds"], m["gflop"], j["ceiling_gflops"], j["peak_rss_mb"],
+            j.get("blas_core", "?"), m["inference_pairs_per_second"])
 
 
 def main():
@@ -144,14 +148,16 @@ def main():
     torch_run("siamese", {k: (v[0][:200], v[1][:200]) for k, v in data.items()}, 1, args.seed)
 
     rows = []
-    ceilings, rss = [], []
+    ceilings, rss, cores = [], [], set()
     for name in models:
-        pb_times, torch_times, torch_evals, torch_cpus = [], [], [], []
+        pb_times, torch_times, torch_evals, torch_cpus, infer = [], [], [], [], []
         gflop = None
         for rep in range(args.repeat):
-            t, gflop, ceiling, peak = pairbench_run(args.cli, name, args.epochs, args.pairs,
-                                                    args.seed)
+            t, gflop, ceiling, peak, core, inf = pairbench_run(args.cli, name, args.epochs,
+                                                               args.pairs, args.seed)
             pb_times.append(t)
+            cores.add(core)
+            infer.append(inf)
             ceilings.append(ceiling)
             rss.append(peak)
             tt, te, tc = torch_run(name, data, args.epochs, args.seed)
@@ -165,6 +171,7 @@ def main():
                      "pytorch_seconds": statistics.median(torch_times),
                      "pytorch_eval_seconds": statistics.median(torch_evals),
                      "pytorch_cpu_seconds": statistics.median(torch_cpus),
+                     "pairbench_inference_pairs_per_second": statistics.median(infer),
                      "pairbench_runs": pb_times, "pytorch_runs": torch_times})
 
     ceiling = statistics.median(ceilings)
@@ -196,6 +203,7 @@ def main():
     load = os.getloadavg()
     if args.json:
         json.dump({"torch": torch.__version__, "ceiling_gflops": ceiling,
+                   "blas_core": ",".join(sorted(cores)),
                    "peak_rss_mb": max(rss), "loadavg": load, "models": rows, "study": study},
                   sys.stdout, indent=2)
         print()
@@ -204,15 +212,18 @@ def main():
     print(f"PyTorch {torch.__version__} (1 thread) vs Pairbench (1 thread): {args.epochs} epochs, "
           f"{args.pairs} pairs, batch {BATCH}, no augmentation; medians of {args.repeat} "
           f"interleaved runs")
-    print(f"sgemm ceiling {ceiling:.1f} GFLOP/s (single thread, 2048^3); load average "
+    print(f"OpenBLAS core {','.join(sorted(cores))}; "
+          f"sgemm ceiling {ceiling:.1f} GFLOP/s (single thread, 2048^3); load average "
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"{'model':12s} {'GFLOP':>6s} {'Pairbench s':>11s} {'PyTorch s':>10s} {'ratio':>6s} "
-          f"{'PB GFLOP/s':>10s} {'PB ceil':>7s} {'PT GFLOP/s':>10s} {'PT ceil':>7s}")
+          f"{'PB GFLOP/s':>10s} {'PB ceil':>7s} {'PT GFLOP/s':>10s} {'PT ceil':>7s} "
+          f"{'PB inf pairs/s':>14s}")
     for r in rows:
         print(f"{r['model']:12s} {r['gflop']:6.1f} {r['pairbench_seconds']:11.3f} "
               f"{r['pytorch_seconds']:10.3f} {r['ratio']:5.2f}x {r['pairbench_gflops']:10.1f} "
               f"{100 * r['pairbench_gflops'] / ceiling:6.0f}% {r['pytorch_gflops']:10.1f} "
-              f"{100 * r['pytorch_gflops'] / ceiling:6.0f}%")
+              f"{100 * r['pytorch_gflops'] / ceiling:6.0f}% "
+              f"{r['pairbench_inference_pairs_per_second']:14.0f}")
     print(f"Pairbench peak RSS {max(rss):.1f} MB")
     if study:
         print(f"study ({len(STUDY_MODELS)} models x {study['rounds']} rounds): Pairbench "

@@ -119,11 +119,11 @@ sgemm_ceiling (int n)
       a[i] = (float) (i % 7) * 0.125f;
       b[i] = (float) (i % 5) * 0.25f;
     }
-  pb_sgemm (false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm up */
+  pb_sgemm_blas (false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n); /* warm up */
   for (int rep = 0; rep < 12; rep++)
     {
       double t0 = pb_now_seconds ();
-      pb_sgemm (false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+      pb_sgemm_blas (false, false, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
       double t = pb_now_seconds () - t0;
       double g = 2.0 * n * (double) n * n / t * 1e-9;
       if (g > best)
@@ -178,7 +178,7 @@ typedef struct
   const char *data;
   const char *models;
   long epochs, pairs, test_pairs, batch, repeat, rounds, jobs, seed, eval_every;
-  bool json;
+  bool json, profile, allow_profile;
 } BenchOptions;
 
 /* Parses the options both subcommands share; returns -1 to go on, else an exit status. */
@@ -199,6 +199,11 @@ parse_options (const char *cmd, int argc, char **argv, BenchOptions *o, const ch
       if (strcmp (argv[i], "--json") == 0)
         {
           o->json = true;
+          continue;
+        }
+      if (o->allow_profile && strcmp (argv[i], "--profile") == 0)
+        {
+          o->profile = true;
           continue;
         }
       if (pb_cli_match (argc, argv, &i, "--models", &v))
@@ -279,6 +284,111 @@ describe_evaluation (const BenchOptions *o, char *buf, size_t size)
     snprintf (buf, size, "evaluation after every %ld epochs and the last", o->eval_every);
 }
 
+/* The share of the step time of every (layer, direction, part) slot and of the step's other
+ * parts; "untimed" is what no hook covers. */
+static double
+slot_share (const PbProfile *p, int slot)
+{
+  return p->step_seconds > 0.0 ? p->seconds[slot] / p->step_seconds : 0.0;
+}
+
+static double
+untimed_share (const PbProfile *p)
+{
+  double sum = 0.0;
+  for (int i = 0; i < PB_PROF_N_SLOTS; i++)
+    sum += slot_share (p, i);
+  return 1.0 - sum;
+}
+
+static double
+layer_share (const PbProfile *p, int layer, int dir)
+{
+  double sum = 0.0;
+  for (int part = 0; part < PB_PROF_N_PARTS; part++)
+    sum += slot_share (p, pb_profile_slot (layer, dir, part));
+  return sum;
+}
+
+static double
+gemm_gflops (const PbProfGemm *g)
+{
+  return g->seconds > 0.0 ? 2.0 * g->m * (double) g->n * g->k * g->calls / g->seconds * 1e-9
+                          : 0.0;
+}
+
+static void
+print_profile_text (const char *name, const PbProfile *p)
+{
+  char buf[64];
+
+  printf ("\nprofile %s: %ld steps, %.2f s; shares of the training step time\n", name, p->steps,
+          p->step_seconds);
+  printf ("  %-6s %6s | %6s %6s %6s %6s | %6s | %6s %6s %6s %6s\n", "layer", "fwd", "gemm",
+          "im2col", "bnpool", "other", "bwd", "gemm", "im2col", "bnpool", "other");
+  for (int l = 0; l < PB_PROF_N_LAYERS; l++)
+    {
+      printf ("  %-6s %5.1f%% |", pb_profile_layer_name (l), 100.0 * layer_share (p, l, 0));
+      for (int part = 0; part < PB_PROF_N_PARTS; part++)
+        printf (" %5.1f%%", 100.0 * slot_share (p, pb_profile_slot (l, 0, part)));
+      printf (" | %5.1f%% |", 100.0 * layer_share (p, l, 1));
+      for (int part = 0; part < PB_PROF_N_PARTS; part++)
+        printf (" %5.1f%%", 100.0 * slot_share (p, pb_profile_slot (l, 1, part)));
+      printf ("\n");
+    }
+  printf (" ");
+  for (int i = PB_PROF_N_LAYER_SLOTS; i < PB_PROF_N_SLOTS; i++)
+    printf (" %s %.1f%%", pb_profile_slot_name (i, buf, sizeof buf), 100.0 * slot_share (p, i));
+  printf ("  untimed %.1f%%\n", 100.0 * untimed_share (p));
+  printf ("  GEMMs through %s; alone: the same shape on its own, hot in cache, through "
+          "OpenBLAS's sgemm and through %s\n", pb_gemm_backend_name (pb_gemm_backend ()),
+          pb_gemm_backend_name (pb_gemm_backend ()));
+  printf ("  %-10s %-3s %17s %6s %6s %9s %9s %9s %6s\n", "gemm of", "op", "M x N x K", "calls",
+          "share", "GFLOP/s", "sgemm", "backend", "ratio");
+  for (int i = 0; i < p->n_gemm; i++)
+    {
+      const PbProfGemm *g = &p->gemm[i];
+      char shape[40];
+      int ld = g->slot / PB_PROF_N_PARTS;
+      snprintf (shape, sizeof shape, "%dx%dx%d", g->m, g->n, g->k);
+      printf ("  %-6s %-3s %-3s %17s %6ld %5.1f%% %9.1f %9.1f %9.1f %5.0f%%\n",
+              pb_profile_layer_name (ld / 2), ld % 2 ? "bwd" : "fwd",
+              g->trans_a ? (g->trans_b ? "TT" : "TN") : (g->trans_b ? "NT" : "NN"), shape,
+              g->calls, 100.0 * g->seconds / p->step_seconds, gemm_gflops (g), g->sgemm_gflops,
+              g->backend_gflops,
+              g->backend_gflops > 0.0 ? 100.0 * gemm_gflops (g) / g->backend_gflops : 0.0);
+    }
+}
+
+static void
+print_profile_json (const PbProfile *p)
+{
+  char buf[64];
+
+  printf (",\"profile\":{\"steps\":%ld,\"step_seconds\":%.4f,\"shares\":{", p->steps,
+          p->step_seconds);
+  for (int i = 0; i < PB_PROF_N_SLOTS; i++)
+    printf ("\"%s\":%.5f,", pb_profile_slot_name (i, buf, sizeof buf), slot_share (p, i));
+  printf ("\"untimed\":%.5f},\"layers\":[", untimed_share (p));
+  for (int l = 0; l < PB_PROF_N_LAYERS; l++)
+    printf ("%s{\"layer\":\"%s\",\"forward\":%.5f,\"backward\":%.5f}", l > 0 ? "," : "",
+            pb_profile_layer_name (l), layer_share (p, l, 0), layer_share (p, l, 1));
+  printf ("],\"gemms\":[");
+  for (int i = 0; i < p->n_gemm; i++)
+    {
+      const PbProfGemm *g = &p->gemm[i];
+      int ld = g->slot / PB_PROF_N_PARTS;
+      printf ("%s{\"layer\":\"%s\",\"direction\":\"%s\",\"trans_a\":%s,\"trans_b\":%s,"
+              "\"m\":%d,\"n\":%d,\"k\":%d,\"calls\":%ld,\"share\":%.5f,\"gflops\":%.3f,"
+              "\"sgemm_gflops\":%.3f,\"backend_gflops\":%.3f}", i > 0 ? "," : "",
+              pb_profile_layer_name (ld / 2), ld % 2 ? "bwd" : "fwd",
+              g->trans_a ? "true" : "false", g->trans_b ? "true" : "false", g->m, g->n, g->k,
+              g->calls, g->seconds / p->step_seconds, gemm_gflops (g), g->sgemm_gflops,
+              g->backend_gflops);
+    }
+  printf ("]}");
+}
+
 static int
 bench_train (int argc, char **argv)
 {
@@ -286,22 +396,26 @@ bench_train (int argc, char **argv)
   BenchOptions o = {
     .models = "siamese,siamese-aux,twin,twin-aux,stacked,stacked-aux",
     .epochs = 25, .pairs = 1000, .test_pairs = 1000, .batch = 100, .repeat = 1, .seed = 1,
-    .eval_every = 1,
+    .eval_every = 1, .allow_profile = true,
   };
   static const char usage[] =
     "Usage: pairbench-cli bench train [--models a,b,...] [--epochs N] [--pairs N]\n"
     "       [--test-pairs M] [--batch B] [--repeat R] [--seed S] [--eval-every N] [--json]\n"
-    "       [--data DIR]\n"
+    "       [--profile] [--data DIR]\n"
     "Trains each model on one thread without augmentation (fixed work) and prints training\n"
     "throughput, seconds per run, inference throughput, achieved GFLOP/s against the\n"
     "single-thread sgemm ceiling measured in the same run, and the peak RSS.\n"
     "  --models LIST   default: all six\n"
     "  --repeat R      runs per model; the figures are medians (default 1)\n"
-    "  --eval-every N  evaluate after every Nth epoch (default 1; 0 = the last only)\n";
+    "  --eval-every N  evaluate after every Nth epoch (default 1; 0 = the last only)\n"
+    "  --profile       one more run per model, timed per layer, part and GEMM shape: the\n"
+    "                  share of the step time of each, and each GEMM shape's GFLOP/s next to\n"
+    "                  sgemm's on the same shape alone\n";
   PbArch models[BENCH_MAX_MODELS];
   int n_models = 0, rc;
   PbMnist mnist = { 0 };
   PbError err = { { 0 } };
+  static PbProfile profiles[BENCH_MAX_MODELS];
 
   if ((rc = parse_options (cmd, argc, argv, &o, usage)) >= 0)
     return rc;
@@ -349,6 +463,21 @@ bench_train (int argc, char **argv)
           rows[m].test_error = last->test_error;
           pb_run_free (run);
         }
+      if (o.profile)
+        {
+          PbRun *run = NULL;
+
+          pb_profile_reset (&profiles[m]);
+          if (pb_run_new (&s, &mnist, &run, &err) == PB_OK)
+            pb_model_set_profile (pb_run_model (run), &profiles[m]);
+          if (run == NULL || pb_run_train (run, NULL, &err) != PB_OK)
+            {
+              pb_run_free (run);
+              pb_mnist_clear (&mnist);
+              return pb_cli_failure (cmd, &err);
+            }
+          pb_run_free (run);
+        }
       rows[m].train = median (train_s, (int) o.repeat);
       rows[m].eval = median (eval_s, (int) o.repeat);
       rows[m].total = median (total_s, (int) o.repeat);
@@ -359,13 +488,26 @@ bench_train (int argc, char **argv)
   /* The ceiling comes after the runs, so its 48 MB of matrices stay out of the peak RSS. */
   double rss = peak_rss_mb ();
   double ceiling = sgemm_ceiling (2048);
+  if (o.profile)
+    for (int m = 0; m < n_models; m++)
+      if (!pb_profile_measure_gemms (&profiles[m], 0.05))
+        {
+          pb_mnist_clear (&mnist);
+          fprintf (stderr, "pairbench-cli %s: out of memory\n", cmd);
+          return 1;
+        }
 
   if (o.json)
     printf ("{\"ceiling_gflops\":%.2f,\"flop_count\":\"2 per multiply-add of conv and linear "
             "layers; training steps only: forward, weight and input gradients (none for conv1's "
-            "input)\",\"epochs\":%ld,\"pairs\":%ld,\"models\":[", ceiling, o.epochs, o.pairs);
+            "input)\",\"blas_core\":\"%s\",\"vector_bits\":%d,\"gemm\":\"%s\",\"epochs\":%ld,"
+            "\"pairs\":%ld,\"models\":[", ceiling, pb_blas_core_name (), pb_cpu_vector_bits (),
+            pb_gemm_backend_name (pb_gemm_backend ()), o.epochs, o.pairs);
   else
     {
+      printf ("OpenBLAS core %s; CPU vectors %d bits; GEMMs through %s\n",
+              pb_blas_core_name (), pb_cpu_vector_bits (),
+              pb_gemm_backend_name (pb_gemm_backend ()));
       printf ("ceiling: single-thread sgemm 2048x2048x2048  %.1f GFLOP/s\n", ceiling);
       printf ("%ld epochs, %ld pairs, batch %ld, no augmentation, %ld run(s) per model "
               "(medians)\n", o.epochs, o.pairs, o.batch, o.repeat);
@@ -384,9 +526,13 @@ bench_train (int argc, char **argv)
         printf ("%s{\"model\":\"%s\",\"run_seconds\":%.4f,\"train_seconds\":%.4f,"
                 "\"eval_seconds\":%.4f,\"train_pairs_per_second\":%.1f,"
                 "\"inference_pairs_per_second\":%.1f,\"gflop\":%.3f,\"gflops\":%.3f,"
-                "\"fraction_of_ceiling\":%.4f,\"test_error\":%.4f}",
+                "\"fraction_of_ceiling\":%.4f,\"test_error\":%.4f",
                 m > 0 ? "," : "", name, r->total, r->train, r->eval, pairs_per_s, infer_per_s,
                 r->gflop, gflops, gflops / ceiling, r->test_error);
+      if (o.json && o.profile)
+        print_profile_json (&profiles[m]);
+      if (o.json)
+        printf ("}");
       else
         printf ("%-12s %8.2f %8.3f %8.3f %9.0f %11.0f %7.1f %8.1f %6.0f%%\n", name, r->total,
                 r->train, r->eval, pairs_per_s, infer_per_s, r->gflop, gflops,
@@ -399,6 +545,9 @@ bench_train (int argc, char **argv)
             "count: 2 FLOPs per multiply-add of the conv and linear layers over the training "
             "steps\n(forward, weight and input gradients; none for conv1's input); evaluation "
             "is timed apart\n", rss);
+  if (!o.json && o.profile)
+    for (int m = 0; m < n_models; m++)
+      print_profile_text (pb_arch_name (&models[m]), &profiles[m]);
   pb_mnist_clear (&mnist);
   return 0;
 }
