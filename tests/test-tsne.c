@@ -308,6 +308,39 @@ test_gradient_bh_theta (void)
   pb_tsne_affinities_clear (&p);
 }
 
+/* The FFT interpolation against the exact sums, at a compact map (the grid's 50 boxes a side
+ * are then narrow) and at a spread one (boxes one unit wide, 3 nodes each). */
+static void
+check_fft_gradient (uint64_t seed, int n, double scale, double bound)
+{
+  PbTsneAffinities p;
+  g_autofree double *y = random_map (seed, n, scale);
+  g_autofree double *exact = g_new (double, 2 * n);
+  g_autofree double *fft = g_new (double, 2 * n);
+  PbError err = { { 0 } };
+  double kl_fft;
+
+  make_affinities (n, 8, 30.0, 9, &p);
+  pb_tsne_exact_gradient (&p, y, exact);
+  g_assert_cmpint (pb_tsne_fft_gradient (&p, y, fft, &kl_fft, &err), ==, PB_OK);
+  double rel = relative_difference (fft, exact, 2 * n);
+  double kl = pb_tsne_exact_kl (&p, y);
+  g_test_message ("fft, map scale %g: relative gradient difference %.3g, KL %.8f vs exact %.8f",
+                  scale, rel, kl_fft, kl);
+  g_assert_cmpfloat (rel, >, 1e-9);
+  g_assert_cmpfloat (rel, <, bound);
+  g_assert_cmpfloat (fabs (kl_fft - kl), <, 1e-4 * kl);
+  pb_tsne_affinities_clear (&p);
+}
+
+static void
+test_gradient_fft (void)
+{
+  check_fft_gradient (10, 800, 1.0, 1e-3);
+  check_fft_gradient (11, 800, 20.0, 1e-2);
+  check_fft_gradient (12, 2000, 60.0, 1e-2);
+}
+
 static double
 label_purity (const float *y, const int *labels, int n, int k)
 {
@@ -765,6 +798,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/tsne/gradient/finite-difference", test_gradient_finite_difference);
   g_test_add_func ("/core/tsne/gradient/bh-theta-0", test_gradient_bh_exact);
   g_test_add_func ("/core/tsne/gradient/bh-theta-0.5", test_gradient_bh_theta);
+  g_test_add_func ("/core/tsne/gradient/fft", test_gradient_fft);
   g_test_add_func ("/core/tsne/clusters", test_clusters);
   g_test_add_func ("/core/tsne/kl-falls", test_kl_falls);
   g_test_add_func ("/core/tsne/deterministic", test_deterministic);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pairbench-cli tsne: a 2-D map of any point set (CSV or .npy) with the core's Barnes–Hut t-SNE.
+/* pairbench-cli tsne: a 2-D map of any point set (CSV or .npy) with the core's t-SNE.
  * Progress goes to stderr; the result (final KL and seconds, or one JSON object) to stdout. */
 
 #include <errno.h>
@@ -22,7 +22,7 @@
 static const char *usage =
   "Usage: pairbench-cli tsne --input FILE --out OUT.csv [OPTIONS]\n"
   "\n"
-  "Embeds the points of FILE in 2-D with Barnes–Hut t-SNE and writes x,y[,label] rows,\n"
+  "Embeds the points of FILE in 2-D with t-SNE and writes x,y[,label] rows,\n"
   "one per input point, in input order.\n"
   "\n"
   "FILE is a CSV with one point per row (a header row is allowed; a column named label\n"
@@ -31,13 +31,16 @@ static const char *usage =
   "Options:\n"
   "  --perplexity P          effective number of neighbours (default 30)\n"
   "  --iterations N          optimisation iterations (default 1000)\n"
-  "  --theta T               Barnes–Hut accuracy, 0 = exact (default 0.5)\n"
+  "  --method auto|bh|fft|exact\n"
+  "                          the repulsion: Barnes–Hut, FFT-accelerated interpolation, or\n"
+  "                          every pair; auto picks by the number of points (default auto)\n"
+  "  --theta T               Barnes–Hut accuracy, 0 = exact (default 0.5; bh only)\n"
   "  --learning-rate auto|X  auto = max (N / 12, 200) (default auto)\n"
   "  --init pca|random       initial map (default pca)\n"
   "  --seed S                random seed (default 0)\n"
   "  --threads N             worker threads, 0 = up to 2 (default 0); results do not depend on it\n"
   "  --json                  print one JSON object: kl, seconds, iterations, perplexity,\n"
-  "                          kl_trace ([[iteration, kl], ...]) and more\n"
+  "                          method, kl_trace ([[iteration, kl], ...]) and more\n"
   "  -h, --help              show this help\n";
 
 typedef struct
@@ -83,7 +86,8 @@ print_result (bool json, double kl, double seconds, int iterations, const PbTsne
       pb_str_printf (&out, ", \"perplexity_clamped\": %s, \"learning_rate\": ",
                      pb_tsne_perplexity_clamped (tsne) ? "true" : "false");
       pb_str_append_double (&out, pb_tsne_learning_rate_used (tsne));
-      pb_str_append (&out, ", \"kl_trace\": [");
+      pb_str_printf (&out, ", \"method\": \"%s\", \"kl_trace\": [",
+                     pb_tsne_method_name (pb_tsne_method_used (tsne)));
       for (int k = 0; k < trace_len; k++)
         {
           pb_str_printf (&out, "%s[%d, ", k > 0 ? ", " : "", trace_iter[k]);
@@ -107,7 +111,7 @@ pb_cli_tsne (int argc, char **argv)
   const char *input = NULL, *output = NULL;
   PbTsneSettings settings;
   long iterations = 1000;
-  bool json = false;
+  bool json = false, theta_given = false;
   int status = 0;
 
   pb_tsne_settings_init (&settings);
@@ -152,6 +156,13 @@ pb_cli_tsne (int argc, char **argv)
           if (!pb_cli_parse_double (v, 0.0, 1.0, true, &settings.theta))
             return pb_cli_usage_error (cmd, "--theta: expected a number in 0–1, got '%s'",
                                        v ? v : "");
+          theta_given = true;
+        }
+      else if (pb_cli_match (argc, argv, &i, "--method", &v))
+        {
+          if (!pb_tsne_method_parse (v, &settings.method))
+            return pb_cli_usage_error (cmd, "--method: expected auto, bh, fft or exact, got '%s'",
+                                       v ? v : "");
         }
       else if (pb_cli_match (argc, argv, &i, "--learning-rate", &v))
         {
@@ -192,6 +203,10 @@ pb_cli_tsne (int argc, char **argv)
     return pb_cli_usage_error (cmd, "--input is required; see --help");
   if (output == NULL)
     return pb_cli_usage_error (cmd, "--out is required; see --help");
+  if (theta_given && settings.method != PB_TSNE_METHOD_AUTO
+      && settings.method != PB_TSNE_METHOD_BH)
+    return pb_cli_usage_error (cmd, "--theta: applies to --method bh only, not %s",
+                               pb_tsne_method_name (settings.method));
 
   PbPoints points = { 0 };
   PbTsne *tsne = NULL;
@@ -215,8 +230,9 @@ pb_cli_tsne (int argc, char **argv)
       status = pb_cli_failure (cmd, &err);
       goto out;
     }
-  fprintf (stderr, "tsne: %s: %d points of %d dimensions%s\n", input, points.n, points.dim,
-           points.labels != NULL ? ", labelled" : "");
+  fprintf (stderr, "tsne: %s: %d points of %d dimensions%s; method %s\n", input, points.n,
+           points.dim, points.labels != NULL ? ", labelled" : "",
+           pb_tsne_method_name (pb_tsne_method_for (settings.method, points.n)));
 
   /* The run gets its parallelism from its own threads; idle BLAS threads would only spin. */
   pb_blas_set_single_thread ();
