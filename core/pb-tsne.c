@@ -14,7 +14,7 @@
 
 /* Below this many points auto takes the exact repulsion, from here to FFT_FROM Barnes–Hut,
  * then the FFT method: measured in docs/tsne-performance.md. */
-#define BH_FROM  1000
+#define BH_FROM  500
 #define FFT_FROM 20000
 
 typedef struct
@@ -217,13 +217,17 @@ pb_tsne_exact_kl (const PbTsneAffinities *p, const double *y)
   int n = p->n;
   double zsum = 0.0, s = 0.0;
 
+  /* Each pair once: the benchmark scores maps of 70,000 points with this. */
   for (int i = 0; i < n; i++)
-    for (int j = 0; j < n; j++)
-      if (j != i)
+    {
+      double row = 0.0;
+      for (int j = i + 1; j < n; j++)
         {
           double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
-          zsum += 1.0 / (1.0 + dx * dx + dy * dy);
+          row += 1.0 / (1.0 + dx * dx + dy * dy);
         }
+      zsum += 2.0 * row;
+    }
   for (int i = 0; i < n; i++)
     for (int e = p->row[i]; e < p->row[i + 1]; e++)
       {
