@@ -45,6 +45,10 @@
 #define NEAR      2.0
 #endif
 #define MIN_BOXES 50
+#define NEAR_PAIRS 200.0
+#define SPLIT_MIN   0.7
+#define PLAIN_WIDTH 0.25
+#define MAX_COUNT_CELLS 512
 #define MAX_BOXES 400
 #define CHUNK     1024
 
@@ -70,6 +74,8 @@ struct _PbTsneFft
   int            side;          /* nodes a side: B · NODES */
   int            m;             /* the transform's side: 2 · side */
   double         h;             /* the box width the kernels' transforms are for */
+  bool           split;         /* and whether they are the smooth parts */
+  int           *counts;        /* [MAX_COUNT_CELLS²] for near_candidates */
   float         *kernel;        /* [m, m] circulant kernel */
   float         *charge[3];     /* [m, m]: 1, x, y; only [side, side] is ever non-zero */
   float         *potential[3];  /* [m, m]: w²·1, w²·x, w²·y (smooth parts) */
@@ -238,11 +244,12 @@ pb_tsne_fft_new (int n)
   fft->cx = malloc ((size_t) n * sizeof (float));
   fft->cy = malloc ((size_t) n * sizeof (float));
   fft->cell_of = malloc ((size_t) n * sizeof (int));
+  fft->counts = malloc ((size_t) MAX_COUNT_CELLS * MAX_COUNT_CELLS * sizeof (int));
   fft->by_cell = malloc ((size_t) n * sizeof (int));
   fft->sx = malloc (((size_t) n + 4) * sizeof (double));
   fft->sy = malloc (((size_t) n + 4) * sizeof (double));
   if (!fft->node || !fft->wx || !fft->wy || !fft->cx || !fft->cy || !fft->cell_of
-      || !fft->by_cell || !fft->sx || !fft->sy)
+      || !fft->by_cell || !fft->sx || !fft->sy || !fft->counts)
     {
       pb_tsne_fft_free (fft);
       return NULL;
@@ -262,6 +269,7 @@ pb_tsne_fft_free (PbTsneFft *fft)
   free (fft->cx);
   free (fft->cy);
   free (fft->cell_of);
+  free (fft->counts);
   free (fft->by_cell);
   free (fft->sx);
   free (fft->sy);
@@ -409,6 +417,14 @@ gather_run (void *data, int thread)
               f3 += (double) wx[a] * s3;
             }
 
+          if (sp == NULL)
+            {
+              job->z[i] = 0.0;
+              job->rep[2 * i] = fft->cx[i] * f1 - f2;
+              job->rep[2 * i + 1] = fft->cy[i] * f1 - f3;
+              continue;
+            }
+
           /* The near parts, exact, over the 5 × 5 cells around i's; i itself adds nothing to
            * the forces, and 1 − K_smooth (0) to z, which the caller takes off. */
           double xi = sx[k], yi = sy[k], zn, rx, ry;
@@ -447,6 +463,40 @@ gather_run (void *data, int thread)
     }
 }
 
+/* How many pairs the near sums would visit with cells `width` wide: Σ over the cells of their
+ * count times the count of the 5 × 5 cells around them. */
+static double
+near_candidates (const double *y, int n, double lo, double span, double width, int *counts)
+{
+  int cells = (int) floor (span / width);
+  double total = 0.0;
+
+  cells = cells < 1 ? 1 : cells > MAX_COUNT_CELLS ? MAX_COUNT_CELLS : cells;
+  width = span / cells;
+  memset (counts, 0, (size_t) cells * cells * sizeof (int));
+  for (int i = 0; i < n; i++)
+    {
+      int a = (int) ((y[2 * i] - lo) / width), b = (int) ((y[2 * i + 1] - lo) / width);
+      a = a < 0 ? 0 : a >= cells ? cells - 1 : a;
+      b = b < 0 ? 0 : b >= cells ? cells - 1 : b;
+      counts[a * cells + b]++;
+    }
+  for (int a = 0; a < cells; a++)
+    for (int b = 0; b < cells; b++)
+      {
+        int c = counts[a * cells + b];
+        if (c == 0)
+          continue;
+        double around = 0.0;
+        for (int da = a - 2; da <= a + 2; da++)
+          for (int db = b - 2; db <= b + 2; db++)
+            if (da >= 0 && da < cells && db >= 0 && db < cells)
+              around += counts[da * cells + db];
+        total += c * around;
+      }
+  return total;
+}
+
 /* rep and Z by interpolation plus the near parts; z [n] is scratch. */
 static PbStatus
 repulsion (PbTsnePool *pool, const double *y, PbTsneFft *fft, double *rep, double *z,
@@ -465,34 +515,48 @@ repulsion (PbTsnePool *pool, const double *y, PbTsneFft *fft, double *rep, doubl
   if (!(extent > 1e-12))
     extent = 1e-12;
 
-  /* B · h covers the extent; a little slack keeps the top edge inside the last box. */
+  /* The widest box on the ladder BOX_WIDTH · 2^(−k/2) whose near sums, counted on a cell list,
+   * stay under NEAR_PAIRS candidates a point; if none down to SPLIT_MIN, plain interpolation on
+   * boxes PLAIN_WIDTH wide, accurate without the split (while the map is small and dense). B · h
+   * covers the extent with a little slack. */
+  double span = extent * (1.0 + 1e-9), h = BOX_WIDTH;
+  bool split = false;
+  for (; h >= SPLIT_MIN; h *= M_SQRT1_2)
+    if (near_candidates (y, n, lo, span, fmax (NEAR * h / 2.0, span / MAX_COUNT_CELLS),
+                         fft->counts) <= NEAR_PAIRS * n)
+      {
+        split = true;
+        break;
+      }
+  if (!split)
+    h = PLAIN_WIDTH;
   int boxes;
-  double h;
-  if (extent * (1.0 + 1e-9) <= MIN_BOXES * BOX_WIDTH)
+  if (span <= MIN_BOXES * h)
     {
       boxes = MIN_BOXES;
-      h = extent * (1.0 + 1e-9) / MIN_BOXES;
+      h = span / MIN_BOXES;
     }
   else
     {
-      double need = ceil (extent * (1.0 + 1e-9) / BOX_WIDTH);
+      double need = ceil (span / h);
       boxes = need >= MAX_BOXES ? MAX_BOXES : smooth_at_least ((int) need);
       boxes = boxes > MAX_BOXES ? MAX_BOXES : boxes;
-      h = boxes == MAX_BOXES ? fmax (BOX_WIDTH, extent * (1.0 + 1e-9) / boxes) : BOX_WIDTH;
+      h = boxes == MAX_BOXES ? fmax (h, span / boxes) : h;
     }
   if (boxes != fft->boxes && !grid_make (fft, boxes))
     return pb_error_set (err, PB_ERR_NOMEM, "t-SNE: out of memory for an FFT grid of %d × %d "
                          "boxes", boxes, boxes);
 
   int side = fft->side, m = fft->m, cells = fft->cells;
-  double mid = lo + 0.5 * boxes * h, rc = NEAR * h;
+  double mid = lo + 0.5 * boxes * h, rc = split ? NEAR * h : 0.0;
   Split sp;
   split_init (&sp, rc);
-  if (h != fft->h)
+  if (h != fft->h || split != fft->split)
     {
       kernel_transform (fft, &sp, h / NODES, false, fft->kspec[0]);
       kernel_transform (fft, &sp, h / NODES, true, fft->kspec[1]);
       fft->h = h;
+      fft->split = split;
     }
 
   for (int k = 0; k < 3; k++)
@@ -557,7 +621,7 @@ repulsion (PbTsnePool *pool, const double *y, PbTsneFft *fft, double *rep, doubl
     convolve (fft, fft->kspec[1], fft->cspec[k], fft->potential[k]);
 
   PROF (1);
-  GatherJob job = { .fft = fft, .split = &sp, .rep = rep, .z = z };
+  GatherJob job = { .fft = fft, .split = split ? &sp : NULL, .rep = rep, .z = z };
   atomic_init (&job.next, 0);
   pb_tsne_pool_run (pool, gather_run, &job);
   PROF (2);
