@@ -20,12 +20,15 @@
  * closer than NEAR · h, found with a cell list. A t-SNE map holds a few points within a unit
  * of each, so the near sums are cheap, and the boxes can be wider than FIt-SNE's.
  *
- * The boxes are BOX_WIDTH wide, or narrower to keep MIN_BOXES a side; B is rounded up to a
- * product of 2, 3 and 5 (fast FFT sizes, and fewer grid changes while the map grows). The grid,
- * its plans and the kernels' transforms are made again only when B or the box width changes,
- * both functions of y alone, so a run does not depend on how it is stepped. The transforms are
- * single precision; the spreading runs in index order on one thread, the gathering on all, so
- * the result does not depend on the number of threads. */
+ * The boxes are BOX_WIDTH wide (with the near part within 2 boxes), narrower while the near
+ * sums would visit more than NEAR_PAIRS pairs a point, and PLAIN_WIDTH wide without the split
+ * while the map is small and dense (early exaggeration), where plain interpolation is accurate;
+ * at least MIN_BOXES a side, B rounded up to a product of 2, 3 and 5 (fast FFT sizes, and fewer
+ * grid changes while the map grows). The grid, its plans and the kernels' transforms are made
+ * again only when B or the box width changes, both functions of y alone, so a run does not
+ * depend on how it is stepped. The transforms are single precision; the spreading runs in
+ * index order on one thread, the gathering and the near sums on all, each point's sums in an
+ * order fixed by y, so the result does not depend on the number of threads. */
 #include <fftw3.h>
 #include <math.h>
 #include <pthread.h>
@@ -52,17 +55,6 @@
 #define MAX_BOXES 400
 #define CHUNK     1024
 
-#ifdef PB_FFT_PROFILE
-#include <stdio.h>
-#include <time.h>
-double pb_fft_prof[4];
-static double prof_last;
-#define PROF(k) do { struct timespec ts_; clock_gettime (CLOCK_MONOTONIC, &ts_); \
-    double t_ = ts_.tv_sec + ts_.tv_nsec * 1e-9; if ((k) >= 0) pb_fft_prof[k] += t_ - prof_last; \
-    prof_last = t_; } while (0)
-#else
-#define PROF(k) do { } while (0)
-#endif
 
 /* FFTW's planner is not thread-safe; two maps may be planned at once in an app. */
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -510,7 +502,6 @@ repulsion (PbTsnePool *pool, const double *y, PbTsneFft *fft, double *rep, doubl
       lo = y[c] < lo ? y[c] : lo;
       hi = y[c] > hi ? y[c] : hi;
     }
-  PROF (-1);
   double extent = hi - lo;
   if (!(extent > 1e-12))
     extent = 1e-12;
@@ -612,7 +603,6 @@ repulsion (PbTsnePool *pool, const double *y, PbTsneFft *fft, double *rep, doubl
   for (int k = n; k < n + 4; k++)
     fft->sx[k] = fft->sy[k] = 1e30;
 
-  PROF (0);
   for (int k = 0; k < 3; k++)
     fftwf_execute_dft_r2c (fft->forward, fft->charge[k], fft->cspec[k]);
   /* Each point met itself on the grid, at K_smooth (0), and in its near sum. */
@@ -620,11 +610,9 @@ repulsion (PbTsnePool *pool, const double *y, PbTsneFft *fft, double *rep, doubl
   for (int k = 0; k < 3; k++)
     convolve (fft, fft->kspec[1], fft->cspec[k], fft->potential[k]);
 
-  PROF (1);
   GatherJob job = { .fft = fft, .split = split ? &sp : NULL, .rep = rep, .z = z };
   atomic_init (&job.next, 0);
   pb_tsne_pool_run (pool, gather_run, &job);
-  PROF (2);
 
   double total = 0.0;
   for (int i = 0; i < n; i++)

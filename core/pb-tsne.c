@@ -14,7 +14,7 @@
 
 /* Below this many points auto takes the exact repulsion, from here to FFT_FROM Barnes–Hut,
  * then the FFT method: measured in docs/tsne-performance.md. */
-#define BH_FROM  500
+#define BH_FROM  200
 #define FFT_FROM 20000
 
 typedef struct
