@@ -630,7 +630,8 @@ pb_tsne_fft_terms (PbTsnePool *pool, const PbTsneAffinities *p, const double *y,
 
   if (status != PB_OK)
     return status;
-  pb_tsne_attraction (pool, p, y, attr, kl);
+  /* In the cell list's order: P's neighbours are mostly near in the map too. */
+  pb_tsne_attraction (pool, p, y, fft->by_cell, attr, kl);
   return PB_OK;
 }
 

@@ -52,9 +52,10 @@ double   pb_tsne_sum_p_log_p (const PbTsneAffinities *p);
  * Σ_j w_ij² (y_i − y_j) and, when kl is not NULL, kl[i] = Σ_j p_ij ln (1 + d_ij²), with
  * w = 1 / (1 + d²), and returns Z = Σ_{i≠j} w_ij. Sums run in an order fixed by y alone. */
 
-/* attr and kl only, over P's rows split between the workers. */
+/* attr and kl only, over P's rows split between the workers, in the order `order` [n] (a
+ * permutation that keeps nearby points together, for the cache), or index order if NULL. */
 void     pb_tsne_attraction (PbTsnePool *pool, const PbTsneAffinities *p, const double *y,
-                             double *attr, double *kl);
+                             const int *order, double *attr, double *kl);
 
 /* Barnes–Hut (pb-tsne-bh.c). */
 typedef struct _PbTsneTree PbTsneTree;

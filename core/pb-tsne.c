@@ -285,6 +285,7 @@ typedef struct
 {
   const PbTsneAffinities *p;
   const double           *y;
+  const int              *order;
   int                     n;
   double                 *attr, *rep, *z, *kl;
   atomic_int              next;
@@ -296,8 +297,9 @@ attraction_rows (const RowJob *job, int from, int to)
   const PbTsneAffinities *p = job->p;
   const double *y = job->y;
 
-  for (int i = from; i < to; i++)
+  for (int k = from; k < to; k++)
     {
+      int i = job->order != NULL ? job->order[k] : k;
       double xi = y[2 * i], yi = y[2 * i + 1], ax = 0.0, ay = 0.0, kl = 0.0;
 
       for (int e = p->row[i]; e < p->row[i + 1]; e++)
@@ -339,10 +341,10 @@ attraction_run (void *data, int thread)
 }
 
 void
-pb_tsne_attraction (PbTsnePool *pool, const PbTsneAffinities *p, const double *y, double *attr,
-                    double *kl)
+pb_tsne_attraction (PbTsnePool *pool, const PbTsneAffinities *p, const double *y,
+                    const int *order, double *attr, double *kl)
 {
-  RowJob job = { .p = p, .y = y, .n = p->n, .attr = attr, .kl = kl };
+  RowJob job = { .p = p, .y = y, .order = order, .n = p->n, .attr = attr, .kl = kl };
 
   atomic_init (&job.next, 0);
   pb_tsne_pool_run (pool, attraction_run, &job);
