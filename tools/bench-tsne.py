@@ -198,8 +198,9 @@ def trustworthiness_blocks(x, y, k=5, queries=10000, seed=0):
         dy[np.arange(len(q)), q] = np.inf
         ny = np.argpartition(dy, k, axis=1)[:, :k]
         dxn = np.take_along_axis(dx, ny, axis=1)
-        # The rank in the input of each embedding neighbour: how many points are closer.
-        ranks = (dx[:, :, None] < dxn[:, None, :]).sum(axis=1) - 1 + 1
+        # The 1-based rank in the input of each embedding neighbour: the points closer than it,
+        # the query itself (at -inf) standing for the 1.
+        ranks = (dx[:, :, None] < dxn[:, None, :]).sum(axis=1)
         penalty += np.maximum(ranks - k, 0).sum()
     m = len(sample)
     return float(1.0 - penalty * 2.0 / (m * k * (2.0 * n - 3.0 * k - 1.0)))
