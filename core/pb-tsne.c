@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "pb-tsne.h"
 
-#include <assert.h>
-#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -12,83 +10,17 @@
 
 #include "pb-gemm.h"
 #include "pb-rng.h"
+#include "pb-tsne-private.h"
 
-#define MAX_THREADS 16
-#define LEAF_SIZE   4
-/* Points that share one walk of the tree and one interaction list. */
-#define GROUP_SIZE  16
-/* Rows of the kNN distance block: bounds its memory to about 16 MB. */
-#define KNN_BLOCK_FLOATS (4 << 20)
-
-/* Quadtree over the embedding, rebuilt every iteration into preallocated arrays. Each node
- * owns a contiguous range of the points sorted by node, and its box is the tight bounding box
- * of those points, so every internal node has at least two children and 2N nodes suffice.
- *
- * The repulsion walks the tree once per group of nearby points (Barnes 1990): a node is
- * summarised when it is far enough from the group's whole box, so the test holds for every
- * point in the group, and the group then runs a branch-free loop over the interaction list. */
-typedef struct
-{
-  double cx, cy;  /* centre of mass */
-  double size2;   /* squared largest side of the bounding box */
-  double count;
-  int    start;   /* range in the sorted points */
-  int    n_points;
-  int    child;   /* first of the contiguous children, or -1 for a leaf */
-  int    n_children;
-} TreeNode;
+/* Below this many points auto takes the exact repulsion, from here to FFT_FROM Barnes–Hut,
+ * then the FFT method: measured in docs/tsne-performance.md. */
+#define BH_FROM  200
+#define FFT_FROM 20000
 
 typedef struct
 {
-  int       n;
-  int       n_nodes;
-  TreeNode *nodes;  /* [2n] */
-  int      *perm;   /* [n] sorted position → point */
-  int      *pos;    /* [n] point → sorted position */
-  double   *sx, *sy;
-  int      *tmp_perm;
-  double   *tmp_x, *tmp_y;
-  double   *boxes;  /* [2n, 4] min x, max x, min y, max y */
-  int      *groups; /* [n] node indices */
-  int       n_groups;
-  int      *stacks; /* [threads, 2n + 4] */
-  int       stack_size;
-  double   *items;  /* [threads, 3n] interaction lists: x, y, count */
-} Tree;
-
-typedef struct
-{
-  const PbTsneAffinities *p;
-  const double           *y;
-  const Tree             *tree;
-  double                  theta2;
-  double                 *attr;  /* [n, 2] Σ p w (yi − yj) */
-  double                 *rep;   /* [n, 2] Σ w² (yi − yj) */
-  double                 *z;     /* [n] Σ w */
-  double                 *kl;    /* [n] Σ p ln (1 + d²), or NULL */
-  atomic_int              next;
-} GradientJob;
-
-typedef void (*PoolFunc) (void *ctx, int thread);
-
-typedef struct
-{
-  int             n_threads;
-  pthread_t       workers[MAX_THREADS];
-  pthread_mutex_t lock;
-  pthread_cond_t  start;
-  pthread_cond_t  done;
-  unsigned        generation;
-  int             pending;
-  bool            quit;
-  PoolFunc        func;
-  void           *ctx;
-} Pool;
-
-typedef struct
-{
-  Pool *pool;
-  int   index;
+  PbTsnePool *pool;
+  int         index;
 } WorkerArg;
 
 struct _PbTsne
@@ -96,6 +28,7 @@ struct _PbTsne
   int              n;
   PbTsneSettings   settings;
   PbTsneCallbacks  cb;
+  PbTsneMethod     method;
   double           perplexity;
   bool             clamped;
   double           learning_rate;
@@ -110,14 +43,15 @@ struct _PbTsne
   double          *z;       /* [n] */
   double          *klterm;  /* [n] */
   float           *coords;  /* [n, 2] */
-  Tree             tree;
+  PbTsneTree      *tree;    /* bh */
+  PbTsneFft       *fft;     /* fft */
   int              iteration;
   double           kl;
   int              kl_iteration;
 
-  Pool             pool;
+  PbTsnePool       pool;
   bool             pool_started;
-  WorkerArg        args[MAX_THREADS];
+  WorkerArg        args[PB_TSNE_MAX_THREADS];
 };
 
 void
@@ -125,6 +59,7 @@ pb_tsne_settings_init (PbTsneSettings *settings)
 {
   *settings = (PbTsneSettings) {
     .perplexity = 30.0,
+    .method = PB_TSNE_METHOD_AUTO,
     .theta = 0.5,
     .learning_rate = 0.0,
     .init = PB_TSNE_INIT_PCA,
@@ -138,26 +73,44 @@ pb_tsne_settings_init (PbTsneSettings *settings)
   };
 }
 
-static bool
-is_cancelled (const PbTsneCallbacks *cb)
+static const char *const method_names[] = { "auto", "bh", "fft", "exact" };
+
+const char *
+pb_tsne_method_name (PbTsneMethod method)
 {
-  return cb != NULL && cb->cancelled != NULL && cb->cancelled (cb->user_data);
+  if ((int) method < 0 || (int) method >= (int) (sizeof method_names / sizeof *method_names))
+    return NULL;
+  return method_names[method];
 }
 
-static void
-report (const PbTsneCallbacks *cb, PbTsneStage stage, double fraction)
+bool
+pb_tsne_method_parse (const char *name, PbTsneMethod *out)
 {
-  if (cb != NULL && cb->progress != NULL)
-    cb->progress (stage, fraction, cb->user_data);
+  for (int m = 0; name != NULL && m < (int) (sizeof method_names / sizeof *method_names); m++)
+    if (strcmp (name, method_names[m]) == 0)
+      {
+        *out = (PbTsneMethod) m;
+        return true;
+      }
+  return false;
 }
 
-/* Thread pool: the caller's thread is worker 0, so one thread means no pthreads at all. */
+PbTsneMethod
+pb_tsne_method_for (PbTsneMethod method, int n)
+{
+  if (method != PB_TSNE_METHOD_AUTO)
+    return method;
+  return n < BH_FROM ? PB_TSNE_METHOD_EXACT : n < FFT_FROM ? PB_TSNE_METHOD_BH
+                                                           : PB_TSNE_METHOD_FFT;
+}
+
+/* Thread pool */
 
 static void *
 pool_worker (void *data)
 {
   WorkerArg *arg = data;
-  Pool *pool = arg->pool;
+  PbTsnePool *pool = arg->pool;
   unsigned seen = 0;
 
   for (;;)
@@ -171,7 +124,7 @@ pool_worker (void *data)
           return NULL;
         }
       seen = pool->generation;
-      PoolFunc func = pool->func;
+      PbTsnePoolFunc func = pool->func;
       void *ctx = pool->ctx;
       pthread_mutex_unlock (&pool->lock);
 
@@ -184,10 +137,16 @@ pool_worker (void *data)
     }
 }
 
-static void
-pool_run (Pool *pool, PoolFunc func, void *ctx)
+int
+pb_tsne_pool_threads (const PbTsnePool *pool)
 {
-  if (pool->n_threads <= 1)
+  return pool != NULL ? pool->n_threads : 1;
+}
+
+void
+pb_tsne_pool_run (PbTsnePool *pool, PbTsnePoolFunc func, void *ctx)
+{
+  if (pool == NULL || pool->n_threads <= 1)
     {
       func (ctx, 0);
       return;
@@ -212,7 +171,7 @@ pool_run (Pool *pool, PoolFunc func, void *ctx)
 static void
 pool_stop (PbTsne *self)
 {
-  Pool *pool = &self->pool;
+  PbTsnePool *pool = &self->pool;
 
   if (!self->pool_started)
     return;
@@ -231,7 +190,7 @@ pool_stop (PbTsne *self)
 static void
 pool_start (PbTsne *self, int n_threads)
 {
-  Pool *pool = &self->pool;
+  PbTsnePool *pool = &self->pool;
 
   memset (pool, 0, sizeof *pool);
   pool->n_threads = 1;
@@ -251,415 +210,6 @@ pool_start (PbTsne *self, int n_threads)
     }
 }
 
-/* Quadtree */
-
-static void
-tree_clear (Tree *tree)
-{
-  free (tree->nodes);
-  free (tree->perm);
-  free (tree->pos);
-  free (tree->sx);
-  free (tree->sy);
-  free (tree->tmp_perm);
-  free (tree->tmp_x);
-  free (tree->tmp_y);
-  free (tree->stacks);
-  free (tree->boxes);
-  free (tree->groups);
-  free (tree->items);
-  memset (tree, 0, sizeof *tree);
-}
-
-static bool
-tree_init (Tree *tree, int n, int n_threads)
-{
-  memset (tree, 0, sizeof *tree);
-  tree->n = n;
-  tree->stack_size = 2 * n + 4;
-  tree->nodes = malloc ((size_t) 2 * n * sizeof (TreeNode));
-  tree->perm = malloc ((size_t) n * sizeof (int));
-  tree->pos = malloc ((size_t) n * sizeof (int));
-  tree->sx = malloc ((size_t) n * sizeof (double));
-  tree->sy = malloc ((size_t) n * sizeof (double));
-  tree->tmp_perm = malloc ((size_t) n * sizeof (int));
-  tree->tmp_x = malloc ((size_t) n * sizeof (double));
-  tree->tmp_y = malloc ((size_t) n * sizeof (double));
-  tree->stacks = malloc ((size_t) n_threads * tree->stack_size * sizeof (int));
-  tree->boxes = malloc ((size_t) 2 * n * 4 * sizeof (double));
-  tree->groups = malloc ((size_t) n * sizeof (int));
-  tree->items = malloc ((size_t) n_threads * 3 * n * sizeof (double));
-  if (!tree->nodes || !tree->perm || !tree->pos || !tree->sx || !tree->sy || !tree->tmp_perm
-      || !tree->tmp_x || !tree->tmp_y || !tree->stacks || !tree->boxes || !tree->groups
-      || !tree->items)
-    {
-      tree_clear (tree);
-      return false;
-    }
-  for (int i = 0; i < n; i++)
-    tree->perm[i] = i;
-  return true;
-}
-
-/* Starts from index order every time, so the tree, and the order of every sum over it, is a
- * function of y alone. */
-static void
-tree_build (Tree *tree, const double *y)
-{
-  int n = tree->n;
-
-  for (int k = 0; k < n; k++)
-    {
-      tree->perm[k] = k;
-      tree->sx[k] = y[2 * k];
-      tree->sy[k] = y[2 * k + 1];
-    }
-
-  tree->nodes[0] = (TreeNode) { .start = 0, .n_points = n };
-  tree->n_nodes = 1;
-
-  for (int k = 0; k < tree->n_nodes; k++)
-    {
-      TreeNode *node = &tree->nodes[k];
-      int start = node->start, count = node->n_points;
-      double minx = INFINITY, maxx = -INFINITY, miny = INFINITY, maxy = -INFINITY;
-      double sumx = 0.0, sumy = 0.0;
-
-      for (int m = start; m < start + count; m++)
-        {
-          double px = tree->sx[m], py = tree->sy[m];
-          sumx += px;
-          sumy += py;
-          minx = px < minx ? px : minx;
-          maxx = px > maxx ? px : maxx;
-          miny = py < miny ? py : miny;
-          maxy = py > maxy ? py : maxy;
-        }
-      double *box = tree->boxes + 4 * (size_t) k;
-      box[0] = minx;
-      box[1] = maxx;
-      box[2] = miny;
-      box[3] = maxy;
-      double side = fmax (maxx - minx, maxy - miny);
-      node->cx = sumx / count;
-      node->cy = sumy / count;
-      node->size2 = side * side;
-      node->count = count;
-      node->child = -1;
-      node->n_children = 0;
-      if (count <= LEAF_SIZE || side == 0.0)
-        continue;
-
-      double midx = 0.5 * (minx + maxx), midy = 0.5 * (miny + maxy);
-      int counts[4] = { 0 }, offsets[4];
-
-      for (int m = start; m < start + count; m++)
-        counts[(tree->sx[m] >= midx) | ((tree->sy[m] >= midy) << 1)]++;
-
-      int non_empty = (counts[0] > 0) + (counts[1] > 0) + (counts[2] > 0) + (counts[3] > 0);
-      if (non_empty < 2)
-        continue; /* the points differ by less than rounding */
-
-      offsets[0] = start;
-      for (int q = 1; q < 4; q++)
-        offsets[q] = offsets[q - 1] + counts[q - 1];
-      for (int m = start; m < start + count; m++)
-        {
-          int q = (tree->sx[m] >= midx) | ((tree->sy[m] >= midy) << 1);
-          int dst = offsets[q]++;
-          tree->tmp_perm[dst] = tree->perm[m];
-          tree->tmp_x[dst] = tree->sx[m];
-          tree->tmp_y[dst] = tree->sy[m];
-        }
-      memcpy (tree->perm + start, tree->tmp_perm + start, (size_t) count * sizeof (int));
-      memcpy (tree->sx + start, tree->tmp_x + start, (size_t) count * sizeof (double));
-      memcpy (tree->sy + start, tree->tmp_y + start, (size_t) count * sizeof (double));
-
-      assert (tree->n_nodes + non_empty <= 2 * n);
-      node->child = tree->n_nodes;
-      node->n_children = non_empty;
-      int child_start = start;
-      for (int q = 0; q < 4; q++)
-        {
-          if (counts[q] == 0)
-            continue;
-          tree->nodes[tree->n_nodes++] = (TreeNode) { .start = child_start,
-                                                      .n_points = counts[q] };
-          child_start += counts[q];
-        }
-    }
-
-  for (int k = 0; k < n; k++)
-    tree->pos[tree->perm[k]] = k;
-
-  /* Groups: the largest nodes of at most GROUP_SIZE points, plus larger leaves. BFS order puts
-   * parents first, so a node is a group exactly when it is small and its parent is not. */
-  tree->n_groups = 0;
-  if (n <= GROUP_SIZE || tree->nodes[0].child < 0)
-    tree->groups[tree->n_groups++] = 0;
-  for (int k = 0; k < tree->n_nodes; k++)
-    {
-      const TreeNode *node = &tree->nodes[k];
-      if (node->n_points <= GROUP_SIZE)
-        continue;
-      for (int c = node->child; c >= 0 && c < node->child + node->n_children; c++)
-        if (tree->nodes[c].n_points <= GROUP_SIZE || tree->nodes[c].child < 0)
-          tree->groups[tree->n_groups++] = c;
-    }
-}
-
-/* How far v lies outside [lo, hi]. */
-static inline double
-outside (double v, double lo, double hi)
-{
-  return v < lo ? lo - v : v > hi ? v - hi : 0.0;
-}
-
-/* Lists what acts on the points of node `group`: far nodes as (centre of mass, count), and
- * the points of near leaves, the group's own included, as (position, 1). Returns its length. */
-static int
-tree_interactions (const Tree *tree, int group, double theta2, int *stack, double *items)
-{
-  const TreeNode *nodes = tree->nodes;
-  const double *box = tree->boxes + 4 * (size_t) group;
-  int gstart = nodes[group].start, gend = gstart + nodes[group].n_points;
-  int n = tree->n, len = 0, sp = 0;
-  double *ix = items, *iy = items + n, *ic = items + 2 * (size_t) n;
-
-  stack[sp++] = 0;
-  while (sp > 0)
-    {
-      const TreeNode *node = &nodes[stack[--sp]];
-      double dx = outside (node->cx, box[0], box[1]), dy = outside (node->cy, box[2], box[3]);
-      bool overlaps = node->start < gend && gstart < node->start + node->n_points;
-
-      if (!overlaps && node->size2 < theta2 * (dx * dx + dy * dy))
-        {
-          ix[len] = node->cx;
-          iy[len] = node->cy;
-          ic[len++] = node->count;
-        }
-      else if (node->child < 0)
-        {
-          for (int m = node->start; m < node->start + node->n_points; m++)
-            {
-              ix[len] = tree->sx[m];
-              iy[len] = tree->sy[m];
-              ic[len++] = 1.0;
-            }
-        }
-      else
-        {
-          for (int c = node->n_children - 1; c >= 0; c--)
-            stack[sp++] = node->child + c;
-        }
-    }
-  return len;
-}
-
-/* Σ over the list of c·w and c·w² (yi − yj), with w = 1 / (1 + d²), for a few points at once:
- * each point's sums run in list order, so the result does not depend on the blocking. */
-static void
-apply_interactions (const double *items, int n, int len, const double *px, const double *py,
-                    int count, double *z, double *fx, double *fy)
-{
-  const double *ix = items, *iy = items + n, *ic = items + 2 * (size_t) n;
-  int a = 0;
-
-  for (; a + 4 <= count; a += 4)
-    {
-      double z0 = 0, z1 = 0, z2 = 0, z3 = 0, x0 = 0, x1 = 0, x2 = 0, x3 = 0;
-      double y0 = 0, y1 = 0, y2 = 0, y3 = 0;
-
-      for (int k = 0; k < len; k++)
-        {
-          double cx = ix[k], cy = iy[k], c = ic[k];
-          double dx0 = px[a] - cx, dy0 = py[a] - cy;
-          double dx1 = px[a + 1] - cx, dy1 = py[a + 1] - cy;
-          double dx2 = px[a + 2] - cx, dy2 = py[a + 2] - cy;
-          double dx3 = px[a + 3] - cx, dy3 = py[a + 3] - cy;
-          double w0 = 1.0 / (1.0 + dx0 * dx0 + dy0 * dy0);
-          double w1 = 1.0 / (1.0 + dx1 * dx1 + dy1 * dy1);
-          double w2 = 1.0 / (1.0 + dx2 * dx2 + dy2 * dy2);
-          double w3 = 1.0 / (1.0 + dx3 * dx3 + dy3 * dy3);
-          double c0 = c * w0, c1 = c * w1, c2 = c * w2, c3 = c * w3;
-          z0 += c0;
-          z1 += c1;
-          z2 += c2;
-          z3 += c3;
-          c0 *= w0;
-          c1 *= w1;
-          c2 *= w2;
-          c3 *= w3;
-          x0 += c0 * dx0;
-          x1 += c1 * dx1;
-          x2 += c2 * dx2;
-          x3 += c3 * dx3;
-          y0 += c0 * dy0;
-          y1 += c1 * dy1;
-          y2 += c2 * dy2;
-          y3 += c3 * dy3;
-        }
-      z[a] = z0, z[a + 1] = z1, z[a + 2] = z2, z[a + 3] = z3;
-      fx[a] = x0, fx[a + 1] = x1, fx[a + 2] = x2, fx[a + 3] = x3;
-      fy[a] = y0, fy[a + 1] = y1, fy[a + 2] = y2, fy[a + 3] = y3;
-    }
-  for (; a < count; a++)
-    {
-      double z0 = 0, x0 = 0, y0 = 0;
-
-      for (int k = 0; k < len; k++)
-        {
-          double dx0 = px[a] - ix[k], dy0 = py[a] - iy[k];
-          double w0 = 1.0 / (1.0 + dx0 * dx0 + dy0 * dy0);
-          double c0 = ic[k] * w0;
-          z0 += c0;
-          c0 *= w0;
-          x0 += c0 * dx0;
-          y0 += c0 * dy0;
-        }
-      z[a] = z0, fx[a] = x0, fy[a] = y0;
-    }
-}
-
-static void
-gradient_job_run (void *data, int thread)
-{
-  GradientJob *job = data;
-  const Tree *tree = job->tree;
-  const PbTsneAffinities *p = job->p;
-  const double *y = job->y;
-  int *stack = tree->stacks + (size_t) thread * tree->stack_size;
-  double *items = tree->items + (size_t) thread * 3 * tree->n;
-
-  for (;;)
-    {
-      int g = atomic_fetch_add (&job->next, 1);
-      if (g >= tree->n_groups)
-        break;
-
-      const TreeNode *group = &tree->nodes[tree->groups[g]];
-      int start = group->start, count = group->n_points;
-      double z[GROUP_SIZE], fx[GROUP_SIZE], fy[GROUP_SIZE];
-      int len = tree_interactions (tree, tree->groups[g], job->theta2, stack, items);
-
-      for (int a = 0; a < count; a += GROUP_SIZE)
-        {
-          int block = count - a < GROUP_SIZE ? count - a : GROUP_SIZE;
-          apply_interactions (items, tree->n, len, tree->sx + start + a, tree->sy + start + a,
-                              block, z, fx, fy);
-          for (int b = 0; b < block; b++)
-            {
-              int i = tree->perm[start + a + b];
-              /* Each point met itself once in the list, at distance 0. */
-              job->z[i] = z[b] - 1.0;
-              job->rep[2 * i] = fx[b];
-              job->rep[2 * i + 1] = fy[b];
-            }
-        }
-
-      for (int m = start; m < start + count; m++)
-        {
-          int i = tree->perm[m];
-          double xi = y[2 * i], yi = y[2 * i + 1];
-          double ax = 0.0, ay = 0.0, kl = 0.0;
-
-          for (int e = p->row[i]; e < p->row[i + 1]; e++)
-            {
-              int j = p->col[e];
-              double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-              double pw = p->val[e] / (1.0 + dx * dx + dy * dy);
-              ax += pw * dx;
-              ay += pw * dy;
-            }
-          job->attr[2 * i] = ax;
-          job->attr[2 * i + 1] = ay;
-
-          if (job->kl != NULL)
-            {
-              for (int e = p->row[i]; e < p->row[i + 1]; e++)
-                {
-                  int j = p->col[e];
-                  double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-                  kl += p->val[e] * log1p (dx * dx + dy * dy);
-                }
-              job->kl[i] = kl;
-            }
-        }
-    }
-}
-
-/* Fills attr, rep, z (and kl) for every point; returns Z. Sums run in index order. */
-static double
-gradient_terms (Pool *pool, const PbTsneAffinities *p, const double *y, Tree *tree,
-                double theta, double *attr, double *rep, double *z, double *kl)
-{
-  GradientJob job = {
-    .p = p, .y = y, .tree = tree, .theta2 = theta * theta,
-    .attr = attr, .rep = rep, .z = z, .kl = kl,
-  };
-  double total = 0.0;
-
-  atomic_init (&job.next, 0);
-  tree_build (tree, y);
-  if (pool != NULL)
-    pool_run (pool, gradient_job_run, &job);
-  else
-    gradient_job_run (&job, 0);
-
-  for (int i = 0; i < p->n; i++)
-    total += z[i];
-  return total;
-}
-
-static double
-sum_p_log_p (const PbTsneAffinities *p)
-{
-  double s = 0.0;
-
-  for (int e = 0; e < p->row[p->n]; e++)
-    if (p->val[e] > 0.0)
-      s += p->val[e] * log (p->val[e]);
-  return s;
-}
-
-PbStatus
-pb_tsne_bh_gradient (const PbTsneAffinities *p, const double *y, double theta, double *grad,
-                     double *kl, PbError *err)
-{
-  int n = p->n;
-  Tree tree;
-  double *attr = malloc ((size_t) 2 * n * sizeof (double));
-  double *rep = malloc ((size_t) 2 * n * sizeof (double));
-  double *z = malloc ((size_t) n * sizeof (double));
-  double *klterm = malloc ((size_t) n * sizeof (double));
-  PbStatus status = PB_OK;
-
-  if (!attr || !rep || !z || !klterm || !tree_init (&tree, n, 1))
-    {
-      status = pb_error_set (err, PB_ERR_NOMEM, "t-SNE: out of memory for %d points", n);
-      goto out;
-    }
-
-  double zsum = gradient_terms (NULL, p, y, &tree, theta, attr, rep, z, klterm);
-  for (int c = 0; c < 2 * n; c++)
-    grad[c] = 4.0 * (attr[c] - rep[c] / zsum);
-  if (kl != NULL)
-    {
-      double s = 0.0;
-      for (int i = 0; i < n; i++)
-        s += klterm[i];
-      *kl = sum_p_log_p (p) + s + log (zsum);
-    }
-  tree_clear (&tree);
-
-out:
-  free (attr);
-  free (rep);
-  free (z);
-  free (klterm);
-  return status;
-}
 
 double
 pb_tsne_exact_kl (const PbTsneAffinities *p, const double *y)
@@ -667,13 +217,17 @@ pb_tsne_exact_kl (const PbTsneAffinities *p, const double *y)
   int n = p->n;
   double zsum = 0.0, s = 0.0;
 
+  /* Each pair once: the benchmark scores maps of 70,000 points with this. */
   for (int i = 0; i < n; i++)
-    for (int j = 0; j < n; j++)
-      if (j != i)
+    {
+      double row = 0.0;
+      for (int j = i + 1; j < n; j++)
         {
           double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
-          zsum += 1.0 / (1.0 + dx * dx + dy * dy);
+          row += 1.0 / (1.0 + dx * dx + dy * dy);
         }
+      zsum += 2.0 * row;
+    }
   for (int i = 0; i < n; i++)
     for (int e = p->row[i]; e < p->row[i + 1]; e++)
       {
@@ -681,7 +235,7 @@ pb_tsne_exact_kl (const PbTsneAffinities *p, const double *y)
         double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
         s += p->val[e] * log1p (dx * dx + dy * dy);
       }
-  return sum_p_log_p (p) + s + log (zsum);
+  return pb_tsne_sum_p_log_p (p) + s + log (zsum);
 }
 
 void
@@ -723,353 +277,127 @@ pb_tsne_exact_gradient (const PbTsneAffinities *p, const double *y, double *grad
     }
 }
 
-/* Affinities */
+/* Row-parallel terms: attraction (every method but bh) and the exact repulsion. */
 
-double
-pb_tsne_calibrate_row (const double *dist2, int k, double perplexity, double *p)
+#define ROW_CHUNK 256
+
+typedef struct
 {
-  double target = log (perplexity);
-  double dmin = INFINITY, mean = 0.0;
+  const PbTsneAffinities *p;
+  const double           *y;
+  const int              *order;
+  int                     n;
+  double                 *attr, *rep, *z, *kl;
+  atomic_int              next;
+} RowJob;
 
-  for (int m = 0; m < k; m++)
-    dmin = fmin (dmin, dist2[m]);
-  for (int m = 0; m < k; m++)
-    mean += dist2[m] - dmin;
-  mean /= k;
+static void
+attraction_rows (const RowJob *job, int from, int to)
+{
+  const PbTsneAffinities *p = job->p;
+  const double *y = job->y;
 
-  /* Distances are shifted by their minimum, so the sum is at least 1 and duplicates are fine. */
-  double beta = mean > 0.0 ? 1.0 / mean : 1.0;
-  double lo = 0.0, hi = INFINITY, used = beta, sum = 1.0;
-
-  for (int step = 0; step < 200; step++)
+  for (int k = from; k < to; k++)
     {
-      double weighted = 0.0;
+      int i = job->order != NULL ? job->order[k] : k;
+      double xi = y[2 * i], yi = y[2 * i + 1], ax = 0.0, ay = 0.0, kl = 0.0;
 
-      sum = 0.0;
-      for (int m = 0; m < k; m++)
+      for (int e = p->row[i]; e < p->row[i + 1]; e++)
         {
-          double e = exp (-beta * (dist2[m] - dmin));
-          p[m] = e;
-          sum += e;
-          weighted += e * (dist2[m] - dmin);
+          int j = p->col[e];
+          double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+          double pw = p->val[e] / (1.0 + dx * dx + dy * dy);
+          ax += pw * dx;
+          ay += pw * dy;
         }
-      used = beta;
-      double entropy = log (sum) + beta * weighted / sum;
-      if (fabs (entropy - target) < 1e-5)
-        break;
-      if (entropy > target)
+      job->attr[2 * i] = ax;
+      job->attr[2 * i + 1] = ay;
+      if (job->kl != NULL)
         {
-          lo = beta;
-          beta = isinf (hi) ? beta * 2.0 : 0.5 * (beta + hi);
-        }
-      else
-        {
-          hi = beta;
-          beta = 0.5 * (lo + beta);
+          for (int e = p->row[i]; e < p->row[i + 1]; e++)
+            {
+              int j = p->col[e];
+              double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+              kl += p->val[e] * log1p (dx * dx + dy * dy);
+            }
+          job->kl[i] = kl;
         }
     }
-  for (int m = 0; m < k; m++)
-    p[m] /= sum;
-  return used;
+}
+
+static void
+attraction_run (void *data, int thread)
+{
+  RowJob *job = data;
+
+  (void) thread;
+  for (;;)
+    {
+      int from = atomic_fetch_add (&job->next, ROW_CHUNK);
+      if (from >= job->n)
+        return;
+      attraction_rows (job, from, from + ROW_CHUNK < job->n ? from + ROW_CHUNK : job->n);
+    }
 }
 
 void
-pb_tsne_affinities_clear (PbTsneAffinities *p)
+pb_tsne_attraction (PbTsnePool *pool, const PbTsneAffinities *p, const double *y,
+                    const int *order, double *attr, double *kl)
 {
-  free (p->row);
-  free (p->col);
-  free (p->val);
-  memset (p, 0, sizeof *p);
+  RowJob job = { .p = p, .y = y, .order = order, .n = p->n, .attr = attr, .kl = kl };
+
+  atomic_init (&job.next, 0);
+  pb_tsne_pool_run (pool, attraction_run, &job);
 }
 
-static inline bool
-pair_less (float da, int ja, float db, int jb)
-{
-  return da < db || (da == db && ja < jb);
-}
-
-/* Max-heap of the k best (distance, index) pairs so far. */
 static void
-heap_sift_down (float *hd, int *hj, int k, int at)
+exact_run (void *data, int thread)
 {
+  RowJob *job = data;
+  const double *y = job->y;
+  int n = job->n;
+
+  (void) thread;
   for (;;)
     {
-      int l = 2 * at + 1, r = l + 1, big = at;
-      if (l < k && pair_less (hd[big], hj[big], hd[l], hj[l]))
-        big = l;
-      if (r < k && pair_less (hd[big], hj[big], hd[r], hj[r]))
-        big = r;
-      if (big == at)
-        return;
-      float td = hd[at];
-      int tj = hj[at];
-      hd[at] = hd[big];
-      hj[at] = hj[big];
-      hd[big] = td;
-      hj[big] = tj;
-      at = big;
-    }
-}
-
-static void
-heap_sift_up (float *hd, int *hj, int at)
-{
-  while (at > 0)
-    {
-      int parent = (at - 1) / 2;
-      if (!pair_less (hd[parent], hj[parent], hd[at], hj[at]))
-        return;
-      float td = hd[at];
-      int tj = hj[at];
-      hd[at] = hd[parent];
-      hj[at] = hj[parent];
-      hd[parent] = td;
-      hj[parent] = tj;
-      at = parent;
-    }
-}
-
-static int
-compare_int (const void *a, const void *b)
-{
-  int x = *(const int *) a, y = *(const int *) b;
-  return (x > y) - (x < y);
-}
-
-/* nbr: [n, k] neighbour indices, sorted by index within each row. */
-static PbStatus
-knn (const float *points, int n, int dim, int k, const PbTsneCallbacks *cb, int *nbr,
-     double *dist2, PbError *err)
-{
-  float *centred = malloc ((size_t) n * dim * sizeof (float));
-  double *mean = calloc ((size_t) dim, sizeof (double));
-  float *norms = malloc ((size_t) n * sizeof (float));
-  int block = KNN_BLOCK_FLOATS / n;
-  float *dist = NULL, *hd = malloc ((size_t) k * sizeof (float));
-  int *hj = malloc ((size_t) k * sizeof (int));
-  PbStatus status = PB_OK;
-
-  block = block < 16 ? 16 : block > n ? n : block;
-  dist = malloc ((size_t) block * n * sizeof (float));
-  if (!centred || !mean || !norms || !dist || !hd || !hj)
-    {
-      status = pb_error_set (err, PB_ERR_NOMEM, "t-SNE: out of memory for the neighbours of %d "
-                             "points", n);
-      goto out;
-    }
-
-  /* Centring keeps ‖a‖² + ‖b‖² − 2a·b from cancelling catastrophically. */
-  for (int i = 0; i < n; i++)
-    for (int d = 0; d < dim; d++)
-      mean[d] += points[(size_t) i * dim + d];
-  for (int d = 0; d < dim; d++)
-    mean[d] /= n;
-  for (int i = 0; i < n; i++)
-    {
-      double s = 0.0;
-      for (int d = 0; d < dim; d++)
+      int from = atomic_fetch_add (&job->next, ROW_CHUNK / 8);
+      if (from >= n)
+        break;
+      int to = from + ROW_CHUNK / 8 < n ? from + ROW_CHUNK / 8 : n;
+      for (int i = from; i < to; i++)
         {
-          float v = (float) (points[(size_t) i * dim + d] - mean[d]);
-          centred[(size_t) i * dim + d] = v;
-          s += (double) v * v;
-        }
-      norms[i] = (float) s;
-    }
-
-  for (int i0 = 0; i0 < n; i0 += block)
-    {
-      int rows = i0 + block <= n ? block : n - i0;
-
-      if (is_cancelled (cb))
-        {
-          status = pb_error_set (err, PB_ERR_CANCELLED, "t-SNE: cancelled");
-          goto out;
-        }
-      report (cb, PB_TSNE_STAGE_NEIGHBOURS, (double) i0 / n);
-      pb_sgemm (false, true, rows, n, dim, -2.0f, centred + (size_t) i0 * dim, dim, centred, dim,
-                0.0f, dist, n);
-
-      for (int r = 0; r < rows; r++)
-        {
-          int i = i0 + r, size = 0;
-          const float *row = dist + (size_t) r * n;
+          double xi = y[2 * i], yi = y[2 * i + 1], zi = 0.0, rx = 0.0, ry = 0.0;
 
           for (int j = 0; j < n; j++)
             {
-              if (j == i)
-                continue;
-              float d = row[j] + norms[i] + norms[j];
-              if (size < k)
-                {
-                  hd[size] = d;
-                  hj[size] = j;
-                  heap_sift_up (hd, hj, size++);
-                }
-              else if (pair_less (d, j, hd[0], hj[0]))
-                {
-                  hd[0] = d;
-                  hj[0] = j;
-                  heap_sift_down (hd, hj, k, 0);
-                }
+              double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+              double w = 1.0 / (1.0 + dx * dx + dy * dy);
+              zi += w;
+              w *= w;
+              rx += w * dx;
+              ry += w * dy;
             }
-
-          int *out_j = nbr + (size_t) i * k;
-          memcpy (out_j, hj, (size_t) k * sizeof (int));
-          qsort (out_j, (size_t) k, sizeof (int), compare_int);
-          /* The selection used float dot products; the affinities get exact distances. */
-          for (int m = 0; m < k; m++)
-            {
-              const float *a = points + (size_t) i * dim, *b = points + (size_t) out_j[m] * dim;
-              double s = 0.0;
-              for (int d = 0; d < dim; d++)
-                {
-                  double t = (double) a[d] - b[d];
-                  s += t * t;
-                }
-              dist2[(size_t) i * k + m] = s;
-            }
+          /* j = i added w = 1 and nothing to the forces. */
+          job->z[i] = zi - 1.0;
+          job->rep[2 * i] = rx;
+          job->rep[2 * i + 1] = ry;
         }
+      attraction_rows (job, from, to);
     }
-  report (cb, PB_TSNE_STAGE_NEIGHBOURS, 1.0);
-
-out:
-  free (centred);
-  free (mean);
-  free (norms);
-  free (dist);
-  free (hd);
-  free (hj);
-  return status;
 }
 
-static int
-neighbour_count (int n, double perplexity)
+static double
+exact_terms (PbTsnePool *pool, const PbTsneAffinities *p, const double *y, double *attr,
+             double *rep, double *z, double *kl)
 {
-  int k = (int) floor (3.0 * perplexity + 1e-9);
-  return k < 1 ? 1 : k > n - 1 ? n - 1 : k;
-}
+  RowJob job = { .p = p, .y = y, .n = p->n, .attr = attr, .rep = rep, .z = z, .kl = kl };
+  double total = 0.0;
 
-PbStatus
-pb_tsne_affinities_compute (const float *points, int n, int dim, double perplexity,
-                            const PbTsneCallbacks *cb, PbTsneAffinities *out, PbError *err)
-{
-  int k = neighbour_count (n, perplexity);
-  size_t nk = (size_t) n * k;
-
-  memset (out, 0, sizeof *out);
-  /* P's row offsets are ints and it has at most 2nk entries. */
-  if (nk > INT_MAX / 2)
-    return pb_error_set (err, PB_ERR_INVALID, "t-SNE: %d points with %d neighbours each is too "
-                         "many; lower the perplexity", n, k);
-
-  int *nbr = malloc (nk * sizeof (int));
-  double *dist2 = malloc (nk * sizeof (double));
-  double *cond = malloc (nk * sizeof (double));
-  int *trow = calloc ((size_t) n + 1, sizeof (int));
-  int *tcol = malloc (nk * sizeof (int));
-  double *tval = malloc (nk * sizeof (double));
-  int *fill = malloc ((size_t) n * sizeof (int));
-  PbStatus status;
-
-  out->n = n;
-  out->row = malloc (((size_t) n + 1) * sizeof (int));
-  out->col = malloc (2 * nk * sizeof (int));
-  out->val = malloc (2 * nk * sizeof (double));
-  if (!nbr || !dist2 || !cond || !trow || !tcol || !tval || !fill || !out->row || !out->col
-      || !out->val)
-    {
-      status = pb_error_set (err, PB_ERR_NOMEM, "t-SNE: out of memory for the affinities of %d "
-                             "points", n);
-      goto out;
-    }
-
-  status = knn (points, n, dim, k, cb, nbr, dist2, err);
-  if (status != PB_OK)
-    goto out;
-
-  for (int i = 0; i < n; i++)
-    {
-      if (i % 256 == 0)
-        {
-          if (is_cancelled (cb))
-            {
-              status = pb_error_set (err, PB_ERR_CANCELLED, "t-SNE: cancelled");
-              goto out;
-            }
-          report (cb, PB_TSNE_STAGE_CALIBRATION, (double) i / n);
-        }
-      pb_tsne_calibrate_row (dist2 + (size_t) i * k, k, perplexity, cond + (size_t) i * k);
-    }
-  report (cb, PB_TSNE_STAGE_CALIBRATION, 1.0);
-
-  /* Transpose of the conditional matrix; rows come out sorted by column. */
-  for (size_t e = 0; e < nk; e++)
-    trow[nbr[e] + 1]++;
-  for (int i = 0; i < n; i++)
-    trow[i + 1] += trow[i];
-  memcpy (fill, trow, (size_t) n * sizeof (int));
-  for (int i = 0; i < n; i++)
-    for (int m = 0; m < k; m++)
-      {
-        int j = nbr[(size_t) i * k + m], at = fill[j]++;
-        tcol[at] = i;
-        tval[at] = cond[(size_t) i * k + m];
-      }
-
-  /* P = (C + Cᵀ) / 2N, merging two sorted rows. */
-  double scale = 0.5 / n;
-  int nnz = 0;
-  for (int i = 0; i < n; i++)
-    {
-      const int *ac = nbr + (size_t) i * k;
-      const double *av = cond + (size_t) i * k;
-      int a = 0, b = trow[i], b_end = trow[i + 1];
-
-      out->row[i] = nnz;
-      while (a < k || b < b_end)
-        {
-          int col;
-          double v = 0.0;
-          if (b >= b_end || (a < k && ac[a] < tcol[b]))
-            {
-              col = ac[a];
-              v = av[a++];
-            }
-          else if (a >= k || tcol[b] < ac[a])
-            {
-              col = tcol[b];
-              v = tval[b++];
-            }
-          else
-            {
-              col = ac[a];
-              v = av[a++] + tval[b++];
-            }
-          out->col[nnz] = col;
-          out->val[nnz++] = v * scale;
-        }
-    }
-  out->row[n] = nnz;
-
-  /* Shrinking cannot fail in practice, but keep the larger block if it does. */
-  int *col = realloc (out->col, (size_t) (nnz > 0 ? nnz : 1) * sizeof (int));
-  if (col != NULL)
-    out->col = col;
-  double *val = realloc (out->val, (size_t) (nnz > 0 ? nnz : 1) * sizeof (double));
-  if (val != NULL)
-    out->val = val;
-
-out:
-  if (status != PB_OK)
-    pb_tsne_affinities_clear (out);
-  free (nbr);
-  free (dist2);
-  free (cond);
-  free (trow);
-  free (tcol);
-  free (tval);
-  free (fill);
-  return status;
+  atomic_init (&job.next, 0);
+  pb_tsne_pool_run (pool, exact_run, &job);
+  for (int i = 0; i < p->n; i++)
+    total += z[i];
+  return total;
 }
 
 /* Initialisation */
@@ -1274,12 +602,39 @@ check_settings (const PbTsneSettings *s, PbError *err)
   if (!(s->momentum >= 0.0 && s->momentum < 1.0)
       || !(s->final_momentum >= 0.0 && s->final_momentum < 1.0))
     return pb_error_set (err, PB_ERR_INVALID, "t-SNE: momentum must be in [0, 1)");
-  if (s->threads < 0 || s->threads > MAX_THREADS)
+  if (s->threads < 0 || s->threads > PB_TSNE_MAX_THREADS)
     return pb_error_set (err, PB_ERR_INVALID, "t-SNE: threads must be in 0..%d, got %d",
-                         MAX_THREADS, s->threads);
+                         PB_TSNE_MAX_THREADS, s->threads);
   if (s->init != PB_TSNE_INIT_PCA && s->init != PB_TSNE_INIT_RANDOM)
     return pb_error_set (err, PB_ERR_INVALID, "t-SNE: unknown init %d", (int) s->init);
+  if (pb_tsne_method_name (s->method) == NULL)
+    return pb_error_set (err, PB_ERR_INVALID, "t-SNE: unknown method %d; expected auto, bh, "
+                         "fft or exact", (int) s->method);
   return PB_OK;
+}
+
+/* attr, rep (and klterm) at self->y by the run's method; *zsum gets Z. */
+static PbStatus
+gradient_terms (PbTsne *self, bool kl, double *zsum, PbError *err)
+{
+  double *klterm = kl ? self->klterm : NULL;
+
+  switch (self->method)
+    {
+    case PB_TSNE_METHOD_FFT:
+      return pb_tsne_fft_terms (&self->pool, &self->p, self->y, self->fft, self->attr, self->rep,
+                                klterm, zsum, err);
+    case PB_TSNE_METHOD_EXACT:
+      *zsum = exact_terms (&self->pool, &self->p, self->y, self->attr, self->rep, self->z,
+                           klterm);
+      return PB_OK;
+    case PB_TSNE_METHOD_BH:
+    case PB_TSNE_METHOD_AUTO:
+    default:
+      *zsum = pb_tsne_bh_terms (&self->pool, &self->p, self->y, self->tree, self->settings.theta,
+                                self->attr, self->rep, self->z, klterm);
+      return PB_OK;
+    }
 }
 
 PbStatus
@@ -1318,6 +673,7 @@ pb_tsne_new (const float *points, int n, int dim, const PbTsneSettings *settings
     return pb_error_set (err, PB_ERR_NOMEM, "t-SNE: out of memory");
   self->n = n;
   self->settings = *settings;
+  self->method = pb_tsne_method_for (settings->method, n);
   if (cb != NULL)
     self->cb = *cb;
   self->perplexity = settings->perplexity;
@@ -1344,7 +700,10 @@ pb_tsne_new (const float *points, int n, int dim, const PbTsneSettings *settings
   self->klterm = malloc ((size_t) n * sizeof (double));
   self->coords = malloc ((size_t) 2 * n * sizeof (float));
   if (!self->y || !self->update || !self->gains || !self->attr || !self->rep
-      || !self->z || !self->klterm || !self->coords || !tree_init (&self->tree, n, threads))
+      || !self->z || !self->klterm || !self->coords
+      || (self->method == PB_TSNE_METHOD_BH
+          && (self->tree = pb_tsne_tree_new (n, threads)) == NULL)
+      || (self->method == PB_TSNE_METHOD_FFT && (self->fft = pb_tsne_fft_new (n)) == NULL))
     {
       pb_tsne_free (self);
       return pb_error_set (err, PB_ERR_NOMEM, "t-SNE: out of memory for %d points", n);
@@ -1359,7 +718,7 @@ pb_tsne_new (const float *points, int n, int dim, const PbTsneSettings *settings
       pb_tsne_free (self);
       return status;
     }
-  self->p_log_p = sum_p_log_p (&self->p);
+  self->p_log_p = pb_tsne_sum_p_log_p (&self->p);
 
   if (settings->init == PB_TSNE_INIT_PCA)
     {
@@ -1387,7 +746,8 @@ pb_tsne_free (PbTsne *self)
     return;
   pool_stop (self);
   pb_tsne_affinities_clear (&self->p);
-  tree_clear (&self->tree);
+  pb_tsne_tree_free (self->tree);
+  pb_tsne_fft_free (self->fft);
   free (self->y);
   free (self->update);
   free (self->gains);
@@ -1408,7 +768,7 @@ pb_tsne_step (PbTsne *self, int iterations, PbError *err)
 
   for (int t = 0; t < iterations; t++)
     {
-      if (is_cancelled (&self->cb))
+      if (pb_tsne_is_cancelled (&self->cb))
         {
           status = pb_error_set (err, PB_ERR_CANCELLED, "t-SNE: cancelled at iteration %d",
                                  self->iteration);
@@ -1418,8 +778,10 @@ pb_tsne_step (PbTsne *self, int iterations, PbError *err)
       double alpha = self->iteration < s->exaggeration_iterations ? s->exaggeration : 1.0;
       double momentum = self->iteration < s->momentum_switch_iteration ? s->momentum
                                                                         : s->final_momentum;
-      double zsum = gradient_terms (&self->pool, &self->p, self->y, &self->tree, s->theta,
-                                    self->attr, self->rep, self->z, NULL);
+      double zsum;
+      status = gradient_terms (self, false, &zsum, err);
+      if (status != PB_OK)
+        break;
       bool finite = isfinite (zsum);
 
       for (int c = 0; c < 2 * n; c++)
@@ -1468,15 +830,22 @@ pb_tsne_iteration (const PbTsne *self)
   return self->iteration;
 }
 
+PbTsneMethod
+pb_tsne_method_used (const PbTsne *self)
+{
+  return self->method;
+}
+
 double
 pb_tsne_kl (PbTsne *self)
 {
+  double zsum;
+
   if (self->kl_iteration == self->iteration)
     return self->kl;
+  if (gradient_terms (self, true, &zsum, NULL) != PB_OK)
+    return NAN;
 
-  double zsum = gradient_terms (&self->pool, &self->p, self->y, &self->tree,
-                                self->settings.theta, self->attr, self->rep, self->z,
-                                self->klterm);
   double s = 0.0;
   for (int i = 0; i < self->n; i++)
     s += self->klterm[i];

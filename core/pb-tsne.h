@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-/* Barnes–Hut t-SNE (van der Maaten 2014), stepwise so that a UI can draw while it optimises:
+/* t-SNE, stepwise so that a UI can draw while it optimises:
  *
  *   pb_tsne_new ()  → kNN with sgemm, perplexity calibration, sparse symmetric P, init
- *   pb_tsne_step () → k iterations of gradient descent
+ *   pb_tsne_step () → k iterations of gradient descent, the repulsion by one of three methods:
+ *                     exact O(N²), Barnes–Hut (van der Maaten 2014), or interpolation on a grid
+ *                     with FFT convolution (Linderman et al. 2019, "FIt-SNE")
  *   pb_tsne_coords (), pb_tsne_iteration (), pb_tsne_kl ()
  *   pb_tsne_free ()
  *
@@ -25,10 +27,19 @@ typedef enum
   PB_TSNE_INIT_RANDOM, /* N(0, 1e-4²) */
 } PbTsneInit;
 
+typedef enum
+{
+  PB_TSNE_METHOD_AUTO,  /* by N: see pb_tsne_method_for */
+  PB_TSNE_METHOD_BH,    /* Barnes–Hut, O(N log N), accuracy by theta */
+  PB_TSNE_METHOD_FFT,   /* interpolation on equispaced boxes, 3 nodes each, FFT convolution */
+  PB_TSNE_METHOD_EXACT, /* every pair, O(N²) */
+} PbTsneMethod;
+
 typedef struct
 {
   double     perplexity;                /* 30; clamped to (N − 1) / 3 when too large */
-  double     theta;                     /* 0.5; 0 gives the exact O(N²) repulsion */
+  PbTsneMethod method;                  /* auto */
+  double     theta;                     /* 0.5, for bh only; 0 gives the exact repulsion */
   double     learning_rate;             /* <= 0 means auto: max (N / 12, 200) */
   PbTsneInit init;
   uint64_t   seed;
@@ -65,6 +76,13 @@ typedef struct
 
 void        pb_tsne_settings_init (PbTsneSettings *settings);
 
+/* "auto", "bh", "fft", "exact"; NULL for a value out of range. */
+const char *pb_tsne_method_name (PbTsneMethod method);
+/* false for an unknown name. */
+bool        pb_tsne_method_parse (const char *name, PbTsneMethod *out);
+/* What auto picks for n points (measured: docs/tsne-performance.md); other methods unchanged. */
+PbTsneMethod pb_tsne_method_for (PbTsneMethod method, int n);
+
 /* points: [n, dim]. Errors: n < 5, non-finite values, settings out of range (PB_ERR_INVALID),
  * PB_ERR_CANCELLED, PB_ERR_NOMEM. cb may be NULL; it is copied. */
 PbStatus    pb_tsne_new (const float *points, int n, int dim, const PbTsneSettings *settings,
@@ -79,17 +97,20 @@ PbStatus    pb_tsne_step (PbTsne *self, int iterations, PbError *err);
 const float *pb_tsne_coords (const PbTsne *self);
 int          pb_tsne_n (const PbTsne *self);
 int          pb_tsne_iteration (const PbTsne *self);
-/* KL (P ‖ Q) at the current coordinates, against the unexaggerated P, with Q's normaliser
- * from the Barnes–Hut tree. During early exaggeration this equals KL_α / α − ln α of the
+/* The method in use: never auto. */
+PbTsneMethod pb_tsne_method_used (const PbTsne *self);
+/* KL (P ‖ Q) at the current coordinates, against the unexaggerated P, with Q's normaliser Z
+ * from the run's method (exact, the Barnes–Hut tree, or the FFT grid); the attractive part is
+ * exact for every method. During early exaggeration this equals KL_α / α − ln α of the
  * exaggerated objective, so values are comparable throughout. Costs about one iteration;
- * cached until the next step. */
+ * cached until the next step. It can only fail for want of memory (fft): then NaN. */
 double       pb_tsne_kl (PbTsne *self);
 double       pb_tsne_perplexity_used (const PbTsne *self);
 bool         pb_tsne_perplexity_clamped (const PbTsne *self);
 double       pb_tsne_learning_rate_used (const PbTsne *self);
 const PbTsneAffinities *pb_tsne_affinities (const PbTsne *self);
 
-/* Lower-level pieces, exposed for the tests. */
+/* Lower-level pieces, exposed for the tests and the benchmark. */
 
 /* Fills p[k] with the Gaussian conditional probabilities over squared distances dist2[k],
  * with the precision found by binary search so that exp (entropy) = perplexity.
@@ -111,3 +132,6 @@ void     pb_tsne_exact_gradient (const PbTsneAffinities *p, const double *y, dou
  * the tree's normaliser. */
 PbStatus pb_tsne_bh_gradient (const PbTsneAffinities *p, const double *y, double theta,
                               double *grad, double *kl, PbError *err);
+/* The same with the FFT-interpolated repulsion; kl (may be NULL) with the grid's Z. */
+PbStatus pb_tsne_fft_gradient (const PbTsneAffinities *p, const double *y, double *grad,
+                               double *kl, PbError *err);

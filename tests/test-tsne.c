@@ -308,6 +308,39 @@ test_gradient_bh_theta (void)
   pb_tsne_affinities_clear (&p);
 }
 
+/* The FFT interpolation against the exact sums, at a compact map (the grid's 50 boxes a side
+ * are then narrow) and at a spread one (boxes one unit wide, 3 nodes each). */
+static void
+check_fft_gradient (uint64_t seed, int n, double scale, double bound)
+{
+  PbTsneAffinities p;
+  g_autofree double *y = random_map (seed, n, scale);
+  g_autofree double *exact = g_new (double, 2 * n);
+  g_autofree double *fft = g_new (double, 2 * n);
+  PbError err = { { 0 } };
+  double kl_fft;
+
+  make_affinities (n, 8, 30.0, 9, &p);
+  pb_tsne_exact_gradient (&p, y, exact);
+  g_assert_cmpint (pb_tsne_fft_gradient (&p, y, fft, &kl_fft, &err), ==, PB_OK);
+  double rel = relative_difference (fft, exact, 2 * n);
+  double kl = pb_tsne_exact_kl (&p, y);
+  g_test_message ("fft, map scale %g: relative gradient difference %.3g, KL %.8f vs exact %.8f",
+                  scale, rel, kl_fft, kl);
+  g_assert_cmpfloat (rel, >, 1e-9);
+  g_assert_cmpfloat (rel, <, bound);
+  g_assert_cmpfloat (fabs (kl_fft - kl), <, 1e-4 * kl);
+  pb_tsne_affinities_clear (&p);
+}
+
+static void
+test_gradient_fft (void)
+{
+  check_fft_gradient (10, 800, 1.0, 1e-3);
+  check_fft_gradient (11, 800, 20.0, 1e-2);
+  check_fft_gradient (12, 2000, 60.0, 1e-2);
+}
+
 static double
 label_purity (const float *y, const int *labels, int n, int k)
 {
@@ -422,13 +455,14 @@ run_coords (const float *x, int n, int dim, PbTsneSettings *settings, int iterat
 }
 
 static void
-test_deterministic (void)
+check_deterministic (PbTsneMethod method)
 {
   const int n = 700, dim = 10;
   g_autofree float *x = random_points (13, n, dim);
   PbTsneSettings settings;
 
   pb_tsne_settings_init (&settings);
+  settings.method = method;
   settings.seed = 42;
   settings.threads = 1;
   g_autofree float *a = run_coords (x, n, dim, &settings, 300);
@@ -454,6 +488,79 @@ test_deterministic (void)
   settings.seed = 43;
   g_autofree float *f = run_coords (x, n, dim, &settings, 50);
   g_assert_true (memcmp (e, f, 2 * sizeof (float) * n) != 0);
+}
+
+static void
+test_deterministic (void)
+{
+  check_deterministic (PB_TSNE_METHOD_BH);
+  check_deterministic (PB_TSNE_METHOD_FFT);
+  check_deterministic (PB_TSNE_METHOD_EXACT);
+}
+
+/* A short run of each method from the same start ends at about the same KL, each map scored
+ * with the exact normaliser. */
+static void
+test_methods_kl (void)
+{
+  const int clusters = 6, per = 250, dim = 12, n = clusters * per;
+  g_autofree int *labels = NULL;
+  g_autofree float *x = cluster_points (clusters, per, dim, &labels);
+  const PbTsneMethod methods[] = { PB_TSNE_METHOD_EXACT, PB_TSNE_METHOD_BH, PB_TSNE_METHOD_FFT };
+  double kl[3];
+
+  for (int m = 0; m < 3; m++)
+    {
+      PbTsneSettings settings;
+      pb_tsne_settings_init (&settings);
+      settings.method = methods[m];
+      PbTsne *tsne = new_tsne (x, n, dim, &settings);
+      g_assert_cmpint (pb_tsne_method_used (tsne), ==, methods[m]);
+      step (tsne, 500);
+      g_autofree double *y = coords_as_double (tsne);
+      kl[m] = pb_tsne_exact_kl (pb_tsne_affinities (tsne), y);
+      /* The method's own KL is close to the exact one. */
+      g_assert_cmpfloat (fabs (pb_tsne_kl (tsne) - kl[m]), <, 0.01 * kl[m]);
+      pb_tsne_free (tsne);
+    }
+  g_test_message ("KL after 500 iterations: exact %.5f, bh %.5f, fft %.5f", kl[0], kl[1], kl[2]);
+  g_assert_cmpfloat (fabs (kl[2] - kl[0]), <, 0.02 * kl[0]);
+  g_assert_cmpfloat (kl[2], <, kl[1] * 1.02);
+}
+
+static void
+test_method_names (void)
+{
+  PbTsneMethod m = PB_TSNE_METHOD_EXACT;
+  g_autofree float *x = random_points (21, 40, 3);
+  PbTsneSettings settings;
+  PbTsne *tsne = NULL;
+  PbError err = { { 0 } };
+
+  for (int k = PB_TSNE_METHOD_AUTO; k <= PB_TSNE_METHOD_EXACT; k++)
+    {
+      g_assert_true (pb_tsne_method_parse (pb_tsne_method_name (k), &m));
+      g_assert_cmpint (m, ==, k);
+    }
+  g_assert_false (pb_tsne_method_parse ("BH", &m));
+  g_assert_false (pb_tsne_method_parse ("", &m));
+  g_assert_false (pb_tsne_method_parse (NULL, &m));
+  g_assert_null (pb_tsne_method_name (99));
+
+  /* auto: exact for a few hundred points, Barnes–Hut in between, FFT for many; the others
+   * are kept. */
+  g_assert_cmpint (pb_tsne_method_for (PB_TSNE_METHOD_AUTO, 100), ==, PB_TSNE_METHOD_EXACT);
+  g_assert_cmpint (pb_tsne_method_for (PB_TSNE_METHOD_AUTO, 5000), ==, PB_TSNE_METHOD_BH);
+  g_assert_cmpint (pb_tsne_method_for (PB_TSNE_METHOD_AUTO, 70000), ==, PB_TSNE_METHOD_FFT);
+  g_assert_cmpint (pb_tsne_method_for (PB_TSNE_METHOD_FFT, 100), ==, PB_TSNE_METHOD_FFT);
+  g_assert_cmpint (pb_tsne_method_for (PB_TSNE_METHOD_BH, 70000), ==, PB_TSNE_METHOD_BH);
+
+  pb_tsne_settings_init (&settings);
+  g_assert_cmpint (settings.method, ==, PB_TSNE_METHOD_AUTO);
+  settings.method = (PbTsneMethod) 7;
+  g_assert_cmpint (pb_tsne_new (x, 40, 3, &settings, NULL, &tsne, &err), ==, PB_ERR_INVALID);
+  g_assert_null (tsne);
+  g_assert_nonnull (strstr (err.message, "unknown method 7"));
 }
 
 static void
@@ -724,6 +831,23 @@ test_cli (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&errout, g_free);
 
+  code = run_cli ((const char *[]) { "--input", input, "--out", output, "--method", "fast",
+                                     NULL }, &out, &errout);
+  g_assert_cmpint (code, ==, 2);
+  g_assert_cmpstr (errout, ==, "pairbench-cli tsne: --method: expected auto, bh, fft or exact, "
+                   "got 'fast'\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&errout, g_free);
+
+  code = run_cli ((const char *[]) { "--input", input, "--out", output, "--method", "fft",
+                                     "--theta", "0.3", NULL }, &out, &errout);
+  g_assert_cmpint (code, ==, 2);
+  g_assert_cmpstr (errout, ==, "pairbench-cli tsne: --theta: applies to --method bh only, not "
+                   "fft\n");
+  g_assert_false (g_file_test (output, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&errout, g_free);
+
   code = run_cli ((const char *[]) { "--input", tiny, "--out", output, NULL }, &out, &errout);
   g_assert_cmpint (code, ==, 1);
   g_assert_nonnull (strstr (errout, "at least 5 points, got 3"));
@@ -738,6 +862,16 @@ test_cli (void)
   g_assert_nonnull (strstr (out, "\"perplexity\": 19.6666"));  /* clamped: (60 − 1) / 3 */
   g_assert_nonnull (strstr (out, "\"kl_trace\": [[50, "));
   g_assert_nonnull (strstr (out, "[300, "));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&errout, g_free);
+
+  code = run_cli ((const char *[]) { "--input", input, "--out", output, "--iterations", "100",
+                                     "--method", "fft", "--kl-exact", "--json", NULL },
+                  &out, &errout);
+  g_assert_cmpint (code, ==, 0);
+  g_assert_nonnull (strstr (out, "\"method\": \"fft\""));
+  g_assert_nonnull (strstr (out, "\"kl_exact\": "));
+  g_assert_nonnull (strstr (errout, "method fft"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&errout, g_free);
 
@@ -765,9 +899,12 @@ main (int argc, char **argv)
   g_test_add_func ("/core/tsne/gradient/finite-difference", test_gradient_finite_difference);
   g_test_add_func ("/core/tsne/gradient/bh-theta-0", test_gradient_bh_exact);
   g_test_add_func ("/core/tsne/gradient/bh-theta-0.5", test_gradient_bh_theta);
+  g_test_add_func ("/core/tsne/gradient/fft", test_gradient_fft);
   g_test_add_func ("/core/tsne/clusters", test_clusters);
   g_test_add_func ("/core/tsne/kl-falls", test_kl_falls);
   g_test_add_func ("/core/tsne/deterministic", test_deterministic);
+  g_test_add_func ("/core/tsne/methods/kl", test_methods_kl);
+  g_test_add_func ("/core/tsne/methods/names", test_method_names);
   g_test_add_func ("/core/tsne/pca-init", test_pca_init);
   g_test_add_func ("/core/tsne/errors", test_errors);
   g_test_add_func ("/core/tsne/duplicates", test_duplicates);

@@ -27,6 +27,7 @@ static const char *usage =
   "  --seed S             the run's seed (default: from the weights' metadata)\n"
   "  --perplexity P       t-SNE perplexity (default 30)\n"
   "  --iterations N       t-SNE iterations (default 1000)\n"
+  "  --method M           t-SNE repulsion: auto, bh, fft or exact (default auto: by N)\n"
   "  --data DIR           MNIST IDX folder (default: the shipped copy)\n"
   "  -h, --help           show this help\n";
 
@@ -38,6 +39,7 @@ pb_cli_embed (int argc, char **argv)
   PbLayer layer = PB_LAYER_LOGITS;
   long pairs_n = 1000, iterations = 1000;
   double perplexity = 30.0;
+  PbTsneMethod method = PB_TSNE_METHOD_AUTO;
   bool seed_given = false;
   unsigned long long seed = 0;
   PbError err = { { 0 } };
@@ -88,6 +90,12 @@ pb_cli_embed (int argc, char **argv)
             return pb_cli_usage_error (cmd, "--iterations: expected an integer 1–1000000, "
                                        "got '%s'",
                                        v ? v : "");
+        }
+      else if (pb_cli_match (argc, argv, &i, "--method", &v))
+        {
+          if (!pb_tsne_method_parse (v, &method))
+            return pb_cli_usage_error (cmd, "--method: expected auto, bh, fft or exact, "
+                                       "got '%s'", v ? v : "");
         }
       else if (pb_cli_match (argc, argv, &i, "--perplexity", &v))
         {
@@ -145,6 +153,7 @@ pb_cli_embed (int argc, char **argv)
   PbTsneSettings ts;
   pb_tsne_settings_init (&ts);
   ts.perplexity = perplexity;
+  ts.method = method;
   double t0 = pb_now_seconds ();
   if (pb_tsne_new (features, rows, dim, &ts, NULL, &tsne, &err) != PB_OK
       || pb_tsne_step (tsne, (int) iterations, &err) != PB_OK)

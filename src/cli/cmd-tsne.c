@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* pairbench-cli tsne: a 2-D map of any point set (CSV or .npy) with the core's Barnes–Hut t-SNE.
+/* pairbench-cli tsne: a 2-D map of any point set (CSV or .npy) with the core's t-SNE.
  * Progress goes to stderr; the result (final KL and seconds, or one JSON object) to stdout. */
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 static const char *usage =
   "Usage: pairbench-cli tsne --input FILE --out OUT.csv [OPTIONS]\n"
   "\n"
-  "Embeds the points of FILE in 2-D with Barnes–Hut t-SNE and writes x,y[,label] rows,\n"
+  "Embeds the points of FILE in 2-D with t-SNE and writes x,y[,label] rows,\n"
   "one per input point, in input order.\n"
   "\n"
   "FILE is a CSV with one point per row (a header row is allowed; a column named label\n"
@@ -31,13 +32,18 @@ static const char *usage =
   "Options:\n"
   "  --perplexity P          effective number of neighbours (default 30)\n"
   "  --iterations N          optimisation iterations (default 1000)\n"
-  "  --theta T               Barnes–Hut accuracy, 0 = exact (default 0.5)\n"
+  "  --method auto|bh|fft|exact\n"
+  "                          the repulsion: Barnes–Hut, FFT-accelerated interpolation, or\n"
+  "                          every pair; auto picks by the number of points (default auto)\n"
+  "  --theta T               Barnes–Hut accuracy, 0 = exact (default 0.5; bh only)\n"
   "  --learning-rate auto|X  auto = max (N / 12, 200) (default auto)\n"
   "  --init pca|random       initial map (default pca)\n"
   "  --seed S                random seed (default 0)\n"
   "  --threads N             worker threads, 0 = up to 2 (default 0); results do not depend on it\n"
+  "  --kl-exact              also score the final map with every pair's Q (O(N²), after the\n"
+  "                          timing): the same evaluation for every method\n"
   "  --json                  print one JSON object: kl, seconds, iterations, perplexity,\n"
-  "                          kl_trace ([[iteration, kl], ...]) and more\n"
+  "                          method, kl_trace ([[iteration, kl], ...]) and more\n"
   "  -h, --help              show this help\n";
 
 typedef struct
@@ -67,8 +73,8 @@ on_progress (PbTsneStage stage, double fraction, void *user_data)
 }
 
 static void
-print_result (bool json, double kl, double seconds, int iterations, const PbTsne *tsne,
-              const int *trace_iter, const double *trace_kl, int trace_len)
+print_result (bool json, double kl, double kl_exact, double seconds, int iterations,
+              const PbTsne *tsne, const int *trace_iter, const double *trace_kl, int trace_len)
 {
   PbStr out;
 
@@ -83,7 +89,15 @@ print_result (bool json, double kl, double seconds, int iterations, const PbTsne
       pb_str_printf (&out, ", \"perplexity_clamped\": %s, \"learning_rate\": ",
                      pb_tsne_perplexity_clamped (tsne) ? "true" : "false");
       pb_str_append_double (&out, pb_tsne_learning_rate_used (tsne));
-      pb_str_append (&out, ", \"kl_trace\": [");
+      pb_str_printf (&out, ", \"method\": \"%s\", ",
+                     pb_tsne_method_name (pb_tsne_method_used (tsne)));
+      if (!isnan (kl_exact))
+        {
+          pb_str_append (&out, "\"kl_exact\": ");
+          pb_str_append_double (&out, kl_exact);
+          pb_str_append (&out, ", ");
+        }
+      pb_str_append (&out, "\"kl_trace\": [");
       for (int k = 0; k < trace_len; k++)
         {
           pb_str_printf (&out, "%s[%d, ", k > 0 ? ", " : "", trace_iter[k]);
@@ -93,7 +107,11 @@ print_result (bool json, double kl, double seconds, int iterations, const PbTsne
       pb_str_append (&out, "]}\n");
     }
   else
-    pb_str_printf (&out, "kl %.6f\nseconds %.3f\n", kl, seconds);
+    {
+      pb_str_printf (&out, "kl %.6f\nseconds %.3f\n", kl, seconds);
+      if (!isnan (kl_exact))
+        pb_str_printf (&out, "kl_exact %.6f\n", kl_exact);
+    }
   if (!out.failed)
     fputs (out.data, stdout);
   fflush (stdout);
@@ -107,7 +125,7 @@ pb_cli_tsne (int argc, char **argv)
   const char *input = NULL, *output = NULL;
   PbTsneSettings settings;
   long iterations = 1000;
-  bool json = false;
+  bool json = false, theta_given = false, kl_exact = false;
   int status = 0;
 
   pb_tsne_settings_init (&settings);
@@ -123,6 +141,8 @@ pb_cli_tsne (int argc, char **argv)
         }
       else if (strcmp (argv[i], "--json") == 0)
         json = true;
+      else if (strcmp (argv[i], "--kl-exact") == 0)
+        kl_exact = true;
       else if (pb_cli_match (argc, argv, &i, "--input", &v))
         {
           if (v == NULL || *v == '\0')
@@ -152,6 +172,13 @@ pb_cli_tsne (int argc, char **argv)
           if (!pb_cli_parse_double (v, 0.0, 1.0, true, &settings.theta))
             return pb_cli_usage_error (cmd, "--theta: expected a number in 0–1, got '%s'",
                                        v ? v : "");
+          theta_given = true;
+        }
+      else if (pb_cli_match (argc, argv, &i, "--method", &v))
+        {
+          if (!pb_tsne_method_parse (v, &settings.method))
+            return pb_cli_usage_error (cmd, "--method: expected auto, bh, fft or exact, "
+                                       "got '%s'", v ? v : "");
         }
       else if (pb_cli_match (argc, argv, &i, "--learning-rate", &v))
         {
@@ -192,6 +219,10 @@ pb_cli_tsne (int argc, char **argv)
     return pb_cli_usage_error (cmd, "--input is required; see --help");
   if (output == NULL)
     return pb_cli_usage_error (cmd, "--out is required; see --help");
+  if (theta_given && settings.method != PB_TSNE_METHOD_AUTO
+      && settings.method != PB_TSNE_METHOD_BH)
+    return pb_cli_usage_error (cmd, "--theta: applies to --method bh only, not %s",
+                               pb_tsne_method_name (settings.method));
 
   PbPoints points = { 0 };
   PbTsne *tsne = NULL;
@@ -215,8 +246,9 @@ pb_cli_tsne (int argc, char **argv)
       status = pb_cli_failure (cmd, &err);
       goto out;
     }
-  fprintf (stderr, "tsne: %s: %d points of %d dimensions%s\n", input, points.n, points.dim,
-           points.labels != NULL ? ", labelled" : "");
+  fprintf (stderr, "tsne: %s: %d points of %d dimensions%s; method %s\n", input, points.n,
+           points.dim, points.labels != NULL ? ", labelled" : "",
+           pb_tsne_method_name (pb_tsne_method_for (settings.method, points.n)));
 
   /* The run gets its parallelism from its own threads; idle BLAS threads would only spin. */
   pb_blas_set_single_thread ();
@@ -255,8 +287,24 @@ pb_cli_tsne (int argc, char **argv)
       status = pb_cli_failure (cmd, &err);
       goto out;
     }
-  print_result (json, trace_kl[trace_len - 1], seconds, (int) iterations, tsne, trace_iter,
-                trace_kl, trace_len);
+  double exact = NAN;
+  if (kl_exact)
+    {
+      const float *xy = pb_tsne_coords (tsne);
+      double *y = malloc ((size_t) 2 * points.n * sizeof (double));
+      if (y == NULL)
+        {
+          pb_error_set (&err, PB_ERR_NOMEM, "out of memory");
+          status = pb_cli_failure (cmd, &err);
+          goto out;
+        }
+      for (int c = 0; c < 2 * points.n; c++)
+        y[c] = xy[c];
+      exact = pb_tsne_exact_kl (pb_tsne_affinities (tsne), y);
+      free (y);
+    }
+  print_result (json, trace_kl[trace_len - 1], exact, seconds, (int) iterations, tsne,
+                trace_iter, trace_kl, trace_len);
 
 out:
   pb_tsne_free (tsne);
