@@ -373,6 +373,15 @@ samples_ready (gpointer data)
   return strstr (text, "shifted") != NULL;
 }
 
+/* The pairs are drawn on a worker thread, which can take longer than a settle (under ASan). */
+static void
+samples_settle (PbSamplesView *samples)
+{
+  pb_test_settle ();
+  pb_test_wait_for (!pb_samples_view_get_busy (samples), 60);
+  pb_test_settle ();
+}
+
 static gboolean
 samples_unshifted (gpointer data)
 {
@@ -427,7 +436,7 @@ test_samples_augmentations (void)
                                                 GTK_TYPE_SPIN_BUTTON, NULL, NULL));
   g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (epoch))));
   gtk_spin_button_set_value (epoch, 2);
-  pb_test_settle ();
+  samples_settle (samples);
   epoch2 = flow_box_text (samples);
   g_assert_nonnull (strstr (epoch2, "shifted ("));
   g_assert_cmpstr (epoch1, !=, epoch2);
@@ -448,7 +457,7 @@ test_samples_augmentations (void)
                                                NULL));
   gtk_drop_down_set_selected (source, 1);
   g_assert_nonnull (pb_run_picker_get_run (picker));
-  pb_test_settle ();
+  samples_settle (samples);
   g_assert_cmpint (gtk_spin_button_get_value_as_int (epoch), ==, 2);
   trained = flow_box_text (samples);
   g_assert_cmpstr (trained, ==, epoch2);
@@ -555,7 +564,7 @@ test_samples_scale_shear (void)
                                                 GTK_TYPE_SPIN_BUTTON, NULL, NULL));
   g_assert_true (gtk_widget_get_visible (gtk_widget_get_parent (GTK_WIDGET (epoch))));
   gtk_spin_button_set_value (epoch, 2);
-  pb_test_settle ();
+  samples_settle (samples);
   collect_labels (GTK_WIDGET (samples), header);
   g_assert_nonnull (strstr (header->str, "Epoch 2 of 3"));
   g_assert_nonnull (strstr (header->str, "with scaling ×0.80–1.20, shears ±0.5;"));

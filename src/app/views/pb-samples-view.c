@@ -669,6 +669,13 @@ pb_samples_view_set_mode (PbSamplesView *self,
     gtk_toggle_button_set_active (self->pairs_toggle, TRUE);
 }
 
+gboolean
+pb_samples_view_get_busy (PbSamplesView *self)
+{
+  g_return_val_if_fail (PB_IS_SAMPLES_VIEW (self), FALSE);
+  return pb_pair_preview_get_busy (self->preview);
+}
+
 guint
 pb_samples_view_get_n_tiles (PbSamplesView *self)
 {

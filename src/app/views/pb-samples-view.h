@@ -22,5 +22,7 @@ void       pb_samples_view_set_mode (PbSamplesView *self, const char *mode);
 gboolean   pb_samples_view_activate_tile (PbSamplesView *self, guint position);
 /* Tiles shown (tests). */
 guint      pb_samples_view_get_n_tiles (PbSamplesView *self);
+/* TRUE while pairs are being drawn on the worker thread (tests). */
+gboolean   pb_samples_view_get_busy (PbSamplesView *self);
 
 G_END_DECLS
