@@ -23,7 +23,7 @@ pb_user_presets_list (GError **error)
   char **names = NULL;
   int n = 0;
   PbError err = { { 0 } };
-  GStrvBuilder *builder;
+  g_autoptr(GStrvBuilder) builder = NULL;
 
   if (!user_dir (dir, sizeof dir, error))
     return NULL;
