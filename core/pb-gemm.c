@@ -19,6 +19,7 @@
 static PbGemmBackend backend = PB_GEMM_OPENBLAS;
 static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
 
+#ifdef PB_HAVE_LIBXSMM
 /* The vector width of an OpenBLAS kernel by its name; 0 if unknown. */
 static int
 core_vector_bits (const char *core)
@@ -37,6 +38,7 @@ core_vector_bits (const char *core)
       return cores[i].bits;
   return 0;
 }
+#endif
 
 static void
 choose_backend (void)
