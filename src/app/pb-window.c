@@ -94,6 +94,7 @@ show_run_status (PbWindow  *self,
   g_autofree char *elapsed_s = pb_format_duration (elapsed);
   g_autofree char *error_s = NULL;
   g_autofree char *detail = NULL;
+  g_autofree char *epochs = pb_run_item_format_epoch_progress (item);
 
   pb_run_item_get_batches (item, &nb);
   fraction = bpe > 0 ? MIN (1.0, nb / total) : 0;
@@ -105,18 +106,17 @@ show_run_status (PbWindow  *self,
     case PB_RUN_STATUS_RUNNING:
       if (pb_trainer_get_paused (self->trainer))
         {
-          /* Translators: "Paused siamese-aux · seed 1 — epoch 3/25, after batch 57" */
-          title = g_strdup_printf (_("Paused %s — epoch %u/%d, after batch %u"),
-                                   pb_run_item_get_label (item), MIN (ne + 1, (guint) planned),
-                                   planned, nb);
+          /* Translators: "Paused siamese-aux · seed 1 — epoch 3 of 25 in progress, after
+           * batch 57" */
+          title = g_strdup_printf (_("Paused %s — %s, after batch %u"),
+                                   pb_run_item_get_label (item), epochs, nb);
           /* Translators: "Space resumes, → trains one batch · 0:12 elapsed · test error 18.2 %" */
           detail = g_strdup_printf (_("Space resumes, → trains one batch · %s elapsed · %s"),
                                     elapsed_s, error_s);
           break;
         }
-      /* Translators: "Training siamese-aux · seed 1 — epoch 3/25" */
-      title = g_strdup_printf (_("Training %s — epoch %u/%d"), pb_run_item_get_label (item),
-                               MIN (ne + 1, (guint) planned), planned);
+      /* Translators: "Training siamese-aux · seed 1 — epoch 3 of 25 in progress" */
+      title = g_strdup_printf (_("Training %s — %s"), pb_run_item_get_label (item), epochs);
       if (fraction > 0.001)
         {
           g_autofree char *eta = pb_format_duration (elapsed * (1 - fraction) / fraction);
@@ -130,14 +130,14 @@ show_run_status (PbWindow  *self,
         detail = g_strdup_printf (_("%s elapsed · %s"), elapsed_s, error_s);
       break;
     case PB_RUN_STATUS_FINISHED:
-      title = g_strdup_printf (_("Finished %s — %u/%d epochs"), pb_run_item_get_label (item),
-                               ne, planned);
+      /* Translators: "Finished siamese-aux · seed 1 — 25 of 25 epochs done" */
+      title = g_strdup_printf (_("Finished %s — %s"), pb_run_item_get_label (item), epochs);
       detail = g_strdup_printf (_("%s elapsed · %s"), elapsed_s, error_s);
       fraction = 1;
       break;
     case PB_RUN_STATUS_CANCELLED:
-      title = g_strdup_printf (_("Stopped %s — %u/%d epochs"), pb_run_item_get_label (item),
-                               ne, planned);
+      /* Translators: "Stopped siamese-aux · seed 1 — 4 of 25 epochs done" */
+      title = g_strdup_printf (_("Stopped %s — %s"), pb_run_item_get_label (item), epochs);
       detail = g_strdup_printf (_("%s elapsed · %s · what was trained is kept"), elapsed_s,
                                 error_s);
       break;
