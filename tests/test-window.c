@@ -8,6 +8,7 @@
 
 #include "pb-application.h"
 #include "pb-curve-view.h"
+#include "pb-format.h"
 #include "pb-run-item.h"
 #include "pb-run-list.h"
 #include "pb-samples-view.h"
@@ -343,6 +344,63 @@ test_window_epoch_counters_agree (void)
 }
 
 static void
+assert_header_next (const char *name)
+{
+  PbArch arch;
+  PbError err;
+  g_autofree char *count = NULL;
+  g_autofree char *expected = NULL;
+
+  g_assert_cmpint (pb_arch_from_name (name, &arch, &err), ==, PB_OK);
+  count = pb_format_count (pb_arch_param_count (&arch));
+  expected = g_strdup_printf ("Next: %s · %s parameters", name, count);
+  g_assert_cmpstr (pb_window_get_status_text (window), ==, expected);
+}
+
+/* After a run, a changed switch makes the status line say what Start will now train; the
+ * finished run's result stays in its row. */
+static void
+test_window_header_next_run (void)
+{
+  GtkWidget *row = pb_test_find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                        (gpointer) "Weight sharing");
+  GtkWidget *sharing = row ? pb_test_find_widget (row, GTK_TYPE_SWITCH, NULL, NULL) : NULL;
+  PbRunItem *item;
+  guint ne;
+  const PbEpochRecord *er;
+  g_autofree char *result = NULL;
+
+  g_assert_nonnull (sharing);
+  g_settings_reset (settings, "weight-sharing");
+  g_settings_reset (settings, "aux-loss");
+  g_settings_reset (settings, "two-channel");
+  set_small_run (1, 200);
+  item = start_run ();
+  run_to_end ();
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
+  g_assert_cmpstr (pb_run_item_get_arch_name (item), ==, "siamese-aux");
+  g_assert_true (g_str_has_prefix (pb_window_get_status_text (window), "Finished siamese-aux"));
+
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (sharing)));
+  gtk_switch_set_active (GTK_SWITCH (sharing), FALSE);
+  pb_test_settle ();
+  assert_header_next ("twin-aux");
+
+  er = pb_run_item_get_epochs (item, &ne);
+  g_assert_cmpuint (ne, ==, 1);
+  result = g_strdup_printf ("Finished · 1 of 1 epoch done · test error %.1f\u00a0%%",
+                            100 * er[0].test_error);
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (last_row_subtitle ()), result));
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
+
+  /* Back to the finished run's settings: still the next run. */
+  gtk_switch_set_active (GTK_SWITCH (sharing), TRUE);
+  pb_test_settle ();
+  assert_header_next ("siamese-aux");
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (last_row_subtitle ()), result));
+}
+
+static void
 test_window_invalid_disables_start (void)
 {
   GtkWidget *row = pb_test_find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
@@ -560,6 +618,7 @@ main (int   argc,
   g_test_add_func ("/window/samples", test_window_samples);
   /* After samples, which reads the mistakes of the last run that finished. */
   g_test_add_func ("/window/epoch-counters-agree", test_window_epoch_counters_agree);
+  g_test_add_func ("/window/header-next-run", test_window_header_next_run);
   g_test_add_func ("/window/render-png", test_window_render_png);
   g_test_add_func ("/window/secondary-windows", test_window_secondary_windows);
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);

@@ -59,22 +59,36 @@ show_speed (PbWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->speed_label), text != NULL);
 }
 
+/* Between runs the status line says what Start will train, not what was trained last: that
+ * run's result stays in its row of the run list. */
 static void
 show_idle_status (PbWindow *self)
 {
   PbTrainSettings s;
+  g_autofree char *title = NULL;
   g_autofree char *detail = NULL;
+  gboolean any_run = g_list_model_get_n_items (G_LIST_MODEL (self->runs)) > 0;
 
-  gtk_label_set_label (self->status_label, _("Ready"));
   if (pb_run_sidebar_get_settings (self->sidebar, &s))
     {
       g_autofree char *params = pb_format_count (pb_arch_param_count (&s.arch));
-      /* Translators: e.g. "Press Start (Ctrl+Return) to train siamese-aux, 71 076 parameters" */
-      detail = g_strdup_printf (_("Press Start (Ctrl+Return) to train %s, %s parameters"),
-                                pb_arch_name (&s.arch), params);
+
+      if (any_run)
+        {
+          /* Translators: the run Start will train, e.g. "Next: twin-aux · 142 110 parameters" */
+          title = g_strdup_printf (_("Next: %s · %s parameters"), pb_arch_name (&s.arch),
+                                   params);
+          detail = g_strdup (_("Press Start (Ctrl+Return) to train it; earlier results stay "
+                               "in the Runs list"));
+        }
+      else
+        /* Translators: e.g. "Press Start (Ctrl+Return) to train siamese-aux, 71 076 parameters" */
+        detail = g_strdup_printf (_("Press Start (Ctrl+Return) to train %s, %s parameters"),
+                                  pb_arch_name (&s.arch), params);
     }
   else
     detail = g_strdup (pb_run_sidebar_get_problem (self->sidebar));
+  gtk_label_set_label (self->status_label, title ? title : _("Ready"));
   gtk_label_set_label (self->status_detail, detail ? detail : "");
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   show_speed (self);
@@ -488,13 +502,7 @@ on_sidebar_changed (PbWindow *self)
 {
   update_actions (self);
   if (!pb_trainer_get_running (self->trainer))
-    {
-      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->runs));
-      g_autoptr(PbRunItem) last = n > 0 ? g_list_model_get_item (G_LIST_MODEL (self->runs), n - 1)
-                                        : NULL;
-      if (last == NULL || !pb_run_sidebar_get_valid (self->sidebar))
-        show_idle_status (self);
-    }
+    show_idle_status (self);
 }
 
 static void
