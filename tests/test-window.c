@@ -86,6 +86,13 @@ is_start_button (GtkWidget *widget,
 }
 
 static gboolean
+is_stop_button (GtkWidget *widget,
+                gpointer   data)
+{
+  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "win.stop") == 0;
+}
+
+static gboolean
 is_row_titled (GtkWidget *widget,
                gpointer   data)
 {
@@ -400,6 +407,34 @@ test_window_header_next_run (void)
   g_assert_true (g_str_has_prefix (gtk_label_get_label (last_row_subtitle ()), result));
 }
 
+/* Stop is red only while it can stop a run; otherwise it has the plain insensitive look. */
+static void
+test_window_stop_style (void)
+{
+  GtkWidget *stop = pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_stop_button,
+                                         NULL);
+  PbRunItem *item;
+
+  g_assert_nonnull (stop);
+  g_assert_false (gtk_widget_get_sensitive (stop));
+  g_assert_false (gtk_widget_has_css_class (stop, "destructive-action"));
+
+  set_small_run (50, 1000);
+  item = start_run ();
+  pb_test_settle ();
+  g_assert_true (gtk_widget_get_sensitive (stop));
+  g_assert_true (gtk_widget_has_css_class (stop, "destructive-action"));
+  g_assert_true (g_str_has_prefix (pb_window_get_status_text (window), "Training "));
+
+  pb_test_wait_for (n_batches (item) >= 1
+                    || !pb_trainer_get_running (pb_window_get_trainer (window)), RUN_TIMEOUT_S);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
+  run_to_end ();
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_CANCELLED);
+  g_assert_false (gtk_widget_get_sensitive (stop));
+  g_assert_false (gtk_widget_has_css_class (stop, "destructive-action"));
+}
+
 static void
 test_window_invalid_disables_start (void)
 {
@@ -619,6 +654,7 @@ main (int   argc,
   /* After samples, which reads the mistakes of the last run that finished. */
   g_test_add_func ("/window/epoch-counters-agree", test_window_epoch_counters_agree);
   g_test_add_func ("/window/header-next-run", test_window_header_next_run);
+  g_test_add_func ("/window/stop-style", test_window_stop_style);
   g_test_add_func ("/window/render-png", test_window_render_png);
   g_test_add_func ("/window/secondary-windows", test_window_secondary_windows);
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);
