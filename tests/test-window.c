@@ -8,6 +8,7 @@
 
 #include "pb-application.h"
 #include "pb-curve-view.h"
+#include "pb-format.h"
 #include "pb-run-item.h"
 #include "pb-run-list.h"
 #include "pb-samples-view.h"
@@ -85,10 +86,43 @@ is_start_button (GtkWidget *widget,
 }
 
 static gboolean
+is_stop_button (GtkWidget *widget,
+                gpointer   data)
+{
+  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "win.stop") == 0;
+}
+
+static gboolean
 is_row_titled (GtkWidget *widget,
                gpointer   data)
 {
   return g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), data) == 0;
+}
+
+static gboolean
+is_row_subtitle (GtkWidget *widget,
+                 gpointer   data)
+{
+  return gtk_widget_has_css_class (widget, "dim-label") &&
+         gtk_widget_has_css_class (widget, "caption");
+}
+
+/* The subtitle of the run list's row for the last run: its status and result. */
+static GtkLabel *
+last_row_subtitle (void)
+{
+  GtkWidget *list = pb_test_find_widget (GTK_WIDGET (window), PB_TYPE_RUN_LIST, NULL, NULL);
+  GtkWidget *box = pb_test_find_widget (list, GTK_TYPE_LIST_BOX, NULL, NULL);
+  guint n = g_list_model_get_n_items (pb_window_get_runs (window));
+  GtkListBoxRow *row;
+  GtkWidget *label;
+
+  g_assert_nonnull (box);
+  row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (box), n - 1);
+  g_assert_nonnull (row);
+  label = pb_test_find_widget (GTK_WIDGET (row), GTK_TYPE_LABEL, is_row_subtitle, NULL);
+  g_assert_nonnull (label);
+  return GTK_LABEL (label);
 }
 
 static void
@@ -220,7 +254,7 @@ test_window_run_names (void)
       g_assert_cmpstr (pb_run_item_get_label (item), ==, expected[i]);
       g_assert_cmpstr (g_ptr_array_index (shown, i), ==, expected[i]);
     }
-  status = g_strdup_printf ("Finished %s — 1/1 epochs", expected[2]);
+  status = g_strdup_printf ("Finished %s — 1 of 1 epoch done", expected[2]);
   g_assert_cmpstr (pb_window_get_status_text (window), ==, status);
 }
 
@@ -248,6 +282,157 @@ test_window_toggle_model (void)
   g_settings_reset (settings, "aux-loss");
   g_settings_reset (settings, "weight-sharing");
   pb_test_settle ();
+}
+
+typedef struct
+{
+  GtkLabel *row;
+  GPtrArray *seen;  /* the distinct epoch texts, in order */
+} EpochWatch;
+
+/* Connected after the window's handler: the header has been rewritten, and the row followed
+ * notify::n-epochs before the trainer said so. */
+static void
+check_epoch_texts (PbTrainer  *trainer,
+                   PbRunItem  *item,
+                   EpochWatch *watch)
+{
+  g_autofree char *epochs = pb_run_item_format_epoch_progress (item);
+  g_autofree char *expected = NULL;
+  const char *header = pb_window_get_status_text (window);
+  const char *row = gtk_label_get_label (watch->row);
+  int planned = pb_run_item_get_settings (item)->epochs;
+  guint ne;
+
+  pb_run_item_get_epochs (item, &ne);
+  expected = ne < (guint) planned
+             ? g_strdup_printf ("epoch %u of %d in progress", ne + 1, planned)
+             : g_strdup_printf ("%u of %d epochs done", ne, planned);
+  g_assert_cmpstr (epochs, ==, expected);
+  if (strstr (header, epochs) == NULL || strstr (row, epochs) == NULL)
+    g_error ("at %u epochs, header “%s” and row “%s” do not both say “%s”", ne, header, row,
+             epochs);
+  if (watch->seen->len == 0 ||
+      !g_str_equal (g_ptr_array_index (watch->seen, watch->seen->len - 1), epochs))
+    g_ptr_array_add (watch->seen, g_steal_pointer (&epochs));
+}
+
+/* The status line and the run's row count epochs the same way, from the same count. */
+static void
+test_window_epoch_counters_agree (void)
+{
+  EpochWatch watch = { NULL, g_ptr_array_new_with_free_func (g_free) };
+  PbTrainer *trainer = pb_window_get_trainer (window);
+  PbRunItem *item;
+  g_autofree char *done = NULL;
+  gulong handler;
+
+  set_small_run (3, 1000);
+  item = start_run ();
+  /* The row exists as soon as the run is in the list; nothing has arrived yet. */
+  watch.row = last_row_subtitle ();
+  handler = g_signal_connect (trainer, "progress", G_CALLBACK (check_epoch_texts), &watch);
+  run_to_end ();
+  g_signal_handler_disconnect (trainer, handler);
+
+  for (guint i = 0; i < watch.seen->len; i++)
+    g_test_message ("seen: %s", (char *) g_ptr_array_index (watch.seen, i));
+  /* The text moved on with the epochs, not only once at the end. */
+  g_assert_cmpuint (watch.seen->len, >=, 2);
+  g_assert_cmpstr (g_ptr_array_index (watch.seen, 0), ==, "epoch 1 of 3 in progress");
+
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
+  done = pb_run_item_format_epoch_progress (item);
+  g_assert_cmpstr (done, ==, "3 of 3 epochs done");
+  g_assert_true (g_str_has_suffix (pb_window_get_status_text (window), "— 3 of 3 epochs done"));
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (last_row_subtitle ()),
+                                   "Finished · 3 of 3 epochs done · test error "));
+  g_ptr_array_unref (watch.seen);
+}
+
+static void
+assert_header_next (const char *name)
+{
+  PbArch arch;
+  PbError err;
+  g_autofree char *count = NULL;
+  g_autofree char *expected = NULL;
+
+  g_assert_cmpint (pb_arch_from_name (name, &arch, &err), ==, PB_OK);
+  count = pb_format_count (pb_arch_param_count (&arch));
+  expected = g_strdup_printf ("Next: %s · %s parameters", name, count);
+  g_assert_cmpstr (pb_window_get_status_text (window), ==, expected);
+}
+
+/* After a run, a changed switch makes the status line say what Start will now train; the
+ * finished run's result stays in its row. */
+static void
+test_window_header_next_run (void)
+{
+  GtkWidget *row = pb_test_find_widget (GTK_WIDGET (window), ADW_TYPE_ACTION_ROW, is_row_titled,
+                                        (gpointer) "Weight sharing");
+  GtkWidget *sharing = row ? pb_test_find_widget (row, GTK_TYPE_SWITCH, NULL, NULL) : NULL;
+  PbRunItem *item;
+  guint ne;
+  const PbEpochRecord *er;
+  g_autofree char *result = NULL;
+
+  g_assert_nonnull (sharing);
+  g_settings_reset (settings, "weight-sharing");
+  g_settings_reset (settings, "aux-loss");
+  g_settings_reset (settings, "two-channel");
+  set_small_run (1, 200);
+  item = start_run ();
+  run_to_end ();
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
+  g_assert_cmpstr (pb_run_item_get_arch_name (item), ==, "siamese-aux");
+  g_assert_true (g_str_has_prefix (pb_window_get_status_text (window), "Finished siamese-aux"));
+
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (sharing)));
+  gtk_switch_set_active (GTK_SWITCH (sharing), FALSE);
+  pb_test_settle ();
+  assert_header_next ("twin-aux");
+
+  er = pb_run_item_get_epochs (item, &ne);
+  g_assert_cmpuint (ne, ==, 1);
+  result = g_strdup_printf ("Finished · 1 of 1 epoch done · test error %.1f\u00a0%%",
+                            100 * er[0].test_error);
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (last_row_subtitle ()), result));
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_FINISHED);
+
+  /* Back to the finished run's settings: still the next run. */
+  gtk_switch_set_active (GTK_SWITCH (sharing), TRUE);
+  pb_test_settle ();
+  assert_header_next ("siamese-aux");
+  g_assert_true (g_str_has_prefix (gtk_label_get_label (last_row_subtitle ()), result));
+}
+
+/* Stop is red only while it can stop a run; otherwise it has the plain insensitive look. */
+static void
+test_window_stop_style (void)
+{
+  GtkWidget *stop = pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON, is_stop_button,
+                                         NULL);
+  PbRunItem *item;
+
+  g_assert_nonnull (stop);
+  g_assert_false (gtk_widget_get_sensitive (stop));
+  g_assert_false (gtk_widget_has_css_class (stop, "destructive-action"));
+
+  set_small_run (50, 1000);
+  item = start_run ();
+  pb_test_settle ();
+  g_assert_true (gtk_widget_get_sensitive (stop));
+  g_assert_true (gtk_widget_has_css_class (stop, "destructive-action"));
+  g_assert_true (g_str_has_prefix (pb_window_get_status_text (window), "Training "));
+
+  pb_test_wait_for (n_batches (item) >= 1
+                    || !pb_trainer_get_running (pb_window_get_trainer (window)), RUN_TIMEOUT_S);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL));
+  run_to_end ();
+  g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_CANCELLED);
+  g_assert_false (gtk_widget_get_sensitive (stop));
+  g_assert_false (gtk_widget_has_css_class (stop, "destructive-action"));
 }
 
 static void
@@ -466,6 +651,10 @@ main (int   argc,
   g_test_add_func ("/window/invalid-disables-start", test_window_invalid_disables_start);
   g_test_add_func ("/window/missing-data", test_window_missing_data);
   g_test_add_func ("/window/samples", test_window_samples);
+  /* After samples, which reads the mistakes of the last run that finished. */
+  g_test_add_func ("/window/epoch-counters-agree", test_window_epoch_counters_agree);
+  g_test_add_func ("/window/header-next-run", test_window_header_next_run);
+  g_test_add_func ("/window/stop-style", test_window_stop_style);
   g_test_add_func ("/window/render-png", test_window_render_png);
   g_test_add_func ("/window/secondary-windows", test_window_secondary_windows);
   g_test_add_func ("/window/close-while-training", test_window_close_while_training);

@@ -512,6 +512,23 @@ pb_run_item_set_elapsed (PbRunItem *self,
   self->elapsed = seconds;
 }
 
+char *
+pb_run_item_format_epoch_progress (PbRunItem *self)
+{
+  guint done;
+  int planned;
+
+  g_return_val_if_fail (PB_IS_RUN_ITEM (self), NULL);
+  done = self->epochs->len;
+  planned = self->settings.epochs;
+  if (self->status == PB_RUN_STATUS_RUNNING && done < (guint) planned)
+    /* Translators: the epoch a run is training, e.g. "epoch 5 of 25 in progress" */
+    return g_strdup_printf (_("epoch %u of %d in progress"), done + 1, planned);
+  /* Translators: the epochs a run completed, e.g. "4 of 25 epochs done" */
+  return g_strdup_printf (ngettext ("%u of %d epoch done", "%u of %d epochs done", planned),
+                          done, planned);
+}
+
 int
 pb_run_item_get_batches_at_stop (PbRunItem *self)
 {

@@ -48,6 +48,10 @@ void        pb_run_item_set_batches_per_epoch (PbRunItem *self, guint n);
 void        pb_run_item_append (PbRunItem *self, const PbBatchRecord *batches, guint n_batches,
                                 const PbEpochRecord *epochs, guint n_epochs);
 double      pb_run_item_get_elapsed (PbRunItem *self);
+/* The one way the app counts epochs, for the status line and the run list alike: while the run
+ * trains, the epoch under way ("epoch 5 of 25 in progress"); otherwise the epochs completed
+ * ("4 of 25 epochs done"). */
+char       *pb_run_item_format_epoch_progress (PbRunItem *self);
 void        pb_run_item_set_elapsed (PbRunItem *self, double seconds);
 
 /* Learning-rate changes made while it trained, in order; a run with any is "modified". */

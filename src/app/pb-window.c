@@ -59,22 +59,36 @@ show_speed (PbWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->speed_label), text != NULL);
 }
 
+/* Between runs the status line says what Start will train, not what was trained last: that
+ * run's result stays in its row of the run list. */
 static void
 show_idle_status (PbWindow *self)
 {
   PbTrainSettings s;
+  g_autofree char *title = NULL;
   g_autofree char *detail = NULL;
+  gboolean any_run = g_list_model_get_n_items (G_LIST_MODEL (self->runs)) > 0;
 
-  gtk_label_set_label (self->status_label, _("Ready"));
   if (pb_run_sidebar_get_settings (self->sidebar, &s))
     {
       g_autofree char *params = pb_format_count (pb_arch_param_count (&s.arch));
-      /* Translators: e.g. "Press Start (Ctrl+Return) to train siamese-aux, 71 076 parameters" */
-      detail = g_strdup_printf (_("Press Start (Ctrl+Return) to train %s, %s parameters"),
-                                pb_arch_name (&s.arch), params);
+
+      if (any_run)
+        {
+          /* Translators: the run Start will train, e.g. "Next: twin-aux · 142 110 parameters" */
+          title = g_strdup_printf (_("Next: %s · %s parameters"), pb_arch_name (&s.arch),
+                                   params);
+          detail = g_strdup (_("Press Start (Ctrl+Return) to train it; earlier results stay "
+                               "in the Runs list"));
+        }
+      else
+        /* Translators: e.g. "Press Start (Ctrl+Return) to train siamese-aux, 71 076 parameters" */
+        detail = g_strdup_printf (_("Press Start (Ctrl+Return) to train %s, %s parameters"),
+                                  pb_arch_name (&s.arch), params);
     }
   else
     detail = g_strdup (pb_run_sidebar_get_problem (self->sidebar));
+  gtk_label_set_label (self->status_label, title ? title : _("Ready"));
   gtk_label_set_label (self->status_detail, detail ? detail : "");
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   show_speed (self);
@@ -94,6 +108,7 @@ show_run_status (PbWindow  *self,
   g_autofree char *elapsed_s = pb_format_duration (elapsed);
   g_autofree char *error_s = NULL;
   g_autofree char *detail = NULL;
+  g_autofree char *epochs = pb_run_item_format_epoch_progress (item);
 
   pb_run_item_get_batches (item, &nb);
   fraction = bpe > 0 ? MIN (1.0, nb / total) : 0;
@@ -105,18 +120,17 @@ show_run_status (PbWindow  *self,
     case PB_RUN_STATUS_RUNNING:
       if (pb_trainer_get_paused (self->trainer))
         {
-          /* Translators: "Paused siamese-aux · seed 1 — epoch 3/25, after batch 57" */
-          title = g_strdup_printf (_("Paused %s — epoch %u/%d, after batch %u"),
-                                   pb_run_item_get_label (item), MIN (ne + 1, (guint) planned),
-                                   planned, nb);
+          /* Translators: "Paused siamese-aux · seed 1 — epoch 3 of 25 in progress, after
+           * batch 57" */
+          title = g_strdup_printf (_("Paused %s — %s, after batch %u"),
+                                   pb_run_item_get_label (item), epochs, nb);
           /* Translators: "Space resumes, → trains one batch · 0:12 elapsed · test error 18.2 %" */
           detail = g_strdup_printf (_("Space resumes, → trains one batch · %s elapsed · %s"),
                                     elapsed_s, error_s);
           break;
         }
-      /* Translators: "Training siamese-aux · seed 1 — epoch 3/25" */
-      title = g_strdup_printf (_("Training %s — epoch %u/%d"), pb_run_item_get_label (item),
-                               MIN (ne + 1, (guint) planned), planned);
+      /* Translators: "Training siamese-aux · seed 1 — epoch 3 of 25 in progress" */
+      title = g_strdup_printf (_("Training %s — %s"), pb_run_item_get_label (item), epochs);
       if (fraction > 0.001)
         {
           g_autofree char *eta = pb_format_duration (elapsed * (1 - fraction) / fraction);
@@ -130,14 +144,14 @@ show_run_status (PbWindow  *self,
         detail = g_strdup_printf (_("%s elapsed · %s"), elapsed_s, error_s);
       break;
     case PB_RUN_STATUS_FINISHED:
-      title = g_strdup_printf (_("Finished %s — %u/%d epochs"), pb_run_item_get_label (item),
-                               ne, planned);
+      /* Translators: "Finished siamese-aux · seed 1 — 25 of 25 epochs done" */
+      title = g_strdup_printf (_("Finished %s — %s"), pb_run_item_get_label (item), epochs);
       detail = g_strdup_printf (_("%s elapsed · %s"), elapsed_s, error_s);
       fraction = 1;
       break;
     case PB_RUN_STATUS_CANCELLED:
-      title = g_strdup_printf (_("Stopped %s — %u/%d epochs"), pb_run_item_get_label (item),
-                               ne, planned);
+      /* Translators: "Stopped siamese-aux · seed 1 — 4 of 25 epochs done" */
+      title = g_strdup_printf (_("Stopped %s — %s"), pb_run_item_get_label (item), epochs);
       detail = g_strdup_printf (_("%s elapsed · %s · what was trained is kept"), elapsed_s,
                                 error_s);
       break;
@@ -488,13 +502,7 @@ on_sidebar_changed (PbWindow *self)
 {
   update_actions (self);
   if (!pb_trainer_get_running (self->trainer))
-    {
-      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->runs));
-      g_autoptr(PbRunItem) last = n > 0 ? g_list_model_get_item (G_LIST_MODEL (self->runs), n - 1)
-                                        : NULL;
-      if (last == NULL || !pb_run_sidebar_get_valid (self->sidebar))
-        show_idle_status (self);
-    }
+    show_idle_status (self);
 }
 
 static void

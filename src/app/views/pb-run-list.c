@@ -44,29 +44,32 @@ describe (PbRunItem *item)
 {
   guint ne;
   const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
-  int planned = pb_run_item_get_settings (item)->epochs;
+  g_autofree char *epochs = pb_run_item_format_epoch_progress (item);
   g_autofree char *params = pb_format_count (pb_run_item_get_param_count (item));
   g_autofree char *error = ne > 0 ? g_strdup_printf (_("test error %.1f\u00a0%%"),
                                                      100 * er[ne - 1].test_error)
-                                  : g_strdup (_("no epoch yet"));
+                                  : g_strdup (_("no test error yet"));
 
   if (pb_run_item_get_loaded_evaluation (item) != NULL)
     /* Translators: a run opened from a weights file, evaluated on freshly drawn test pairs */
     return g_strdup_printf (_("Loaded from file · test error %.1f\u00a0%% · %s parameters"),
                             100 * pb_run_item_get_loaded_evaluation (item)->error, params);
 
+  /* The epochs as the status line counts them (pb_run_item_format_epoch_progress). */
   switch (pb_run_item_get_status (item))
     {
     case PB_RUN_STATUS_RUNNING:
       if (pb_run_item_get_paused (item))
-        /* Translators: run status of a paused run: epochs done/planned, then its test error */
-        return g_strdup_printf (_("Paused · %u/%d · %s"), ne, planned, error);
-      /* Translators: run status: epochs done/planned, then its test error */
-      return g_strdup_printf (_("Training · %u/%d · %s"), ne, planned, error);
+        /* Translators: "Paused · epoch 5 of 25 in progress · test error 18.2 %" */
+        return g_strdup_printf (_("Paused · %s · %s"), epochs, error);
+      /* Translators: "Training · epoch 5 of 25 in progress · test error 18.2 %" */
+      return g_strdup_printf (_("Training · %s · %s"), epochs, error);
     case PB_RUN_STATUS_FINISHED:
-      return g_strdup_printf (_("Finished · %s · %s parameters"), error, params);
+      /* Translators: "Finished · 25 of 25 epochs done · test error 3.1 % · 71 076 parameters" */
+      return g_strdup_printf (_("Finished · %s · %s · %s parameters"), epochs, error, params);
     case PB_RUN_STATUS_CANCELLED:
-      return g_strdup_printf (_("Stopped at %u/%d · %s"), ne, planned, error);
+      /* Translators: "Stopped · 4 of 25 epochs done · test error 18.2 %" */
+      return g_strdup_printf (_("Stopped · %s · %s"), epochs, error);
     case PB_RUN_STATUS_FAILED:
       return g_strdup_printf (_("Failed · %s"), pb_run_item_get_message (item)
                                                   ? pb_run_item_get_message (item) : "");

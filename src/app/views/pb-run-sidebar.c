@@ -63,6 +63,7 @@ struct _PbRunSidebar
   GtkLabel *problem_label;
   GtkLabel *next_run_label;
   GtkWidget *live_box;
+  GtkWidget *stop_button;
   GtkToggleButton *pause_button;
   AdwButtonContent *pause_content;
   GtkSpinButton *live_lr_spin;
@@ -429,6 +430,17 @@ revalidate (PbRunSidebar *self)
   g_signal_emit (self, signals[CHANGED], 0);
 }
 
+/* Red only while it can stop something: an insensitive destructive button is a pale red that
+ * reads as active, so when idle it takes the plain insensitive look. */
+static void
+update_stop_style (PbRunSidebar *self)
+{
+  if (gtk_widget_get_sensitive (self->stop_button))
+    gtk_widget_add_css_class (self->stop_button, "destructive-action");
+  else
+    gtk_widget_remove_css_class (self->stop_button, "destructive-action");
+}
+
 static void
 on_value_changed (PbRunSidebar *self)
 {
@@ -596,6 +608,7 @@ pb_run_sidebar_class_init (PbRunSidebarClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, problem_label);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, next_run_label);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, live_box);
+  gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, stop_button);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, pause_button);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, pause_content);
   gtk_widget_class_bind_template_child (widget_class, PbRunSidebar, live_lr_spin);
@@ -713,6 +726,10 @@ pb_run_sidebar_init (PbRunSidebar *self)
   combos[1].nicks = rule_nicks;
   combos[2].key = "lr-schedule", combos[2].combo = self->schedule_combo;
   combos[2].nicks = schedule_nicks;
+
+  g_signal_connect_swapped (self->stop_button, "notify::sensitive",
+                            G_CALLBACK (update_stop_style), self);
+  update_stop_style (self);
 
   self->settings = g_settings_new (PB_SCHEMA_ID);
   for (i = 0; i < G_N_ELEMENTS (binds); i++)
