@@ -10,6 +10,7 @@
 #include "pb-application.h"
 #include "pb-embedding-view.h"
 #include "pb-knn.h"
+#include "pb-mnist-cache.h"
 #include "pb-scatter.h"
 #include "pb-run-item.h"
 #include "pb-uninstalled.h"
@@ -518,6 +519,104 @@ test_embedding_compare (void)
   }
 }
 
+typedef struct
+{
+  int n_updates;
+  int neighbour_updates;
+  double max_fraction;
+} ProgressWatch;
+
+static void
+on_progress (PbEmbedder    *embedder,
+             guint          index,
+             ProgressWatch *w)
+{
+  const PbEmbedMap *map = pb_embedder_get_map (embedder, index);
+
+  w->n_updates++;
+  if (map->state == PB_EMBED_NEIGHBOURS)
+    {
+      w->neighbour_updates++;
+      w->max_fraction = MAX (w->max_fraction, map->fraction);
+    }
+}
+
+/* "All" maps the whole MNIST test set, each of its 10,000 digits once, reporting progress to
+ * the main loop while the worker computes. */
+static void
+test_embedding_all_test_digits (void)
+{
+  PbEmbeddingView *view = pb_window_get_embedding_view (window);
+  PbEmbedder *embedder;
+  PbEmbedSettings s;
+  ProgressWatch w = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *setting = g_settings_get_string (settings, "data-dir");
+  g_autofree char *data_dir = pb_resolve_data_dir (setting);
+  const PbMnist *mnist = pb_mnist_cache_get (data_dir, &error);
+  const PbEmbedMap *map;
+  int want[10] = { 0 }, got[10] = { 0 };
+  gulong id;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (siamese_run);
+  pb_embedding_view_select_run (view, siamese_run);
+  set_small_embedding (50, 100);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.all-test-pairs",
+                                             NULL));
+  pb_embedding_view_get_settings (view, &s);
+  g_assert_cmpint (s.test_pairs, ==, mnist->n_test / 2);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "embedding.start", NULL));
+  embedder = pb_embedding_view_get_embedder (view);
+  id = g_signal_connect (embedder, "updated", G_CALLBACK (on_progress), &w);
+  g_assert_true (pb_test_wait_until (embedder_idle, embedder, TIMEOUT_S));
+  g_signal_handler_disconnect (embedder, id);
+  pb_test_settle ();
+
+  map = pb_embedder_get_map (embedder, 0);
+  g_test_message ("%d updates, %d in the neighbour stage (up to %.2f)", w.n_updates,
+                  w.neighbour_updates, w.max_fraction);
+  g_assert_cmpint (map->state, ==, PB_EMBED_DONE);
+  g_assert_cmpint (map->n, ==, mnist->n_test);
+  g_assert_cmpint (map->iteration, ==, 50);
+  g_assert_cmpint (w.n_updates, >=, 2);
+  g_assert_cmpint (w.neighbour_updates, >=, 1);
+  g_assert_cmpfloat (w.max_fraction, >, 0);
+  for (int i = 0; i < mnist->n_test; i++)
+    want[mnist->test_labels[i]]++;
+  for (int i = 0; i < map->n; i++)
+    {
+      g_assert_true (isfinite (map->xy[2 * i]) && isfinite (map->xy[2 * i + 1]));
+      got[map->digits[i]]++;
+    }
+  for (int d = 0; d < 10; d++)
+    g_assert_cmpint (got[d], ==, want[d]);
+  set_small_embedding (100, 100);
+}
+
+/* Every page defaults to the latest run; an older run the user picks stays picked. */
+static void
+test_embedding_picks_latest (void)
+{
+  PbEmbeddingView *view = pb_window_get_embedding_view (window);
+  g_autoptr(PbRunItem) older = NULL;
+  g_autoptr(PbRunItem) newest = NULL;
+
+  GListModel *runs = pb_window_get_runs (window);
+  g_autoptr(PbRunItem) latest = g_list_model_get_item (runs, g_list_model_get_n_items (runs) - 1);
+
+  g_assert_cmpuint (pb_embedding_view_get_n_choices (view), >=, 2);
+  pb_embedding_view_select_run (view, latest);
+  g_assert_true (pb_embedding_view_get_run (view) == latest);
+  newest = train (FALSE);
+  g_assert_true (pb_embedding_view_get_run (view) == newest);
+
+  pb_embedding_view_select_run (view, siamese_run);
+  older = train (TRUE);
+  g_assert_true (pb_embedding_view_get_run (view) == siamese_run);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -540,6 +639,8 @@ main (int   argc,
   g_test_add_func ("/embedding/neighbours", test_embedding_neighbours);
   g_test_add_func ("/embedding/stop-restart", test_embedding_stop_restart);
   g_test_add_func ("/embedding/compare", test_embedding_compare);
+  g_test_add_func ("/embedding/all-test-digits", test_embedding_all_test_digits);
+  g_test_add_func ("/embedding/picks-latest", test_embedding_picks_latest);
   status = g_test_run ();
 
   pb_test_window_destroy (window);

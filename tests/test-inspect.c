@@ -8,9 +8,11 @@
 #include <adwaita.h>
 
 #include "pb-application.h"
+#include "pb-embedding-view.h"
 #include "pb-inspect-view.h"
 #include "pb-inspector.h"
 #include "pb-run-item.h"
+#include "pb-run-picker.h"
 #include "pb-samples-view.h"
 #include "pb-window.h"
 #include "gui-test-util.h"
@@ -452,6 +454,74 @@ test_inspect_follows_training (void)
                          pb_model_param_count (snapshot) * sizeof (float)) == 0);
 }
 
+static gboolean
+widget_is_visible (GtkWidget *widget,
+                   gpointer   data)
+{
+  return gtk_widget_get_visible (widget);
+}
+
+/* Every page that shows a run defaults to the latest, and has the same picker: a run the user
+ * picks on one page stays picked there when a newer run comes. */
+static void
+test_inspect_pages_pick_latest (void)
+{
+  PbSamplesView *samples = PB_SAMPLES_VIEW (pb_test_find_widget (GTK_WIDGET (window),
+                                                                 PB_TYPE_SAMPLES_VIEW, NULL, NULL));
+  PbEmbeddingView *embedding = pb_window_get_embedding_view (window);
+  PbRunPicker *picker;
+  PbRunItem *older, *newest;
+  const char *info;
+  guint n, twin_entry;
+
+  /* Few training pairs and many test pairs: far more mistakes than a page shows. */
+  set_model (TRUE, FALSE, 1, 200);
+  g_settings_set_int (settings, "test-pairs", 1000);
+  older = start_run ();
+  g_assert_true (pb_test_wait_until (trainer_idle, NULL, RUN_TIMEOUT_S));
+  pb_test_settle ();
+  adw_view_stack_set_visible_child_name (stack (), "samples");
+  pb_samples_view_set_mode (samples, "mistakes");
+  g_assert_true (pb_test_wait_until (samples_have_tiles, samples, 60));
+  g_assert_true (pb_samples_view_get_mistakes_run (samples) == older);
+  g_assert_true (pb_embedding_view_get_run (embedding) == older);
+  g_assert_true (pb_inspect_view_get_run (inspect_view ()) == older);
+  info = pb_samples_view_get_info (samples);
+  g_test_message ("%s", info);
+  g_assert_cmpuint (pb_samples_view_get_n_tiles (samples), ==, 120);
+  g_assert_nonnull (strstr (info, "showing the first 120 in test-set order, as the page draws at "
+                                  "most 120 tiles"));
+
+  /* The mistakes picker offers every run with predictions, the newest last. */
+  picker = PB_RUN_PICKER (pb_test_find_widget (GTK_WIDGET (samples), PB_TYPE_RUN_PICKER,
+                                               widget_is_visible, NULL));
+  g_assert_nonnull (picker);
+  n = pb_run_picker_get_n_runs (picker);
+  g_assert_cmpuint (n, >=, 2);
+  g_assert_true (pb_run_picker_get_nth_run (picker, n - 1) == older);
+  for (twin_entry = 0; twin_entry < n; twin_entry++)
+    if (pb_run_picker_get_nth_run (picker, twin_entry) == twin_run)
+      break;
+  g_assert_cmpuint (twin_entry, <, n);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (pb_test_find_widget (GTK_WIDGET (picker),
+                                                                  GTK_TYPE_DROP_DOWN, NULL,
+                                                                  NULL)), twin_entry);
+  pb_test_settle ();
+  g_assert_true (pb_samples_view_get_mistakes_run (samples) == twin_run);
+  g_assert_nonnull (strstr (pb_samples_view_get_info (samples), pb_run_item_get_label (twin_run)));
+
+  /* A newer run takes over the pages that follow the latest, not the one set to another. */
+  set_model (FALSE, TRUE, 1, 200);
+  newest = start_run ();
+  g_assert_true (pb_test_wait_until (trainer_idle, NULL, RUN_TIMEOUT_S));
+  pb_test_settle ();
+  g_assert_true (pb_embedding_view_get_run (embedding) == newest);
+  g_assert_true (pb_inspect_view_get_run (inspect_view ()) == newest);
+  g_assert_true (pb_samples_view_get_mistakes_run (samples) == twin_run);
+  pb_samples_view_set_mode (samples, "pairs");
+  adw_view_stack_set_visible_child_name (stack (), "train");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -473,6 +543,7 @@ main (int   argc,
   g_test_add_func ("/inspect/compare", test_inspect_compare);
   g_test_add_func ("/inspect/stacked", test_inspect_stacked);
   g_test_add_func ("/inspect/follows-training", test_inspect_follows_training);
+  g_test_add_func ("/inspect/pages-pick-latest", test_inspect_pages_pick_latest);
   status = g_test_run ();
 
   pb_test_window_destroy (window);

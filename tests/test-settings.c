@@ -404,6 +404,7 @@ test_samples_augmentations (void)
   GtkSpinButton *epoch;
   GtkDropDown *source;
   PbRunPicker *picker;
+  guint n_trained;
   g_autofree char *epoch1 = NULL;
   g_autofree char *epoch2 = NULL;
   g_autofree char *trained = NULL;
@@ -451,11 +452,20 @@ test_samples_augmentations (void)
   picker = PB_RUN_PICKER (pb_test_find_widget (GTK_WIDGET (samples), PB_TYPE_RUN_PICKER,
                                                NULL, NULL));
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (picker)));
-  g_assert_cmpuint (pb_run_picker_get_n_entries (picker), ==, 2);
+  /* "Next run", then every trained run of the session, the one just trained last. */
+  n_trained = pb_run_picker_get_n_runs (picker);
+  g_assert_cmpuint (n_trained, >=, 1);
+  g_assert_cmpuint (pb_run_picker_get_n_entries (picker), ==, n_trained + 1);
   g_assert_null (pb_run_picker_get_run (picker));
+  {
+    GListModel *runs = pb_window_get_runs (window);
+    g_autoptr(PbRunItem) last = g_list_model_get_item (runs, g_list_model_get_n_items (runs) - 1);
+
+    g_assert_true (pb_run_picker_get_nth_run (picker, n_trained - 1) == last);
+  }
   source = GTK_DROP_DOWN (pb_test_find_widget (GTK_WIDGET (picker), GTK_TYPE_DROP_DOWN, NULL,
                                                NULL));
-  gtk_drop_down_set_selected (source, 1);
+  gtk_drop_down_set_selected (source, n_trained);
   g_assert_nonnull (pb_run_picker_get_run (picker));
   samples_settle (samples);
   g_assert_cmpint (gtk_spin_button_get_value_as_int (epoch), ==, 2);
@@ -743,21 +753,32 @@ test_run_picker (void)
   pb_run_picker_set_runs (picker, G_LIST_MODEL (store));
   g_assert_false (pb_run_picker_has_pick (picker));
 
-  /* Without a "no run" entry a new run is picked, and kept when another comes. */
+  /* Without a "no run" entry a new run is picked, and the pick follows the latest run. */
   g_list_store_append (store, items[0]);
   g_assert_true (pb_run_picker_get_run (picker) == items[0]);
   g_assert_cmpuint (changed, ==, 1);
   g_list_store_append (store, items[1]);
-  g_assert_true (pb_run_picker_get_run (picker) == items[0]);
-  g_assert_cmpuint (changed, ==, 1);
-  pb_run_picker_set_run (picker, items[1]);
   g_assert_true (pb_run_picker_get_run (picker) == items[1]);
-  g_assert_cmpuint (changed, ==, 1);
-  /* The picked run goes: the last one is picked. */
-  g_list_store_append (store, items[2]);
-  g_list_store_remove (store, 1);
-  g_assert_true (pb_run_picker_get_run (picker) == items[2]);
   g_assert_cmpuint (changed, ==, 2);
+  /* An older run, once chosen, stays picked when a newer one comes. */
+  pb_run_picker_set_run (picker, items[0]);
+  g_assert_true (pb_run_picker_get_run (picker) == items[0]);
+  g_assert_cmpuint (changed, ==, 2);
+  g_list_store_append (store, items[2]);
+  g_assert_true (pb_run_picker_get_run (picker) == items[0]);
+  g_assert_cmpuint (changed, ==, 2);
+  /* The picked run goes: the last one is picked, and followed again. */
+  g_list_store_remove (store, 0);
+  g_assert_true (pb_run_picker_get_run (picker) == items[2]);
+  g_assert_cmpuint (changed, ==, 3);
+  g_list_store_remove (store, 0);
+  g_list_store_insert (store, 0, items[0]);
+  g_list_store_append (store, items[1]);
+  g_assert_true (pb_run_picker_get_run (picker) == items[1]);
+  g_assert_cmpuint (changed, ==, 4);
+  g_list_store_remove (store, 2);
+  g_assert_true (pb_run_picker_get_run (picker) == items[2]);
+  g_assert_cmpuint (changed, ==, 5);
 
   /* The filter hides run 1 (seed 2); extras follow the runs. */
   g_list_store_insert (store, 1, items[1]);

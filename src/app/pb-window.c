@@ -283,7 +283,7 @@ on_trainer_finished (PbWindow  *self,
     }
 
   if (pb_run_item_get_run (item) != NULL)
-    pb_samples_view_set_mistakes_run (self->samples_view, item);
+    pb_samples_view_update_runs (self->samples_view);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
 }
 
@@ -755,6 +755,7 @@ pb_window_init (PbWindow *self)
   pb_embedding_view_set_comparison (self->embedding_view,
                                     pb_compare_page_get_comparison (self->compare_page));
   pb_inspect_view_set_runs (self->inspect_view, G_LIST_MODEL (self->runs));
+  pb_samples_view_set_runs (self->samples_view, G_LIST_MODEL (self->runs));
   g_signal_connect_swapped (self->embedding_view, "inspect-pair",
                             G_CALLBACK (embedding_inspect_pair), self);
   g_signal_connect_swapped (self->sweep_view, "use-settings", G_CALLBACK (use_sweep_settings),

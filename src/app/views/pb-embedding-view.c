@@ -380,6 +380,19 @@ start_action (GtkWidget  *widget,
     report_error (self, error);
 }
 
+/* MNIST's test set, each digit once: what a map of the whole test set takes. */
+static void
+all_test_pairs_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  PbEmbeddingView *self = PB_EMBEDDING_VIEW (widget);
+
+  gtk_spin_button_set_value (self->pairs_spin,
+                             gtk_adjustment_get_upper (gtk_spin_button_get_adjustment (
+                               self->pairs_spin)));
+}
+
 static void
 stop_action (GtkWidget  *widget,
              const char *action_name,
@@ -756,6 +769,8 @@ pb_embedding_view_class_init (PbEmbeddingViewClass *klass)
 
   gtk_widget_class_install_action (widget_class, "embedding.start", NULL, start_action);
   gtk_widget_class_install_action (widget_class, "embedding.stop", NULL, stop_action);
+  gtk_widget_class_install_action (widget_class, "embedding.all-test-pairs", NULL,
+                                   all_test_pairs_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "embedding.stop", NULL);
   gtk_widget_class_install_action (widget_class, "embedding.compare", NULL, compare_action);
   gtk_widget_class_install_action (widget_class, "embedding.export", NULL,
@@ -883,6 +898,13 @@ pb_embedding_view_select_run (PbEmbeddingView *self,
   g_return_if_fail (PB_IS_EMBEDDING_VIEW (self));
 
   pb_run_picker_set_run (self->run_picker, item);
+}
+
+PbRunItem *
+pb_embedding_view_get_run (PbEmbeddingView *self)
+{
+  g_return_val_if_fail (PB_IS_EMBEDDING_VIEW (self), NULL);
+  return pb_run_picker_get_run (self->run_picker);
 }
 
 PbEmbedder *

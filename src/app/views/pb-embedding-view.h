@@ -23,6 +23,8 @@ GtkWidget  *pb_embedding_view_new (void);
 /* The session's runs (PbRunItem); those with a model can be mapped. */
 void        pb_embedding_view_set_runs (PbEmbeddingView *self, GListModel *runs);
 void        pb_embedding_view_select_run (PbEmbeddingView *self, PbRunItem *item);
+/* The picked run, or NULL (a comparison's model, or nothing). */
+PbRunItem  *pb_embedding_view_get_run (PbEmbeddingView *self);
 /* The Compare page's comparison: its models that kept weights are offered after the runs, and
  * "Compare" maps them rather than the last runs. */
 void        pb_embedding_view_set_comparison (PbEmbeddingView *self, PbComparison *comparison);

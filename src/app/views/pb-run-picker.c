@@ -30,6 +30,9 @@ struct _PbRunPicker
   PbRunPickerFilter filter;
   gpointer filter_data;
   gboolean updating;
+  /* The pick is the newest offered run, so a newer one takes it over; a pick of an older run
+   * is the user's choice and stays. */
+  gboolean follows_latest;
 
   PickKind kind;
   PbRunItem *run;            /* PICK_RUN */
@@ -76,6 +79,13 @@ pick_position (PbRunPicker *self)
     }
 }
 
+static gboolean
+picks_latest (PbRunPicker *self)
+{
+  return self->kind == PICK_RUN && self->offered->len > 0 &&
+         self->run == g_ptr_array_index (self->offered, self->offered->len - 1);
+}
+
 /* Makes entry pos the pick; returns whether that changed it. */
 static gboolean
 pick_entry (PbRunPicker *self,
@@ -105,6 +115,7 @@ pick_entry (PbRunPicker *self,
   self->kind = kind;
   g_set_object (&self->run, run);
   self->extra = extra;
+  self->follows_latest = picks_latest (self);
   return changed;
 }
 
@@ -154,7 +165,9 @@ rebuild (PbRunPicker *self)
   g_ptr_array_add (labels, NULL);
 
   pos = pick_position (self);
-  if (pos == GTK_INVALID_LIST_POSITION)
+  if (self->follows_latest && self->offered->len > 0)
+    pos = first_run_entry (self) + self->offered->len - 1;
+  else if (pos == GTK_INVALID_LIST_POSITION)
     {
       if (self->none_label != NULL)
         pos = 0;
@@ -425,6 +438,7 @@ pb_run_picker_set_run (PbRunPicker *self,
       pos = pick_position (self);
     }
   g_clear_object (&old_run);
+  self->follows_latest = picks_latest (self);
   select_position (self, pos);
 }
 

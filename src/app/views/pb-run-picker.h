@@ -17,8 +17,10 @@ typedef gboolean (*PbRunPickerFilter) (PbRunItem *item, gpointer data);
  * entries are: an optional "no run" entry first, the runs that pass the filter in the list's
  * order, then optional extra entries (a comparison's models, say), each with an id.
  *
- * When the picked run leaves the list (or stops passing the filter) the picker picks the "no
- * run" entry if it has one, else the last run, else the first extra. "changed" is emitted
+ * Every page defaults to the latest run: while the newest offered run is picked, a newer one
+ * takes the pick over; a pick of an older run, or of another entry, stays. When the picked run
+ * leaves the list (or stops passing the filter) the picker picks the "no run" entry if it has
+ * one, else the last run, else the first extra. "changed" is emitted
  * whenever the pick changes, by the user or by the list, but not by pb_run_picker_set_run or
  * pb_run_picker_set_extra; "entries-changed" whenever the entries are rebuilt. */
 GtkWidget  *pb_run_picker_new (void);

@@ -28,8 +28,6 @@ struct _PbSamplesView
   GSettings *settings;
   char *data_dir;
   PbPairPreview *preview;
-  GListStore *trained_runs;   /* the mistakes run, while it has a trained run */
-  PbRunItem *mistakes_run;
   guint32 shuffle_seed;
   gboolean dirty;
   guint n_tiles;
@@ -38,6 +36,7 @@ struct _PbSamplesView
   GtkToggleButton *mistakes_toggle;
   GtkLabel *info_label;
   PbRunPicker *source_picker;
+  PbRunPicker *mistakes_picker;
   GtkWidget *epoch_box;
   GtkSpinButton *epoch_spin;
   GtkWidget *reshuffle_button;
@@ -57,7 +56,6 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void refresh (PbSamplesView *self);
-static void update_sources (PbSamplesView *self);
 
 static char *
 pair_caption (guint8 first,
@@ -135,6 +133,41 @@ static PbRunItem *
 source_run (PbSamplesView *self)
 {
   return pb_run_picker_get_run (self->source_picker);
+}
+
+static PbRunItem *
+mistakes_run (PbSamplesView *self)
+{
+  return pb_run_picker_get_run (self->mistakes_picker);
+}
+
+static gboolean
+item_is_trained (PbRunItem *item,
+                 gpointer   data)
+{
+  return pb_run_item_get_run (item) != NULL;
+}
+
+static gboolean
+item_has_predictions (PbRunItem *item,
+                      gpointer   data)
+{
+  const guint8 *labels, *digits;
+  const float *prob1;
+
+  return pb_run_item_get_predictions (item, &labels, &prob1, &digits);
+}
+
+/* Each mode shows its picker once there is a trained run to pick. */
+static void
+update_pickers (PbSamplesView *self)
+{
+  gboolean mistakes = gtk_toggle_button_get_active (self->mistakes_toggle);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->source_picker),
+                          !mistakes && pb_run_picker_get_n_runs (self->source_picker) > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->mistakes_picker),
+                          mistakes && pb_run_picker_get_n_runs (self->mistakes_picker) > 0);
 }
 
 /* "+0.12", "−0.05" with a true minus, and "0.00" for what rounds to zero (never "-0.00"). */
@@ -328,14 +361,14 @@ populate_mistakes (PbSamplesView *self)
   const guint8 *labels, *digits;
   const float *prob1;
   const PbPairs *test;
+  PbRunItem *run = mistakes_run (self);
   int wrong = 0, shown = 0;
   g_autofree char *info = NULL;
 
   gtk_widget_set_sensitive (self->reshuffle_button, FALSE);
   gtk_widget_set_visible (self->epoch_box, FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->source_picker), FALSE);
-  if (self->mistakes_run == NULL ||
-      !pb_run_item_get_predictions (self->mistakes_run, &labels, &prob1, &digits))
+  update_pickers (self);
+  if (run == NULL || !pb_run_item_get_predictions (run, &labels, &prob1, &digits))
     {
       gtk_label_set_label (self->info_label, "");
       show_status (self, _("No Trained Run Yet"),
@@ -344,7 +377,7 @@ populate_mistakes (PbSamplesView *self)
       return;
     }
 
-  test = pb_run_item_get_test_pairs (self->mistakes_run);
+  test = pb_run_item_get_test_pairs (run);
   clear_tiles (self);
   for (int i = 0; i < test->n; i++)
     {
@@ -374,11 +407,17 @@ populate_mistakes (PbSamplesView *self)
       show_status (self, _("No Mistakes"), _("The run got every test pair right."));
       return;
     }
-  info = g_strdup_printf (ngettext ("%s got %d of %d test pairs wrong (%.1f\u00a0%%); showing %d",
-                                    "%s got %d of %d test pairs wrong (%.1f\u00a0%%); showing %d",
-                                    wrong),
-                          pb_run_item_get_label (self->mistakes_run), wrong, test->n,
-                          100.0 * wrong / test->n, shown);
+  if (shown < wrong)
+    /* Translators: the last %d is the most tiles the page shows, to stay responsive */
+    info = g_strdup_printf (_("%s got %d of %d test pairs wrong (%.1f\u00a0%%); showing the "
+                              "first %d in test-set order, as the page draws at most %d tiles"),
+                            pb_run_item_get_label (run), wrong, test->n, 100.0 * wrong / test->n,
+                            shown, MAX_MISTAKES);
+  else
+    info = g_strdup_printf (ngettext ("%s got %d of %d test pairs wrong (%.1f\u00a0%%)",
+                                      "%s got %d of %d test pairs wrong (%.1f\u00a0%%)", wrong),
+                            pb_run_item_get_label (run), wrong, test->n,
+                            100.0 * wrong / test->n);
   gtk_label_set_label (self->info_label, info);
   gtk_stack_set_visible_child_name (self->content_stack, "grid");
 }
@@ -448,7 +487,7 @@ refresh (PbSamplesView *self)
       return;
     }
   gtk_widget_set_sensitive (self->reshuffle_button, TRUE);
-  update_sources (self);
+  update_pickers (self);
   request_pairs (self);
 }
 
@@ -459,8 +498,8 @@ on_tile_activated (PbSamplesView   *self,
   GtkWidget *tile = gtk_flow_box_child_get_child (child);
   int index = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (tile), "test-pair")) - 1;
 
-  if (index >= 0 && self->mistakes_run != NULL)
-    g_signal_emit (self, signals[INSPECT_PAIR], 0, self->mistakes_run, index);
+  if (index >= 0 && mistakes_run (self) != NULL)
+    g_signal_emit (self, signals[INSPECT_PAIR], 0, mistakes_run (self), index);
 }
 
 static void
@@ -533,8 +572,6 @@ pb_samples_view_dispose (GObject *object)
   for (GtkWidget *child; (child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL;)
     gtk_widget_unparent (child);
   g_clear_object (&self->settings);
-  g_clear_object (&self->mistakes_run);
-  g_clear_object (&self->trained_runs);
   g_clear_object (&self->preview);
 
   G_OBJECT_CLASS (pb_samples_view_parent_class)->dispose (object);
@@ -567,6 +604,7 @@ pb_samples_view_class_init (PbSamplesViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, mistakes_toggle);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, info_label);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, source_picker);
+  gtk_widget_class_bind_template_child (widget_class, PbSamplesView, mistakes_picker);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, epoch_box);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, epoch_spin);
   gtk_widget_class_bind_template_child (widget_class, PbSamplesView, reshuffle_button);
@@ -593,11 +631,11 @@ pb_samples_view_init (PbSamplesView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->trained_runs = g_list_store_new (PB_TYPE_RUN_ITEM);
   pb_run_picker_set_none_label (self->source_picker, _("Next run"));
   /* Translators: the source of the training pairs shown, e.g. "Run siamese-aux · seed 1" */
   pb_run_picker_set_label_format (self->source_picker, _("Run %s"));
-  pb_run_picker_set_runs (self->source_picker, G_LIST_MODEL (self->trained_runs));
+  pb_run_picker_set_filter (self->source_picker, item_is_trained, NULL);
+  pb_run_picker_set_filter (self->mistakes_picker, item_has_predictions, NULL);
   self->preview = pb_pair_preview_new ();
   g_signal_connect_object (self->preview, "ready", G_CALLBACK (on_preview_ready), self,
                            G_CONNECT_SWAPPED);
@@ -615,22 +653,26 @@ pb_samples_view_new (void)
   return g_object_new (PB_TYPE_SAMPLES_VIEW, NULL);
 }
 
-/* The runs whose training pairs can be shown: the next one, and the last trained one. */
-static void
-update_sources (PbSamplesView *self)
+void
+pb_samples_view_set_runs (PbSamplesView *self,
+                          GListModel    *runs)
 {
-  gboolean trained = self->mistakes_run != NULL && pb_run_item_get_run (self->mistakes_run) != NULL;
-  g_autoptr(PbRunItem) listed = g_list_model_get_item (G_LIST_MODEL (self->trained_runs), 0);
+  g_return_if_fail (PB_IS_SAMPLES_VIEW (self));
 
-  /* Changing the list may move the pick, which refreshes and comes back here. */
-  if (trained && listed != self->mistakes_run)
-    g_list_store_splice (self->trained_runs, 0,
-                         g_list_model_get_n_items (G_LIST_MODEL (self->trained_runs)),
-                         (gpointer *) &self->mistakes_run, 1);
-  else if (!trained && listed != NULL)
-    g_list_store_remove_all (self->trained_runs);
-  gtk_widget_set_visible (GTK_WIDGET (self->source_picker),
-                          trained && gtk_toggle_button_get_active (self->pairs_toggle));
+  pb_run_picker_set_runs (self->source_picker, runs);
+  pb_run_picker_set_runs (self->mistakes_picker, runs);
+  refresh (self);
+}
+
+/* Predictions arrive as a run finishes, after the picker last asked its filter. */
+void
+pb_samples_view_update_runs (PbSamplesView *self)
+{
+  g_return_if_fail (PB_IS_SAMPLES_VIEW (self));
+
+  pb_run_picker_set_filter (self->source_picker, item_is_trained, NULL);
+  pb_run_picker_set_filter (self->mistakes_picker, item_has_predictions, NULL);
+  refresh (self);
 }
 
 void
@@ -639,9 +681,23 @@ pb_samples_view_set_mistakes_run (PbSamplesView *self,
 {
   g_return_if_fail (PB_IS_SAMPLES_VIEW (self));
 
-  g_set_object (&self->mistakes_run, item);
-  update_sources (self);
+  pb_run_picker_set_filter (self->mistakes_picker, item_has_predictions, NULL);
+  pb_run_picker_set_run (self->mistakes_picker, item);
   refresh (self);
+}
+
+PbRunItem *
+pb_samples_view_get_mistakes_run (PbSamplesView *self)
+{
+  g_return_val_if_fail (PB_IS_SAMPLES_VIEW (self), NULL);
+  return mistakes_run (self);
+}
+
+const char *
+pb_samples_view_get_info (PbSamplesView *self)
+{
+  g_return_val_if_fail (PB_IS_SAMPLES_VIEW (self), NULL);
+  return gtk_label_get_label (self->info_label);
 }
 
 void

@@ -13,7 +13,18 @@ G_DECLARE_FINAL_TYPE (PbSamplesView, pb_samples_view, PB, SAMPLES_VIEW, GtkWidge
 /* The training pairs as the next run sees them (originals beside their rotated copies), and the
  * test pairs that a finished run got wrong. */
 GtkWidget *pb_samples_view_new (void);
+/* The window's runs: the pairs of any trained run, and the mistakes of any run with
+ * predictions, can be shown; each picker defaults to the latest. */
+void       pb_samples_view_set_runs (PbSamplesView *self, GListModel *runs);
+/* A run finished: its predictions make it one to pick for Mistakes (the pick moves to it if
+ * it followed the latest run). */
+void       pb_samples_view_update_runs (PbSamplesView *self);
+/* Picks item for Mistakes (an opened weights file). */
 void       pb_samples_view_set_mistakes_run (PbSamplesView *self, PbRunItem *item);
+/* The run whose mistakes are shown, or NULL. */
+PbRunItem *pb_samples_view_get_mistakes_run (PbSamplesView *self);
+/* The line above the tiles (tests). */
+const char *pb_samples_view_get_info (PbSamplesView *self);
 void       pb_samples_view_set_data_dir (PbSamplesView *self, const char *data_dir);
 /* "pairs" or "mistakes". */
 void       pb_samples_view_set_mode (PbSamplesView *self, const char *mode);
