@@ -14,7 +14,8 @@ pb_format_count (gsize n)
   for (gsize i = 0; i < len; i++)
     {
       if (i > 0 && (len - i) % 3 == 0)
-        g_string_append (out, "\u2009");
+        /* A narrow no-break space: a count never wraps between its digit groups. */
+        g_string_append (out, "\u202f");
       g_string_append_c (out, digits[i]);
     }
   return g_string_free (out, FALSE);

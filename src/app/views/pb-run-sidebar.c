@@ -382,10 +382,8 @@ update_summaries (PbRunSidebar *self,
   if (over)
     {
       g_autofree char *budget = pb_format_count (REPORT_PARAM_BUDGET);
-      g_auto(GStrv) groups = g_strsplit (budget, "\u2009", -1);
-      g_autofree char *unbroken = g_strjoinv ("\u202f", groups);
       /* Translators: %s is 75 000; the report's models all stay under it */
-      g_autofree char *note = g_strdup_printf (_("Over the report’s budget of %s"), unbroken);
+      g_autofree char *note = g_strdup_printf (_("Over the report’s budget of %s"), budget);
       gtk_widget_remove_css_class (GTK_WIDGET (self->param_label), "dim-label");
       gtk_widget_add_css_class (GTK_WIDGET (self->param_label), "warning");
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->param_label), note);
