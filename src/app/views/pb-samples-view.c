@@ -407,17 +407,16 @@ populate_mistakes (PbSamplesView *self)
       show_status (self, _("No Mistakes"), _("The run got every test pair right."));
       return;
     }
+  /* The picker beside it names the run. */
   if (shown < wrong)
     /* Translators: the last %d is the most tiles the page shows, to stay responsive */
-    info = g_strdup_printf (_("%s got %d of %d test pairs wrong (%.1f\u00a0%%); showing the "
-                              "first %d in test-set order, as the page draws at most %d tiles"),
-                            pb_run_item_get_label (run), wrong, test->n, 100.0 * wrong / test->n,
-                            shown, MAX_MISTAKES);
+    info = g_strdup_printf (_("%d of %d test pairs wrong (%.1f\u00a0%%); showing the first %d "
+                              "in test-set order, as the page draws at most %d tiles"),
+                            wrong, test->n, 100.0 * wrong / test->n, shown, MAX_MISTAKES);
   else
-    info = g_strdup_printf (ngettext ("%s got %d of %d test pairs wrong (%.1f\u00a0%%)",
-                                      "%s got %d of %d test pairs wrong (%.1f\u00a0%%)", wrong),
-                            pb_run_item_get_label (run), wrong, test->n,
-                            100.0 * wrong / test->n);
+    info = g_strdup_printf (ngettext ("%d of %d test pairs wrong (%.1f\u00a0%%)",
+                                      "%d of %d test pairs wrong (%.1f\u00a0%%)", wrong),
+                            wrong, test->n, 100.0 * wrong / test->n);
   gtk_label_set_label (self->info_label, info);
   gtk_stack_set_visible_child_name (self->content_stack, "grid");
 }
