@@ -299,6 +299,48 @@ pb_run_picker_class_init (PbRunPickerClass *klass)
 }
 
 static void
+setup_label (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             gpointer                  ellipsize)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  if (GPOINTER_TO_INT (ellipsize))
+    {
+      /* Run labels are long; the button leaves room for its row's title. */
+      gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 20);
+      gtk_label_set_width_chars (GTK_LABEL (label), 10);
+    }
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_label (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            gpointer                  ellipsize)
+{
+  GtkStringObject *string = gtk_list_item_get_item (item);
+  GtkWidget *label = gtk_list_item_get_child (item);
+  const char *text = gtk_string_object_get_string (string);
+
+  gtk_label_set_label (GTK_LABEL (label), text);
+  if (GPOINTER_TO_INT (ellipsize))
+    gtk_widget_set_tooltip_text (label, text);
+}
+
+static GtkListItemFactory *
+label_factory (gboolean ellipsize)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_label), GINT_TO_POINTER (ellipsize));
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_label), GINT_TO_POINTER (ellipsize));
+  return factory;
+}
+
+static void
 pb_run_picker_init (PbRunPicker *self)
 {
   self->offered = g_ptr_array_new_with_free_func (g_object_unref);
@@ -309,6 +351,13 @@ pb_run_picker_init (PbRunPicker *self)
   self->dropdown = GTK_DROP_DOWN (gtk_drop_down_new (G_LIST_MODEL (g_object_ref (self->names)),
                                                      NULL));
   gtk_widget_set_parent (GTK_WIDGET (self->dropdown), GTK_WIDGET (self));
+  {
+    g_autoptr(GtkListItemFactory) button = label_factory (TRUE);
+    g_autoptr(GtkListItemFactory) list = label_factory (FALSE);
+
+    gtk_drop_down_set_factory (self->dropdown, button);
+    gtk_drop_down_set_list_factory (self->dropdown, list);
+  }
   g_signal_connect_swapped (self->dropdown, "notify::selected", G_CALLBACK (on_selected), self);
 }
 
