@@ -39,6 +39,7 @@ struct _PbComparePage
   GtkColumnView *tests_view;
   GtkLabel *tests_empty;
   GtkLabel *tests_note;
+  GtkLabel *tests_warning;
   GtkButton *embed_button;
 };
 

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "pb-compare-page-private.h"
@@ -28,14 +29,13 @@ format_p (const PbTest *test,
   char p[32];
 
   pb_stats_format_p (p, sizeof p, test->pvalue);
-  if (too_few (test, wilcoxon, rounds) == 0)
+  /* Too few rounds for every pair is said once, above the table; too few non-zero differences
+   * is this pair's own. */
+  if (too_few (test, wilcoxon, rounds) == 0 || rounds <= test->n)
     return g_strdup (p);
-  if (rounds > test->n)
-    /* Translators: a p-value, then why it cannot be significant; n counts the rounds whose
-     * test errors differ */
-    return g_strdup_printf (_("%s (too few non-zero differences: n = %d)"), p, test->n);
-  /* Translators: a p-value, then why it cannot be significant */
-  return g_strdup_printf (_("%s (too few rounds: n = %d)"), p, rounds);
+  /* Translators: a p-value, then its test's number of non-zero differences, too few for it to
+   * be significant */
+  return g_strdup_printf (_("%s (n = %d)"), p, test->n);
 }
 
 static char *
@@ -169,9 +169,10 @@ setup_cell (GtkSignalListItemFactory *factory,
             gpointer                  data)
 {
   GtkWidget *label = gtk_label_new (NULL);
-  float xalign = g_object_get_data (G_OBJECT (factory), "text") != NULL ? 0 : 1;
+  gboolean text = g_object_get_data (G_OBJECT (factory), "text") != NULL;
 
-  gtk_label_set_xalign (GTK_LABEL (label), xalign);
+  gtk_label_set_xalign (GTK_LABEL (label), text ? 0 : 1);
+
   gtk_widget_add_css_class (label, "numeric");
   gtk_list_item_set_child (item, label);
 }
@@ -190,7 +191,18 @@ bind_cell (GtkSignalListItemFactory *factory,
                                                                gtk_list_item_get_position (item),
                                                                column);
 
-  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text ? text : "");
+  const char *kind = text != NULL ? strstr (text, " (") : NULL;
+
+  /* The display names are long: the kind goes on a second, smaller line, so that the tables
+   * still fit beside the box plot. */
+  if (kind != NULL && g_object_get_data (G_OBJECT (factory), "text") != NULL)
+    {
+      g_autofree char *id = g_strndup (text, kind - text);
+      g_autofree char *markup = g_markup_printf_escaped ("%s\n<small>%s</small>", id, kind + 1);
+      gtk_label_set_markup (GTK_LABEL (gtk_list_item_get_child (item)), markup);
+    }
+  else
+    gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text ? text : "");
   gtk_widget_set_tooltip_text (gtk_list_item_get_child (item), tooltip);
 }
 
@@ -271,6 +283,23 @@ pb_compare_page_refresh_tables (PbComparePage *self)
                                    "test errors of the %d rounds every model has finished; mean "
                                    "diff is A − B.", self->tests_rounds), self->tests_rounds);
       gtk_label_set_label (self->tests_note, note);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->tests_warning), FALSE);
+  if (tests && self->tests_rounds < pb_stats_wilcoxon_min_pairs (0.05))
+    {
+      g_autofree char *warning =
+        g_strdup_printf (_("Wilcoxon p: too few rounds: n = %d. The exact two-sided test’s "
+                           "smallest p is 2/2ⁿ, so it needs %d rounds to reach p < 0.05."),
+                         self->tests_rounds, pb_stats_wilcoxon_min_pairs (0.05));
+      gtk_label_set_label (self->tests_warning, warning);
+      gtk_widget_set_visible (GTK_WIDGET (self->tests_warning), TRUE);
+    }
+  if (tests && self->tests_rounds < pb_stats_ttest_min_pairs (0.05))
+    {
+      g_autofree char *warning =
+        g_strdup_printf (_("Too few rounds for either test: n = %d."), self->tests_rounds);
+      gtk_label_set_label (self->tests_warning, warning);
+      gtk_widget_set_visible (GTK_WIDGET (self->tests_warning), TRUE);
     }
 }
 

@@ -551,6 +551,7 @@ pb_compare_page_class_init (PbComparePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_view);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_empty);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_note);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_warning);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, embed_button);
 
   gtk_widget_class_install_action (widget_class, "compare.start", NULL, start_action);
@@ -662,6 +663,15 @@ pb_compare_page_get_n_rows (PbComparePage  *self,
   return g_list_model_get_n_items (G_LIST_MODEL (table == PB_COMPARE_TABLE_RESULTS
                                                    ? self->results_model
                                                    : self->tests_model));
+}
+
+const char *
+pb_compare_page_get_tests_warning (PbComparePage *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), NULL);
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->tests_warning)))
+    return NULL;
+  return gtk_label_get_label (self->tests_warning);
 }
 
 gboolean

@@ -33,6 +33,8 @@ char         *pb_compare_page_get_cell_tooltip (PbComparePage *self, PbCompareTa
 void          pb_compare_page_set_runs (PbComparePage *self, GListModel *runs);
 /* The estimate shown before Start, NULL when hidden (running, or no model chosen). */
 const char   *pb_compare_page_get_estimate (PbComparePage *self);
+/* What the Significance section says when the rounds are too few for a test, else NULL. */
+const char   *pb_compare_page_get_tests_warning (PbComparePage *self);
 gboolean      pb_compare_page_get_tests_visible (PbComparePage *self);
 /* The comparison was stopped before every round finished. */
 gboolean      pb_compare_page_get_session_partial (PbComparePage *self);
