@@ -140,6 +140,21 @@ test_compare_run (void)
                    || g_str_has_prefix (estimate, "under a minute"));
     g_assert_nonnull (strstr (estimate, cores));
   }
+
+  /* It follows the rounds and the epochs: 1000 rounds of 100 epochs take over an hour. */
+  {
+    static const char *const models[] = { "stacked", "siamese-aux", NULL };
+    g_autofree char *before = g_strdup (pb_compare_page_get_estimate (p));
+
+    g_settings_set_int (settings, "epochs", 100);
+    pb_compare_page_set_selection (p, models, 1000);
+    pb_test_settle ();
+    g_test_message ("estimate: %s", pb_compare_page_get_estimate (p));
+    g_assert_cmpstr (pb_compare_page_get_estimate (p), !=, before);
+    g_assert_true (g_regex_match_simple ("^about [0-9]+ h [0-9]{2} min on ",
+                                         pb_compare_page_get_estimate (p), 0, 0));
+    set_tiny_budget ();
+  }
 }
 
 /* The estimate's text from its inputs: runs train cores at a time. */
@@ -404,11 +419,20 @@ test_compare_stop (void)
   g_settings_set_int (settings, "epochs", 20);
   pb_test_settle ();
   pb_compare_page_set_selection (p, models, 6);
+  g_assert_false (pb_compare_page_get_ticking (p));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.start", NULL));
   g_assert_true (pb_comparison_get_running (c));
+  /* The elapsed time counts up before any round has finished; the estimate gives way to it. */
+  g_assert_true (pb_compare_page_get_ticking (p));
+  g_assert_null (pb_compare_page_get_estimate (p));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.stop", NULL));
   g_assert_true (pb_test_wait_until (comparison_idle, p, RUN_TIMEOUT_S));
   pb_test_settle ();
+  g_assert_false (pb_compare_page_get_ticking (p));
+  /* Still timed by the earlier comparison, though this one finished no round. */
+  g_assert_nonnull (pb_compare_page_get_estimate (p));
+  g_assert_true (g_str_has_prefix (pb_compare_page_get_estimate (p), "about ")
+                 || g_str_has_prefix (pb_compare_page_get_estimate (p), "under a minute"));
   g_assert_true (pb_compare_page_get_session_partial (p));
   set_tiny_budget ();
 }

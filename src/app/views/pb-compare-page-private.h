@@ -23,6 +23,7 @@ struct _PbComparePage
   /* The session with the display names as labels, which the plots draw. */
   PbSession shown;
   guint tick_id;
+  double measured;  /* the last comparison's seconds per epoch and pair, or NaN */
   GListModel *runs;
 
   AdwPreferencesGroup *models_group;

@@ -191,7 +191,8 @@ update_tick (PbComparePage *self)
 }
 
 /* Seconds per epoch and training pair of one run as measured: this comparison's own rounds, else
- * the latest Train run with a finished epoch; NaN when nothing is measured yet. */
+ * the latest Train run with a finished epoch, else an earlier comparison's; NaN when nothing is
+ * measured yet. */
 static double
 measured_pair_epoch_seconds (PbComparePage *self)
 {
@@ -212,7 +213,7 @@ measured_pair_epoch_seconds (PbComparePage *self)
               n++;
             }
       if (n > 0)
-        return sum / n;
+        return self->measured = sum / n;
     }
   for (guint i = n_runs; i-- > 0;)
     {
@@ -229,7 +230,7 @@ measured_pair_epoch_seconds (PbComparePage *self)
         return epochs[n_epochs - 1].seconds / n_epochs
                / pb_run_item_get_settings (run)->train_pairs;
     }
-  return NAN;
+  return self->measured;
 }
 
 static void
@@ -574,6 +575,7 @@ pb_compare_page_init (PbComparePage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->settings = g_settings_new (PB_SCHEMA_ID);
+  self->measured = NAN;
   self->comparison = pb_comparison_new ();
   self->results_model = gtk_string_list_new (NULL);
   self->tests_model = gtk_string_list_new (NULL);
@@ -663,6 +665,13 @@ pb_compare_page_get_n_rows (PbComparePage  *self,
   return g_list_model_get_n_items (G_LIST_MODEL (table == PB_COMPARE_TABLE_RESULTS
                                                    ? self->results_model
                                                    : self->tests_model));
+}
+
+gboolean
+pb_compare_page_get_ticking (PbComparePage *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), FALSE);
+  return self->tick_id != 0;
 }
 
 const char *

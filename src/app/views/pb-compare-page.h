@@ -33,6 +33,8 @@ char         *pb_compare_page_get_cell_tooltip (PbComparePage *self, PbCompareTa
 void          pb_compare_page_set_runs (PbComparePage *self, GListModel *runs);
 /* The estimate shown before Start, NULL when hidden (running, or no model chosen). */
 const char   *pb_compare_page_get_estimate (PbComparePage *self);
+/* The elapsed time is updated every second (while running). */
+gboolean      pb_compare_page_get_ticking (PbComparePage *self);
 /* What the Significance section says when the rounds are too few for a test, else NULL. */
 const char   *pb_compare_page_get_tests_warning (PbComparePage *self);
 gboolean      pb_compare_page_get_tests_visible (PbComparePage *self);
