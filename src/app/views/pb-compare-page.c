@@ -742,7 +742,8 @@ pb_compare_page_export_to (PbComparePage  *self,
     {
       GEnumClass *klass = g_type_class_ref (PB_TYPE_PLOT_KIND);
       GEnumValue *value = g_enum_get_value_by_nick (klass, what);
-      Figure figure = { .session = s };
+      /* As the page shows it, with the display names; the table files keep the CLI's ids. */
+      Figure figure = { .session = &self->shown };
       g_autofree char *desc = NULL;
       double height;
 
