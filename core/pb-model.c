@@ -189,6 +189,12 @@ pb_arch_name (const PbArch *arch)
   return pb_model_names[index + (arch->aux ? 1 : 0)];
 }
 
+bool
+pb_arch_trains_digits (const PbArch *arch)
+{
+  return arch->aux && arch->aux_weight > 0.0f;
+}
+
 /* Returns the first conv layer whose output is too small for the 2×2 pooling, or −1. */
 static int
 trunk_geometry (const PbArch *arch, TrunkGeometry *g)

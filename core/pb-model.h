@@ -60,6 +60,9 @@ extern const char *const pb_model_names[PB_N_MODEL_NAMES];
 PbStatus pb_arch_from_name (const char *name, PbArch *out, PbError *err);
 /* "siamese-aux" etc.; static storage. */
 const char *pb_arch_name (const PbArch *arch);
+/* The auxiliary loss is on with a weight above 0. Without it only the pair head learns, and the
+ * digit outputs' error means nothing. */
+bool pb_arch_trains_digits (const PbArch *arch);
 /* Checks that the trunk's spatial sizes stay ≥ 1 and the settings are in range. */
 PbStatus pb_arch_validate (const PbArch *arch, PbError *err);
 size_t pb_arch_param_count (const PbArch *arch);

@@ -157,6 +157,7 @@ pb_session_summary (const PbSession *self, int model, PbSessionSummary *out)
   out->model = pb_session_model_name (self, model);
   out->params = pb_arch_param_count (&self->models[model]);
   out->rounds_done = n;
+  out->digit_trained = pb_arch_trains_digits (&self->models[model]);
   mean_std (test, n, &out->test_mean, &out->test_std);
   mean_std (digit, n, &out->digit_mean, &out->digit_std);
   out->seconds = pb_stats_mean (secs, n);
@@ -172,7 +173,7 @@ pb_session_table_row (const PbSession *self, int model, PbTableRow *out)
   *out = (PbTableRow) { .model = sum.model, .params = sum.params, .test_mean = sum.test_mean,
                         .test_std = sum.test_std, .digit_mean = sum.digit_mean,
                         .digit_std = sum.digit_std, .seconds = sum.seconds,
-                        .rounds = sum.rounds_done };
+                        .digit_untrained = !sum.digit_trained, .rounds = sum.rounds_done };
 }
 
 int
@@ -226,6 +227,33 @@ pb_session_paired_tests (const PbSession *self, PbPairedTests *out, int *n_round
   st = pb_stats_paired_matrix (values, k, n, out, err);
   free (values);
   free (common);
+  return st;
+}
+
+PbStatus
+pb_session_format_table (const PbSession *self, PbTableFormat format, PbStr *out, PbError *err)
+{
+  PbTableRow rows[PB_SESSION_MAX_MODELS];
+  const char *names[PB_SESSION_MAX_MODELS];
+  PbPairedTests *tests = NULL;
+  int k = self->n_models, rounds = 0;
+  PbStatus st;
+
+  for (int m = 0; m < k; m++)
+    {
+      pb_session_table_row (self, m, &rows[m]);
+      names[m] = rows[m].model;
+    }
+  pb_table_format_rows (out, rows, k, format);
+  if (format == PB_TABLE_CSV || k < 2 || pb_session_common_rounds (self, NULL) < 2)
+    return PB_OK;
+  tests = calloc ((size_t) k * (size_t) k, sizeof *tests);
+  if (tests == NULL)
+    return pb_error_set (err, PB_ERR_NOMEM, "out of memory");
+  st = pb_session_paired_tests (self, tests, &rounds, err);
+  if (st == PB_OK)
+    pb_table_format_tests (out, names, k, tests, rounds, format);
+  free (tests);
   return st;
 }
 

@@ -42,6 +42,7 @@ typedef struct
   int rounds_done;
   double test_mean, test_std;   /* means NaN when no round is done; std 0 below two rounds */
   double digit_mean, digit_std;
+  bool digit_trained;           /* pb_arch_trains_digits: else the digit error means nothing */
   double seconds;               /* mean training seconds per run */
   double chunk_mean;            /* mean of the rounds' chunk sd */
 } PbSessionSummary;
@@ -74,6 +75,10 @@ int      pb_session_common_rounds (const PbSession *self, int *rounds_out);
 /* out: [n_models × n_models] as pb_stats_paired_matrix, on the test errors of the common
  * rounds. PB_ERR_INVALID when fewer than two models or two common rounds. */
 PbStatus pb_session_paired_tests (const PbSession *self, PbPairedTests *out, int *n_rounds,
+                                  PbError *err);
+/* Table II, then in Markdown and LaTeX the paired tests when there are any: the file that the
+ * CLI's study --table and the app's export both write. */
+PbStatus pb_session_format_table (const PbSession *self, PbTableFormat format, PbStr *out,
                                   PbError *err);
 
 void     pb_session_to_json (const PbSession *self, PbStr *out);

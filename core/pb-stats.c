@@ -3,7 +3,11 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "pb-json.h"
 
 double
 pb_stats_mean (const double *x, int n)
@@ -299,4 +303,40 @@ pb_stats_paired_matrix (const double *values, int k, int r, PbPairedTests *out, 
           return st;
       }
   return PB_OK;
+}
+
+int
+pb_stats_ttest_min_pairs (double alpha)
+{
+  /* Two equal non-zero differences give t = ±∞ and p = 0; one pair gives no test. */
+  return alpha > 0.0 ? 2 : 0;
+}
+
+int
+pb_stats_wilcoxon_min_pairs (double alpha)
+{
+  for (int n = 1; n <= PB_STATS_WILCOXON_EXACT_MAX; n++)
+    if (wilcoxon_exact_p (n, 0) < alpha)
+      return n;
+  return 0;
+}
+
+int
+pb_stats_format_p (char *buf, size_t size, double p)
+{
+  char sci[32];
+  const char *e;
+  int exponent;
+
+  if (isnan (p))
+    return snprintf (buf, size, "—");
+  if (p <= 0.0)
+    return snprintf (buf, size, "0");
+  /* Rounded first, so that 0.0996 becomes "0.10", not "0.100". */
+  pb_snprintf_c (sci, sizeof sci, "%.1e", p);
+  e = strchr (sci, 'e');
+  exponent = e != NULL ? atoi (e + 1) : 0;
+  if (exponent < -3)
+    return snprintf (buf, size, "%s", sci);
+  return pb_snprintf_c (buf, size, "%.*f", 1 - exponent, p);
 }

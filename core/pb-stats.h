@@ -13,6 +13,7 @@
  * NaN means "undefined": callers print it as "—" or JSON null. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "pb-status.h"
 
@@ -61,6 +62,18 @@ PbStatus pb_stats_wilcoxon_paired (const double *a, const double *b, int n, PbTe
 /* Both tests and the mean difference. */
 PbStatus pb_stats_paired_tests (const double *a, const double *b, int n, PbPairedTests *out,
                                 PbError *err);
+
+/* The fewest pairs with which the test can reach p < alpha for any data at all; below it, no
+ * result can be significant. The t-test needs 2: with df = 1, p still falls toward 0 as |t| grows.
+ * The exact Wilcoxon test's smallest p is that of differences all of one sign, 2 / 2^n, so it
+ * needs 6 at alpha = 0.05. (With ties, the normal approximation can fall below alpha with fewer,
+ * but it does not hold at such n.) 0 when no n up to PB_STATS_WILCOXON_EXACT_MAX suffices. */
+int      pb_stats_ttest_min_pairs (double alpha);
+int      pb_stats_wilcoxon_min_pairs (double alpha);
+
+/* A p-value to two significant digits, in the C locale: "0.031", "0.50", "1.0", "0.0012",
+ * "1.2e-05"; "0" for 0 and "—" for NaN. Returns what snprintf returns. */
+int      pb_stats_format_p (char *buf, size_t size, double p);
 
 /* Every ordered pair of k samples of r paired values each.
  * values: [k, r]  out: [k, k], out[i × k + j] compares i with j (the diagonal is NaN). */

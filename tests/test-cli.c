@@ -459,10 +459,39 @@ test_study_tables (void)
         g_assert_cmpfloat_with_epsilon (p->number, want, 1e-15);
     }
 
-  /* The text output has the pairs under the table. */
+  /* The JSON keeps the untrained digit error's number and says it is untrained. */
+  g_assert_false (pb_json_get (&models->items[0], "digit_trained")->boolean);
+  g_assert_true (pb_json_get (&models->items[1], "digit_trained")->boolean);
+  g_assert_cmpint (pb_json_get (&models->items[0], "digit_error_mean")->type, ==,
+                   PB_JSON_NUMBER);
+
+  /* The text output has the pairs under the table, p to two significant digits, and with 3
+   * rounds the Wilcoxon test cannot reach 0.05. */
+  char t_p[32], w_p[32];
+  pb_stats_format_p (t_p, sizeof t_p, expect.t.pvalue);
+  pb_stats_format_p (w_p, sizeof w_p, expect.wilcoxon.pvalue);
+  g_autofree char *t_cell = g_strdup_printf ("%10s  ", t_p);
+  g_autofree char *w_cell = g_strdup_printf ("%10s %s (too few rounds: n = 3)\n", w_p,
+                                             expect.wilcoxon.exact ? "exact" : "normal approx.");
   g_assert_nonnull (strstr (rt.out, "Paired tests on the test error over the 3 shared seeds"));
   g_assert_nonnull (strstr (rt.out, "Wilcoxon p"));
   g_assert_nonnull (strstr (rt.out, "\nsiamese      stacked-aux  "));
+  g_assert_nonnull (strstr (rt.out, t_cell));
+  g_assert_nonnull (strstr (rt.out, w_cell));
+  g_assert_nonnull (strstr (rt.out, "needs n ≥ 6 to reach p < 0.05"));
+  /* Table II: siamese's digit error is "—", stacked-aux's a number. */
+  g_autofree char *siamese_row =
+    g_strdup_printf ("\nsiamese         71076  %.3f ± %.3f    —            ",
+                     pb_json_get_number (&models->items[0], "test_error_mean", -1),
+                     pb_json_get_number (&models->items[0], "test_error_std", -1));
+  g_assert_nonnull (strstr (rt.out, siamese_row));
+  {
+    const char *row = strstr (rt.out, "\nstacked-aux");
+    g_autofree char *line = g_strndup (row, strchr (row + 1, '\n') - row);
+    g_assert_null (strstr (line, "—"));
+  }
+  g_assert_nonnull (strstr (rt.out, "(digit error —: no auxiliary loss, so the model's digit "
+                                    "outputs are not trained)\n"));
 
   g_autofree char *csv_text = read_file (csv);
   g_auto (GStrv) rows = g_strsplit (csv_text, "\n", -1);
@@ -480,14 +509,20 @@ test_study_tables (void)
                          pb_json_get_number (&models->items[m], "test_error_mean", -1));
       g_assert_cmpfloat (pb_strtod_c (f[3], NULL), ==,
                          pb_json_get_number (&models->items[m], "test_error_std", -1));
-      g_assert_cmpfloat (pb_strtod_c (f[4], NULL), ==,
-                         pb_json_get_number (&models->items[m], "digit_error_mean", -1));
+      if (m == 0)
+        {
+          g_assert_cmpstr (f[4], ==, "");
+          g_assert_cmpstr (f[5], ==, "");
+        }
+      else
+        g_assert_cmpfloat (pb_strtod_c (f[4], NULL), ==,
+                           pb_json_get_number (&models->items[m], "digit_error_mean", -1));
       g_assert_cmpstr (f[7], ==, "3");
     }
 
   g_autofree char *md_text = read_file (md);
   g_auto (GStrv) md_rows = g_strsplit (md_text, "\n", -1);
-  g_assert_cmpint (g_strv_length (md_rows), ==, 5);
+  g_assert_cmpint (g_strv_length (md_rows), ==, 13);
   g_assert_cmpstr (md_rows[0], ==, "| Model | Parameters | Test error | Digit error | "
                                    "Seconds per run | Rounds |");
   g_assert_cmpstr (md_rows[1], ==, "|:--|--:|:-:|:-:|--:|--:|");
@@ -498,6 +533,15 @@ test_study_tables (void)
   g_assert_true (g_str_has_prefix (md_rows[2], md_row));
   g_assert_true (g_str_has_prefix (md_rows[3], "| stacked-aux | 71790 | "));
   g_assert_true (g_str_has_suffix (md_rows[3], " | 3 |"));
+  g_assert_nonnull (strstr (md_rows[2], " | — | "));
+  g_assert_cmpstr (md_rows[4], ==, "");
+  g_assert_true (g_str_has_prefix (md_rows[5], "—: no auxiliary loss"));
+  g_assert_cmpstr (md_rows[7], ==, "Paired tests on the test error over 3 shared rounds "
+                                   "(two-sided):");
+  g_autofree char *md_test = g_strdup_printf ("| siamese | stacked-aux | %+.4f | %s | %s "
+                                              "(too few rounds: n = 3) |", expect.mean_diff, t_p,
+                                              w_p);
+  g_assert_cmpstr (md_rows[11], ==, md_test);
 
   g_autofree char *tex_text = read_file (tex);
   g_assert_nonnull (strstr (tex_text, "\\begin{tabular}{lrccrr}\n\\toprule\n"
@@ -506,7 +550,9 @@ test_study_tables (void)
                                       "siamese & 71076 & $"));
   g_assert_nonnull (strstr (tex_text, "\nstacked-aux & 71790 & $"));
   g_assert_nonnull (strstr (tex_text, " \\pm "));
-  g_assert_true (g_str_has_suffix (tex_text, " & 3 \\\\\n\\bottomrule\n\\end{tabular}\n"));
+  g_assert_nonnull (strstr (tex_text, " & 3 \\\\\n\\bottomrule\n\\end{tabular}\n"));
+  g_assert_nonnull (strstr (tex_text, "$ & --- & "));
+  g_assert_nonnull (strstr (tex_text, "(too few rounds: n = 3) \\\\\n\\bottomrule\n"));
 
   pb_json_free (j);
   result_clear (&rj);

@@ -12,6 +12,7 @@
 #include "pb-compare-page.h"
 #include "pb-table.h"
 #include "pb-embedding-view.h"
+#include "pb-format.h"
 #include "pb-plot.h"
 #include "pb-window.h"
 #include "gui-test-util.h"
@@ -63,27 +64,119 @@ run_comparison (PbComparePage *p, int rounds)
   pb_test_settle ();
 }
 
+/* Two significant digits, or "0" or "—". */
+static void
+assert_p_text (const char *text)
+{
+  g_assert_true (g_regex_match_simple ("^(0\\.0*[1-9][0-9]|[1-9]\\.[0-9]|[1-9]\\.[0-9]e-[0-9]+|0|—)"
+                                       "( |$)", text, 0, 0));
+}
+
 static void
 test_compare_run (void)
 {
   PbComparePage *p = page ();
-  g_autofree char *rounds = NULL, *model = NULL, *tp = NULL;
+  g_autofree char *rounds = NULL, *model = NULL, *tp = NULL, *wp = NULL, *a = NULL, *b = NULL;
+  g_autofree char *digit0 = NULL, *digit1 = NULL, *tip0 = NULL, *tip1 = NULL, *wtip = NULL;
+  g_autofree char *ttip = NULL;
 
   g_assert_nonnull (p);
   g_assert_false (pb_compare_page_get_tests_visible (p));
+  g_assert_null (pb_compare_page_get_tests_warning (p));
   set_tiny_budget ();
+  /* Nothing has trained in this window yet, so there is no figure to give. */
+  g_assert_cmpstr (pb_compare_page_get_estimate (p), ==, "Time estimate after the first run");
   run_comparison (p, 2);
 
   g_assert_cmpuint (pb_compare_page_get_n_rows (p, PB_COMPARE_TABLE_RESULTS), ==, 2);
   model = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_RESULTS, 0, 0);
   rounds = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_RESULTS, 1, 5);
-  g_assert_cmpstr (model, ==, "stacked");
+  g_assert_cmpstr (model, ==, "stacked (two-channel)");
   g_assert_cmpstr (rounds, ==, "2/2");
+
+  /* stacked has no auxiliary loss: its digit outputs are untrained, so no digit error. */
+  digit0 = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_RESULTS, 0, 3);
+  digit1 = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_RESULTS, 1, 3);
+  tip0 = pb_compare_page_get_cell_tooltip (p, PB_COMPARE_TABLE_RESULTS, 0, 3);
+  tip1 = pb_compare_page_get_cell_tooltip (p, PB_COMPARE_TABLE_RESULTS, 1, 3);
+  g_assert_cmpstr (digit0, ==, "—");
+  g_assert_nonnull (tip0);
+  g_assert_true (g_str_has_prefix (tip0, "No auxiliary loss: this model’s digit outputs are not "
+                                         "trained"));
+  g_assert_true (g_str_has_suffix (digit1, "\u00a0%"));
+  g_assert_null (tip1);
+
   g_assert_true (pb_compare_page_get_tests_visible (p));
   g_assert_cmpuint (pb_compare_page_get_n_rows (p, PB_COMPARE_TABLE_TESTS), ==, 1);
+  a = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_TESTS, 0, 0);
+  b = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_TESTS, 0, 1);
+  g_assert_cmpstr (a, ==, "stacked (two-channel)");
+  g_assert_cmpstr (b, ==, "siamese-aux (shared trunk)");
+  /* Two rounds: the paired t-test is defined, the Wilcoxon test cannot reach 0.05 (2/2² = 0.5
+   * at best). */
   tp = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_TESTS, 0, 3);
-  g_assert_nonnull (tp);
+  wp = pb_compare_page_get_cell (p, PB_COMPARE_TABLE_TESTS, 0, 4);
+  g_test_message ("t-test p %s, Wilcoxon p %s", tp, wp);
+  assert_p_text (tp);
+  assert_p_text (wp);
+  g_assert_true (g_str_equal (wp, "0.50") || g_str_equal (wp, "1.0"));
+  g_assert_nonnull (pb_compare_page_get_tests_warning (p));
+  g_assert_true (g_str_has_prefix (pb_compare_page_get_tests_warning (p),
+                                   "Wilcoxon p: too few rounds: n = 2."));
+  g_assert_nonnull (strstr (pb_compare_page_get_tests_warning (p), "needs 6 rounds"));
+  ttip = pb_compare_page_get_cell_tooltip (p, PB_COMPARE_TABLE_TESTS, 0, 3);
+  wtip = pb_compare_page_get_cell_tooltip (p, PB_COMPARE_TABLE_TESTS, 0, 4);
+  g_assert_null (ttip);
+  g_assert_nonnull (strstr (wtip, "fewer than 6"));
   g_assert_false (pb_compare_page_get_session_partial (p));
+
+  /* Now a run is measured: the estimate is a figure, on this machine's cores. */
+  {
+    g_autofree char *cores = g_strdup_printf (" on %u core", g_get_num_processors ());
+    const char *estimate = pb_compare_page_get_estimate (p);
+    g_assert_nonnull (estimate);
+    g_test_message ("estimate: %s", estimate);
+    g_assert_true (g_str_has_prefix (estimate, "about ")
+                   || g_str_has_prefix (estimate, "under a minute"));
+    g_assert_nonnull (strstr (estimate, cores));
+  }
+
+  /* It follows the rounds and the epochs: 1000 rounds of 100 epochs take over an hour. */
+  {
+    static const char *const models[] = { "stacked", "siamese-aux", NULL };
+    g_autofree char *before = g_strdup (pb_compare_page_get_estimate (p));
+
+    g_settings_set_int (settings, "epochs", 100);
+    pb_compare_page_set_selection (p, models, 1000);
+    pb_test_settle ();
+    g_test_message ("estimate: %s", pb_compare_page_get_estimate (p));
+    g_assert_cmpstr (pb_compare_page_get_estimate (p), !=, before);
+    g_assert_true (g_regex_match_simple ("^about [0-9]+ h [0-9]{2} min on ",
+                                         pb_compare_page_get_estimate (p), 0, 0));
+    set_tiny_budget ();
+  }
+}
+
+/* The estimate's text from its inputs: runs train cores at a time. */
+static void
+test_compare_estimate_text (void)
+{
+  static const struct { double epoch_s; int runs, epochs, cores; const char *want; } cases[] = {
+    { NAN, 80, 25, 2, "Time estimate after the first run" },
+    { 0, 80, 25, 2, "Time estimate after the first run" },
+    { 1.0, 80, 25, 2, "about 17 min on 2 cores" },    /* 40 batches of 2 × 25 s */
+    { 1.0, 81, 25, 2, "about 17 min on 2 cores" },    /* 41 × 25 s = 1025 s */
+    { 1.0, 3, 10, 1, "under a minute on 1 core" },
+    { 6.0, 80, 25, 2, "about 1 h 40 min on 2 cores" },
+    { 0.5, 4, 20, 4, "under a minute on 4 cores" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = pb_format_estimate (cases[i].epoch_s, cases[i].runs,
+                                                  cases[i].epochs, cases[i].cores);
+      g_assert_cmpstr (text, ==, cases[i].want);
+    }
 }
 
 static char *
@@ -141,6 +234,9 @@ test_compare_export (void)
     g_assert_cmpuint (g_strv_length (lines), ==, 4);
     g_assert_true (g_str_has_prefix (lines[0], "model,params,test_error_mean"));
     g_assert_true (g_str_has_prefix (lines[1], "stacked,71790,"));
+    /* The exports keep the CLI's ids; stacked's untrained digit error is empty. */
+    g_assert_nonnull (strstr (lines[1], ",,,"));
+    g_assert_null (strstr (lines[2], ",,,"));
     g_assert_true (g_str_has_suffix (lines[2], ",2"));
     g_clear_pointer (&data, g_free);
 
@@ -149,6 +245,9 @@ test_compare_export (void)
     g_assert_nonnull (strstr (data, "\\toprule"));
     g_assert_nonnull (strstr (data, "\\bottomrule"));
     g_assert_nonnull (strstr (data, "siamese-aux & 71076 & $"));
+    g_assert_nonnull (strstr (data, "$ & --- & "));
+    g_assert_nonnull (strstr (data, "stacked & siamese-aux & $"));
+    g_assert_nonnull (strstr (data, "(too few rounds: n = 2) \\\\\n\\bottomrule"));
 
     /* The page writes the comparison's table, byte for byte, and the comparison formats it from
      * the session the page shows, as the core's table writer does. */
@@ -170,14 +269,20 @@ test_compare_export (void)
                                    .test_std = sums[m].test_std,
                                    .digit_mean = sums[m].digit_mean,
                                    .digit_std = sums[m].digit_std, .seconds = sums[m].seconds,
-                                   .rounds = sums[m].rounds_done };
+                                   .rounds = sums[m].rounds_done,
+                                   .digit_untrained = !sums[m].digit_trained };
         }
       pb_str_init (&want);
       pb_table_format_rows (&want, rows, session->n_models, PB_TABLE_MARKDOWN);
       g_clear_pointer (&text, g_free);
       text = pb_comparison_format_table (comparison, "results.md", &error);
       g_assert_no_error (error);
-      g_assert_cmpstr (text, ==, want.data);
+      /* Table II, then the paired tests. */
+      g_assert_true (g_str_has_prefix (text, want.data));
+      g_assert_nonnull (strstr (text + want.len, "\nPaired tests on the test error over 2 shared "
+                                                 "rounds (two-sided):\n"));
+      g_assert_nonnull (strstr (text + want.len, "| stacked | siamese-aux | "));
+      g_assert_true (g_str_has_suffix (text, " (too few rounds: n = 2) |\n"));
       pb_str_clear (&want);
       g_assert_null (pb_comparison_format_table (comparison, "results.txt", &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
@@ -314,11 +419,20 @@ test_compare_stop (void)
   g_settings_set_int (settings, "epochs", 20);
   pb_test_settle ();
   pb_compare_page_set_selection (p, models, 6);
+  g_assert_false (pb_compare_page_get_ticking (p));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.start", NULL));
   g_assert_true (pb_comparison_get_running (c));
+  /* The elapsed time counts up before any round has finished; the estimate gives way to it. */
+  g_assert_true (pb_compare_page_get_ticking (p));
+  g_assert_null (pb_compare_page_get_estimate (p));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (p), "compare.stop", NULL));
   g_assert_true (pb_test_wait_until (comparison_idle, p, RUN_TIMEOUT_S));
   pb_test_settle ();
+  g_assert_false (pb_compare_page_get_ticking (p));
+  /* Still timed by the earlier comparison, though this one finished no round. */
+  g_assert_nonnull (pb_compare_page_get_estimate (p));
+  g_assert_true (g_str_has_prefix (pb_compare_page_get_estimate (p), "about ")
+                 || g_str_has_prefix (pb_compare_page_get_estimate (p), "under a minute"));
   g_assert_true (pb_compare_page_get_session_partial (p));
   set_tiny_budget ();
 }
@@ -360,6 +474,7 @@ main (int   argc,
     "compare");
   pb_test_settle ();
 
+  g_test_add_func ("/compare/estimate-text", test_compare_estimate_text);
   g_test_add_func ("/compare/run", test_compare_run);
   g_test_add_func ("/compare/export", test_compare_export);
   g_test_add_func ("/compare/save-open", test_compare_save_open);

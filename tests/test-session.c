@@ -311,6 +311,55 @@ test_table (void)
   pb_table_format_rows (&out, rows, 2, PB_TABLE_CSV);
   g_assert_nonnull (strstr (out.data, "stacked,71790,0.2,0.01,0.9,0.02,3.5,2\n"));
   pb_str_clear (&out);
+
+  /* Without the auxiliary loss the digit error is "—", with a note; in CSV its fields are empty. */
+  rows[0].digit_untrained = true;
+  pb_str_init (&out);
+  pb_table_format_rows (&out, rows, 2, PB_TABLE_MARKDOWN);
+  g_assert_nonnull (strstr (out.data, "| stacked | 71790 | 0.200 ± 0.010 | — | 3.50 | 2 |\n"));
+  g_assert_nonnull (strstr (out.data, "| a_b | 10 | 0.100 ± 0.020 | 0.050 ± 0.010 | "));
+  g_assert_nonnull (strstr (out.data, "\n—: no auxiliary loss"));
+  pb_str_clear (&out);
+  pb_str_init (&out);
+  pb_table_format_rows (&out, rows, 2, PB_TABLE_LATEX);
+  g_assert_nonnull (strstr (out.data, "stacked & 71790 & $0.200 \\pm 0.010$ & --- & 3.50 & 2"));
+  g_assert_true (g_str_has_suffix (out.data, "\\end{tabular}\n% ---: no auxiliary loss, so the "
+                                   "model's digit outputs are not trained and their error means "
+                                   "nothing.\n"));
+  pb_str_clear (&out);
+  pb_str_init (&out);
+  pb_table_format_rows (&out, rows, 2, PB_TABLE_CSV);
+  g_assert_nonnull (strstr (out.data, "stacked,71790,0.2,0.01,,,3.5,2\n"));
+  pb_str_clear (&out);
+}
+
+/* The tests' table: p to two significant digits, and why 2 rounds cannot be significant. */
+static void
+test_table_tests (void)
+{
+  const double values[] = { 0.20, 0.30, 0.10, 0.15 };  /* [2 models × 2 rounds] */
+  const char *const names[] = { "siamese", "siamese-aux" };
+  PbPairedTests m[4];
+  PbError err = { { 0 } };
+  PbStr out;
+
+  g_assert_cmpint (pb_stats_paired_matrix (values, 2, 2, m, &err), ==, PB_OK);
+  pb_str_init (&out);
+  pb_table_format_tests (&out, names, 2, m, 2, PB_TABLE_MARKDOWN);
+  g_assert_nonnull (strstr (out.data, "| A | B | Mean diff (A − B) | t-test p | Wilcoxon p |\n"));
+  /* d = 0.10, 0.15: t = 5, df = 1, p = 0.1257; Wilcoxon 2/4. */
+  g_assert_nonnull (strstr (out.data, "| siamese | siamese-aux | +0.1250 | 0.13 | "
+                                      "0.50 (too few rounds: n = 2) |\n"));
+  pb_str_clear (&out);
+  pb_str_init (&out);
+  pb_table_format_tests (&out, names, 2, m, 2, PB_TABLE_LATEX);
+  g_assert_nonnull (strstr (out.data, "siamese & siamese-aux & $+0.1250$ & 0.13 & "
+                                      "0.50 (too few rounds: n = 2) \\\\\n"));
+  pb_str_clear (&out);
+  pb_str_init (&out);
+  pb_table_format_tests (&out, names, 2, m, 2, PB_TABLE_CSV);
+  g_assert_cmpuint (out.len, ==, 0);
+  pb_str_clear (&out);
 }
 
 int
@@ -324,5 +373,6 @@ main (int argc, char **argv)
   g_test_add_func ("/core/session/errors", test_errors);
   g_test_add_func ("/core/session/arch-round-trip", test_arch_round_trip);
   g_test_add_func ("/core/table/formats", test_table);
+  g_test_add_func ("/core/table/tests", test_table_tests);
   return g_test_run ();
 }

@@ -378,7 +378,8 @@ test_merge (void)
   g_autofree char *w_plots = tmp_path ("whole-plots"), *m_plots = tmp_path ("merged-plots");
   g_autofree char *m_table = tmp_path ("merged.md"), *m_csv = tmp_path ("merged.csv");
   g_autofree char *s1 = tmp_path ("s1.json"), *s2 = tmp_path ("s2.json");
-  const char *row_seconds = "^(.*±.*  )[0-9.]+$", *cell_seconds = "^(\\|.*±.*± [0-9.]+ \\| )[0-9.]+";
+  const char *row_seconds = "^(.*±.*  )[0-9.]+$", *cell_seconds =
+    "^(\\| [^|]+ \\| [0-9]+ \\| [^|]+ \\| [^|]+ \\| )[0-9.]+";
   const char *csv_seconds = "^(.*,)[0-9.]+,[0-9.]+$";
   char *five[5];
   Result whole_json = run_cli (TRUE, "study", "--json", NULL);

@@ -261,6 +261,50 @@ test_matrix (void)
   g_assert_cmpint (m[2].wilcoxon.n, ==, 0);
 }
 
+static void
+test_format_p (void)
+{
+  static const struct { double p; const char *want; } cases[] = {
+    { 0.5, "0.50" }, { 1.0, "1.0" }, { 0.03125, "0.031" }, { 0.0996, "0.10" },
+    { 0.99996, "1.0" }, { 0.04996, "0.050" }, { 0.0012345, "0.0012" }, { 0.000999, "0.0010" },
+    { 1.234e-5, "1.2e-05" }, { 9.96e-5, "1.0e-04" }, { 3e-300, "3.0e-300" }, { 0.0, "0" },
+    { 0.123456, "0.12" },
+  };
+  char buf[32];
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      pb_stats_format_p (buf, sizeof buf, cases[i].p);
+      g_assert_cmpstr (buf, ==, cases[i].want);
+    }
+  g_assert_cmpint (pb_stats_format_p (buf, sizeof buf, NAN), ==, (int) strlen ("—"));
+  g_assert_cmpstr (buf, ==, "—");
+}
+
+/* The thresholds are the tests' own: the smallest p that n pairs can give. */
+static void
+test_min_pairs (void)
+{
+  double same_sign[6] = { 0.1, 0.2, 0.3, 0.4, 0.5, 0.6 };
+  PbTest t;
+  PbError err = { { 0 } };
+
+  g_assert_cmpint (pb_stats_wilcoxon_min_pairs (0.05), ==, 6);
+  g_assert_cmpint (pb_stats_wilcoxon_min_pairs (0.01), ==, 8);
+  g_assert_cmpint (pb_stats_ttest_min_pairs (0.05), ==, 2);
+  /* 5 differences of one sign: the exact p is 2/32, 6 give 2/64. */
+  g_assert_cmpint (pb_stats_wilcoxon_paired (same_sign, NULL, 5, &t, &err), ==, PB_OK);
+  g_assert_cmpfloat (t.pvalue, ==, 0.0625);
+  g_assert_cmpint (pb_stats_wilcoxon_paired (same_sign, NULL, 6, &t, &err), ==, PB_OK);
+  g_assert_cmpfloat (t.pvalue, ==, 0.03125);
+  /* Two rounds: the Wilcoxon p is at least 0.5, but the t-test's can be small. */
+  double a[2] = { 0.10, 0.11 }, b[2] = { 0.20, 0.2101 };
+  pb_stats_ttest_paired (a, b, 2, &t);
+  g_assert_cmpfloat (t.pvalue, <, 0.05);
+  pb_stats_ttest_paired (a, b, 1, &t);
+  g_assert_true (isnan (t.pvalue));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -270,5 +314,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/stats/distributions", test_distributions);
   g_test_add_func ("/core/stats/wilcoxon-hand", test_wilcoxon_hand);
   g_test_add_func ("/core/stats/matrix", test_matrix);
+  g_test_add_func ("/core/stats/format-p", test_format_p);
+  g_test_add_func ("/core/stats/min-pairs", test_min_pairs);
   return g_test_run ();
 }

@@ -527,7 +527,7 @@ pb_comparison_format_table (PbComparison  *self,
                             GError       **error)
 {
   const PbSession *s;
-  PbTableRow rows[PB_SESSION_MAX_MODELS];
+  PbError err = { { 0 } };
   PbTableFormat format;
   PbStr out;
   char *text;
@@ -547,15 +547,13 @@ pb_comparison_format_table (PbComparison  *self,
                    _("%s: expected a file name ending in .csv, .md or .tex"), path);
       return NULL;
     }
-  /* The rows the CLI's study writes too. */
-  for (int m = 0; m < s->n_models; m++)
-    pb_session_table_row (s, m, &rows[m]);
+  /* The file the CLI's study writes too. */
   pb_str_init (&out);
-  pb_table_format_rows (&out, rows, s->n_models, format);
-  if (out.failed)
+  if (pb_session_format_table (s, format, &out, &err) != PB_OK || out.failed)
     {
       pb_str_clear (&out);
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "out of memory");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                           out.failed ? "out of memory" : err.message);
       return NULL;
     }
   text = g_strndup (out.data != NULL ? out.data : "", out.len);

@@ -756,6 +756,7 @@ pb_window_init (PbWindow *self)
                                     pb_compare_page_get_comparison (self->compare_page));
   pb_inspect_view_set_runs (self->inspect_view, G_LIST_MODEL (self->runs));
   pb_samples_view_set_runs (self->samples_view, G_LIST_MODEL (self->runs));
+  pb_compare_page_set_runs (self->compare_page, G_LIST_MODEL (self->runs));
   g_signal_connect_swapped (self->embedding_view, "inspect-pair",
                             G_CALLBACK (embedding_inspect_pair), self);
   g_signal_connect_swapped (self->sweep_view, "use-settings", G_CALLBACK (use_sweep_settings),

@@ -36,11 +36,14 @@ static void
 study_round_done (void *user_data, const PbRoundResult *r)
 {
   StudyProgress *p = user_data;
+  char digit[32] = "—";
+
   p->done++;
-  fprintf (stderr, "[%d/%d] %s round %d (seed %llu): test error %.3f, digit error %.3f, %.1f s\n",
+  if (pb_arch_trains_digits (&p->session->models[r->model_index]))
+    snprintf (digit, sizeof digit, "%.3f", r->final.digit_error);
+  fprintf (stderr, "[%d/%d] %s round %d (seed %llu): test error %.3f, digit error %s, %.1f s\n",
            p->done, p->rounds, pb_session_model_name (p->session, r->model_index), r->round + 1,
-           (unsigned long long) r->seed, r->final.test_error, r->final.digit_error,
-           r->final.train_seconds);
+           (unsigned long long) r->seed, r->final.test_error, digit, r->final.train_seconds);
 }
 
 static const char *
@@ -325,7 +328,10 @@ pb_cli_study (int argc, char **argv)
                   "more, it then compares every pair on the test errors of the shared seeds: the\n"
                   "mean difference, and the two-sided paired t-test's and Wilcoxon signed-rank\n"
                   "test's p-values (zero differences dropped; exact when there are no ties and\n"
-                  "at most 25 differences, else the normal approximation; — when undefined).\n\n"
+                  "at most 25 differences, else the normal approximation; — when undefined),\n"
+                  "to two significant digits, marked \"too few rounds\" when so few could not\n"
+                  "reach p < 0.05 (the exact Wilcoxon test needs 6). A model without the\n"
+                  "auxiliary loss has untrained digit outputs: its digit error is —.\n\n"
                   "  --models LIST      default stacked,stacked-aux,siamese,siamese-aux; a preset\n"
                   "                     (best) trains with its own settings, then the options\n"
                   "  --rounds R         rounds per model (default 20)\n"
@@ -333,7 +339,8 @@ pb_cli_study (int argc, char **argv)
                   PB_CLI_RUN_OPTIONS_HELP
                   "  --csv FILE         write one row per round\n"
                   "  --table FILE       write the summary table as CSV (.csv), Markdown (.md) or\n"
-                  "                     LaTeX with booktabs (.tex), by the file's extension\n"
+                  "                     LaTeX with booktabs (.tex), by the file's extension;\n"
+                  "                     .md and .tex add the paired tests under it\n"
                   "  --json             print the table and the tests as JSON\n"
                   "  --plots DIR        write the curves, small multiples, box plot and each\n"
                   "                     model's round-1 t-SNE map as SVG and PNG\n"

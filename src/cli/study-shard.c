@@ -166,19 +166,15 @@ pb_cli_study_session (const PbCliStudy *self, PbSession *out, PbError *err)
 
 /* The report */
 
-/* "—" for an undefined p-value, padded to width characters (not bytes). */
+/* p to two significant digits, "—" when undefined, padded to width characters (not bytes). */
 static void
 append_p (PbStr *out, double p, int width)
 {
   char buf[32];
-  int len;
+  int len = pb_stats_format_p (buf, sizeof buf, p);
 
   if (isnan (p))
-    {
-      pb_str_printf (out, "%*s—", width - 1, "");
-      return;
-    }
-  len = pb_snprintf_c (buf, sizeof buf, p < 1e-4 ? "%.1e" : "%.4f", p);
+    len = 1;  /* "—" is one character of three bytes */
   pb_str_printf (out, "%*s%s", width > len ? width - len : 0, "", buf);
 }
 
@@ -198,12 +194,18 @@ append_tests_text (PbStr *out, const PbSession *session, int rounds, const PbPai
         pb_str_printf (out, "%-12s %-12s %+10.4f  ", pb_session_model_name (session, i),
                        pb_session_model_name (session, j), c->mean_diff);
         append_p (out, c->t.pvalue, 10);
+        pb_table_append_too_few (out, &c->t, false, rounds);
         pb_str_append (out, "  ");
         append_p (out, c->wilcoxon.pvalue, 10);
         if (c->wilcoxon.n > 0)
           pb_str_append (out, c->wilcoxon.exact ? " exact" : " normal approx.");
+        pb_table_append_too_few (out, &c->wilcoxon, true, rounds);
         pb_str_append (out, "\n");
       }
+  if (rounds < pb_stats_wilcoxon_min_pairs (0.05))
+    pb_str_printf (out, "(too few rounds: the exact two-sided Wilcoxon test's smallest p with n "
+                   "pairs is 2/2^n, so it needs n ≥ %d to reach p < 0.05)\n",
+                   pb_stats_wilcoxon_min_pairs (0.05));
 }
 
 static void
@@ -251,9 +253,13 @@ append_model (PbStr *out, PbStr *csv_out, const PbSession *session, int m, bool 
     }
   if (!json)
     {
-      pb_str_printf (out, "%-12s %8zu  %.3f ± %.3f    %.3f ± %.3f    %8.3f  %7.2f\n", sum.model,
-                     sum.params, sum.test_mean, sum.test_std, sum.digit_mean, sum.digit_std,
-                     sum.chunk_mean, sum.seconds);
+      pb_str_printf (out, "%-12s %8zu  %.3f ± %.3f    ", sum.model, sum.params, sum.test_mean,
+                     sum.test_std);
+      if (sum.digit_trained)
+        pb_str_printf (out, "%.3f ± %.3f", sum.digit_mean, sum.digit_std);
+      else
+        pb_str_printf (out, "—%12s", "");
+      pb_str_printf (out, "    %8.3f  %7.2f\n", sum.chunk_mean, sum.seconds);
       return;
     }
   pb_str_append (out, m > 0 ? ",{\"model\":" : "{\"model\":");
@@ -264,6 +270,7 @@ append_model (PbStr *out, PbStr *csv_out, const PbSession *session, int m, bool 
   pb_str_append_double (out, sum.test_std);
   pb_str_append (out, ",\"digit_error_mean\":");
   pb_str_append_double (out, sum.digit_mean);
+  pb_str_printf (out, ",\"digit_trained\":%s", sum.digit_trained ? "true" : "false");
   pb_str_append (out, ",\"chunk_sd_mean\":");
   pb_str_append_double (out, sum.chunk_mean);
   pb_str_append (out, ",\"train_seconds_mean\":");
@@ -288,24 +295,20 @@ append_model (PbStr *out, PbStr *csv_out, const PbSession *session, int m, bool 
   pb_str_append (out, "]}");
 }
 
-/* Table II through the core, so it is the app's table byte for byte. */
+/* Table II and the tests through the core, so it is the app's file byte for byte. */
 static PbStatus
 write_table (const PbSession *session, const char *path, PbTableFormat format, PbError *err)
 {
-  PbTableRow *rows = calloc ((size_t) session->n_models, sizeof *rows);
   PbStatus st;
   PbStr out;
 
-  if (rows == NULL)
-    return pb_error_set (err, PB_ERR_NOMEM, "out of memory");
-  for (int m = 0; m < session->n_models; m++)
-    pb_session_table_row (session, m, &rows[m]);
   pb_str_init (&out);
-  pb_table_format_rows (&out, rows, session->n_models, format);
-  st = out.failed ? pb_error_set (err, PB_ERR_NOMEM, "out of memory")
-                  : pb_write_file_atomic (path, out.data, out.len, err);
+  st = pb_session_format_table (session, format, &out, err);
+  if (st == PB_OK && out.failed)
+    st = pb_error_set (err, PB_ERR_NOMEM, "out of memory");
+  if (st == PB_OK)
+    st = pb_write_file_atomic (path, out.data, out.len, err);
   pb_str_clear (&out);
-  free (rows);
   return st;
 }
 
@@ -360,10 +363,17 @@ pb_cli_study_report (const char *cmd, const PbSession *session, const PbCliStudy
     }
   else
     {
+      bool untrained = false;
+
       pb_str_printf (&out, "(%d rounds, seeds %llu–%llu, mean ± sample std over rounds; "
                      "chunk sd: the report's spread over 20 chunks of the test set)\n", rounds,
                      (unsigned long long) session->base.seed,
                      (unsigned long long) (session->base.seed + (uint64_t) rounds - 1));
+      for (int m = 0; m < n_models; m++)
+        untrained |= !pb_arch_trains_digits (&session->models[m]);
+      if (untrained)
+        pb_str_append (&out, "(digit error —: no auxiliary loss, so the model's digit outputs "
+                       "are not trained)\n");
       if (tests != NULL)
         append_tests_text (&out, session, rounds, tests);
     }

@@ -49,6 +49,8 @@ make_layout (cairo_t *cr, const PbPlotStyle *style, const char *text, double sca
   pango_font_description_set_family (desc, style->font_family);
   pango_font_description_set_absolute_size (desc, style->font_size * PANGO_SCALE);
   layout = pb_draw_layout (cr, desc, text, bold, scale);
+  /* A category label broken in two lines stays centred on its tick. */
+  pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
   pango_font_description_free (desc);
   return layout;
 }
@@ -119,9 +121,23 @@ draw_panel (cairo_t *cr, const PbPlotStyle *style, double x, double y, double w,
 
   text_size (cr, style, "0", 1, &tw, &th);
   if (p->title != NULL)
-    top = th * 1.1 + GAP;
+    {
+      int lines = 1;
+      for (const char *c = p->title; *c != '\0'; c++)
+        lines += *c == '\n';
+      top = th * 1.1 * lines + GAP;
+    }
   if (p->x_ticklabels)
-    bottom += th + 4;
+    {
+      double label_h = th;
+      for (int i = 0; p->categories != NULL && i < p->n_categories; i++)
+        {
+          double cw, ch;
+          text_size (cr, style, p->categories[i], 1, &cw, &ch);
+          label_h = MAX (label_h, ch);
+        }
+      bottom += label_h + 4;
+    }
   if (p->xlabel != NULL)
     bottom += th + 4;
   bottom += 4;
@@ -328,6 +344,17 @@ draw_small_multiples (cairo_t *cr, double width, double height, const PbPlotStyl
   cols = width / MAX (height - top, 1) > 2.2 ? MIN (n, 4) : (int) ceil (sqrt (n));
   rows = (n + cols - 1) / cols;
   left = left_margin_for (cr, style, ymax, TRUE);
+  /* Titles too wide for their panels ("stacked-aux (two-channel) (2/2)") all break at their
+   * first space, so that the panels stay aligned. */
+  gboolean wrap = FALSE;
+  for (int i = 0; i < n; i++)
+    {
+      g_autofree char *title = g_strdup_printf (_("%s (%d/%d)"), pb_session_model_name (s, i),
+                                                pb_session_rounds_done (s, i), s->rounds);
+      double w, h;
+      text_size (cr, style, title, 1.1, &w, &h);
+      wrap |= w * 1.05 > (width - left) / cols - GAP;
+    }
 
   for (int i = 0; i < n; i++)
     {
@@ -347,6 +374,8 @@ draw_small_multiples (cairo_t *cr, double width, double height, const PbPlotStyl
 
       /* Translators: a panel's title: the model, and how many of its rounds are done */
       title = g_strdup_printf (_("%s (%d/%d)"), pb_session_model_name (s, i), done, s->rounds);
+      if (wrap && strchr (title, ' ') != NULL)
+        *strchr (title, ' ') = '\n';
       p.title = title;
       draw_panel (cr, style, x, top + r * ph, w - (c < cols - 1 ? GAP : 0), ph - GAP / 2, &p,
                   first_col ? left : 4, &m);
@@ -452,9 +481,29 @@ draw_box (cairo_t *cr, double width, double height, const PbPlotStyle *style, co
   };
   PbPlotMapping m;
   g_autofree double *v = g_new (double, s->rounds);
+  g_autoptr(GPtrArray) wrapped = g_ptr_array_new_with_free_func (g_free);
+  double slot = (width - left_margin_for (cr, style, ymax, TRUE)) / MAX (s->n_models, 1);
 
+  /* A name too wide for its slot ("stacked (two-channel)") breaks at its first space, and
+   * keeps only its first word when that is still too wide. */
   for (int i = 0; i < s->n_models; i++)
-    names[i] = pb_session_model_name (s, i);
+    {
+      const char *name = pb_session_model_name (s, i);
+      double tw, th;
+
+      names[i] = name;
+      text_size (cr, style, name, 1, &tw, &th);
+      if (tw > slot - 6 && strchr (name, ' ') != NULL)
+        {
+          char *two = g_strdup (name);
+          *strchr (two, ' ') = '\n';
+          text_size (cr, style, two, 1, &tw, &th);
+          if (tw > slot - 6)
+            *strchr (two, '\n') = '\0';
+          g_ptr_array_add (wrapped, two);
+          names[i] = two;
+        }
+    }
   draw_panel (cr, style, 0, 0, width, height, &p, left_margin_for (cr, style, ymax, TRUE), &m);
 
   for (int i = 0; i < s->n_models; i++)

@@ -6,11 +6,13 @@
 #include <math.h>
 #include <glib/gi18n.h>
 
-#include "pb-compare-page.h"
+#include "pb-compare-page-private.h"
 #include "pb-core-error.h"
 #include "pb-file-dialog.h"
 #include "pb-format.h"
+#include "pb-model-name.h"
 #include "pb-plot-view.h"
+#include "pb-run-item.h"
 #include "pb-train-settings.h"
 #include "pb-uninstalled.h"
 
@@ -23,33 +25,6 @@ static const char *const model_order[PB_N_MODEL_NAMES] = {
   "stacked", "stacked-aux", "siamese", "siamese-aux", "twin", "twin-aux",
 };
 
-struct _PbComparePage
-{
-  GtkWidget parent_instance;
-
-  GSettings *settings;
-  PbComparison *comparison;
-  GtkCheckButton *model_checks[PB_N_MODEL_NAMES];
-  GtkStringList *results_model;
-  GtkStringList *tests_model;
-  PbPairedTests *tests;
-  int tests_rounds;
-
-  AdwPreferencesGroup *models_group;
-  GtkSpinButton *rounds_spin;
-  AdwActionRow *settings_row;
-  GtkLabel *status_label;
-  GtkLabel *status_detail;
-  GtkProgressBar *progress_bar;
-  PbPlotView *multiples_view;
-  PbPlotView *box_view;
-  GtkWidget *details_box;
-  GtkColumnView *results_view;
-  GtkColumnView *tests_view;
-  GtkLabel *tests_empty;
-  GtkLabel *tests_note;
-  GtkButton *embed_button;
-};
 
 G_DEFINE_TYPE (PbComparePage, pb_compare_page, GTK_TYPE_WIDGET)
 
@@ -143,203 +118,6 @@ update_settings_row (PbComparePage *self)
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->settings_row), text);
 }
 
-static char *
-format_p (double p)
-{
-  if (isnan (p))
-    return g_strdup ("—");
-  if (p < 1e-4)
-    return g_strdup ("< 0.0001");
-  return g_strdup_printf ("%.4f", p);
-}
-
-static char *
-format_mean_std (double mean, double std, int n)
-{
-  if (n == 0)
-    return g_strdup ("—");
-  if (n == 1)
-    return g_strdup_printf ("%.1f\u00a0%%", 100 * mean);
-  return g_strdup_printf ("%.1f ± %.1f\u00a0%%", 100 * mean, 100 * std);
-}
-
-char *
-pb_compare_page_get_cell (PbComparePage  *self,
-                          PbCompareTable  table,
-                          guint           row,
-                          guint           column)
-{
-  const PbSession *s;
-
-  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), NULL);
-
-  s = pb_comparison_get_session (self->comparison);
-  if (s == NULL)
-    return NULL;
-  if (table == PB_COMPARE_TABLE_RESULTS)
-    {
-      PbSessionSummary sum;
-
-      if (row >= (guint) s->n_models)
-        return NULL;
-      pb_session_summary (s, (int) row, &sum);
-      switch (column)
-        {
-        case 0:
-          return g_strdup (sum.model);
-        case 1:
-          return pb_format_count (sum.params);
-        case 2:
-          return format_mean_std (sum.test_mean, sum.test_std, sum.rounds_done);
-        case 3:
-          return format_mean_std (sum.digit_mean, sum.digit_std, sum.rounds_done);
-        case 4:
-          return sum.rounds_done > 0 ? g_strdup_printf (_("%.1f s"), sum.seconds)
-                                     : g_strdup ("—");
-        case 5:
-          return g_strdup_printf ("%d/%d", sum.rounds_done, s->rounds);
-        default:
-          return NULL;
-        }
-    }
-  else
-    {
-      guint k = 0;
-
-      if (self->tests == NULL)
-        return NULL;
-      for (int i = 0; i < s->n_models; i++)
-        for (int j = i + 1; j < s->n_models; j++, k++)
-          if (k == row)
-            {
-              const PbPairedTests *t = &self->tests[i * s->n_models + j];
-              switch (column)
-                {
-                case 0:
-                  return g_strdup (pb_arch_name (&s->models[i]));
-                case 1:
-                  return g_strdup (pb_arch_name (&s->models[j]));
-                case 2:
-                  /* Translators: a difference in percentage points */
-                  return g_strdup_printf (_("%+.2f pp"), 100 * t->mean_diff);
-                case 3:
-                  return format_p (t->t.pvalue);
-                case 4:
-                  return format_p (t->wilcoxon.pvalue);
-                default:
-                  return NULL;
-                }
-            }
-      return NULL;
-    }
-}
-
-static void
-setup_cell (GtkSignalListItemFactory *factory,
-            GtkListItem              *item,
-            gpointer                  data)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-  float xalign = g_object_get_data (G_OBJECT (factory), "text") != NULL ? 0 : 1;
-
-  gtk_label_set_xalign (GTK_LABEL (label), xalign);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_list_item_set_child (item, label);
-}
-
-static void
-bind_cell (GtkSignalListItemFactory *factory,
-           GtkListItem              *item,
-           PbComparePage            *self)
-{
-  guint column = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "column"));
-  PbCompareTable table = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (factory), "table"));
-  g_autofree char *text = pb_compare_page_get_cell (self, table, gtk_list_item_get_position (item),
-                                                    column);
-
-  gtk_label_set_label (GTK_LABEL (gtk_list_item_get_child (item)), text ? text : "");
-}
-
-static void
-add_column (PbComparePage  *self,
-            GtkColumnView  *view,
-            PbCompareTable  table,
-            guint           column,
-            const char     *title,
-            gboolean        expand)
-{
-  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
-  GtkColumnViewColumn *col;
-
-  g_object_set_data (G_OBJECT (factory), "column", GUINT_TO_POINTER (column));
-  g_object_set_data (G_OBJECT (factory), "table", GUINT_TO_POINTER (table));
-  /* Names align left, numbers right. */
-  if (column == 0 || (table == PB_COMPARE_TABLE_TESTS && column == 1))
-    g_object_set_data (G_OBJECT (factory), "text", GINT_TO_POINTER (TRUE));
-  g_signal_connect (factory, "setup", G_CALLBACK (setup_cell), NULL);
-  g_signal_connect (factory, "bind", G_CALLBACK (bind_cell), self);
-  col = gtk_column_view_column_new (title, factory);
-  gtk_column_view_column_set_expand (col, expand);
-  gtk_column_view_append_column (view, col);
-  g_object_unref (col);
-}
-
-static void
-replace_rows (GtkStringList *list,
-              guint          n)
-{
-  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_free);
-  guint old = g_list_model_get_n_items (G_LIST_MODEL (list));
-
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (rows, g_strdup_printf ("%u", i));
-  g_ptr_array_add (rows, NULL);
-  gtk_string_list_splice (list, 0, old, (const char *const *) rows->pdata);
-}
-
-static void
-refresh_tables (PbComparePage *self)
-{
-  const PbSession *s = pb_comparison_get_session (self->comparison);
-  int common = s != NULL ? pb_session_common_rounds (s, NULL) : 0;
-  gboolean tests = s != NULL && s->n_models >= 2 && common >= 2;
-
-  g_clear_pointer (&self->tests, g_free);
-  self->tests_rounds = 0;
-  if (tests)
-    {
-      self->tests = g_new0 (PbPairedTests, s->n_models * s->n_models);
-      if (pb_session_paired_tests (s, self->tests, &self->tests_rounds, NULL) != PB_OK)
-        {
-          g_clear_pointer (&self->tests, g_free);
-          tests = FALSE;
-        }
-    }
-
-  replace_rows (self->results_model, s != NULL ? (guint) s->n_models : 0);
-  replace_rows (self->tests_model, tests ? (guint) (s->n_models * (s->n_models - 1) / 2) : 0);
-  gtk_widget_set_visible (self->details_box, s != NULL);
-  gtk_widget_set_visible (GTK_WIDGET (self->tests_view), tests);
-  gtk_widget_set_visible (GTK_WIDGET (self->tests_note), tests);
-  gtk_widget_set_visible (GTK_WIDGET (self->tests_empty), !tests);
-  if (s != NULL && s->n_models < 2)
-    gtk_label_set_label (self->tests_empty, _("The paired tests need two models or more."));
-  else
-    gtk_label_set_label (self->tests_empty,
-                         _("The paired tests appear once every model has finished two rounds."));
-  if (tests)
-    {
-      g_autofree char *note =
-        g_strdup_printf (ngettext ("Two-sided paired t-test and Wilcoxon signed-rank test on the "
-                                   "test errors of the %d round every model has finished; mean "
-                                   "diff is A − B.",
-                                   "Two-sided paired t-test and Wilcoxon signed-rank test on the "
-                                   "test errors of the %d rounds every model has finished; mean "
-                                   "diff is A − B.", self->tests_rounds), self->tests_rounds);
-      gtk_label_set_label (self->tests_note, note);
-    }
-}
-
 static void
 refresh_status (PbComparePage *self)
 {
@@ -392,16 +170,114 @@ refresh_status (PbComparePage *self)
   gtk_progress_bar_set_fraction (self->progress_bar, total > 0 ? (double) done / total : 0);
 }
 
+static gboolean
+on_tick (gpointer data)
+{
+  refresh_status (data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The elapsed time counts up while running, though no round has finished to say so. */
 static void
-on_comparison_changed (PbComparePage *self)
+update_tick (PbComparePage *self)
+{
+  if (pb_comparison_get_running (self->comparison))
+    {
+      if (self->tick_id == 0)
+        self->tick_id = g_timeout_add_seconds (1, on_tick, self);
+    }
+  else
+    g_clear_handle_id (&self->tick_id, g_source_remove);
+}
+
+/* Seconds per epoch and training pair of one run as measured: this comparison's own rounds, else
+ * the latest Train run with a finished epoch, else an earlier comparison's; NaN when nothing is
+ * measured yet. */
+static double
+measured_pair_epoch_seconds (PbComparePage *self)
+{
+  const PbSession *s = pb_comparison_get_session (self->comparison);
+  guint n_runs = self->runs != NULL ? g_list_model_get_n_items (self->runs) : 0;
+
+  if (s != NULL && !pb_comparison_get_loaded (self->comparison) && s->base.train_pairs > 0)
+    {
+      double sum = 0;
+      int n = 0;
+
+      for (int m = 0; m < s->n_models; m++)
+        for (int r = 0; r < s->rounds; r++)
+          if (pb_session_round_done (s, m, r))
+            {
+              const PbRoundResult *res = pb_session_round (s, m, r);
+              sum += res->final.seconds / res->n_epochs / s->base.train_pairs;
+              n++;
+            }
+      if (n > 0)
+        return self->measured = sum / n;
+    }
+  for (guint i = n_runs; i-- > 0;)
+    {
+      g_autoptr(PbRunItem) run = g_list_model_get_item (self->runs, i);
+      const PbEpochRecord *epochs;
+      guint n_epochs;
+
+      if (pb_run_item_get_status (run) == PB_RUN_STATUS_RUNNING
+          || pb_run_item_get_loaded_path (run) != NULL)
+        continue;
+      epochs = pb_run_item_get_epochs (run, &n_epochs);
+      if (n_epochs > 0 && epochs[n_epochs - 1].seconds > 0
+          && pb_run_item_get_settings (run)->train_pairs > 0)
+        return epochs[n_epochs - 1].seconds / n_epochs
+               / pb_run_item_get_settings (run)->train_pairs;
+    }
+  return self->measured;
+}
+
+static void
+update_estimate (PbComparePage *self)
+{
+  g_autofree char *text = NULL;
+  PbTrainSettings s;
+  int runs = n_checked (self) * gtk_spin_button_get_value_as_int (self->rounds_spin);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->estimate_label),
+                          runs > 0 && !pb_comparison_get_running (self->comparison));
+  if (runs == 0 || !pb_train_settings_from_gsettings (self->settings, &s, NULL))
+    return;
+  text = pb_format_estimate (measured_pair_epoch_seconds (self) * s.train_pairs, runs, s.epochs,
+                             (int) g_get_num_processors ());
+  gtk_label_set_label (self->estimate_label, text);
+}
+
+static void
+update_shown_session (PbComparePage *self)
 {
   const PbSession *s = pb_comparison_get_session (self->comparison);
 
-  pb_plot_view_set_session (self->multiples_view, s);
-  pb_plot_view_set_session (self->box_view, s);
-  refresh_tables (self);
+  if (s != NULL)
+    {
+      /* A shallow copy: only the labels differ, and the results stay the comparison's. */
+      self->shown = *s;
+      for (int m = 0; m < s->n_models; m++)
+        if (s->labels[m][0] == '\0')
+          {
+            g_autofree char *name = pb_model_display_name (&s->models[m]);
+            pb_session_set_label (&self->shown, m, name, NULL);
+          }
+    }
+  pb_plot_view_set_session (self->multiples_view, s != NULL ? &self->shown : NULL);
+  pb_plot_view_set_session (self->box_view, s != NULL ? &self->shown : NULL);
+}
+
+static void
+on_comparison_changed (PbComparePage *self)
+{
+  update_shown_session (self);
+  pb_compare_page_refresh_tables (self);
   refresh_status (self);
+  update_tick (self);
   update_actions (self);
+  update_estimate (self);
 }
 
 static void
@@ -487,6 +363,8 @@ start_action (GtkWidget  *widget,
                             gtk_spin_button_get_value_as_int (self->rounds_spin),
                             (int) g_get_num_processors (), data_dir, &error))
     show_error (self, _("Could Not Start"), error->message);
+  update_tick (self);
+  update_estimate (self);
 }
 
 static void
@@ -590,6 +468,7 @@ static void
 on_check_toggled (PbComparePage *self)
 {
   update_actions (self);
+  update_estimate (self);
 }
 
 static void
@@ -600,7 +479,7 @@ build_model_rows (PbComparePage *self)
       GtkWidget *row = adw_action_row_new ();
       GtkWidget *check = gtk_check_button_new ();
       PbArch arch;
-      g_autofree char *params = NULL, *subtitle = NULL;
+      g_autofree char *params = NULL, *subtitle = NULL, *title = NULL;
       gboolean on = FALSE;
 
       pb_arch_from_name (model_order[i], &arch, NULL);
@@ -611,7 +490,8 @@ build_model_rows (PbComparePage *self)
       gtk_check_button_set_active (GTK_CHECK_BUTTON (check), on);
       gtk_widget_set_valign (check, GTK_ALIGN_CENTER);
       g_signal_connect_swapped (check, "toggled", G_CALLBACK (on_check_toggled), self);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), model_order[i]);
+      title = pb_model_display_name (&arch);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), check);
       adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), check);
@@ -625,6 +505,10 @@ pb_compare_page_dispose (GObject *object)
 {
   PbComparePage *self = PB_COMPARE_PAGE (object);
 
+  g_clear_handle_id (&self->tick_id, g_source_remove);
+  if (self->runs != NULL)
+    g_signal_handlers_disconnect_by_data (self->runs, self);
+  g_clear_object (&self->runs);
   if (self->comparison != NULL)
     g_signal_handlers_disconnect_by_data (self->comparison, self);
   /* Cancels and joins the workers before the widgets they feed go away. */
@@ -659,6 +543,7 @@ pb_compare_page_class_init (PbComparePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, settings_row);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, status_label);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, status_detail);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, estimate_label);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, multiples_view);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, box_view);
@@ -667,6 +552,7 @@ pb_compare_page_class_init (PbComparePageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_view);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_empty);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_note);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, tests_warning);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, embed_button);
 
   gtk_widget_class_install_action (widget_class, "compare.start", NULL, start_action);
@@ -689,22 +575,23 @@ pb_compare_page_init (PbComparePage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->settings = g_settings_new (PB_SCHEMA_ID);
+  self->measured = NAN;
   self->comparison = pb_comparison_new ();
   self->results_model = gtk_string_list_new (NULL);
   self->tests_model = gtk_string_list_new (NULL);
 
   build_model_rows (self);
-  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 0, _("Model"), TRUE);
-  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 1, _("Parameters"), FALSE);
-  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 2, _("Test error"), FALSE);
-  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 3, _("Digit error"), FALSE);
-  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 4, _("Per run"), FALSE);
-  add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 5, _("Rounds"), FALSE);
-  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 0, _("Model A"), TRUE);
-  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 1, _("Model B"), TRUE);
-  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 2, _("Mean diff"), FALSE);
-  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 3, _("t-test p"), FALSE);
-  add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 4, _("Wilcoxon p"), FALSE);
+  pb_compare_page_add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 0, _("Model"), TRUE);
+  pb_compare_page_add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 1, _("Parameters"), FALSE);
+  pb_compare_page_add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 2, _("Test error"), FALSE);
+  pb_compare_page_add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 3, _("Digit error"), FALSE);
+  pb_compare_page_add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 4, _("Per run"), FALSE);
+  pb_compare_page_add_column (self, self->results_view, PB_COMPARE_TABLE_RESULTS, 5, _("Rounds"), FALSE);
+  pb_compare_page_add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 0, _("Model A"), TRUE);
+  pb_compare_page_add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 1, _("Model B"), TRUE);
+  pb_compare_page_add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 2, _("Mean diff"), FALSE);
+  pb_compare_page_add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 3, _("t-test p"), FALSE);
+  pb_compare_page_add_column (self, self->tests_view, PB_COMPARE_TABLE_TESTS, 4, _("Wilcoxon p"), FALSE);
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->results_model)));
   gtk_column_view_set_model (self->results_view, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
@@ -717,9 +604,37 @@ pb_compare_page_init (PbComparePage *self)
   g_signal_connect_swapped (self->comparison, "finished", G_CALLBACK (on_comparison_finished),
                             self);
   g_signal_connect_swapped (self->settings, "changed", G_CALLBACK (update_settings_row), self);
+  g_signal_connect_swapped (self->settings, "changed", G_CALLBACK (update_estimate), self);
+  g_signal_connect_swapped (self->rounds_spin, "value-changed", G_CALLBACK (update_estimate),
+                            self);
+  /* A Train run may have finished while another page was shown. */
+  g_signal_connect (self, "map", G_CALLBACK (update_estimate), NULL);
 
   update_settings_row (self);
   on_comparison_changed (self);
+}
+
+void
+pb_compare_page_set_runs (PbComparePage *self,
+                          GListModel    *runs)
+{
+  g_return_if_fail (PB_IS_COMPARE_PAGE (self));
+
+  if (self->runs != NULL)
+    g_signal_handlers_disconnect_by_data (self->runs, self);
+  g_set_object (&self->runs, runs);
+  if (runs != NULL)
+    g_signal_connect_swapped (runs, "items-changed", G_CALLBACK (update_estimate), self);
+  update_estimate (self);
+}
+
+const char *
+pb_compare_page_get_estimate (PbComparePage *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), NULL);
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->estimate_label)))
+    return NULL;
+  return gtk_label_get_label (self->estimate_label);
 }
 
 PbComparison *
@@ -750,6 +665,22 @@ pb_compare_page_get_n_rows (PbComparePage  *self,
   return g_list_model_get_n_items (G_LIST_MODEL (table == PB_COMPARE_TABLE_RESULTS
                                                    ? self->results_model
                                                    : self->tests_model));
+}
+
+gboolean
+pb_compare_page_get_ticking (PbComparePage *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), FALSE);
+  return self->tick_id != 0;
+}
+
+const char *
+pb_compare_page_get_tests_warning (PbComparePage *self)
+{
+  g_return_val_if_fail (PB_IS_COMPARE_PAGE (self), NULL);
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->tests_warning)))
+    return NULL;
+  return gtk_label_get_label (self->tests_warning);
 }
 
 gboolean
@@ -811,7 +742,8 @@ pb_compare_page_export_to (PbComparePage  *self,
     {
       GEnumClass *klass = g_type_class_ref (PB_TYPE_PLOT_KIND);
       GEnumValue *value = g_enum_get_value_by_nick (klass, what);
-      Figure figure = { .session = s };
+      /* As the page shows it, with the display names; the table files keep the CLI's ids. */
+      Figure figure = { .session = &self->shown };
       g_autofree char *desc = NULL;
       double height;
 

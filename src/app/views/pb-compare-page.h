@@ -26,6 +26,17 @@ void          pb_compare_page_set_selection (PbComparePage *self, const char *co
 guint         pb_compare_page_get_n_rows (PbComparePage *self, PbCompareTable table);
 char         *pb_compare_page_get_cell (PbComparePage *self, PbCompareTable table, guint row,
                                         guint column);
+/* The cell's tooltip: why a digit error is "—" or a p-value cannot be significant; else NULL. */
+char         *pb_compare_page_get_cell_tooltip (PbComparePage *self, PbCompareTable table,
+                                                guint row, guint column);
+/* The Train page's runs, whose latest finished one times the estimate before Start. */
+void          pb_compare_page_set_runs (PbComparePage *self, GListModel *runs);
+/* The estimate shown before Start, NULL when hidden (running, or no model chosen). */
+const char   *pb_compare_page_get_estimate (PbComparePage *self);
+/* The elapsed time is updated every second (while running). */
+gboolean      pb_compare_page_get_ticking (PbComparePage *self);
+/* What the Significance section says when the rounds are too few for a test, else NULL. */
+const char   *pb_compare_page_get_tests_warning (PbComparePage *self);
 gboolean      pb_compare_page_get_tests_visible (PbComparePage *self);
 /* The comparison was stopped before every round finished. */
 gboolean      pb_compare_page_get_session_partial (PbComparePage *self);
