@@ -596,6 +596,86 @@ test_export_csv (void)
   g_object_unref (err_view);
 }
 
+/* Two runs overlaid, as when siamese-aux and twin-aux train one after the other. */
+static GListStore *
+two_runs (void)
+{
+  GListStore *store = g_list_store_new (PB_TYPE_RUN_ITEM);
+  g_autoptr(PbRunItem) a = noisy_run ();
+  g_autoptr(PbRunItem) b = noisy_run ();
+
+  pb_run_item_set_label (a, "siamese-aux (seed 1)");
+  pb_run_item_set_label (b, "twin-aux (seed 1)");
+  g_list_store_append (store, a);
+  g_list_store_append (store, b);
+  return store;
+}
+
+static gboolean
+rects_overlap (const PbCurveRect *a,
+               const PbCurveRect *b)
+{
+  return a->x < b->x + b->width && b->x < a->x + a->width
+         && a->y < b->y + b->height && b->y < a->y + a->height;
+}
+
+static void
+test_legend_every_run (void)
+{
+  g_autoptr(GListStore) store = NULL;
+  static const int widths[] = { 320, 480, 600, 1000 };
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  store = two_runs ();
+  for (PbCurveKind kind = PB_CURVE_KIND_LOSS; kind <= PB_CURVE_KIND_ERROR; kind++)
+    {
+      GtkWidget *view = g_object_ref_sink (pb_curve_view_new (kind));
+      PbCurveView *cv = PB_CURVE_VIEW (view);
+      g_autoptr(PbRunItem) second = NULL;
+
+      pb_curve_view_set_model (cv, G_LIST_MODEL (store));
+      for (guint w = 0; w < G_N_ELEMENTS (widths); w++)
+        {
+          g_auto(GStrv) labels = pb_curve_view_get_legend_labels (cv, widths[w], 300);
+          PbCurveLayout lo;
+
+          g_test_message ("%s at %d px: %u of 2 runs in the legend", pb_curve_kind_title (kind),
+                          widths[w], g_strv_length (labels));
+          g_assert_cmpuint (g_strv_length (labels), ==, 2);
+          g_assert_cmpstr (labels[0], ==, "siamese-aux (seed 1)");
+          g_assert_cmpstr (labels[1], ==, "twin-aux (seed 1)");
+
+          /* The legend, however many rows it takes, stays above the plot, and the readout,
+           * wherever the cross-hair puts it, off the legend. */
+          for (double epoch = 2; epoch <= 9; epoch += 7)
+            {
+              pb_curve_view_set_hover_epoch (cv, epoch);
+              pb_curve_view_get_layout (cv, widths[w], 300, &lo);
+              g_assert_cmpfloat (lo.hover_box.width, >, 0);
+              g_assert_cmpfloat (lo.legend.y + lo.legend.height, <=, lo.map.y);
+              g_assert_false (rects_overlap (&lo.hover_box, &lo.legend));
+            }
+          pb_curve_view_set_hover_epoch (cv, -1);
+        }
+
+      /* A hidden run has no entry. */
+      second = g_list_model_get_item (G_LIST_MODEL (store), 1);
+      pb_run_item_set_shown (second, FALSE);
+      {
+        g_auto(GStrv) labels = pb_curve_view_get_legend_labels (cv, 600, 300);
+
+        g_assert_cmpuint (g_strv_length (labels), ==, 1);
+        g_assert_cmpstr (labels[0], ==, "siamese-aux (seed 1)");
+      }
+      pb_run_item_set_shown (second, TRUE);
+      g_object_unref (view);
+    }
+}
+
 /* The mean of r, g and b of a PNG's bottom-right pixel, in 0–1. */
 static double
 corner_brightness (const char *path)
@@ -706,6 +786,7 @@ main (int   argc,
   g_test_add_func ("/curve-view/x-axis", test_widget_x_axis);
   g_test_add_func ("/curve-view/ignore-outliers", test_widget_outliers);
   g_test_add_func ("/curve-view/export-csv", test_export_csv);
+  g_test_add_func ("/curve-view/legend-every-run", test_legend_every_run);
   g_test_add_func ("/curve-view/window-controls", test_window_controls);
   return g_test_run ();
 }

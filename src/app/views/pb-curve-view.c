@@ -78,21 +78,61 @@ build_data (PbCurveView *self)
   return pb_curve_data_new (self->model, &options, GTK_WIDGET (self));
 }
 
+static void
+layout_data (PbCurveView   *self,
+             PbCurveData   *data,
+             int            width,
+             int            height,
+             PbCurveLayout *out)
+{
+  PbPlotStyle style;
+
+  pb_plot_style_from_widget (GTK_WIDGET (self), &style);
+  pb_curves_layout (NULL, width, height, &style, pb_curve_data_get_chart (data), out);
+}
+
+void
+pb_curve_view_get_layout (PbCurveView   *self,
+                          int            width,
+                          int            height,
+                          PbCurveLayout *out)
+{
+  g_autoptr(PbCurveData) data = NULL;
+
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+  data = build_data (self);
+  layout_data (self, data, width, height, out);
+}
+
 void
 pb_curve_view_get_mapping (PbCurveView   *self,
                            int            width,
                            int            height,
                            PbPlotMapping *out)
 {
-  g_autoptr(PbCurveData) data = NULL;
-  PbPlotStyle style;
   PbCurveLayout lo;
 
-  g_return_if_fail (PB_IS_CURVE_VIEW (self));
-  data = build_data (self);
-  pb_plot_style_from_widget (GTK_WIDGET (self), &style);
-  pb_curves_layout (NULL, width, height, &style, pb_curve_data_get_chart (data), &lo);
+  pb_curve_view_get_layout (self, width, height, &lo);
   *out = lo.map;
+}
+
+GStrv
+pb_curve_view_get_legend_labels (PbCurveView *self,
+                                 int          width,
+                                 int          height)
+{
+  g_autoptr(PbCurveData) data = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const PbCurveChart *chart;
+  PbCurveLayout lo;
+
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), NULL);
+  data = build_data (self);
+  chart = pb_curve_data_get_chart (data);
+  layout_data (self, data, width, height, &lo);
+  for (guint i = 0; i < lo.n_legend_runs && i < chart->n_runs; i++)
+    g_strv_builder_add (builder, chart->runs[i].label);
+  return g_strv_builder_end (builder);
 }
 
 void

@@ -44,6 +44,11 @@ void        pb_curve_view_set_hover_epoch (PbCurveView *self, double epoch);
 /* The mapping of the last layout for a widget of this size (tests, hit testing). */
 void        pb_curve_view_get_mapping (PbCurveView *self, int width, int height,
                                        PbPlotMapping *out);
+/* For tests: the whole layout at this size (legend, readout box) and the run labels the legend
+ * names. */
+void        pb_curve_view_get_layout (PbCurveView *self, int width, int height,
+                                      PbCurveLayout *out);
+GStrv       pb_curve_view_get_legend_labels (PbCurveView *self, int width, int height);
 /* The same drawing as on screen, for export to any cairo surface. */
 void        pb_curve_view_draw (PbCurveView *self, cairo_t *cr, int width, int height);
 /* The same curves in other colours and font, such as pb_plot_style_init's light ones. */
