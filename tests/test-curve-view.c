@@ -565,18 +565,24 @@ test_export_csv (void)
     g_assert_cmpstr (lines[1], ==, "\"siamese-aux, \"\"seed\"\" 1\",batch_loss,1,1,0.500,1.2,1.2");
   }
 
-  /* Errors are fractions, as in the metrics CSV, the first smoothed value the raw one. */
+  /* Errors are fractions, as in the metrics CSV. Per-epoch series are drawn raw, smoothing or
+   * not, so their smoothed column is the raw one: 0.2, 0.2, then the drop to 0.1 with no lag. */
   pb_run_item_set_label (item, "siamese-aux");
   g_clear_pointer (&text, g_free);
   text = pb_curve_view_to_csv (views, 2);
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (views[1]), >, 0);
   g_assert_cmpuint (csv_series (text, "test_error", rows, 40), ==, 10);
   g_assert_cmpfloat_with_epsilon (rows[0][0], 0.2, 1e-6);
-  g_assert_cmpfloat_with_epsilon (rows[0][1], 0.2, 1e-6);
   g_assert_cmpfloat_with_epsilon (rows[0][4], 2.1, 1e-9);
-  /* 0.2, 0.2, then 0.1: the average lags above the drop. */
   g_assert_cmpfloat_with_epsilon (rows[2][0], 0.1, 1e-6);
-  g_assert_cmpfloat (rows[2][1], >, rows[2][0]);
-  g_assert_cmpfloat (rows[2][1], <, rows[0][0]);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpfloat (rows[i][1], ==, rows[i][0]);
+  g_assert_cmpuint (csv_series (text, "epoch_loss", rows, 40), ==, 10);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpfloat (rows[i][1], ==, rows[i][0]);
+  /* The per-batch loss is still smoothed. */
+  g_assert_cmpuint (csv_series (text, "batch_loss", rows, 40), ==, 40);
+  g_assert_cmpfloat (fabs (rows[39][1] - rows[39][0]), >, 0.01);
 
   /* Hidden runs are not exported. */
   pb_run_item_set_shown (item, FALSE);
@@ -674,6 +680,61 @@ test_legend_every_run (void)
       pb_run_item_set_shown (second, TRUE);
       g_object_unref (view);
     }
+}
+
+static void
+test_epoch_series_raw (void)
+{
+  g_autoptr(PbRunItem) item = noisy_run ();
+  g_autoptr(GListStore) store = NULL, store2 = NULL;
+  GtkWidget *errv, *loss;
+  double raw[10], smoothed[10], batch[40], batch_smoothed[40];
+  guint ne, nb;
+  const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
+  const PbBatchRecord *br = pb_run_item_get_batches (item, &nb);
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  errv = view_with_run (PB_CURVE_KIND_ERROR, &store, item);
+  loss = view_with_run (PB_CURVE_KIND_LOSS, &store2, item);
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (PB_CURVE_VIEW (errv)), ==, 0.6);
+  g_assert_cmpuint (ne, ==, 10);
+  for (guint e = 0; e < ne; e++)
+    raw[e] = 100 * er[e].test_error;
+  pb_smooth_ema (raw, ne, 0.6, smoothed);
+  /* The case the status and the chart disagreed on: the average lags the last epoch. */
+  g_assert_cmpfloat (fabs (smoothed[9] - raw[9]), >, 0.1);
+
+  /* The bold test-error line ends at the last epoch's raw value, not the smoothed one, at any
+   * smoothing; so does the per-epoch loss. */
+  for (double w = 0.6; w < 1; w += 0.3)
+    {
+      pb_curve_view_set_smoothing (PB_CURVE_VIEW (errv), w);
+      pb_curve_view_set_smoothing (PB_CURVE_VIEW (loss), w);
+      for (guint e = 0; e < ne; e++)
+        g_assert_cmpfloat_with_epsilon (pb_curve_view_get_drawn_value (PB_CURVE_VIEW (errv), 0,
+                                                                       "test", e),
+                                        raw[e], 1e-9);
+      g_assert_cmpfloat_with_epsilon (pb_curve_view_get_drawn_value (PB_CURVE_VIEW (errv), 0,
+                                                                     "train", 9),
+                                      100 * er[9].train_error, 1e-9);
+      g_assert_cmpfloat_with_epsilon (pb_curve_view_get_drawn_value (PB_CURVE_VIEW (loss), 0,
+                                                                     "per epoch", 9),
+                                      er[9].train_loss, 1e-9);
+
+      /* The per-batch loss is still smoothed by the menu's weight. */
+      for (guint b = 0; b < nb; b++)
+        batch[b] = br[b].loss;
+      pb_smooth_ema (batch, nb, w, batch_smoothed);
+      g_assert_cmpfloat_with_epsilon (pb_curve_view_get_drawn_value (PB_CURVE_VIEW (loss), 0,
+                                                                     "per batch", nb - 1),
+                                      batch_smoothed[nb - 1], 1e-6);
+    }
+  g_object_unref (errv);
+  g_object_unref (loss);
 }
 
 /* The mean of r, g and b of a PNG's bottom-right pixel, in 0–1. */
@@ -787,6 +848,7 @@ main (int   argc,
   g_test_add_func ("/curve-view/ignore-outliers", test_widget_outliers);
   g_test_add_func ("/curve-view/export-csv", test_export_csv);
   g_test_add_func ("/curve-view/legend-every-run", test_legend_every_run);
+  g_test_add_func ("/curve-view/epoch-series-raw", test_epoch_series_raw);
   g_test_add_func ("/curve-view/window-controls", test_window_controls);
   return g_test_run ();
 }

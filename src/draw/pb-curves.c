@@ -505,8 +505,9 @@ draw_run (cairo_t             *cr,
       set_dash (cr, series->line.dash, series->line.width);
       stroke_series (cr, m, series->x, ys, series->n);
 
-      /* Dots on the bold series so that a single epoch is visible. */
-      if (series->line.width > 2)
+      /* The points of a raw series marked, as TensorBoard marks sparse scalars: an epoch's
+       * value reads where it is, and a single epoch is visible. */
+      if (!smoothed)
         for (guint e = 0; e < series->n; e++)
           {
             double px, py;
@@ -514,7 +515,8 @@ draw_run (cairo_t             *cr,
             if (!isfinite (ys[e]) || !isfinite (series->x[e]) || (m->log_y && ys[e] <= 0))
               continue;
             pb_plot_mapping_to_pixel (m, series->x[e], ys[e], &px, &py);
-            cairo_arc (cr, px, py, 3, 0, 2 * G_PI);
+            cairo_new_sub_path (cr);
+            cairo_arc (cr, px, py, series->line.width > 2 ? 3 : 2.25, 0, 2 * G_PI);
             cairo_fill (cr);
           }
     }

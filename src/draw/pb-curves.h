@@ -43,7 +43,7 @@ typedef struct
   guint n;
   const double *x;         /* [n] on the axis, in data units (epochs, steps or seconds) */
   const double *raw;       /* [n]; NaN: no value */
-  const double *smoothed;  /* [n], or NULL when the chart is not smoothed */
+  const double *smoothed;  /* [n], or NULL: drawn raw, its points marked */
   PbCurveLine line;
   gboolean light;          /* per-batch noise: kept light so that the epoch means read over it */
 } PbCurveSeries;

@@ -135,6 +135,30 @@ pb_curve_view_get_legend_labels (PbCurveView *self,
   return g_strv_builder_end (builder);
 }
 
+double
+pb_curve_view_get_drawn_value (PbCurveView *self,
+                               guint        run,
+                               const char  *series,
+                               guint        point)
+{
+  g_autoptr(PbCurveData) data = NULL;
+  const PbCurveChart *chart;
+
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), NAN);
+  data = build_data (self);
+  chart = pb_curve_data_get_chart (data);
+  if (run >= chart->n_runs)
+    return NAN;
+  for (guint s = 0; s < chart->runs[run].n_series; s++)
+    {
+      const PbCurveSeries *cs = &chart->runs[run].series[s];
+
+      if (g_strcmp0 (cs->line.name, series) == 0 && point < cs->n)
+        return cs->smoothed != NULL ? cs->smoothed[point] : cs->raw[point];
+    }
+  return NAN;
+}
+
 void
 pb_curve_view_draw_with_style (PbCurveView       *self,
                                cairo_t           *cr,
