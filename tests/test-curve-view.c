@@ -682,6 +682,122 @@ test_legend_every_run (void)
     }
 }
 
+/* Epochs first..first + n − 1 of noisy_run's shape, each ending at 2 s × epoch + 0.1 s. */
+static void
+append_timed_epochs (PbRunItem *item,
+                     int        first,
+                     int        n)
+{
+  PbBatchRecord batches[40];
+  PbEpochRecord records[10];
+
+  g_assert_cmpint (n, <=, 10);
+  for (int i = 0; i < 4 * n; i++)
+    {
+      int step = 4 * (first - 1) + i + 1;
+
+      batches[i] = (PbBatchRecord) { .epoch = first + i / 4, .step = step,
+                                     .loss = 1.0f / step + 0.2f, .seconds = 0.5 * step };
+    }
+  for (int i = 0; i < n; i++)
+    {
+      int e = first + i;
+
+      records[i] = (PbEpochRecord) { .epoch = e, .train_loss = 1.0 / e + 0.1,
+                                     .train_error = 0.3 / e, .test_error = 0.35 / e,
+                                     .digit_error = 0.1, .seconds = 2.0 * e + 0.1 };
+    }
+  pb_run_item_append (item, batches, 4 * n, records, n);
+}
+
+/* The epoch the view's layout puts under widget x: the nearest epoch end on the axis. */
+static double
+epoch_under (PbCurveView *cv,
+             GtkWidget   *view,
+             double       x,
+             int          n_epochs)
+{
+  PbPlotMapping m;
+  double dx, dy, best = -1, best_d = INFINITY;
+
+  pb_curve_view_get_mapping (cv, gtk_widget_get_width (view), gtk_widget_get_height (view), &m);
+  pb_plot_mapping_from_pixel (&m, x, m.y + 10, &dx, &dy);
+  if (pb_curve_view_get_x_axis (cv) == PB_CURVE_X_EPOCH)
+    return MAX (1, round (dx));
+  for (int e = 1; e <= n_epochs; e++)
+    if (fabs (2.0 * e + 0.1 - dx) < best_d)
+      best = e, best_d = fabs (2.0 * e + 0.1 - dx);
+  return best;
+}
+
+static void
+test_hover_follows_rescale (void)
+{
+  g_autoptr(GListStore) store = g_list_store_new (PB_TYPE_RUN_ITEM);
+  g_autoptr(PbRunItem) item = NULL, longer = NULL;
+  PbTrainSettings s;
+  PbError err;
+  GtkWidget *window, *view;
+  PbCurveView *cv;
+  PbPlotMapping m;
+  double x, y, before, after;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  g_assert_cmpint (pb_train_settings_init (&s, "siamese-aux", &err), ==, PB_OK);
+  s.epochs = 10;
+  item = pb_run_item_new (&s, 0);
+  pb_run_item_set_batches_per_epoch (item, 4);
+  append_timed_epochs (item, 1, 4);
+  g_list_store_append (store, item);
+
+  view = pb_curve_view_new (PB_CURVE_KIND_ERROR);
+  cv = PB_CURVE_VIEW (view);
+  pb_curve_view_set_model (cv, G_LIST_MODEL (store));
+  pb_curve_view_set_x_axis (cv, PB_CURVE_X_WALL_TIME);
+  window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 600, 300);
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_present (GTK_WINDOW (window));
+  pb_test_wait_for (gtk_widget_get_width (view) > 0, 10);
+  pb_test_settle ();
+
+  /* The pointer over epoch 4, the last one, on a wall-time axis that ends near 8.1 s. */
+  pb_curve_view_get_mapping (cv, gtk_widget_get_width (view), gtk_widget_get_height (view), &m);
+  pb_plot_mapping_to_pixel (&m, 8.1, 0, &x, &y);
+  y = m.y + m.height / 2;
+  pb_curve_view_hover_at (cv, x, y);
+  before = pb_curve_view_get_hover_epoch (cv);
+  g_assert_cmpfloat (before, ==, 4);
+
+  /* Six more epochs stretch the axis to 20.1 s: the pointer, which has not moved, is now over
+   * a later epoch, and the cross-hair with it. */
+  append_timed_epochs (item, 5, 6);
+  after = pb_curve_view_get_hover_epoch (cv);
+  g_test_message ("hover after the rescale: epoch %g (was %g)", after, before);
+  g_assert_cmpfloat (after, ==, epoch_under (cv, view, x, 10));
+  g_assert_cmpfloat (after, >, before);
+
+  /* The x-axis mode: epochs 0–10. */
+  pb_curve_view_set_x_axis (cv, PB_CURVE_X_EPOCH);
+  g_assert_cmpfloat (pb_curve_view_get_hover_epoch (cv), ==, epoch_under (cv, view, x, 10));
+
+  /* A run planned for 25 epochs widens the axis; hiding it narrows it back. */
+  longer = fake_run (25, 5);
+  g_list_store_append (store, longer);
+  g_assert_cmpfloat (epoch_under (cv, view, x, 25), >, 10);
+  g_assert_cmpfloat (pb_curve_view_get_hover_epoch (cv), ==, epoch_under (cv, view, x, 25));
+  pb_run_item_set_shown (longer, FALSE);
+  g_assert_cmpfloat (pb_curve_view_get_hover_epoch (cv), ==, epoch_under (cv, view, x, 10));
+  g_assert_cmpfloat (pb_curve_view_get_hover_epoch (cv), <=, 10);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  pb_test_settle ();
+}
+
 static void
 test_epoch_series_raw (void)
 {
@@ -848,6 +964,7 @@ main (int   argc,
   g_test_add_func ("/curve-view/ignore-outliers", test_widget_outliers);
   g_test_add_func ("/curve-view/export-csv", test_export_csv);
   g_test_add_func ("/curve-view/legend-every-run", test_legend_every_run);
+  g_test_add_func ("/curve-view/hover-follows-rescale", test_hover_follows_rescale);
   g_test_add_func ("/curve-view/epoch-series-raw", test_epoch_series_raw);
   g_test_add_func ("/curve-view/window-controls", test_window_controls);
   return g_test_run ();

@@ -22,7 +22,6 @@ G_DECLARE_FINAL_TYPE (PbCurveView, pb_curve_view, PB, CURVE_VIEW, GtkWidget)
 /* A live chart of the runs in a GListModel of PbRunItem: loss or error against the epoch, the
  * step or wall time. The per-batch loss is smoothed (pb-smooth.h) over its raw values drawn
  * faint; the per-epoch series are drawn raw, their points marked. */
-
 GtkWidget  *pb_curve_view_new (PbCurveKind kind);
 PbCurveKind pb_curve_view_get_kind (PbCurveView *self);
 void        pb_curve_view_set_model (PbCurveView *self, GListModel *model);
@@ -43,6 +42,10 @@ void        pb_curve_view_set_ignore_outliers (PbCurveView *self, gboolean ignor
 double      pb_curve_view_step_to_x (PbCurveView *self, PbRunItem *item, int step);
 double      pb_curve_view_get_hover_epoch (PbCurveView *self);
 void        pb_curve_view_set_hover_epoch (PbCurveView *self, double epoch);
+/* The pointer at (x, y) in the widget, as its motion controller reports it: the cross-hair goes
+ * to the epoch under it, and follows it there whenever the data or the axes change, until the
+ * pointer leaves or the keyboard moves the cross-hair. */
+void        pb_curve_view_hover_at (PbCurveView *self, double x, double y);
 /* The mapping of the last layout for a widget of this size (tests, hit testing). */
 void        pb_curve_view_get_mapping (PbCurveView *self, int width, int height,
                                        PbPlotMapping *out);
@@ -63,7 +66,6 @@ void        pb_curve_view_draw_with_style (PbCurveView *self, cairo_t *cr, int w
  * raw one for the per-epoch series, which are not smoothed); errors as fractions, as in the
  * metrics CSV; missing values empty; C-locale numbers. Written to a temporary file renamed over
  * path. */
-
 char       *pb_curve_view_to_csv (PbCurveView *const *views, guint n_views);
 gboolean    pb_curve_view_export_csv (PbCurveView *const *views, guint n_views,
                                       const char *path, GError **error);
