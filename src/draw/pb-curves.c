@@ -169,7 +169,7 @@ legend_runs_width (const PbCurveChart *chart,
 
   for (guint i = 0; i < chart->n_runs; i++)
     {
-      pango_layout_set_text (layout, chart->runs[i].label, -1);
+      pango_layout_set_text (layout, chart->runs[i].label ? chart->runs[i].label : "", -1);
       pb_draw_layout_size (layout, &tw, &th);
       w += 26 + tw + 14;
     }
