@@ -565,18 +565,24 @@ test_export_csv (void)
     g_assert_cmpstr (lines[1], ==, "\"siamese-aux, \"\"seed\"\" 1\",batch_loss,1,1,0.500,1.2,1.2");
   }
 
-  /* Errors are fractions, as in the metrics CSV, the first smoothed value the raw one. */
+  /* Errors are fractions, as in the metrics CSV. Per-epoch series are drawn raw, smoothing or
+   * not, so their smoothed column is the raw one: 0.2, 0.2, then the drop to 0.1 with no lag. */
   pb_run_item_set_label (item, "siamese-aux");
   g_clear_pointer (&text, g_free);
   text = pb_curve_view_to_csv (views, 2);
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (views[1]), >, 0);
   g_assert_cmpuint (csv_series (text, "test_error", rows, 40), ==, 10);
   g_assert_cmpfloat_with_epsilon (rows[0][0], 0.2, 1e-6);
-  g_assert_cmpfloat_with_epsilon (rows[0][1], 0.2, 1e-6);
   g_assert_cmpfloat_with_epsilon (rows[0][4], 2.1, 1e-9);
-  /* 0.2, 0.2, then 0.1: the average lags above the drop. */
   g_assert_cmpfloat_with_epsilon (rows[2][0], 0.1, 1e-6);
-  g_assert_cmpfloat (rows[2][1], >, rows[2][0]);
-  g_assert_cmpfloat (rows[2][1], <, rows[0][0]);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpfloat (rows[i][1], ==, rows[i][0]);
+  g_assert_cmpuint (csv_series (text, "epoch_loss", rows, 40), ==, 10);
+  for (guint i = 0; i < 10; i++)
+    g_assert_cmpfloat (rows[i][1], ==, rows[i][0]);
+  /* The per-batch loss is still smoothed. */
+  g_assert_cmpuint (csv_series (text, "batch_loss", rows, 40), ==, 40);
+  g_assert_cmpfloat (fabs (rows[39][1] - rows[39][0]), >, 0.01);
 
   /* Hidden runs are not exported. */
   pb_run_item_set_shown (item, FALSE);
@@ -594,6 +600,257 @@ test_export_csv (void)
   g_rmdir (dir);
   g_object_unref (loss);
   g_object_unref (err_view);
+}
+
+/* Two runs overlaid, as when siamese-aux and twin-aux train one after the other. */
+static GListStore *
+two_runs (void)
+{
+  GListStore *store = g_list_store_new (PB_TYPE_RUN_ITEM);
+  g_autoptr(PbRunItem) a = noisy_run ();
+  g_autoptr(PbRunItem) b = noisy_run ();
+
+  pb_run_item_set_label (a, "siamese-aux (seed 1)");
+  pb_run_item_set_label (b, "twin-aux (seed 1)");
+  g_list_store_append (store, a);
+  g_list_store_append (store, b);
+  return store;
+}
+
+static gboolean
+rects_overlap (const PbCurveRect *a,
+               const PbCurveRect *b)
+{
+  return a->x < b->x + b->width && b->x < a->x + a->width
+         && a->y < b->y + b->height && b->y < a->y + a->height;
+}
+
+static void
+test_legend_every_run (void)
+{
+  g_autoptr(GListStore) store = NULL;
+  static const int widths[] = { 320, 480, 600, 1000 };
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  store = two_runs ();
+  for (PbCurveKind kind = PB_CURVE_KIND_LOSS; kind <= PB_CURVE_KIND_ERROR; kind++)
+    {
+      GtkWidget *view = g_object_ref_sink (pb_curve_view_new (kind));
+      PbCurveView *cv = PB_CURVE_VIEW (view);
+      g_autoptr(PbRunItem) second = NULL;
+
+      pb_curve_view_set_model (cv, G_LIST_MODEL (store));
+      for (guint w = 0; w < G_N_ELEMENTS (widths); w++)
+        {
+          g_auto(GStrv) labels = pb_curve_view_get_legend_labels (cv, widths[w], 300);
+          PbCurveLayout lo;
+
+          g_test_message ("%s at %d px: %u of 2 runs in the legend", pb_curve_kind_title (kind),
+                          widths[w], g_strv_length (labels));
+          g_assert_cmpuint (g_strv_length (labels), ==, 2);
+          g_assert_cmpstr (labels[0], ==, "siamese-aux (seed 1)");
+          g_assert_cmpstr (labels[1], ==, "twin-aux (seed 1)");
+
+          /* The legend, however many rows it takes, stays above the plot, and the readout,
+           * wherever the cross-hair puts it, off the legend. */
+          for (double epoch = 2; epoch <= 9; epoch += 7)
+            {
+              pb_curve_view_set_hover_epoch (cv, epoch);
+              pb_curve_view_get_layout (cv, widths[w], 300, &lo);
+              g_assert_cmpfloat (lo.hover_box.width, >, 0);
+              g_assert_cmpfloat (lo.legend.y + lo.legend.height, <=, lo.map.y);
+              g_assert_false (rects_overlap (&lo.hover_box, &lo.legend));
+            }
+          pb_curve_view_set_hover_epoch (cv, -1);
+        }
+
+      /* A hidden run has no entry. */
+      second = g_list_model_get_item (G_LIST_MODEL (store), 1);
+      pb_run_item_set_shown (second, FALSE);
+      {
+        g_auto(GStrv) labels = pb_curve_view_get_legend_labels (cv, 600, 300);
+
+        g_assert_cmpuint (g_strv_length (labels), ==, 1);
+        g_assert_cmpstr (labels[0], ==, "siamese-aux (seed 1)");
+      }
+      pb_run_item_set_shown (second, TRUE);
+      g_object_unref (view);
+    }
+}
+
+/* Epochs first..first + n − 1 of noisy_run's shape, each ending at 2 s × epoch + 0.1 s. */
+static void
+append_timed_epochs (PbRunItem *item,
+                     int        first,
+                     int        n)
+{
+  PbBatchRecord batches[40];
+  PbEpochRecord records[10];
+
+  g_assert_cmpint (n, <=, 10);
+  for (int i = 0; i < 4 * n; i++)
+    {
+      int step = 4 * (first - 1) + i + 1;
+
+      batches[i] = (PbBatchRecord) { .epoch = first + i / 4, .step = step,
+                                     .loss = 1.0f / step + 0.2f, .seconds = 0.5 * step };
+    }
+  for (int i = 0; i < n; i++)
+    {
+      int e = first + i;
+
+      records[i] = (PbEpochRecord) { .epoch = e, .train_loss = 1.0 / e + 0.1,
+                                     .train_error = 0.3 / e, .test_error = 0.35 / e,
+                                     .digit_error = 0.1, .seconds = 2.0 * e + 0.1 };
+    }
+  pb_run_item_append (item, batches, 4 * n, records, n);
+}
+
+/* The epoch the view's layout puts under widget x: the nearest epoch end on the axis. */
+static double
+epoch_under (PbCurveView *cv,
+             GtkWidget   *view,
+             double       x,
+             int          n_epochs)
+{
+  PbPlotMapping m;
+  double dx, dy, best = -1, best_d = INFINITY;
+
+  pb_curve_view_get_mapping (cv, gtk_widget_get_width (view), gtk_widget_get_height (view), &m);
+  pb_plot_mapping_from_pixel (&m, x, m.y + 10, &dx, &dy);
+  if (pb_curve_view_get_x_axis (cv) == PB_CURVE_X_EPOCH)
+    return MAX (1, round (dx));
+  for (int e = 1; e <= n_epochs; e++)
+    if (fabs (2.0 * e + 0.1 - dx) < best_d)
+      best = e, best_d = fabs (2.0 * e + 0.1 - dx);
+  return best;
+}
+
+static void
+test_hover_follows_rescale (void)
+{
+  g_autoptr(GListStore) store = g_list_store_new (PB_TYPE_RUN_ITEM);
+  g_autoptr(PbRunItem) item = NULL, longer = NULL;
+  PbTrainSettings s;
+  PbError err;
+  GtkWidget *window, *view;
+  PbCurveView *cv;
+  PbPlotMapping m;
+  double x, y, before, after;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  g_assert_cmpint (pb_train_settings_init (&s, "siamese-aux", &err), ==, PB_OK);
+  s.epochs = 10;
+  item = pb_run_item_new (&s, 0);
+  pb_run_item_set_batches_per_epoch (item, 4);
+  append_timed_epochs (item, 1, 4);
+  g_list_store_append (store, item);
+
+  view = pb_curve_view_new (PB_CURVE_KIND_ERROR);
+  cv = PB_CURVE_VIEW (view);
+  pb_curve_view_set_model (cv, G_LIST_MODEL (store));
+  pb_curve_view_set_x_axis (cv, PB_CURVE_X_WALL_TIME);
+  window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 600, 300);
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_present (GTK_WINDOW (window));
+  pb_test_wait_for (gtk_widget_get_width (view) > 0, 10);
+  pb_test_settle ();
+
+  /* The pointer over epoch 4, the last one, on a wall-time axis that ends near 8.1 s. */
+  pb_curve_view_get_mapping (cv, gtk_widget_get_width (view), gtk_widget_get_height (view), &m);
+  pb_plot_mapping_to_pixel (&m, 8.1, 0, &x, &y);
+  y = m.y + m.height / 2;
+  pb_curve_view_hover_at (cv, x, y);
+  before = pb_curve_view_get_hover_epoch (cv);
+  g_assert_cmpfloat (before, ==, 4);
+
+  /* Six more epochs stretch the axis to 20.1 s: the pointer, which has not moved, is now over
+   * a later epoch, and the cross-hair with it. */
+  append_timed_epochs (item, 5, 6);
+  after = pb_curve_view_get_hover_epoch (cv);
+  g_test_message ("hover after the rescale: epoch %g (was %g)", after, before);
+  g_assert_cmpfloat (after, ==, epoch_under (cv, view, x, 10));
+  g_assert_cmpfloat (after, >, before);
+
+  /* The x-axis mode: epochs 0–10. */
+  pb_curve_view_set_x_axis (cv, PB_CURVE_X_EPOCH);
+  g_assert_cmpfloat (pb_curve_view_get_hover_epoch (cv), ==, epoch_under (cv, view, x, 10));
+
+  /* A run planned for 25 epochs widens the axis; hiding it narrows it back. */
+  longer = fake_run (25, 5);
+  g_list_store_append (store, longer);
+  g_assert_cmpfloat (epoch_under (cv, view, x, 25), >, 10);
+  g_assert_cmpfloat (pb_curve_view_get_hover_epoch (cv), ==, epoch_under (cv, view, x, 25));
+  pb_run_item_set_shown (longer, FALSE);
+  g_assert_cmpfloat (pb_curve_view_get_hover_epoch (cv), ==, epoch_under (cv, view, x, 10));
+  g_assert_cmpfloat (pb_curve_view_get_hover_epoch (cv), <=, 10);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  pb_test_settle ();
+}
+
+static void
+test_epoch_series_raw (void)
+{
+  g_autoptr(PbRunItem) item = noisy_run ();
+  g_autoptr(GListStore) store = NULL, store2 = NULL;
+  GtkWidget *errv, *loss;
+  double raw[10], smoothed[10], batch[40], batch_smoothed[40];
+  guint ne, nb;
+  const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
+  const PbBatchRecord *br = pb_run_item_get_batches (item, &nb);
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  errv = view_with_run (PB_CURVE_KIND_ERROR, &store, item);
+  loss = view_with_run (PB_CURVE_KIND_LOSS, &store2, item);
+  g_assert_cmpfloat (pb_curve_view_get_smoothing (PB_CURVE_VIEW (errv)), ==, 0.6);
+  g_assert_cmpuint (ne, ==, 10);
+  for (guint e = 0; e < ne; e++)
+    raw[e] = 100 * er[e].test_error;
+  pb_smooth_ema (raw, ne, 0.6, smoothed);
+  /* The case the status and the chart disagreed on: the average lags the last epoch. */
+  g_assert_cmpfloat (fabs (smoothed[9] - raw[9]), >, 0.1);
+
+  /* The bold test-error line ends at the last epoch's raw value, not the smoothed one, at any
+   * smoothing; so does the per-epoch loss. */
+  for (double w = 0.6; w < 1; w += 0.3)
+    {
+      pb_curve_view_set_smoothing (PB_CURVE_VIEW (errv), w);
+      pb_curve_view_set_smoothing (PB_CURVE_VIEW (loss), w);
+      for (guint e = 0; e < ne; e++)
+        g_assert_cmpfloat_with_epsilon (pb_curve_view_get_drawn_value (PB_CURVE_VIEW (errv), 0,
+                                                                       "test", e),
+                                        raw[e], 1e-9);
+      g_assert_cmpfloat_with_epsilon (pb_curve_view_get_drawn_value (PB_CURVE_VIEW (errv), 0,
+                                                                     "train", 9),
+                                      100 * er[9].train_error, 1e-9);
+      g_assert_cmpfloat_with_epsilon (pb_curve_view_get_drawn_value (PB_CURVE_VIEW (loss), 0,
+                                                                     "per epoch", 9),
+                                      er[9].train_loss, 1e-9);
+
+      /* The per-batch loss is still smoothed by the menu's weight. */
+      for (guint b = 0; b < nb; b++)
+        batch[b] = br[b].loss;
+      pb_smooth_ema (batch, nb, w, batch_smoothed);
+      g_assert_cmpfloat_with_epsilon (pb_curve_view_get_drawn_value (PB_CURVE_VIEW (loss), 0,
+                                                                     "per batch", nb - 1),
+                                      batch_smoothed[nb - 1], 1e-6);
+    }
+  g_object_unref (errv);
+  g_object_unref (loss);
 }
 
 /* The mean of r, g and b of a PNG's bottom-right pixel, in 0–1. */
@@ -706,6 +963,9 @@ main (int   argc,
   g_test_add_func ("/curve-view/x-axis", test_widget_x_axis);
   g_test_add_func ("/curve-view/ignore-outliers", test_widget_outliers);
   g_test_add_func ("/curve-view/export-csv", test_export_csv);
+  g_test_add_func ("/curve-view/legend-every-run", test_legend_every_run);
+  g_test_add_func ("/curve-view/hover-follows-rescale", test_hover_follows_rescale);
+  g_test_add_func ("/curve-view/epoch-series-raw", test_epoch_series_raw);
   g_test_add_func ("/curve-view/window-controls", test_window_controls);
   return g_test_run ();
 }

@@ -117,6 +117,150 @@ y_tick (const PbCurveLayout *lo,
   return lo->map.log_y ? lo->yt.first * pow (10, i) : lo->yt.first + i * lo->yt.step;
 }
 
+static gboolean
+any_smoothed (const PbCurveChart *chart)
+{
+  for (guint i = 0; i < chart->n_runs; i++)
+    for (guint s = 0; s < chart->runs[i].n_series; s++)
+      if (chart->runs[i].series[s].smoothed != NULL)
+        return TRUE;
+  return FALSE;
+}
+
+/* One legend entry at (x, y): a line in the given style, or (line NULL) a square. */
+static void
+draw_legend_entry (Painter           *p,
+                   PangoLayout       *layout,
+                   double             x,
+                   double             y,
+                   double             line_h,
+                   const PbColor     *color,
+                   const PbCurveLine *line)
+{
+  cairo_t *cr = p->cr;
+  double tw, th, cy = y + line_h / 2;
+
+  pb_draw_layout_size (layout, &tw, &th);
+  if (line != NULL)
+    {
+      pb_draw_set_color (cr, color, 0.9);
+      set_dash (cr, line->dash, line->width);
+      cairo_move_to (cr, x + 1, pb_draw_align (cy));
+      cairo_line_to (cr, x + 21, pb_draw_align (cy));
+      cairo_stroke (cr);
+    }
+  else
+    {
+      pb_draw_set_color (cr, color, 1);
+      cairo_rectangle (cr, x + 5, cy - 5, 10, 10);
+      cairo_fill (cr);
+    }
+  pb_draw_set_color (cr, &p->style->foreground, 0.8);
+  pb_draw_show_layout (cr, layout, x + 26, y + (line_h - th) / 2);
+}
+
+/* The width of the runs' entries and the note after them, on one row. */
+static double
+legend_runs_width (const PbCurveChart *chart,
+                   PangoLayout        *layout,
+                   const char         *note)
+{
+  double w = 0, tw, th;
+
+  for (guint i = 0; i < chart->n_runs; i++)
+    {
+      pango_layout_set_text (layout, chart->runs[i].label ? chart->runs[i].label : "", -1);
+      pb_draw_layout_size (layout, &tw, &th);
+      w += 26 + tw + 14;
+    }
+  if (note != NULL)
+    {
+      pango_layout_set_text (layout, note, -1);
+      pb_draw_layout_size (layout, &tw, &th);
+      w += tw;
+    }
+  else
+    w -= 14;
+  return w;
+}
+
+/* The title, then the line styles in the text colour, a square in each run's colour and the
+ * smoothing note, from left, wrapped onto new rows at right so that every run is named however
+ * many there are. Measured into lo, and drawn when draw is set. */
+static void
+flow_legend (Painter            *p,
+             const PbCurveChart *chart,
+             double              left,
+             double              right,
+             gboolean            draw,
+             PbCurveLayout      *lo)
+{
+  g_autoptr(PangoLayout) title = make_layout (p, chart->title ? chart->title : "", TRUE, 1);
+  g_autoptr(PangoLayout) layout = make_layout (p, "", FALSE, 0.85);
+  g_autofree char *note = NULL;
+  const PbColor *fg = &p->style->foreground;
+  double tw, th, line_h, x = left, y = PAD;
+  guint n_entries, rows = 1;
+
+  pb_draw_layout_size (title, &tw, &line_h);
+  if (draw)
+    {
+      pb_draw_set_color (p->cr, fg, 1);
+      pb_draw_show_layout (p->cr, title, x, y);
+    }
+  x += tw + 20;
+  lo->n_legend_runs = 0;
+  n_entries = chart->n_runs > 0 ? chart->n_legend + chart->n_runs : 0;
+  /* Say so when lines are smoothed, so that an exported figure says it too. */
+  if (chart->n_runs > 0 && chart->smoothing > 0 && any_smoothed (chart))
+    note = g_strdup_printf (_("smoothed %.2f"), chart->smoothing);
+
+  if (draw)
+    cairo_save (p->cr);
+  for (guint k = 0; k < n_entries + (note != NULL); k++)
+    {
+      const PbCurveRun *run = k >= chart->n_legend && k < n_entries
+                              ? &chart->runs[k - chart->n_legend] : NULL;
+      const char *text = k < chart->n_legend ? chart->legend[k].name
+                         : run != NULL ? run->label : note;
+      gboolean wrap = FALSE;
+      double w;
+
+      /* The runs start a row of their own when they all fit on one but not on this one. */
+      if (run != NULL && k == chart->n_legend && x > left)
+        {
+          double group = legend_runs_width (chart, layout, note);
+
+          wrap = x + group > right && left + group <= right;
+        }
+      pango_layout_set_text (layout, text ? text : "", -1);
+      pb_draw_layout_size (layout, &tw, &th);
+      w = k < n_entries ? 26 + tw : tw;
+      if ((wrap || x + w > right) && x > left)
+        {
+          x = left;
+          y += line_h + 2;
+          rows++;
+        }
+      if (draw && k < chart->n_legend)
+        draw_legend_entry (p, layout, x, y, line_h, fg, &chart->legend[k]);
+      else if (draw && run != NULL)
+        draw_legend_entry (p, layout, x, y, line_h, &run->color, NULL);
+      else if (draw)
+        {
+          pb_draw_set_color (p->cr, fg, 0.6);
+          pb_draw_show_layout (p->cr, layout, x, y + (line_h - th) / 2);
+        }
+      lo->n_legend_runs += run != NULL;
+      x += w + 14;
+    }
+  if (draw)
+    cairo_restore (p->cr);
+
+  lo->n_legend_rows = rows;
+  lo->legend = (PbCurveRect) { left, PAD, right - left, y + line_h - PAD };
+}
+
 static void
 layout_with (Painter            *p,
              double              width,
@@ -125,14 +269,12 @@ layout_with (Painter            *p,
              PbCurveLayout      *lo)
 {
   g_autoptr(PangoLayout) probe = make_layout (p, "0.000", FALSE, 0.85);
-  double xmax = chart->xmax, tw, th, tick_w = 0, line_h, legend_h;
+  double xmax = chart->xmax, tw, th, tick_w = 0, line_h;
   gboolean integer_x = chart->x_axis != PB_CURVE_X_WALL_TIME;
   int max_yticks;
 
   /* A fixed minimum for the tick labels keeps the loss and error panels' epoch axes aligned. */
   pb_draw_layout_size (probe, &tick_w, &line_h);
-  /* Title and legend share the top row. */
-  legend_h = line_h + 6;
 
   max_yticks = CLAMP ((int) ((height - 80) / (line_h * 2.2)), 2, 8);
   if (chart->log_y)
@@ -151,8 +293,9 @@ layout_with (Painter            *p,
     }
 
   lo->map.x = PAD + line_h + 4 + tick_w + TICK_LEN + 2;
-  lo->map.y = PAD + legend_h + 6;
   lo->map.width = MAX (10, width - lo->map.x - PAD - 8);
+  flow_legend (p, chart, lo->map.x, width - PAD, FALSE, lo);
+  lo->map.y = lo->legend.y + lo->legend.height + 10;
   lo->map.height = MAX (10, height - lo->map.y - PAD - 2 * line_h - TICK_LEN - 6);
 
   lo->x_unit = chart->x_axis == PB_CURVE_X_WALL_TIME ? time_unit_for (xmax) : 1;
@@ -168,6 +311,23 @@ layout_with (Painter            *p,
   lo->map.xmax = MAX (lo->xt.last, integer_x ? 1 : 1e-3) * lo->x_unit;
   lo->map.ymin = lo->yt.first;
   lo->map.ymax = lo->yt.last;
+
+  /* The readout in the plot's top corner away from the cross-hair, so that it never hides it;
+   * the legend is above the plot, clear of it. */
+  lo->hover_box = (PbCurveRect) { 0 };
+  if (isfinite (chart->hover_x) && chart->hover_markup != NULL)
+    {
+      g_autoptr(PangoLayout) readout = make_layout (p, "", FALSE, 0.85);
+      double px = pb_draw_align (pb_curves_x_to_pixel (lo, chart->hover_x)), bx;
+
+      pango_layout_set_markup (readout, chart->hover_markup, -1);
+      pb_draw_layout_size (readout, &tw, &th);
+      if (px < lo->map.x + lo->map.width / 2)
+        bx = lo->map.x + lo->map.width - tw - 12 - 6;
+      else
+        bx = lo->map.x + 6;
+      lo->hover_box = (PbCurveRect) { MAX (bx, PAD), lo->map.y + 6, tw + 12, th + 8 };
+    }
 }
 
 static void
@@ -280,99 +440,6 @@ draw_axes (Painter             *p,
   cairo_restore (cr);
 }
 
-/* One legend entry at x: a line in the given style, or (line NULL) a square; returns the next
- * entry's x, or -1 when it does not fit before right. */
-static double
-draw_legend_entry (Painter           *p,
-                   PangoLayout       *layout,
-                   double             x,
-                   double             y,
-                   double             line_h,
-                   double             right,
-                   const PbColor     *color,
-                   const PbCurveLine *line,
-                   const char        *text)
-{
-  cairo_t *cr = p->cr;
-  double tw, th, cy = y + line_h / 2;
-
-  pango_layout_set_text (layout, text, -1);
-  pb_draw_layout_size (layout, &tw, &th);
-  if (x + 26 + tw > right)
-    return -1;
-  if (line != NULL)
-    {
-      pb_draw_set_color (cr, color, 0.9);
-      set_dash (cr, line->dash, line->width);
-      cairo_move_to (cr, x + 1, pb_draw_align (cy));
-      cairo_line_to (cr, x + 21, pb_draw_align (cy));
-      cairo_stroke (cr);
-    }
-  else
-    {
-      pb_draw_set_color (cr, color, 1);
-      cairo_rectangle (cr, x + 5, cy - 5, 10, 10);
-      cairo_fill (cr);
-    }
-  pb_draw_set_color (cr, &p->style->foreground, 0.8);
-  pb_draw_show_layout (cr, layout, x + 26, y + (line_h - th) / 2);
-  return x + 26 + tw + 14;
-}
-
-static void
-draw_title_and_legend (Painter             *p,
-                       const PbCurveChart  *chart,
-                       const PbCurveLayout *lo,
-                       double               width)
-{
-  cairo_t *cr = p->cr;
-  const PbColor *fg = &p->style->foreground;
-  g_autoptr(PangoLayout) title = make_layout (p, chart->title ? chart->title : "", TRUE, 1);
-  g_autoptr(PangoLayout) layout = make_layout (p, "", FALSE, 0.85);
-  double tw, th, x, y = PAD, line_h, right = width - PAD;
-
-  pb_draw_layout_size (title, &tw, &th);
-  pb_draw_set_color (cr, fg, 1);
-  pb_draw_show_layout (cr, title, lo->map.x, y);
-  x = lo->map.x + tw + 20;
-  line_h = th;
-  if (chart->n_runs == 0)
-    return;
-
-  /* Say so when the bold lines are smoothed, so that an exported figure says it too. */
-  if (chart->smoothing > 0)
-    {
-      g_autofree char *note = g_strdup_printf (_("smoothed %.2f"), chart->smoothing);
-
-      pango_layout_set_text (layout, note, -1);
-      pb_draw_layout_size (layout, &tw, &th);
-      right = lo->map.x + lo->map.width - tw;
-      pb_draw_set_color (cr, fg, 0.6);
-      pb_draw_show_layout (cr, layout, right, y + (line_h - th) / 2);
-      right -= 12;
-    }
-
-  /* The line styles in the text colour, then a square in each run's colour. */
-  cairo_save (cr);
-  for (guint s = 0; s < chart->n_legend; s++)
-    {
-      double next = draw_legend_entry (p, layout, x, y, line_h, right, fg, &chart->legend[s],
-                                       chart->legend[s].name);
-      if (next < 0)
-        break;
-      x = next;
-    }
-  for (guint i = 0; i < chart->n_runs; i++)
-    {
-      double next = draw_legend_entry (p, layout, x, y, line_h, right, &chart->runs[i].color,
-                                       NULL, chart->runs[i].label);
-      if (next < 0)
-        break;
-      x = next;
-    }
-  cairo_restore (cr);
-}
-
 static void
 stroke_series (cairo_t             *cr,
                const PbPlotMapping *m,
@@ -438,8 +505,9 @@ draw_run (cairo_t             *cr,
       set_dash (cr, series->line.dash, series->line.width);
       stroke_series (cr, m, series->x, ys, series->n);
 
-      /* Dots on the bold series so that a single epoch is visible. */
-      if (series->line.width > 2)
+      /* The points of a raw series marked, as TensorBoard marks sparse scalars: an epoch's
+       * value reads where it is, and a single epoch is visible. */
+      if (!smoothed)
         for (guint e = 0; e < series->n; e++)
           {
             double px, py;
@@ -447,7 +515,8 @@ draw_run (cairo_t             *cr,
             if (!isfinite (ys[e]) || !isfinite (series->x[e]) || (m->log_y && ys[e] <= 0))
               continue;
             pb_plot_mapping_to_pixel (m, series->x[e], ys[e], &px, &py);
-            cairo_arc (cr, px, py, 3, 0, 2 * G_PI);
+            cairo_new_sub_path (cr);
+            cairo_arc (cr, px, py, series->line.width > 2 ? 3 : 2.25, 0, 2 * G_PI);
             cairo_fill (cr);
           }
     }
@@ -523,8 +592,9 @@ draw_hover (Painter             *p,
   cairo_t *cr = p->cr;
   const PbColor *fg = &p->style->foreground, *bg = &p->style->popover;
   const PbPlotMapping *m = &lo->map;
+  const PbCurveRect *box = &lo->hover_box;
   g_autoptr(PangoLayout) layout = NULL;
-  double px, tw, th, bx, by;
+  double px;
 
   if (!isfinite (chart->hover_x))
     return;
@@ -544,23 +614,14 @@ draw_hover (Painter             *p,
 
   layout = make_layout (p, "", FALSE, 0.85);
   pango_layout_set_markup (layout, chart->hover_markup, -1);
-  pb_draw_layout_size (layout, &tw, &th);
-  /* In the plot's top corner away from the cross-hair, so the readout never hides it. */
-  if (px < m->x + m->width / 2)
-    bx = m->x + m->width - tw - 12 - 6;
-  else
-    bx = m->x + 6;
-  bx = MAX (bx, PAD);
-  by = m->y + 6;
-
   pb_draw_set_color (cr, bg, 0.95);
-  cairo_rectangle (cr, bx, by, tw + 12, th + 8);
+  cairo_rectangle (cr, box->x, box->y, box->width, box->height);
   cairo_fill_preserve (cr);
   pb_draw_set_color (cr, fg, 0.25);
   cairo_set_line_width (cr, 1);
   cairo_stroke (cr);
   pb_draw_set_color (cr, fg, 1);
-  pb_draw_show_layout (cr, layout, bx + 6, by + 4);
+  pb_draw_show_layout (cr, layout, box->x + 6, box->y + 4);
   cairo_restore (cr);
 }
 
@@ -587,7 +648,7 @@ pb_curves_draw (cairo_t            *cr,
       cairo_fill (cr);
     }
   draw_axes (&p, chart, &lo);
-  draw_title_and_legend (&p, chart, &lo, width);
+  flow_legend (&p, chart, lo.map.x, width - PAD, TRUE, &lo);
 
   cairo_save (cr);
   cairo_rectangle (cr, lo.map.x - 4, lo.map.y - 4, lo.map.width + 8, lo.map.height + 8);

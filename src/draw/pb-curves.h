@@ -43,7 +43,7 @@ typedef struct
   guint n;
   const double *x;         /* [n] on the axis, in data units (epochs, steps or seconds) */
   const double *raw;       /* [n]; NaN: no value */
-  const double *smoothed;  /* [n], or NULL when the chart is not smoothed */
+  const double *smoothed;  /* [n], or NULL: drawn raw, its points marked */
   PbCurveLine line;
   gboolean light;          /* per-batch noise: kept light so that the epoch means read over it */
 } PbCurveSeries;
@@ -71,7 +71,7 @@ typedef struct
   const char *y_label;
   PbCurveXAxis x_axis;
   gboolean log_y;
-  double smoothing;        /* > 0: the bold lines are smoothed, over their raw values faint */
+  double smoothing;        /* the weight of the series that have smoothed values, for the legend */
   double xmax;             /* the data's x extent; the axis starts at 0 */
   double ymin, ymax;       /* the data's y range, before nice ticks */
   const PbCurveRun *runs;  /* the shown ones */
@@ -85,9 +85,19 @@ typedef struct
 
 typedef struct
 {
+  double x, y, width, height;
+} PbCurveRect;
+
+typedef struct
+{
   PbPlotMapping map;       /* x in data units */
   PbTicks xt, yt;          /* xt in x_unit: seconds, minutes or hours of wall time */
   double x_unit;
+  /* The title and legend above the plot, wrapped over as many rows as they need. */
+  PbCurveRect legend;
+  guint n_legend_rows;
+  guint n_legend_runs;     /* the runs named in the legend: every one */
+  PbCurveRect hover_box;   /* the readout; zero-sized when there is none */
 } PbCurveLayout;
 
 /* The layout of chart in width × height; cr (may be NULL) measures the text. */

@@ -115,8 +115,17 @@ is_batch_series (PbCurveKind kind,
   return kind == PB_CURVE_KIND_LOSS && series == 0;
 }
 
+/* Per-batch series are smoothed; per-epoch ones are drawn raw, as TensorBoard draws sparse
+ * scalars: a debiased average of a handful of epochs lags far behind the latest value. */
+static gboolean
+series_smoothed (const PbCurveOptions *o,
+                 guint                 series)
+{
+  return o->smoothing > 0 && is_batch_series (o->kind, series);
+}
+
 /* One series of one run as drawn: the x on the current axis, the raw values in the plotted unit
- * (errors in percent) and their smoothing, with what the CSV needs. */
+ * (errors in percent) and the values drawn (smoothed or raw), with what the CSV needs. */
 typedef struct
 {
   guint n;
@@ -213,7 +222,7 @@ fill_points (const PbCurveOptions *o,
         }
       p->n = ne;
     }
-  pb_smooth_ema (p->raw, p->n, o->smoothing, p->smoothed);
+  pb_smooth_ema (p->raw, p->n, series_smoothed (o, series) ? o->smoothing : 0, p->smoothed);
 }
 
 /* The x range's end in data units: the planned epochs (or steps) so that a run fills the axis as
@@ -352,22 +361,6 @@ pb_curve_data_x_to_epoch (PbCurveData *data,
   return best;
 }
 
-static double
-smoothed_headline (const PbCurveOptions *o,
-                   PbRunItem            *item,
-                   int                   epoch)
-{
-  Points p;
-  double v = NAN;
-
-  points_init (&p, item);
-  fill_points (o, item, o->kind == PB_CURVE_KIND_LOSS ? 1 : 0, &p);
-  if (epoch >= 1 && (guint) epoch <= p.n)
-    v = p.smoothed[epoch - 1];
-  points_clear (&p);
-  return v;
-}
-
 /* The readout's rows for the shown runs at the hovered epoch, or NULL when none has it. */
 static char *
 hover_markup (GListModel           *runs,
@@ -388,7 +381,6 @@ hover_markup (GListModel           *runs,
       const PbEpochRecord *er = pb_run_item_get_epochs (item, &ne);
       const PbEpochRecord *r;
       g_autofree char *esc = NULL, *values = NULL, *hex = NULL;
-      double smoothed;
       GdkRGBA color;
       PbColor c;
 
@@ -411,17 +403,6 @@ hover_markup (GListModel           *runs,
       else
         values = g_strdup_printf (_("test %.1f\u00a0%%, train %.1f\u00a0%%"),
                                   100 * r->test_error, 100 * r->train_error);
-      smoothed = o->smoothing > 0 ? smoothed_headline (o, item, epoch) : NAN;
-      if (isfinite (smoothed))
-        {
-          char *with = o->kind == PB_CURVE_KIND_LOSS
-            /* Translators: the readout's values, then the smoothed loss at that epoch */
-            ? g_strdup_printf (_("%s; smoothed %.4f"), values, smoothed)
-            /* Translators: the readout's values, then the smoothed test error */
-            : g_strdup_printf (_("%s; smoothed test %.1f\u00a0%%"), values, smoothed);
-          g_free (values);
-          values = with;
-        }
       g_string_append_printf (text, "\n<span foreground=\"%s\">●</span> %s: %s", hex, esc, values);
       rows++;
     }
@@ -438,7 +419,6 @@ add_run (PbCurveData *data,
          double      *seen)
 {
   const PbCurveOptions *o = &data->options;
-  gboolean smoothed = o->smoothing > 0;
   GArray *series = g_array_new (FALSE, TRUE, sizeof (PbCurveSeries));
   guint nc;
   const PbLrChange *ch = pb_run_item_get_lr_changes (item, &nc);
@@ -451,6 +431,7 @@ add_run (PbCurveData *data,
   for (guint s = 0; s < n_series (o->kind); s++)
     {
       const SeriesStyle *style = series_style (o->kind, s);
+      gboolean smoothed = series_smoothed (o, s);
       PbCurveSeries cs = { 0 };
 
       if (!series_applies (o->kind, s, item))
@@ -459,7 +440,7 @@ add_run (PbCurveData *data,
       for (guint k = 0; k < p.n; k++)
         if (isfinite (p.x[k]))
           *seen = MAX (*seen, p.x[k]);
-      /* Ignoring outliers, the range follows the bold (smoothed) curves only, as in
+      /* Ignoring outliers, the range follows the bold (smoothed or raw) curves only, as in
        * TensorBoard; otherwise it holds every point drawn, the faint raw ones included. */
       if (!o->ignore_outliers || !smoothed)
         g_array_append_vals (values, p.raw, p.n);

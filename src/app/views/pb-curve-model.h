@@ -9,7 +9,7 @@
 G_BEGIN_DECLS
 
 /* The curve view's model: from a GListModel of PbRunItem and the view's options, the plain data
- * that pb-curves.h draws (each shown run's series, raw and smoothed, its colour and learning-rate
+ * that pb-curves.h draws (each shown run's series, raw and as drawn, its colour and learning-rate
  * changes, the axes' ranges and the readout), and the CSV of the same points. */
 
 typedef enum
@@ -23,7 +23,8 @@ typedef struct
   PbCurveKind kind;
   PbCurveXAxis x_axis;
   gboolean log_scale;
-  double smoothing;         /* TensorBoard's debiased moving average, 0 (off) to PB_SMOOTH_MAX */
+  double smoothing;         /* of the per-batch series: TensorBoard's debiased moving average,
+                             * 0 (off) to PB_SMOOTH_MAX; per-epoch series are drawn raw */
   gboolean ignore_outliers; /* the y range from the 5th to the 95th percentile */
   double hover_epoch;       /* the readout's epoch, or -1 */
 } PbCurveOptions;
@@ -45,7 +46,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PbCurveData, pb_curve_data_free)
 /* Where a run's step (1-based, as PbBatchRecord.step) lies on the axis; NaN when not known. */
 double pb_curve_step_to_x (PbCurveXAxis axis, PbRunItem *item, int step);
 
-/* The shown runs' points as CSV rows run,series,step,epoch,seconds,raw,smoothed. */
+/* The shown runs' points as CSV rows run,series,step,epoch,seconds,raw,smoothed (as drawn). */
 void   pb_curve_append_csv (GListModel *runs, const PbCurveOptions *options, GString *out);
 
 /* The kind's title ("Loss", "Error"). */

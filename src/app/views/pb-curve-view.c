@@ -26,6 +26,10 @@ struct _PbCurveView
   PbCurveXAxis x_axis;
   gboolean ignore_outliers;
   double hover_epoch;
+  /* Where the pointer last moved over the widget, while it is there and drives the cross-hair:
+   * the epoch under it changes whenever the axes rescale. */
+  gboolean pointer_in;
+  double pointer_x, pointer_y;
   guint n_draws;
 };
 
@@ -78,21 +82,85 @@ build_data (PbCurveView *self)
   return pb_curve_data_new (self->model, &options, GTK_WIDGET (self));
 }
 
+static void
+layout_data (PbCurveView   *self,
+             PbCurveData   *data,
+             int            width,
+             int            height,
+             PbCurveLayout *out)
+{
+  PbPlotStyle style;
+
+  pb_plot_style_from_widget (GTK_WIDGET (self), &style);
+  pb_curves_layout (NULL, width, height, &style, pb_curve_data_get_chart (data), out);
+}
+
+void
+pb_curve_view_get_layout (PbCurveView   *self,
+                          int            width,
+                          int            height,
+                          PbCurveLayout *out)
+{
+  g_autoptr(PbCurveData) data = NULL;
+
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+  data = build_data (self);
+  layout_data (self, data, width, height, out);
+}
+
 void
 pb_curve_view_get_mapping (PbCurveView   *self,
                            int            width,
                            int            height,
                            PbPlotMapping *out)
 {
-  g_autoptr(PbCurveData) data = NULL;
-  PbPlotStyle style;
   PbCurveLayout lo;
 
-  g_return_if_fail (PB_IS_CURVE_VIEW (self));
-  data = build_data (self);
-  pb_plot_style_from_widget (GTK_WIDGET (self), &style);
-  pb_curves_layout (NULL, width, height, &style, pb_curve_data_get_chart (data), &lo);
+  pb_curve_view_get_layout (self, width, height, &lo);
   *out = lo.map;
+}
+
+GStrv
+pb_curve_view_get_legend_labels (PbCurveView *self,
+                                 int          width,
+                                 int          height)
+{
+  g_autoptr(PbCurveData) data = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const PbCurveChart *chart;
+  PbCurveLayout lo;
+
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), NULL);
+  data = build_data (self);
+  chart = pb_curve_data_get_chart (data);
+  layout_data (self, data, width, height, &lo);
+  for (guint i = 0; i < lo.n_legend_runs && i < chart->n_runs; i++)
+    g_strv_builder_add (builder, chart->runs[i].label);
+  return g_strv_builder_end (builder);
+}
+
+double
+pb_curve_view_get_drawn_value (PbCurveView *self,
+                               guint        run,
+                               const char  *series,
+                               guint        point)
+{
+  g_autoptr(PbCurveData) data = NULL;
+  const PbCurveChart *chart;
+
+  g_return_val_if_fail (PB_IS_CURVE_VIEW (self), NAN);
+  data = build_data (self);
+  chart = pb_curve_data_get_chart (data);
+  if (run >= chart->n_runs)
+    return NAN;
+  for (guint s = 0; s < chart->runs[run].n_series; s++)
+    {
+      const PbCurveSeries *cs = &chart->runs[run].series[s];
+
+      if (g_strcmp0 (cs->line.name, series) == 0 && point < cs->n)
+        return cs->smoothed != NULL ? cs->smoothed[point] : cs->raw[point];
+    }
+  return NAN;
 }
 
 void
@@ -159,17 +227,60 @@ pb_curve_view_measure (GtkWidget      *widget,
     *minimum = 160, *natural = 280;
 }
 
+/* The epoch under pixel x at the widget's size, or -1 off the plot. */
+static double
+epoch_at (PbCurveView *self,
+          double       x)
+{
+  g_autoptr(PbCurveData) data = NULL;
+  PbCurveOptions options;
+  PbCurveLayout lo;
+  double dx, dy;
+
+  get_options (self, &options);
+  /* The readout is inside the plot: it moves no axis, so it need not be built. */
+  options.hover_epoch = -1;
+  data = pb_curve_data_new (self->model, &options, GTK_WIDGET (self));
+  layout_data (self, data, gtk_widget_get_width (GTK_WIDGET (self)),
+               gtk_widget_get_height (GTK_WIDGET (self)), &lo);
+  if (x < lo.map.x - 4 || x > lo.map.x + lo.map.width + 4)
+    return -1;
+  pb_plot_mapping_from_pixel (&lo.map, x, self->pointer_y, &dx, &dy);
+  return pb_curve_data_x_to_epoch (data, dx);
+}
+
+/* After the data, the axes or the size changed: the cross-hair goes to what is now under the
+ * pointer, rather than staying at an epoch the pointer has left. */
+static void
+refresh_hover (PbCurveView *self)
+{
+  if (self->pointer_in)
+    pb_curve_view_set_hover_epoch (self, epoch_at (self, self->pointer_x));
+}
+
+static void
+pb_curve_view_size_allocate (GtkWidget *widget,
+                             int        width,
+                             int        height,
+                             int        baseline)
+{
+  GTK_WIDGET_CLASS (pb_curve_view_parent_class)->size_allocate (widget, width, height, baseline);
+  refresh_hover (PB_CURVE_VIEW (widget));
+}
+
 static void
 pb_curve_view_css_changed (GtkWidget         *widget,
                            GtkCssStyleChange *change)
 {
   GTK_WIDGET_CLASS (pb_curve_view_parent_class)->css_changed (widget, change);
+  refresh_hover (PB_CURVE_VIEW (widget));
   gtk_widget_queue_draw (widget);
 }
 
 static void
 on_item_changed (PbCurveView *self)
 {
+  refresh_hover (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -196,7 +307,21 @@ on_items_changed (PbCurveView *self)
       g_signal_connect_swapped (item, "notify::label", G_CALLBACK (on_item_changed), self);
       g_ptr_array_add (self->watched, item);
     }
+  refresh_hover (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+pb_curve_view_hover_at (PbCurveView *self,
+                        double       x,
+                        double       y)
+{
+  g_return_if_fail (PB_IS_CURVE_VIEW (self));
+
+  self->pointer_in = TRUE;
+  self->pointer_x = x;
+  self->pointer_y = y;
+  refresh_hover (self);
 }
 
 static void
@@ -205,28 +330,14 @@ on_motion (GtkEventControllerMotion *controller,
            double                    y,
            PbCurveView              *self)
 {
-  g_autoptr(PbCurveData) data = build_data (self);
-  PbPlotStyle style;
-  PbCurveLayout lo;
-  double dx, dy;
-
-  pb_plot_style_from_widget (GTK_WIDGET (self), &style);
-  pb_curves_layout (NULL, gtk_widget_get_width (GTK_WIDGET (self)),
-                    gtk_widget_get_height (GTK_WIDGET (self)), &style,
-                    pb_curve_data_get_chart (data), &lo);
-  if (x < lo.map.x - 4 || x > lo.map.x + lo.map.width + 4)
-    {
-      pb_curve_view_set_hover_epoch (self, -1);
-      return;
-    }
-  pb_plot_mapping_from_pixel (&lo.map, x, y, &dx, &dy);
-  pb_curve_view_set_hover_epoch (self, pb_curve_data_x_to_epoch (data, dx));
+  pb_curve_view_hover_at (self, x, y);
 }
 
 static void
 on_leave (GtkEventControllerMotion *controller,
           PbCurveView              *self)
 {
+  self->pointer_in = FALSE;
   pb_curve_view_set_hover_epoch (self, -1);
 }
 
@@ -245,6 +356,8 @@ on_key_pressed (GtkEventControllerKey *controller,
   if (keyval != GDK_KEY_Left && keyval != GDK_KEY_Right && keyval != GDK_KEY_Home &&
       keyval != GDK_KEY_End)
     return FALSE;
+  /* The keys move the cross-hair from here on, not the resting pointer. */
+  self->pointer_in = FALSE;
   data = build_data (self);
   max_epochs = pb_curve_data_get_max_epochs (data);
   if (keyval == GDK_KEY_Home)
@@ -391,6 +504,7 @@ pb_curve_view_class_init (PbCurveViewClass *klass)
 
   widget_class->snapshot = pb_curve_view_snapshot;
   widget_class->measure = pb_curve_view_measure;
+  widget_class->size_allocate = pb_curve_view_size_allocate;
   widget_class->css_changed = pb_curve_view_css_changed;
 
   properties[PROP_KIND] =
@@ -506,6 +620,7 @@ pb_curve_view_set_log_scale (PbCurveView *self,
   if (self->log_scale == log_scale)
     return;
   self->log_scale = log_scale;
+  refresh_hover (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOG_SCALE]);
 }
@@ -556,6 +671,7 @@ pb_curve_view_set_smoothing (PbCurveView *self,
   if (self->smoothing == smoothing)
     return;
   self->smoothing = smoothing;
+  refresh_hover (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SMOOTHING]);
 }
@@ -577,6 +693,7 @@ pb_curve_view_set_x_axis (PbCurveView  *self,
   if (self->x_axis == axis)
     return;
   self->x_axis = axis;
+  refresh_hover (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_X_AXIS]);
 }
@@ -598,6 +715,7 @@ pb_curve_view_set_ignore_outliers (PbCurveView *self,
   if (self->ignore_outliers == ignore)
     return;
   self->ignore_outliers = ignore;
+  refresh_hover (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IGNORE_OUTLIERS]);
 }
