@@ -93,6 +93,13 @@ is_stop_button (GtkWidget *widget,
 }
 
 static gboolean
+has_action (GtkWidget *widget,
+            gpointer   data)
+{
+  return g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), data) == 0;
+}
+
+static gboolean
 is_row_titled (GtkWidget *widget,
                gpointer   data)
 {
@@ -433,6 +440,18 @@ test_window_stop_style (void)
   g_assert_cmpint (pb_run_item_get_status (item), ==, PB_RUN_STATUS_CANCELLED);
   g_assert_false (gtk_widget_get_sensitive (stop));
   g_assert_false (gtk_widget_has_css_class (stop, "destructive-action"));
+
+  /* Compare's and Sweep's idle Stop look the same. */
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *action = i == 0 ? "compare.stop" : "sweep.stop";
+      GtkWidget *other = pb_test_find_widget (GTK_WIDGET (window), GTK_TYPE_BUTTON,
+                                              has_action, (gpointer) action);
+
+      g_assert_nonnull (other);
+      g_assert_false (gtk_widget_get_sensitive (other));
+      g_assert_false (gtk_widget_has_css_class (other, "destructive-action"));
+    }
 }
 
 static void

@@ -15,6 +15,7 @@ struct _PbComparePage
 
   GSettings *settings;
   PbComparison *comparison;
+  GtkWidget *stop_button;
   GtkCheckButton *model_checks[PB_N_MODEL_NAMES];
   GtkStringList *results_model;
   GtkStringList *tests_model;

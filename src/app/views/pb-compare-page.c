@@ -15,6 +15,7 @@
 #include "pb-run-item.h"
 #include "pb-train-settings.h"
 #include "pb-uninstalled.h"
+#include "pb-style.h"
 
 static const char *const default_models[] = {
   "stacked", "stacked-aux", "siamese", "siamese-aux",
@@ -539,6 +540,7 @@ pb_compare_page_class_init (PbComparePageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/pairbench/Pairbench/pb-compare-page.ui");
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, models_group);
+  gtk_widget_class_bind_template_child (widget_class, PbComparePage, stop_button);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, rounds_spin);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, settings_row);
   gtk_widget_class_bind_template_child (widget_class, PbComparePage, status_label);
@@ -573,6 +575,7 @@ pb_compare_page_init (PbComparePage *self)
   GtkNoSelection *selection;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  pb_style_destructive_while_sensitive (self->stop_button);
 
   self->settings = g_settings_new (PB_SCHEMA_ID);
   self->measured = NAN;

@@ -14,6 +14,7 @@
 #include "pb-run-sidebar.h"
 #include "pb-train-settings.h"
 #include "pb-user-presets.h"
+#include "pb-style.h"
 
 struct _PbRunSidebar
 {
@@ -428,17 +429,6 @@ revalidate (PbRunSidebar *self)
   g_signal_emit (self, signals[CHANGED], 0);
 }
 
-/* Red only while it can stop something: an insensitive destructive button is a pale red that
- * reads as active, so when idle it takes the plain insensitive look. */
-static void
-update_stop_style (PbRunSidebar *self)
-{
-  if (gtk_widget_get_sensitive (self->stop_button))
-    gtk_widget_add_css_class (self->stop_button, "destructive-action");
-  else
-    gtk_widget_remove_css_class (self->stop_button, "destructive-action");
-}
-
 static void
 on_value_changed (PbRunSidebar *self)
 {
@@ -725,9 +715,7 @@ pb_run_sidebar_init (PbRunSidebar *self)
   combos[2].key = "lr-schedule", combos[2].combo = self->schedule_combo;
   combos[2].nicks = schedule_nicks;
 
-  g_signal_connect_swapped (self->stop_button, "notify::sensitive",
-                            G_CALLBACK (update_stop_style), self);
-  update_stop_style (self);
+  pb_style_destructive_while_sensitive (self->stop_button);
 
   self->settings = g_settings_new (PB_SCHEMA_ID);
   for (i = 0; i < G_N_ELEMENTS (binds); i++)

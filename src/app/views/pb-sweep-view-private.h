@@ -15,6 +15,7 @@ struct _PbSweepView
 
   GSettings *settings;
   PbSweeper *sweeper;
+  GtkWidget *stop_button;
   GtkStringList *rows;          /* the trials (0-based, as text), in rank order */
   GtkFilter *filter;
   GtkSingleSelection *selection;

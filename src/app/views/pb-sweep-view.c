@@ -13,6 +13,7 @@
 #include "pb-sweep-view-private.h"
 #include "pb-train-settings.h"
 #include "pb-uninstalled.h"
+#include "pb-style.h"
 #include "pb-user-presets.h"
 
 G_DEFINE_TYPE (PbSweepView, pb_sweep_view, GTK_TYPE_WIDGET)
@@ -684,6 +685,7 @@ pb_sweep_view_class_init (PbSweepViewClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/pairbench/Pairbench/pb-sweep-view.ui");
   gtk_widget_class_bind_template_child (widget_class, PbSweepView, method_row);
+  gtk_widget_class_bind_template_child (widget_class, PbSweepView, stop_button);
   gtk_widget_class_bind_template_child (widget_class, PbSweepView, trials_row);
   gtk_widget_class_bind_template_child (widget_class, PbSweepView, trials_spin);
   gtk_widget_class_bind_template_child (widget_class, PbSweepView, rounds_spin);
@@ -719,6 +721,7 @@ pb_sweep_view_init (PbSweepView *self)
   GtkSortListModel *sorted;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  pb_style_destructive_while_sensitive (self->stop_button);
 
   self->settings = g_settings_new (PB_SCHEMA_ID);
   self->sweeper = pb_sweeper_new ();

@@ -37,3 +37,21 @@ pb_run_color (GtkWidget *widget,
   G_GNUC_END_IGNORE_DEPRECATIONS
   gdk_rgba_parse (out, run_colors[i].fallback);
 }
+
+static void
+update_destructive (GtkWidget *button)
+{
+  if (gtk_widget_get_sensitive (button))
+    gtk_widget_add_css_class (button, "destructive-action");
+  else
+    gtk_widget_remove_css_class (button, "destructive-action");
+}
+
+void
+pb_style_destructive_while_sensitive (GtkWidget *button)
+{
+  g_return_if_fail (GTK_IS_WIDGET (button));
+
+  g_signal_connect (button, "notify::sensitive", G_CALLBACK (update_destructive), NULL);
+  update_destructive (button);
+}
