@@ -1,105 +1,23 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* Walks the tables of docs/errors.md: makes each row's bad file, runs the row's pairbench-cli
- * command and checks its exit status and its one-line message. Then interrupted writes: a full
- * disk (RLIMIT_FSIZE) while writing IDX, CSV and safetensors keeps the old file and leaves no
- * temporary file. */
+ * command and checks its exit status and its one-line message. Interrupted writes (a full disk,
+ * a read-only folder) are in test-errors-writes.c. */
 
-#include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "pb-core.h"
+#include "errors-check.h"
 
 static char *tmpdir;
 static char *mnist_dir;   /* a small valid MNIST folder */
 static char *weights;     /* valid weights trained on it */
 static char *pairs_idx;   /* 5 valid test pairs */
 
-typedef struct
-{
-  int status;
-  char *out;
-  char *err;
-} Result;
-
-static void
-result_clear (Result *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
-
-static void
-limit_file_size (gpointer data)
-{
-  struct rlimit lim;
-  getrlimit (RLIMIT_FSIZE, &lim);
-  lim.rlim_cur = GPOINTER_TO_UINT (data);
-  signal (SIGXFSZ, SIG_IGN);
-  setrlimit (RLIMIT_FSIZE, &lim);
-}
-
-/* Runs the CLI; fsize > 0 limits the size of any file it writes (a full disk). */
-static Result
-run_cli_argv (char **args, guint fsize)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  Result r = { 0 };
-  int wait_status;
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("PAIRBENCH_CLI"));
-  for (char **a = args; *a != NULL; a++)
-    g_ptr_array_add (argv, *a);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
-                fsize > 0 ? limit_file_size : NULL, GUINT_TO_POINTER (fsize), &r.out, &r.err,
-                &wait_status, &error);
-  g_assert_no_error (error);
-  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
-  return r;
-}
-
-static Result
-run_cli (const char *first, ...)
-{
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  va_list ap;
-
-  va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (args, (gpointer) a);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  return run_cli_argv ((char **) args->pdata, 0);
-}
-
 /* Fixtures */
-
-static void
-write_bytes (const char *path, const void *data, gsize len)
-{
-  g_autoptr (GError) error = NULL;
-  g_file_set_contents (path, data, (gssize) len, &error);
-  g_assert_no_error (error);
-}
-
-static GBytes *
-read_bytes (const char *path)
-{
-  g_autoptr (GError) error = NULL;
-  char *data;
-  gsize len;
-  g_file_get_contents (path, &data, &len, &error);
-  g_assert_no_error (error);
-  return g_bytes_new_take (data, len);
-}
 
 static void
 write_gzip (const char *path, const void *data, gsize len)
@@ -108,54 +26,6 @@ write_gzip (const char *path, const void *data, gsize len)
   g_assert_nonnull (f);
   g_assert_cmpint (gzwrite (f, data, (unsigned) len), ==, (int) len);
   g_assert_cmpint (gzclose (f), ==, Z_OK);
-}
-
-static GByteArray *
-idx_bytes (guint8 type, int ndim, const guint32 *dims, const void *data, gsize len)
-{
-  GByteArray *b = g_byte_array_new ();
-  guint8 head[4] = { 0, 0, type, (guint8) ndim };
-  g_byte_array_append (b, head, 4);
-  for (int i = 0; i < ndim; i++)
-    {
-      guint32 be = GUINT32_TO_BE (dims[i]);
-      g_byte_array_append (b, (const guint8 *) &be, 4);
-    }
-  g_byte_array_append (b, data, (guint) len);
-  return b;
-}
-
-static void
-write_idx (const char *path, guint8 type, int ndim, const guint32 *dims, const void *data,
-           gsize len)
-{
-  g_autoptr (GByteArray) b = idx_bytes (type, ndim, dims, data, len);
-  write_bytes (path, b->data, b->len);
-}
-
-#define MNIST_N 200
-
-static void
-make_mnist (const char *dir)
-{
-  static const char *const stems[] = { "train", "t10k" };
-  g_autofree guint8 *pixels = g_malloc ((gsize) MNIST_N * 784);
-  guint8 labels[MNIST_N];
-  g_autoptr (GRand) rand = g_rand_new_with_seed (7);
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  for (int s = 0; s < 2; s++)
-    {
-      for (gsize i = 0; i < (gsize) MNIST_N * 784; i++)
-        pixels[i] = (guint8) g_rand_int_range (rand, 0, 256);
-      for (int i = 0; i < MNIST_N; i++)
-        labels[i] = (guint8) (i % 10);
-      g_autofree char *images = g_strdup_printf ("%s/%s-images-idx3-ubyte", dir, stems[s]);
-      g_autofree char *lab = g_strdup_printf ("%s/%s-labels-idx1-ubyte", dir, stems[s]);
-      write_idx (images, 0x08, 3, (const guint32[]) { MNIST_N, 28, 28 }, pixels,
-                 (gsize) MNIST_N * 784);
-      write_idx (lab, 0x08, 1, (const guint32[]) { MNIST_N }, labels, MNIST_N);
-    }
 }
 
 static char *
@@ -525,15 +395,6 @@ static void
 fx_points_few (const char *path)
 {
   write_bytes (path, "x,y\n1,2\n3,4\n5,6\n7,8\n", 20);
-}
-
-static void
-fx_points_good (const char *path)
-{
-  g_autoptr (GString) s = g_string_new ("a,b,c,label\n");
-  for (int i = 0; i < 100; i++)
-    g_string_append_printf (s, "%d,%d,%d,%d\n", i % 7, i % 11, i % 13, i % 10);
-  write_bytes (path, s->str, s->len);
 }
 
 static void
@@ -908,20 +769,6 @@ substitute (const char *s, const char *fixture, const char *out)
   return g_string_free (g_steal_pointer (&g), FALSE);
 }
 
-/* Files of dir named stem or stem.* (a failed write's output or its temporary file). */
-static int
-count_prefixed (const char *dir, const char *stem)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  size_t n = strlen (stem);
-  int count = 0;
-  g_assert_nonnull (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    count += strncmp (name, stem, n) == 0 && (name[n] == '\0' || name[n] == '.' || n == 0);
-  return count;
-}
-
 static void
 check_row (const Row *row, int index, GString *failures)
 {
@@ -989,103 +836,6 @@ test_table (void)
     g_error ("%s", failures->str);
 }
 
-/* Interrupted writes: a write that fails halfway (the disk is full: RLIMIT_FSIZE makes write()
- * fail with EFBIG past 1 KiB) keeps the old file and leaves no temporary file beside it. */
-
-static void
-check_full_disk (const char *name, char **args)
-{
-  g_autofree char *dir = g_build_filename (tmpdir, "full", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  const char old[] = "the previous file";
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  write_bytes (path, old, sizeof old);
-  for (char **a = args; *a != NULL; a++)
-    if (strcmp (*a, "{out}") == 0)
-      *a = path;
-
-  Result r = run_cli_argv (args, 1024);
-  g_test_message ("%s → %d: %s", args[0], r.status, r.err);
-  g_assert_cmpint (r.status, ==, 1);
-  g_assert_nonnull (strstr (r.err, path));
-  g_assert_nonnull (strstr (r.err, "write failed"));
-  g_assert_nonnull (strstr (r.err, strerror (EFBIG)));
-
-  g_autoptr (GBytes) now = read_bytes (path);
-  g_assert_cmpmem (g_bytes_get_data (now, NULL), g_bytes_get_size (now), old, sizeof old);
-  g_assert_cmpint (count_prefixed (dir, ""), ==, 1);
-  g_assert_cmpint (g_unlink (path), ==, 0);
-  result_clear (&r);
-}
-
-static void
-test_full_disk_idx (void)
-{
-  char *args[] = { "pairs", "--data", mnist_dir, "--split", "test", "--test-pairs", "5", "--out",
-                   "{out}", NULL };
-  check_full_disk ("pairs.idx", args);
-}
-
-static void
-test_full_disk_csv (void)
-{
-  g_autofree char *points = g_build_filename (tmpdir, "points-good.csv", NULL);
-  fx_points_good (points);
-  char *args[] = { "tsne", "--input", points, "--iterations", "10", "--perplexity", "5", "--out",
-                   "{out}", NULL };
-  check_full_disk ("map.csv", args);
-}
-
-static void
-test_full_disk_safetensors (void)
-{
-  char *args[] = { "train", "--data", mnist_dir, "--epochs", "1", "--pairs", "20",
-                   "--test-pairs", "20", "--batch", "10", "--weights", "{out}", NULL };
-  check_full_disk ("w.safetensors", args);
-}
-
-/* Permissions do not stop root, so this one needs an ordinary user. */
-static void
-test_read_only_folder (void)
-{
-  if (geteuid () == 0)
-    {
-      g_test_skip ("running as root");
-      return;
-    }
-  g_autofree char *dir = g_build_filename (tmpdir, "read-only", NULL);
-  g_autofree char *path = g_build_filename (dir, "map.csv", NULL);
-  g_autofree char *points = g_build_filename (tmpdir, "points-good.csv", NULL);
-  fx_points_good (points);
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  write_bytes (path, "old", 3);
-  g_assert_cmpint (g_chmod (dir, 0555), ==, 0);
-  Result r = run_cli ("tsne", "--input", points, "--iterations", "10", "--perplexity", "5",
-                      "--out", path, NULL);
-  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
-  g_assert_cmpint (r.status, ==, 1);
-  g_assert_nonnull (strstr (r.err, strerror (EACCES)));
-  g_autoptr (GBytes) now = read_bytes (path);
-  g_assert_cmpmem (g_bytes_get_data (now, NULL), g_bytes_get_size (now), "old", 3);
-  g_assert_cmpint (count_prefixed (dir, ""), ==, 1);
-  result_clear (&r);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-  const char *name;
-  if (d != NULL)
-    while ((name = g_dir_read_name (d)) != NULL)
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-        remove_tree (child);
-      }
-  g_remove (path);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -1109,10 +859,6 @@ main (int argc, char **argv)
   result_clear (&pairs);
 
   g_test_add_func ("/errors/table", test_table);
-  g_test_add_func ("/errors/full-disk/idx", test_full_disk_idx);
-  g_test_add_func ("/errors/full-disk/csv", test_full_disk_csv);
-  g_test_add_func ("/errors/full-disk/safetensors", test_full_disk_safetensors);
-  g_test_add_func ("/errors/read-only-folder", test_read_only_folder);
   rc = g_test_run ();
 
   remove_tree (tmpdir);
