@@ -420,20 +420,12 @@ test_scale_shear (void)
 int
 main (int argc, char **argv)
 {
-  PbError err = { { 0 } };
-  int rc;
-
-  g_test_init (&argc, &argv, NULL);
-  pb_blas_set_single_thread ();
-  if (pb_mnist_load (g_getenv ("PAIRBENCH_DATA_DIR"), &mnist, &err) != PB_OK)
-    g_error ("%s", err.message);
+  train_check_init (&argc, &argv);
   g_test_add_func ("/core/train-data/augmentation", test_augmentation_in_run);
   g_test_add_func ("/core/train-data/swap", test_swap);
   g_test_add_func ("/core/train-data/repair", test_repair);
   g_test_add_func ("/core/train-data/validation-split", test_validation_split);
   g_test_add_func ("/core/train-data/deterministic-augmented", test_deterministic_augmented);
   g_test_add_func ("/core/train-data/scale-shear", test_scale_shear);
-  rc = g_test_run ();
-  pb_mnist_clear (&mnist);
-  return rc;
+  return train_check_run ();
 }

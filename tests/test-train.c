@@ -809,13 +809,7 @@ test_set_lr (void)
 int
 main (int argc, char **argv)
 {
-  PbError err = { { 0 } };
-  int rc;
-
-  g_test_init (&argc, &argv, NULL);
-  pb_blas_set_single_thread ();
-  if (pb_mnist_load (g_getenv ("PAIRBENCH_DATA_DIR"), &mnist, &err) != PB_OK)
-    g_error ("%s", err.message);
+  train_check_init (&argc, &argv);
   g_test_add_func ("/core/train/defaults", test_defaults);
   g_test_add_func ("/core/train/validation", test_validation);
   g_test_add_func ("/core/train/deterministic", test_deterministic);
@@ -834,7 +828,5 @@ main (int argc, char **argv)
   g_test_add_func ("/core/train/settings-json", test_settings_json);
   g_test_add_func ("/core/train/lr-changes-saved", test_lr_changes_saved);
   g_test_add_func ("/core/train/set-lr", test_set_lr);
-  rc = g_test_run ();
-  pb_mnist_clear (&mnist);
-  return rc;
+  return train_check_run ();
 }

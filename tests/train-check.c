@@ -6,6 +6,26 @@
 PbMnist mnist;
 
 void
+train_check_init (int *argc, char ***argv)
+{
+  PbError err = { { 0 } };
+
+  g_test_init (argc, argv, NULL);
+  pb_blas_set_single_thread ();
+  if (pb_mnist_load (g_getenv ("PAIRBENCH_DATA_DIR"), &mnist, &err) != PB_OK)
+    g_error ("%s", err.message);
+}
+
+int
+train_check_run (void)
+{
+  int rc = g_test_run ();
+
+  pb_mnist_clear (&mnist);
+  return rc;
+}
+
+void
 small_settings (PbTrainSettings *s, const char *model, int epochs)
 {
   g_assert_cmpint (pb_train_settings_init (s, model, NULL), ==, PB_OK);
